@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Installs the system packages Virtdeck needs.
+#   build-aux/install-deps.sh run    build + run: GTK 4 / libadwaita, libvirt, QEMU
+#   build-aux/install-deps.sh test   the above plus Xvfb, AT-SPI, xdotool, guest-building tools
+# Packages already present are left alone; nothing is installed when all are there.
+set -euo pipefail
+
+mode=${1:-run}
+case "$mode" in run | test) ;; *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Installing system packages needs root; asking through sudo." >&2
+    sudo_cmd=(sudo)
+fi
+
+. /etc/os-release
+distro="${ID:-unknown}:${VERSION_ID:-}"
+
+# --- Debian 12 (bookworm): libvirt and QEMU come from bookworm-backports, to match
+#     the qemu-utils 10 this kind of host carries.
+debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
+    gettext meson ninja-build desktop-file-utils appstream)
+debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+    libvirt-dev libvirt-daemon-system)
+debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
+    imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2
+    osinfo-db)
+
+# --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
+ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
+    gettext meson ninja-build desktop-file-utils appstream qemu-system-x86 libvirt-daemon
+    libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libvirt-daemon-system)
+ubuntu_test=("${debian_test[@]}")
+
+# --- Fedora.
+fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel glib2-devel gettext meson
+    ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
+    libvirt-client qemu-system-x86)
+fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
+    xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute
+    osinfo-db)
+
+missing_debs() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+            echo "$p"
+    done
+}
+
+apt_install() {
+    # $1: target release or "" ; rest: packages
+    local release=$1
+    shift
+    local todo
+    mapfile -t todo < <(missing_debs "$@")
+    [ ${#todo[@]} -eq 0 ] && return 0
+    echo "Installing: ${todo[*]}" >&2
+    local args=(-y --no-install-recommends)
+    [ -n "$release" ] && args+=(-t "$release")
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install "${args[@]}" "${todo[@]}"
+}
+
+apt_updated=0
+apt_update_once() {
+    [ $apt_updated -eq 1 ] && return 0
+    # A broken third-party source must not stop us: the Debian archive is what we need.
+    "${sudo_cmd[@]}" apt-get update || echo "apt-get update reported errors; continuing" >&2
+    apt_updated=1
+}
+
+case "$distro" in
+debian:12)
+    want=("${debian_build[@]}")
+    [ "$mode" = test ] && want+=("${debian_test[@]}")
+    if [ -n "$(missing_debs "${want[@]}" "${debian_backports[@]}")" ]; then
+        list=/etc/apt/sources.list.d/bookworm-backports.sources
+        if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+            printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+                "${sudo_cmd[@]}" tee "$list" >/dev/null
+        fi
+        apt_update_once
+        apt_install bookworm-backports "${debian_backports[@]}"
+        apt_install "" "${want[@]}"
+    fi
+    ;;
+ubuntu:24.04)
+    want=("${ubuntu_build[@]}")
+    [ "$mode" = test ] && want+=("${ubuntu_test[@]}")
+    if [ -n "$(missing_debs "${want[@]}")" ]; then
+        apt_update_once
+        apt_install "" "${want[@]}"
+    fi
+    ;;
+fedora:*)
+    want=("${fedora_build[@]}")
+    [ "$mode" = test ] && want+=("${fedora_test[@]}")
+    "${sudo_cmd[@]}" dnf install -y "${want[@]}"
+    ;;
+*)
+    echo "Unknown distribution '$distro'. Install GTK 4 (>= 4.8), libadwaita (>= 1.2)," >&2
+    echo "libvirt (daemon, client, development files) and QEMU by hand, then retry." >&2
+    exit 1
+    ;;
+esac

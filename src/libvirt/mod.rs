@@ -1,0 +1,1 @@
+//! GUI-free: everything that talks to libvirt.

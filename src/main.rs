@@ -1,0 +1,3 @@
+fn main() -> glib::ExitCode {
+    virtdeck::run()
+}

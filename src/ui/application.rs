@@ -1,0 +1,284 @@
+//! The application: one instance per user session (a second launch hands its command line
+//! to the running one), its actions and its command-line flags.
+
+use crate::config;
+use crate::i18n::gettext;
+use crate::ui::{settings::new_settings, Connection, Window};
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+/// What a command line asks of the running instance.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    pub connect: Vec<String>,
+    pub show_domain_console: Option<String>,
+    pub show_domain_creator: bool,
+}
+
+impl Request {
+    fn from_options(options: &glib::VariantDict) -> Self {
+        Self {
+            connect: options.lookup::<Vec<String>>("connect").ok().flatten().unwrap_or_default(),
+            show_domain_console: options
+                .lookup::<String>("show-domain-console")
+                .ok()
+                .flatten(),
+            show_domain_creator: options.contains("show-domain-creator"),
+        }
+    }
+}
+
+mod imp {
+    use super::*;
+    use std::cell::OnceCell;
+    use std::ops::ControlFlow;
+
+    #[derive(Default)]
+    pub struct Application {
+        pub settings: OnceCell<gio::Settings>,
+        pub connections: OnceCell<gio::ListStore>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Application {
+        const NAME: &'static str = "VdApplication";
+        type Type = super::Application;
+        type ParentType = adw::Application;
+    }
+
+    impl ObjectImpl for Application {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().add_options();
+        }
+    }
+
+    impl ApplicationImpl for Application {
+        fn startup(&self) {
+            self.parent_startup();
+            gtk::Window::set_default_icon_name(config::APP_ID);
+            self.obj().setup_actions();
+        }
+
+        fn activate(&self) {
+            self.parent_activate();
+            self.obj().main_window().present();
+        }
+
+        fn handle_local_options(
+            &self,
+            options: &glib::VariantDict,
+        ) -> ControlFlow<glib::ExitCode> {
+            if options.contains("version") {
+                println!("virtdeck {}", config::VERSION);
+                return ControlFlow::Break(glib::ExitCode::SUCCESS);
+            }
+            self.parent_handle_local_options(options)
+        }
+
+        fn command_line(&self, command_line: &gio::ApplicationCommandLine) -> glib::ExitCode {
+            let request = Request::from_options(&command_line.options_dict());
+            tracing::debug!(?request, "command line");
+            self.obj().handle_request(request);
+            glib::ExitCode::SUCCESS
+        }
+    }
+
+    impl GtkApplicationImpl for Application {}
+    impl AdwApplicationImpl for Application {}
+}
+
+glib::wrapper! {
+    pub struct Application(ObjectSubclass<imp::Application>)
+        @extends adw::Application, gtk::Application, gio::Application,
+        @implements gio::ActionGroup, gio::ActionMap;
+}
+
+impl Default for Application {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Application {
+    pub fn new() -> Self {
+        glib::Object::builder()
+            .property("application-id", config::APP_ID)
+            .property("flags", gio::ApplicationFlags::HANDLES_COMMAND_LINE)
+            .property("resource-base-path", "/io/github/virtdeck/Virtdeck")
+            .build()
+    }
+
+    pub fn settings(&self) -> &gio::Settings {
+        self.imp().settings.get_or_init(new_settings)
+    }
+
+    /// The connections shown in the main window, a list of [`Connection`]s.
+    pub fn connections(&self) -> &gio::ListStore {
+        self.imp()
+            .connections
+            .get_or_init(gio::ListStore::new::<Connection>)
+    }
+
+    fn add_options(&self) {
+        use glib::{OptionArg, OptionFlags};
+        self.add_main_option(
+            "connect",
+            b'c'.into(),
+            OptionFlags::NONE,
+            OptionArg::StringArray,
+            &gettext("Connect to the libvirt URI (may be given more than once)"),
+            Some("URI"),
+        );
+        self.add_main_option(
+            "show-domain-console",
+            glib::Char::from(0),
+            OptionFlags::NONE,
+            OptionArg::String,
+            &gettext("Show the console of the virtual machine NAME"),
+            Some("NAME"),
+        );
+        self.add_main_option(
+            "show-domain-creator",
+            glib::Char::from(0),
+            OptionFlags::NONE,
+            OptionArg::None,
+            &gettext("Show the New Virtual Machine assistant"),
+            None,
+        );
+        self.add_main_option(
+            "version",
+            glib::Char::from(0),
+            OptionFlags::NONE,
+            OptionArg::None,
+            &gettext("Show the version and exit"),
+            None,
+        );
+        self.set_option_context_summary(Some(&gettext(
+            "Manage the virtual machines of your Linux host.",
+        )));
+    }
+
+    fn setup_actions(&self) {
+        let new_vm = gio::ActionEntry::builder("new-vm")
+            .activate(|app: &Self, _, _| app.main_window().show_creator())
+            .build();
+        let add_connection = gio::ActionEntry::builder("add-connection")
+            .activate(|app: &Self, _, _| {
+                super::add_connection::present(&app.main_window());
+            })
+            .build();
+        let about = gio::ActionEntry::builder("about")
+            .activate(|app: &Self, _, _| app.show_about())
+            .build();
+        // Closing the windows (rather than quitting outright) lets them save their state;
+        // the application ends with its last window.
+        let quit = gio::ActionEntry::builder("quit")
+            .activate(|app: &Self, _, _| app.windows().iter().for_each(|w| w.close()))
+            .build();
+        self.add_action_entries([new_vm, add_connection, about, quit]);
+
+        self.set_accels_for_action("app.new-vm", &["<Control>n"]);
+        self.set_accels_for_action("app.add-connection", &["<Control><Shift>n"]);
+        self.set_accels_for_action("app.quit", &["<Control>q"]);
+        self.set_accels_for_action("window.close", &["<Control>w"]);
+    }
+
+    /// The main window, made on first use.
+    pub fn main_window(&self) -> Window {
+        self.windows()
+            .into_iter()
+            .find_map(|w| w.downcast::<Window>().ok())
+            .unwrap_or_else(|| Window::new(self))
+    }
+
+    /// Carries out what a command line asked for, in this instance or a second launch.
+    fn handle_request(&self, request: Request) {
+        if request.connect.is_empty() {
+            self.restore_connections();
+        }
+        for uri in &request.connect {
+            self.add_connection(uri, false);
+        }
+        let window = self.main_window();
+        window.present();
+        if request.show_domain_creator {
+            window.show_creator();
+        }
+        if let Some(name) = request.show_domain_console {
+            window.show_domain_console(&name);
+        }
+    }
+
+    /// On start, the connections remembered from last time; on the very first start, the
+    /// system daemon when reachable, else the user session.
+    fn restore_connections(&self) {
+        if self.connections().n_items() > 0 {
+            return;
+        }
+        let saved = self.settings().strv("connections");
+        if saved.is_empty() {
+            self.add_connection(crate::host::libvirtd::default_uri(), false);
+        } else {
+            for uri in saved.iter() {
+                self.add_connection(uri.as_str(), false);
+            }
+        }
+    }
+
+    /// Adds a connection unless it is there already. `remember` stores it in GSettings.
+    pub fn add_connection(&self, uri: &str, remember: bool) {
+        let store = self.connections();
+        let known = store
+            .iter::<Connection>()
+            .filter_map(Result::ok)
+            .any(|c| c.uri() == uri);
+        if !known {
+            store.append(&Connection::new(uri, &super::connection_title(uri)));
+        }
+        if remember {
+            self.set_listed("connections", uri, true);
+        }
+    }
+
+    /// Whether `uri` is opened when Virtdeck starts.
+    pub fn set_autoconnect(&self, uri: &str, autoconnect: bool) {
+        self.set_listed("autoconnect", uri, autoconnect);
+    }
+
+    /// Adds `uri` to, or removes it from, the string-list setting `key`.
+    fn set_listed(&self, key: &str, uri: &str, listed: bool) {
+        let settings = self.settings();
+        let mut values: Vec<String> = settings.strv(key).iter().map(|s| s.to_string()).collect();
+        let present = values.iter().any(|v| v == uri);
+        if present == listed {
+            return;
+        }
+        if listed {
+            values.push(uri.to_owned());
+        } else {
+            values.retain(|v| v != uri);
+        }
+        if let Err(e) = settings.set_strv(key, values) {
+            tracing::warn!("cannot save {key}: {e}");
+        }
+    }
+
+    fn show_about(&self) {
+        let about = adw::AboutWindow::builder()
+            .application_name("Virtdeck")
+            .application_icon(config::APP_ID)
+            .developer_name(gettext("The Virtdeck developers"))
+            .version(config::VERSION)
+            .website("https://github.com/virtdeck/virtdeck")
+            .issue_url("https://github.com/virtdeck/virtdeck/issues")
+            .license_type(gtk::License::Gpl30)
+            // Translators: put your names here, one per line.
+            .translator_credits(gettext("translator-credits"))
+            .transient_for(&self.main_window())
+            .modal(true)
+            .build();
+        about.present();
+    }
+}

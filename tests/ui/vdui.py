@@ -1,0 +1,181 @@
+"""Drives the real Virtdeck window through AT-SPI and X input.
+
+Runs inside tests/ui/session.sh: an Xvfb display, a D-Bus session bus and the AT-SPI bus.
+"""
+
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+import pyatspi
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("VIRTDECK_BIN", os.path.join(ROOT, "target", "debug", "virtdeck"))
+ARTIFACTS = os.environ.get("VIRTDECK_ARTIFACTS", os.path.join(ROOT, "target", "ui-artifacts"))
+DEADLINE = float(os.environ.get("VIRTDECK_UI_DEADLINE", "20"))
+
+
+def wait_for(what, condition, timeout=DEADLINE, step=0.1):
+    """Polls `condition` until it returns something truthy; fails with `what` otherwise."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            value = condition()
+        except Exception:  # the tree changes under our feet while the app works
+            value = None
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(step)
+
+
+def walk(node):
+    """Every accessible below `node`, depth first; nodes that vanish are passed over."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        yield current
+        try:
+            stack.extend(reversed([c for c in current]))
+        except Exception:
+            continue
+
+
+def label_of(acc):
+    """The accessible name as a person reads it. GTK 4.8 names a button whose label has a
+    mnemonic "_Add Add"; this gives "Add"."""
+    name = acc.name or ""
+    half = len(name) // 2
+    if "_" in name and name[:half].replace("_", "") == name[half + 1:]:
+        return name[half + 1:]
+    return name
+
+
+def find_all(node, role=None, name=None, contains=None):
+    found = []
+    for acc in walk(node):
+        try:
+            if role and acc.getRoleName() != role:
+                continue
+            label = label_of(acc)
+            if name is not None and label != name:
+                continue
+            if contains is not None and contains not in label:
+                continue
+            found.append(acc)
+        except Exception:
+            continue
+    return found
+
+
+def showing(acc):
+    """GTK 4.8 reports `visible` (not `showing`) for widgets inside a window."""
+    try:
+        return acc.getState().contains(pyatspi.STATE_VISIBLE)
+    except Exception:
+        return False
+
+
+def click(acc):
+    """Activates a widget the way a screen reader would: the first action of it or of the
+    first widget inside it that has one (a GtkMenuButton acts through its inner button)."""
+    for node in walk(acc):
+        try:
+            action = node.queryAction()
+            if action.nActions > 0:
+                action.doAction(0)
+                return
+        except NotImplementedError:
+            continue
+    raise AssertionError(f"{acc.getRoleName()} {acc.name!r} has no action")
+
+
+def screenshot(name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, f"{name}.png")
+    subprocess.run(["import", "-window", "root", path], check=False)
+    return path
+
+
+class App:
+    """One running virtdeck process and its accessible tree."""
+
+    def __init__(self, *args, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen([BINARY, *args], env=full_env)
+        self.app = wait_for("virtdeck on the accessibility bus", self._find_app)
+
+    def _find_app(self):
+        for app in pyatspi.Registry.getDesktop(0):
+            if app is not None and app.get_process_id() == self.proc.pid:
+                return app
+        return None
+
+    def window(self, title="Virtdeck"):
+        return wait_for(
+            f"window {title!r}",
+            lambda: next(
+                (w for w in find_all(self.app, name=title) if w.getRoleName() in ("frame", "dialog")),
+                None,
+            ),
+        )
+
+    def find(self, role=None, name=None, contains=None, visible=True):
+        """Waits for one matching widget and returns it."""
+
+        def look():
+            found = find_all(self.app, role=role, name=name, contains=contains)
+            if visible:
+                found = [a for a in found if showing(a)]
+            return found[0] if found else None
+
+        return wait_for(f"{role or 'widget'} named {name or contains!r}", look)
+
+    def quit(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class UiTestCase(unittest.TestCase):
+    """Gives each test its own settings and state directories and screenshots failures."""
+
+    def setUp(self):
+        self.home = tempfile.TemporaryDirectory(prefix="vd-ui-")
+        self.env = {
+            "XDG_CONFIG_HOME": os.path.join(self.home.name, "config"),
+            "XDG_DATA_HOME": os.path.join(self.home.name, "data"),
+            "GSETTINGS_BACKEND": "keyfile",
+        }
+        self.apps = []
+
+    def launch(self, *args):
+        app = App(*args, env=self.env)
+        self.apps.append(app)
+        return app
+
+    def run_once(self, *args, timeout=20):
+        """Runs a second virtdeck to completion, as a second launch from a shell would."""
+        env = dict(os.environ)
+        env.update(self.env)
+        return subprocess.run(
+            [BINARY, *args], env=env, timeout=timeout, capture_output=True, text=True
+        )
+
+    def tearDown(self):
+        result = self._outcome.result
+        if any(test is self for test, _ in result.errors + result.failures):
+            print("screenshot:", screenshot(self.id()))
+        for app in self.apps:
+            app.quit()
+        self.home.cleanup()
