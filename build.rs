@@ -22,8 +22,13 @@ fn compile_schema(dir: &Path) {
     std::fs::create_dir_all(dir).expect("create schema dir");
     std::fs::copy(schema, dir.join("io.github.virtdeck.Virtdeck.gschema.xml"))
         .expect("copy schema");
-    run(Command::new("glib-compile-schemas").arg("--strict").arg(dir));
-    println!("cargo:rustc-env=VIRTDECK_BUILD_SCHEMA_DIR={}", dir.display());
+    run(Command::new("glib-compile-schemas")
+        .arg("--strict")
+        .arg(dir));
+    println!(
+        "cargo:rustc-env=VIRTDECK_BUILD_SCHEMA_DIR={}",
+        dir.display()
+    );
 }
 
 fn compile_translations(localedir: &Path) {

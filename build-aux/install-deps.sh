@@ -29,7 +29,7 @@ debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libv
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2
-    osinfo-db)
+    osinfo-db locales)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
@@ -108,3 +108,8 @@ fedora:*)
     exit 1
     ;;
 esac
+
+# The UI tests also run in Simplified Chinese.
+if [ "$mode" = test ] && ! locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$'; then
+    "${sudo_cmd[@]}" localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
+fi

@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn fills_every_named_placeholder() {
         assert_eq!(
-            fill("Delete “{name}” on {host}?", &[("name", "vm1"), ("host", "h")]),
+            fill(
+                "Delete “{name}” on {host}?",
+                &[("name", "vm1"), ("host", "h")]
+            ),
             "Delete “vm1” on h?"
         );
     }

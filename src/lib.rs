@@ -38,7 +38,11 @@ fn init_logging() {
     let glib_debug = std::env::var("G_MESSAGES_DEBUG")
         .map(|v| v.split([',', ' ']).any(|d| d == "all" || d == "virtdeck"))
         .unwrap_or(false);
-    let default = if glib_debug { "virtdeck=debug,warn" } else { "warn" };
+    let default = if glib_debug {
+        "virtdeck=debug,warn"
+    } else {
+        "warn"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

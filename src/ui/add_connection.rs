@@ -105,6 +105,7 @@ pub fn present(window: &Window) {
     content.append(&error);
 
     let dialog = adw::MessageDialog::builder()
+        .title(gettext("Add Connection"))
         .heading(gettext("Add Connection"))
         .transient_for(window)
         .modal(true)
@@ -199,7 +200,10 @@ mod tests {
     #[test]
     fn local_kinds_need_no_input() {
         assert_eq!(compose_uri(Kind::System, "", "").unwrap(), "qemu:///system");
-        assert_eq!(compose_uri(Kind::Session, "", "").unwrap(), "qemu:///session");
+        assert_eq!(
+            compose_uri(Kind::Session, "", "").unwrap(),
+            "qemu:///session"
+        );
     }
 
     #[test]

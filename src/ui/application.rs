@@ -19,7 +19,11 @@ pub struct Request {
 impl Request {
     fn from_options(options: &glib::VariantDict) -> Self {
         Self {
-            connect: options.lookup::<Vec<String>>("connect").ok().flatten().unwrap_or_default(),
+            connect: options
+                .lookup::<Vec<String>>("connect")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
             show_domain_console: options
                 .lookup::<String>("show-domain-console")
                 .ok()
@@ -66,10 +70,7 @@ mod imp {
             self.obj().main_window().present();
         }
 
-        fn handle_local_options(
-            &self,
-            options: &glib::VariantDict,
-        ) -> ControlFlow<glib::ExitCode> {
+        fn handle_local_options(&self, options: &glib::VariantDict) -> ControlFlow<glib::ExitCode> {
             if options.contains("version") {
                 println!("virtdeck {}", config::VERSION);
                 return ControlFlow::Break(glib::ExitCode::SUCCESS);

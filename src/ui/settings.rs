@@ -9,14 +9,10 @@ pub fn new_settings() -> gio::Settings {
         .as_ref()
         .and_then(|source| source.lookup(config::APP_ID, true));
     let schema = installed.unwrap_or_else(|| {
-        gio::SettingsSchemaSource::from_directory(
-            config::BUILD_SCHEMA_DIR,
-            default.as_ref(),
-            false,
-        )
-        .ok()
-        .and_then(|source| source.lookup(config::APP_ID, false))
-        .expect("the GSettings schema is installed or compiled by build.rs")
+        gio::SettingsSchemaSource::from_directory(config::BUILD_SCHEMA_DIR, default.as_ref(), false)
+            .ok()
+            .and_then(|source| source.lookup(config::APP_ID, false))
+            .expect("the GSettings schema is installed or compiled by build.rs")
     });
     gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None)
 }

@@ -123,8 +123,10 @@ impl Window {
         self.imp().stack.set_visible_child_name(page);
     }
 
+    /// Shows `message` (plain text, not markup) as a toast.
     pub fn add_toast(&self, message: &str) {
-        self.imp().toast_overlay.add_toast(adw::Toast::new(message));
+        let title = glib::markup_escape_text(message);
+        self.imp().toast_overlay.add_toast(adw::Toast::new(&title));
     }
 
     /// Opens the New Virtual Machine assistant.

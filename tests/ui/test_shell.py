@@ -30,7 +30,7 @@ class ShellTest(UiTestCase):
         click(app.find("push button", "Main Menu"))
         for label in ("New Virtual Machine", "Add Connection…", "Keyboard Shortcuts"):
             app.find(contains=label.replace("…", ""))
-        click(app.find(contains="About Virtdeck"))
+        click(app.find("menu item", contains="About Virtdeck"))
         about = wait_for(
             "the About window",
             lambda: [w for w in find_all(app.app, contains="About") if w.getRoleName() in ("frame", "dialog")],
@@ -41,13 +41,13 @@ class ShellTest(UiTestCase):
     def test_keyboard_shortcuts_window_lists_new_vm(self):
         app = self.launch("--connect", "test:///default")
         click(app.find("push button", "Main Menu"))
-        click(app.find(contains="Keyboard Shortcuts"))
+        click(app.find("menu item", contains="Keyboard Shortcuts"))
         app.find(contains="New virtual machine")
 
     def test_add_connection_dialog_adds_and_remembers_the_system_connection(self):
         app = self.launch("--connect", "test:///default")
         click(app.find("push button", "Main Menu"))
-        click(app.find(contains="Add Connection"))
+        click(app.find("menu item", contains="Add Connection"))
         app.window("Add Connection")
         # The dialog's default choice is the system connection.
         click(app.find("push button", "Add"))
@@ -55,6 +55,20 @@ class ShellTest(UiTestCase):
         keyfile = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
         wait_for("the connection saved in GSettings",
                  lambda: "qemu:///system" in open(keyfile).read())
+
+    def test_window_speaks_simplified_chinese(self):
+        self.env.update({"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN", "LC_ALL": "zh_CN.UTF-8"})
+        app = self.launch("--connect", "test:///default")
+        app.find("push button", "新建虚拟机")
+        app.find("push button", "主菜单")
+
+    def test_second_launch_routes_the_creator_and_console_flags(self):
+        app = self.launch("--connect", "test:///default")
+        app.window()
+        self.assertEqual(self.run_once("--show-domain-creator").returncode, 0)
+        app.find(contains="Creating virtual machines")
+        self.assertEqual(self.run_once("--show-domain-console", "a&b <vm>").returncode, 0)
+        app.find(contains="“a&b <vm>”")
 
     def test_window_size_is_remembered(self):
         app = self.launch("--connect", "test:///default")
