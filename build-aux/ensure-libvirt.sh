@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
-# Makes sure a libvirt daemon answers for the tests: the per-user QEMU session, which
-# libvirt starts on demand. Fails loudly when it cannot.
+# Makes sure a libvirt daemon answers for qemu:///session (and, as root, qemu:///system).
+# On a host with systemd the daemons are socket-activated and nothing is done here. Without
+# systemd (containers, CI), root's libvirtd is started by hand: QEMU is set to run as root
+# without mount namespaces (needed there), then virtlogd and libvirtd are started.
+# Fails loudly when no daemon answers in the end.
 set -euo pipefail
 
 if ! command -v virsh >/dev/null; then
-    echo "virsh is missing: run build-aux/install-deps.sh test first" >&2
+    echo "virsh is missing: run build-aux/install-deps.sh first" >&2
     exit 1
 fi
+
+answers() { virsh -c qemu:///session uri >/dev/null 2>&1; }
+
+if ! answers && [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
+    conf=/etc/libvirt/qemu.conf
+    for setting in 'user = "root"' 'group = "root"' 'namespaces = []'; do
+        key=${setting%% =*}
+        if ! grep -q "^${key} = " "$conf" 2>/dev/null; then
+            echo "$setting" >>"$conf"
+        fi
+    done
+    pgrep -x virtlogd >/dev/null || virtlogd -d
+    pgrep -x libvirtd >/dev/null || libvirtd -d
+    for _ in $(seq 100); do
+        answers && break
+        sleep 0.1
+    done
+fi
+
 if ! out=$(virsh -c qemu:///session uri 2>&1); then
     echo "qemu:///session does not answer: $out" >&2
     exit 1
 fi
-echo "libvirt: $out answers ($(virsh -c qemu:///session version --daemon | grep -i 'running hypervisor' || true))"
+echo "libvirt: $out answers ($(virsh -c qemu:///session version --daemon 2>/dev/null | grep -i 'running against daemon' || true))"

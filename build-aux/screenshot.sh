@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes the screenshot of the main window used by README.md and the AppStream metainfo:
 #   build-aux/screenshot.sh OUTPUT.png [virtdeck arguments…]
-# Runs in its own Xvfb display with the test:///default demo connection unless told
+# Runs in its own Xvfb display on the test fixture tests/fixtures/states.xml unless told
 # otherwise.
 set -euo pipefail
 out=$(realpath -m "$1")
@@ -10,7 +10,7 @@ shift
 cd "$(dirname "$0")/.."
 bin=${VIRTDECK_BIN:-target/release/virtdeck}
 args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(--connect test:///default)
+[ ${#args[@]} -eq 0 ] && args=(--connect "test://$PWD/tests/fixtures/states.xml")
 
 if [ "${VD_IN_SESSION:-}" != 1 ]; then
     export VD_IN_SESSION=1

@@ -1,1 +1,34 @@
 //! GUI-free: everything that talks to libvirt.
+//!
+//! ```text
+//!  libvirt event loop thread            connection worker thread (one per URI)
+//!  (events::ensure_event_loop)          (worker::spawn)
+//!  ┌──────────────────────────┐  Msg   ┌──────────────────────────────────────┐  Event
+//!  │ lifecycle / close        │ ─────▶ │ owns virt::Connect, re-reads the one │ ─────▶ async-channel
+//!  │ callbacks just forward   │ (mpsc) │ domain an event names, polls stats   │        (UI main loop)
+//!  └──────────────────────────┘        └──────────────────────────────────────┘
+//!                                                    ▲ Command (async-channel)
+//! ```
+//!
+//! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
+//!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
+//!   from bulk statistics, with the rate math as pure functions.
+//! - [`uri`]: a connection's friendly name.
+//! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
+//! - [`error`]: libvirt's error messages made readable.
+#![deny(unsafe_code)]
+
+pub mod domain;
+pub mod error;
+#[allow(unsafe_code)]
+pub mod events;
+pub mod uri;
+pub mod worker;
+
+pub use domain::{DomainInfo, DomainState, DomainStats};
+pub use uri::{ConnectionKind, ConnectionName};
+pub use worker::{
+    spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,
+    WorkerOptions,
+};

@@ -3,10 +3,12 @@
 
 use crate::config;
 use crate::i18n::gettext;
+use crate::libvirt::Command;
 use crate::ui::{settings::new_settings, Connection, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
+use std::time::Duration;
 
 /// What a command line asks of the running instance.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -35,13 +37,14 @@ impl Request {
 
 mod imp {
     use super::*;
-    use std::cell::OnceCell;
+    use std::cell::{Cell, OnceCell};
     use std::ops::ControlFlow;
 
     #[derive(Default)]
     pub struct Application {
         pub settings: OnceCell<gio::Settings>,
         pub connections: OnceCell<gio::ListStore>,
+        pub stats_paused: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -122,6 +125,51 @@ impl Application {
             .get_or_init(gio::ListStore::new::<Connection>)
     }
 
+    pub fn connection(&self, uri: &str) -> Option<Connection> {
+        self.connections()
+            .iter::<Connection>()
+            .filter_map(Result::ok)
+            .find(|c| c.uri() == uri)
+    }
+
+    /// The statistics interval from the preferences; `None` when they are turned off or
+    /// paused (the window is minimized).
+    fn stats_interval(&self) -> Option<Duration> {
+        let seconds = self.settings().uint("stats-interval");
+        (seconds > 0 && !self.imp().stats_paused.get()).then(|| Duration::from_secs(seconds.into()))
+    }
+
+    fn apply_stats_interval(&self) {
+        let interval = self.stats_interval();
+        for connection in self
+            .connections()
+            .iter::<Connection>()
+            .filter_map(Result::ok)
+        {
+            connection.send(Command::SetStatsInterval(interval));
+        }
+    }
+
+    /// Stops statistics while nobody can see them.
+    pub fn set_stats_paused(&self, paused: bool) {
+        if self.imp().stats_paused.replace(paused) != paused {
+            self.apply_stats_interval();
+        }
+    }
+
+    /// Closes the connection with `uri` and forgets it.
+    pub fn remove_connection(&self, uri: &str) {
+        let store = self.connections();
+        if let Some(connection) = self.connection(uri) {
+            if let Some(position) = store.find(&connection) {
+                store.remove(position);
+            }
+            connection.send(Command::Quit);
+        }
+        self.set_listed("connections", uri, false);
+        self.set_listed("autoconnect", uri, false);
+    }
+
     fn add_options(&self) {
         use glib::{OptionArg, OptionFlags};
         self.add_main_option(
@@ -170,6 +218,9 @@ impl Application {
                 super::add_connection::present(&app.main_window());
             })
             .build();
+        let preferences = gio::ActionEntry::builder("preferences")
+            .activate(|app: &Self, _, _| super::preferences::present(app))
+            .build();
         let about = gio::ActionEntry::builder("about")
             .activate(|app: &Self, _, _| app.show_about())
             .build();
@@ -178,10 +229,20 @@ impl Application {
         let quit = gio::ActionEntry::builder("quit")
             .activate(|app: &Self, _, _| app.windows().iter().for_each(|w| w.close()))
             .build();
-        self.add_action_entries([new_vm, add_connection, about, quit]);
+        self.add_action_entries([new_vm, add_connection, preferences, about, quit]);
+        self.settings().connect_changed(
+            Some("stats-interval"),
+            glib::clone!(
+                #[weak(rename_to = app)]
+                self,
+                move |_, _| app.apply_stats_interval()
+            ),
+        );
+        super::window::set_accels(self);
 
         self.set_accels_for_action("app.new-vm", &["<Control>n"]);
         self.set_accels_for_action("app.add-connection", &["<Control><Shift>n"]);
+        self.set_accels_for_action("app.preferences", &["<Control>comma"]);
         self.set_accels_for_action("app.quit", &["<Control>q"]);
         self.set_accels_for_action("window.close", &["<Control>w"]);
     }
@@ -204,6 +265,9 @@ impl Application {
         }
         let window = self.main_window();
         window.present();
+        if let Some(uri) = request.connect.first() {
+            window.select_connection(uri);
+        }
         if request.show_domain_creator {
             window.show_creator();
         }
@@ -236,7 +300,16 @@ impl Application {
             .filter_map(Result::ok)
             .any(|c| c.uri() == uri);
         if !known {
-            store.append(&Connection::new(uri, &super::connection_title(uri)));
+            let connection = Connection::new(uri, self.stats_interval());
+            connection.connect_error(glib::clone!(
+                #[weak(rename_to = app)]
+                self,
+                move |connection, message| {
+                    app.main_window()
+                        .add_toast(&format!("{}: {message}", connection.title()));
+                }
+            ));
+            store.append(&connection);
         }
         if remember {
             self.set_listed("connections", uri, true);

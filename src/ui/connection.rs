@@ -1,13 +1,24 @@
-//! One libvirt connection as the UI sees it.
+//! One libvirt connection as the UI sees it: its worker, its state in words and the list
+//! model of its domains, which libvirt's events keep current.
 
-use gtk::glib;
+use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::libvirt::{
+    self, Command, ConnectionKind, ConnectionName, ConnectionState, DomainInfo, Event,
+    WorkerOptions,
+};
+use crate::ui::Domain;
+use gtk::prelude::*;
 use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
 
 mod imp {
     use super::*;
-    use gtk::glib::Properties;
-    use gtk::prelude::*;
-    use std::cell::RefCell;
+    use glib::subclass::Signal;
+    use glib::Properties;
+    use std::sync::OnceLock;
 
     #[derive(Default, Properties)]
     #[properties(wrapper_type = super::Connection)]
@@ -16,8 +27,20 @@ mod imp {
         #[property(get, construct_only)]
         pub uri: RefCell<String>,
         /// What the user reads: "QEMU/KVM", "QEMU/KVM User session", …
-        #[property(get, construct_only)]
+        #[property(get)]
         pub title: RefCell<String>,
+        /// The state in words: "Connected", "Disconnected — reconnecting", …
+        #[property(get)]
+        pub status: RefCell<String>,
+        #[property(get)]
+        pub connected: Cell<bool>,
+        /// "12 virtual machines" once the list is loaded.
+        #[property(get)]
+        pub summary: RefCell<String>,
+        pub domains: OnceCell<gio::ListStore>,
+        pub by_uuid: RefCell<HashMap<String, Domain>>,
+        /// Dropping it (with the connection) lets the worker thread end by itself.
+        pub handle: OnceCell<libvirt::ConnectionHandle>,
     }
 
     #[glib::object_subclass]
@@ -27,7 +50,23 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for Connection {}
+    impl ObjectImpl for Connection {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                // A command failed; the argument is a readable sentence.
+                vec![Signal::builder("error")
+                    .param_types([String::static_type()])
+                    .build()]
+            })
+        }
+
+        fn dispose(&self) {
+            if let Some(handle) = self.handle.get() {
+                let _ = handle.commands.try_send(Command::Quit);
+            }
+        }
+    }
 }
 
 glib::wrapper! {
@@ -35,10 +74,191 @@ glib::wrapper! {
 }
 
 impl Connection {
-    pub fn new(uri: &str, title: &str) -> Self {
-        glib::Object::builder()
-            .property("uri", uri)
-            .property("title", title)
-            .build()
+    /// Starts a worker for `uri`; with `stats_interval` of `None` no statistics are sampled.
+    pub fn new(uri: &str, stats_interval: Option<Duration>) -> Self {
+        let connection: Self = glib::Object::builder().property("uri", uri).build();
+        connection.imp().title.replace(connection_title(uri));
+        connection.set_status(&gettext("Connecting…"), false);
+        let handle = libvirt::spawn(
+            uri.to_owned(),
+            WorkerOptions {
+                stats_interval,
+                autoconnect: true,
+            },
+        );
+        let events = handle.events.clone();
+        let _ = connection.imp().handle.set(handle);
+        glib::spawn_future_local(glib::clone!(
+            #[weak]
+            connection,
+            async move {
+                while let Ok(event) = events.recv().await {
+                    connection.apply(event);
+                }
+            }
+        ));
+        connection
+    }
+
+    /// The domains, a list of [`Domain`]s in libvirt's order.
+    pub fn domains(&self) -> &gio::ListStore {
+        self.imp()
+            .domains
+            .get_or_init(gio::ListStore::new::<Domain>)
+    }
+
+    pub fn send(&self, command: Command) {
+        if let Some(handle) = self.imp().handle.get() {
+            if handle.commands.try_send(command).is_err() {
+                self.emit_error(&gettext("The connection has stopped"));
+            }
+        }
+    }
+
+    pub fn connect_error<F: Fn(&Self, &str) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_closure(
+            "error",
+            false,
+            glib::closure_local!(move |connection: &Self, message: String| {
+                f(connection, &message)
+            }),
+        )
+    }
+
+    fn emit_error(&self, message: &str) {
+        self.emit_by_name::<()>("error", &[&message]);
+    }
+
+    fn set_status(&self, status: &str, connected: bool) {
+        let imp = self.imp();
+        imp.status.replace(status.to_owned());
+        self.notify_status();
+        if imp.connected.replace(connected) != connected {
+            self.notify_connected();
+        }
+    }
+
+    fn update_summary(&self) {
+        let n = self.domains().n_items();
+        let summary = if self.connected() {
+            ngettext("{n} virtual machine", "{n} virtual machines", n)
+                .replace("{n}", &n.to_string())
+        } else {
+            String::new()
+        };
+        self.imp().summary.replace(summary);
+        self.notify_summary();
+    }
+
+    fn apply(&self, event: Event) {
+        match event {
+            Event::ConnectionState(state) => self.apply_state(state),
+            Event::Snapshot(infos) => self.replace_all(infos),
+            Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
+            Event::DomainRemoved(uuid) => self.remove(&uuid),
+            Event::Stats(stats) => {
+                let by_uuid = self.imp().by_uuid.borrow();
+                for (uuid, stats) in stats {
+                    if let Some(domain) = by_uuid.get(&uuid) {
+                        domain.set_stats(stats);
+                    }
+                }
+            }
+            Event::Error { message, .. } => self.emit_error(&message),
+        }
+    }
+
+    fn apply_state(&self, state: ConnectionState) {
+        let (status, connected) = match state {
+            ConnectionState::Connecting => (gettext("Connecting…"), false),
+            ConnectionState::Connected { .. } => (gettext("Connected"), true),
+            ConnectionState::Disconnected {
+                retry_in: Some(_), ..
+            } => (gettext("Disconnected — reconnecting"), false),
+            ConnectionState::Disconnected { retry_in: None, .. } => {
+                (gettext("Disconnected"), false)
+            }
+            ConnectionState::Failed { message } => (
+                gettext_f(
+                    // Translators: {reason} is libvirt's explanation.
+                    "Cannot connect: {reason}",
+                    &[("reason", &message)],
+                ),
+                false,
+            ),
+        };
+        self.set_status(&status, connected);
+        if !connected {
+            self.replace_all(Vec::new());
+        }
+        self.update_summary();
+    }
+
+    /// Replaces the whole list in one change of the model.
+    fn replace_all(&self, infos: Vec<DomainInfo>) {
+        let domains: Vec<Domain> = infos.into_iter().map(Domain::new).collect();
+        {
+            let mut by_uuid = self.imp().by_uuid.borrow_mut();
+            by_uuid.clear();
+            by_uuid.extend(domains.iter().map(|d| (d.uuid(), d.clone())));
+        }
+        let store = self.domains();
+        store.splice(0, store.n_items(), &domains);
+        self.update_summary();
+    }
+
+    fn upsert(&self, info: DomainInfo) {
+        let existing = self.imp().by_uuid.borrow().get(&info.uuid).cloned();
+        match existing {
+            Some(domain) => domain.update(info),
+            None => {
+                let domain = Domain::new(info);
+                self.imp()
+                    .by_uuid
+                    .borrow_mut()
+                    .insert(domain.uuid(), domain.clone());
+                self.domains().append(&domain);
+                self.update_summary();
+            }
+        }
+    }
+
+    fn remove(&self, uuid: &str) {
+        let removed = self.imp().by_uuid.borrow_mut().remove(uuid);
+        if let Some(domain) = removed {
+            let store = self.domains();
+            if let Some(position) = store.find(&domain) {
+                store.remove(position);
+            }
+            self.update_summary();
+        }
+    }
+
+    pub fn domain_by_name(&self, name: &str) -> Option<Domain> {
+        self.imp()
+            .by_uuid
+            .borrow()
+            .values()
+            .find(|d| d.name() == name)
+            .cloned()
+    }
+}
+
+/// The name a connection goes by in the window, translated.
+pub fn connection_title(uri: &str) -> String {
+    let name = ConnectionName::parse(uri);
+    let base = match name.kind {
+        ConnectionKind::QemuSystem => gettext("QEMU/KVM"),
+        ConnectionKind::QemuSession => gettext("QEMU/KVM User session"),
+        ConnectionKind::Test => gettext("Test"),
+        ConnectionKind::Other => return uri.to_owned(),
+    };
+    match name.host {
+        Some(host) => gettext_f(
+            // Translators: {connection} is e.g. "QEMU/KVM", {host} a host name.
+            "{connection}: {host}",
+            &[("connection", &base), ("host", &host)],
+        ),
+        None => base,
     }
 }

@@ -3,14 +3,16 @@
 mod add_connection;
 mod application;
 mod connection;
+mod details;
+mod domain;
+mod domain_list;
+mod preferences;
 mod settings;
 mod window;
 
 pub use application::Application;
-pub use connection::Connection;
+pub use connection::{connection_title, Connection};
+pub use details::DomainDetails;
+pub use domain::Domain;
+pub use domain_list::DomainList;
 pub use window::Window;
-
-/// The name a connection goes by in the window.
-pub fn connection_title(uri: &str) -> String {
-    uri.to_owned()
-}

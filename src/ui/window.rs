@@ -1,10 +1,17 @@
-//! The main window: header bar, primary menu and the connections with their machines.
+//! The main window: connections in a sidebar, the selected connection's virtual machines,
+//! and the details of the selected machine.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::{Application, Connection};
+use crate::libvirt::{Command, DomainState};
+use crate::ui::{Application, Connection, Domain, DomainDetails, DomainList};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gio, glib, CompositeTemplate};
+use gtk::{gdk, gio, glib, CompositeTemplate};
+
+mod actions;
+mod sidebar;
+
+pub use actions::set_accels;
 
 mod imp {
     use super::*;
@@ -18,6 +25,22 @@ mod imp {
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
         pub connection_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub domain_stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub domain_list: TemplateChild<DomainList>,
+        #[template_child]
+        pub connection_status: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub connect_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub details: TemplateChild<DomainDetails>,
+        /// Signal handlers on the shown connection, dropped when another is shown.
+        pub shown: std::cell::RefCell<Option<(Connection, Vec<glib::SignalHandlerId>)>>,
+        /// A console asked for on the command line before the list was loaded.
+        pub pending_console: std::cell::RefCell<Option<String>>,
+        /// The handler keeping the actions in step with the selected domain's state.
+        pub followed: std::cell::RefCell<Option<(Domain, glib::SignalHandlerId)>>,
     }
 
     #[glib::object_subclass]
@@ -27,6 +50,8 @@ mod imp {
         type ParentType = adw::ApplicationWindow;
 
         fn class_init(klass: &mut Self::Class) {
+            DomainList::ensure_type();
+            DomainDetails::ensure_type();
             klass.bind_template();
         }
 
@@ -35,9 +60,26 @@ mod imp {
         }
     }
 
-    impl ObjectImpl for Window {}
+    impl ObjectImpl for Window {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            obj.setup_actions();
+            self.domain_list.capture_typing_from(&*obj);
+            self.domain_list.connect_selection_changed(glib::clone!(
+                #[weak]
+                obj,
+                move |domain| obj.show_details(domain.as_ref())
+            ));
+        }
+    }
 
-    impl WidgetImpl for Window {}
+    impl WidgetImpl for Window {
+        fn realize(&self) {
+            self.parent_realize();
+            self.obj().pause_stats_while_minimized();
+        }
+    }
 
     impl WindowImpl for Window {
         fn close_request(&self) -> glib::Propagation {
@@ -65,10 +107,8 @@ impl Window {
         window
     }
 
-    fn application_settings(&self) -> Option<gio::Settings> {
-        self.application()
-            .and_downcast::<Application>()
-            .map(|app| app.settings().clone())
+    fn app(&self) -> Option<Application> {
+        self.application().and_downcast::<Application>()
     }
 
     fn restore_window_state(&self, settings: &gio::Settings) {
@@ -79,9 +119,10 @@ impl Window {
     }
 
     fn save_window_state(&self) {
-        let Some(settings) = self.application_settings() else {
+        let Some(app) = self.app() else {
             return;
         };
+        let settings = app.settings();
         let (width, height) = self.default_size();
         let saved = settings
             .set_int("window-width", width)
@@ -92,35 +133,102 @@ impl Window {
         }
     }
 
-    fn bind_connections(&self, connections: &gio::ListStore) {
-        let imp = self.imp();
-        imp.connection_list.bind_model(Some(connections), |item| {
-            let connection = item
-                .downcast_ref::<Connection>()
-                .expect("the connection list holds connections");
-            let row = adw::ActionRow::builder()
-                .title(connection.title())
-                .subtitle(connection.uri())
-                .build();
-            row.add_css_class("property");
-            row.upcast()
-        });
-        let update = glib::clone!(
+    /// Statistics stop while the window is minimized: nobody sees them.
+    fn pause_stats_while_minimized(&self) {
+        let Some(toplevel) = self.surface().and_downcast::<gdk::Toplevel>() else {
+            return;
+        };
+        toplevel.connect_state_notify(glib::clone!(
             #[weak(rename_to = window)]
             self,
-            move |model: &gio::ListStore, _, _, _| window.show_page_for(model)
-        );
-        connections.connect_items_changed(update);
-        self.show_page_for(connections);
+            move |toplevel| {
+                let hidden = toplevel.state().contains(gdk::ToplevelState::MINIMIZED);
+                if let Some(app) = window.app() {
+                    app.set_stats_paused(hidden);
+                }
+            }
+        ));
     }
 
     fn show_page_for(&self, connections: &gio::ListStore) {
         let page = if connections.n_items() == 0 {
             "empty"
         } else {
-            "connections"
+            "main"
         };
         self.imp().stack.set_visible_child_name(page);
+    }
+
+    /// Shows the domains of `connection`, or its state when it is not connected.
+    fn show_connection(&self, connection: Option<&Connection>) {
+        let imp = self.imp();
+        if let Some((old, handlers)) = imp.shown.take() {
+            handlers.into_iter().for_each(|h| old.disconnect(h));
+        }
+        imp.domain_list
+            .set_model(connection.map(|c| c.domains().upcast_ref::<gio::ListModel>()));
+        let Some(connection) = connection else {
+            self.show_details(None);
+            return;
+        };
+        let update = glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |connection: &Connection| window.update_connection_page(connection)
+        );
+        let retry_console = glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_: &Connection| {
+                if let Some(name) = window.imp().pending_console.take() {
+                    window.show_domain_console(&name);
+                }
+            }
+        );
+        let handlers = vec![
+            connection.connect_connected_notify(update.clone()),
+            connection.connect_status_notify(update),
+            connection.connect_summary_notify(retry_console),
+        ];
+        imp.shown.replace(Some((connection.clone(), handlers)));
+        self.update_connection_page(connection);
+        self.show_details(imp.domain_list.selected().as_ref());
+    }
+
+    fn update_connection_page(&self, connection: &Connection) {
+        let imp = self.imp();
+        if connection.connected() {
+            imp.domain_stack.set_visible_child_name("list");
+        } else {
+            imp.connection_status.set_title(&connection.title());
+            imp.connection_status
+                .set_description(Some(&glib::markup_escape_text(&connection.status())));
+            imp.domain_stack.set_visible_child_name("status");
+        }
+        self.update_action_states();
+    }
+
+    pub fn selected_connection(&self) -> Option<Connection> {
+        self.imp().shown.borrow().as_ref().map(|(c, _)| c.clone())
+    }
+
+    pub fn selected_domain(&self) -> Option<Domain> {
+        self.selected_connection()
+            .filter(|c| c.connected())
+            .and(self.imp().domain_list.selected())
+    }
+
+    fn show_details(&self, domain: Option<&Domain>) {
+        let imp = self.imp();
+        imp.details.show_domain(domain);
+        if let Some((old, handler)) = imp.followed.take() {
+            old.disconnect(handler);
+        }
+        if let Some(domain) = domain {
+            let handler = actions::follow_state(self, domain);
+            imp.followed.replace(Some((domain.clone(), handler)));
+        }
+        self.update_action_states();
     }
 
     /// Shows `message` (plain text, not markup) as a toast.
@@ -136,12 +244,78 @@ impl Window {
         ));
     }
 
-    /// Opens the console of the machine called `name`.
+    /// Selects the machine called `name` and opens its console.
     pub fn show_domain_console(&self, name: &str) {
+        if !self.imp().domain_list.select_name(name) {
+            if self
+                .selected_connection()
+                .is_some_and(|c| c.summary().is_empty())
+            {
+                // Not loaded yet: try again when the list arrives.
+                self.imp().pending_console.replace(Some(name.to_owned()));
+                return;
+            }
+            self.add_toast(&gettext_f(
+                // Translators: {name} is the name of a virtual machine.
+                "There is no virtual machine called “{name}”",
+                &[("name", name)],
+            ));
+            return;
+        }
         self.add_toast(&gettext_f(
             // Translators: {name} is the name of a virtual machine.
             "The console of “{name}” is not available in this version yet",
             &[("name", name)],
         ));
+    }
+
+    /// Enables the domain actions that make sense for the selected domain's state.
+    fn update_action_states(&self) {
+        let state = self.selected_domain().map(|d| d.state());
+        actions::update_enabled(self, state);
+    }
+}
+
+/// Which power actions a domain in `state` accepts.
+pub fn accepts(state: DomainState, command: &str) -> bool {
+    use DomainState::*;
+    match command {
+        "start" => matches!(state, Shutoff | Crashed),
+        "shutdown" | "reboot" => matches!(state, Running | Blocked),
+        "pause" => matches!(state, Running | Blocked),
+        "resume" => matches!(state, Paused | PmSuspended),
+        "force-off" => state.is_active(),
+        "delete" => true,
+        _ => false,
+    }
+}
+
+/// The command for a power action on the domain `uuid`.
+fn command_for(action: &str, uuid: String) -> Option<Command> {
+    Some(match action {
+        "start" => Command::Start(uuid),
+        "shutdown" => Command::Shutdown(uuid),
+        "reboot" => Command::Reboot(uuid),
+        "pause" => Command::Pause(uuid),
+        "resume" => Command::Resume(uuid),
+        "force-off" => Command::ForceOff(uuid),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+    use crate::libvirt::DomainState;
+
+    #[test]
+    fn actions_follow_the_state() {
+        assert!(accepts(DomainState::Shutoff, "start"));
+        assert!(!accepts(DomainState::Running, "start"));
+        assert!(accepts(DomainState::Paused, "resume"));
+        assert!(!accepts(DomainState::Paused, "pause"));
+        assert!(accepts(DomainState::Paused, "force-off"));
+        assert!(!accepts(DomainState::Shutoff, "force-off"));
+        assert!(accepts(DomainState::Shutoff, "delete"));
     }
 }

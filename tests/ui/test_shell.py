@@ -14,14 +14,14 @@ class ShellTest(UiTestCase):
         app.window("Virtdeck")
         app.find("push button", "New Virtual Machine")
         app.find("push button", "Main Menu")
-        app.find("list item", contains="test:///default")
+        app.find("label", "Test")
 
     def test_second_launch_hands_its_arguments_to_the_running_instance(self):
         app = self.launch("--connect", "test:///default")
-        app.find("list item", contains="test:///default")
+        app.find("label", "Test")
         second = self.run_once("--connect", "qemu:///session")
         self.assertEqual(second.returncode, 0, second.stderr)
-        app.find("list item", contains="qemu:///session")
+        app.find("label", "QEMU/KVM User session")
         frames = [w for w in find_all(app.app, role="frame", name="Virtdeck") if showing(w)]
         self.assertEqual(len(frames), 1, "a second launch must not open a second window")
 
@@ -51,7 +51,7 @@ class ShellTest(UiTestCase):
         app.window("Add Connection")
         # The dialog's default choice is the system connection.
         click(app.find("push button", "Add"))
-        app.find("list item", contains="qemu:///system")
+        app.find("label", "QEMU/KVM")
         keyfile = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
         wait_for("the connection saved in GSettings",
                  lambda: "qemu:///system" in open(keyfile).read())

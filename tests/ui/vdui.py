@@ -95,11 +95,23 @@ def click(acc):
     raise AssertionError(f"{acc.getRoleName()} {acc.name!r} has no action")
 
 
+def _has_editable_text(acc):
+    try:
+        acc.queryEditableText()
+        return True
+    except NotImplementedError:
+        return False
+
+
 def screenshot(name):
     os.makedirs(ARTIFACTS, exist_ok=True)
     path = os.path.join(ARTIFACTS, f"{name}.png")
     subprocess.run(["import", "-window", "root", path], check=False)
     return path
+
+
+def label_texts(node):
+    return [label_of(a) for a in find_all(node, role="label")]
 
 
 class App:
@@ -126,16 +138,36 @@ class App:
             ),
         )
 
-    def find(self, role=None, name=None, contains=None, visible=True):
-        """Waits for one matching widget and returns it."""
+    def find(self, role=None, name=None, contains=None, visible=True, within=None):
+        """Waits for one matching widget (below `within`, default anywhere) and returns it."""
 
         def look():
-            found = find_all(self.app, role=role, name=name, contains=contains)
+            found = find_all(within or self.app, role=role, name=name, contains=contains)
             if visible:
                 found = [a for a in found if showing(a)]
             return found[0] if found else None
 
         return wait_for(f"{role or 'widget'} named {name or contains!r}", look)
+
+    def rows(self):
+        """The shown rows of the virtual machine list, as lists of their cells' texts."""
+        view = self.find(name="Virtual machines", role="tree table")
+        lists = [c for c in view if c.getRoleName() == "list"]
+        return [
+            label_texts(row)
+            for row in find_all(lists[0], role="table row")
+            if showing(row)
+        ] if lists else []
+
+    def search(self, text):
+        """Types `text` into the list's search field."""
+        entry = self.find(name="Search virtual machines")
+        editable = next(
+            (a for a in walk(entry) if _has_editable_text(a)), None
+        )
+        if editable is None:
+            raise AssertionError("the search field offers no editable text")
+        editable.queryEditableText().setTextContents(text)
 
     def quit(self):
         if self.proc.poll() is None:

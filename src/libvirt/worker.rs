@@ -1,0 +1,837 @@
+//! One thread per connection, owning its `virt::Connect`: [`Command`]s in, [`Event`]s out.
+//!
+//! The worker lists the domains once ([`Event::Snapshot`]); after that only lifecycle events
+//! change the list. An event callback (on the libvirt event loop thread) just forwards the
+//! domain's UUID here; the worker re-reads that one domain and sends
+//! [`Event::DomainAdded`], [`Event::DomainChanged`] or [`Event::DomainRemoved`]. Statistics
+//! come from one bulk call per interval. When the connection dies the worker reconnects with
+//! backoff and sends a fresh snapshot. With statistics off and nothing happening, the
+//! thread sleeps in a blocking receive.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt_sys as sys;
+
+use super::domain::{compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample};
+use super::error::{describe, is_no_domain, is_transient_open_error, is_unsupported};
+use super::events::{
+    self, stats, CloseCallbackRegistration, CloseReason, DomainEvent, DomainEventId,
+    DomainEventRegistration,
+};
+use super::uri;
+
+/// Keepalive: a ping every 5 s, the connection counts as dead after 3 unanswered.
+const KEEPALIVE_INTERVAL_SECS: i32 = 5;
+const KEEPALIVE_COUNT: u32 = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerOptions {
+    /// How often to send [`Event::Stats`]; `None` turns statistics off.
+    pub stats_interval: Option<Duration>,
+    /// Open the connection right away, as if [`Command::Connect`] had been sent.
+    pub autoconnect: bool,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            stats_interval: Some(Duration::from_secs(2)),
+            autoconnect: true,
+        }
+    }
+}
+
+/// What the UI asks of a connection. Domains are named by UUID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Connect,
+    Disconnect,
+    Start(String),
+    /// Ask the guest to shut down (ACPI).
+    Shutdown(String),
+    Reboot(String),
+    /// Pull the plug.
+    ForceOff(String),
+    Pause(String),
+    /// Resume a paused domain, or wake a power-management suspended one.
+    Resume(String),
+    /// Stop if running, undefine (with managed save, snapshot/checkpoint metadata, NVRAM
+    /// and TPM state), and with `delete_storage` delete the disk images that are storage
+    /// volumes (CD-ROMs and read-only disks are kept).
+    Delete {
+        uuid: String,
+        delete_storage: bool,
+    },
+    /// Sample statistics now instead of waiting for the next tick.
+    RefreshStats,
+    /// Change the statistics interval; `None` stops sampling (e.g. while the window is hidden).
+    SetStatsInterval(Option<Duration>),
+    Quit,
+}
+
+/// What an [`Event::Error`] was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Connect,
+    Start,
+    Shutdown,
+    Reboot,
+    ForceOff,
+    Pause,
+    Resume,
+    Delete,
+    DeleteStorage,
+    Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// [`Command::Disconnect`].
+    Requested,
+    /// The open connection closed (daemon stopped or died, keepalive timeout, I/O error).
+    Closed(CloseReason),
+    /// Opening failed with this (readable) message; it may work on a later try.
+    OpenFailed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connecting,
+    /// `hypervisor` is the driver name (e.g. "QEMU"), `version` its version ("10.0.0").
+    Connected {
+        hypervisor: String,
+        version: String,
+    },
+    /// Not connected; with `retry_in`, the worker tries again by itself after that delay.
+    Disconnected {
+        reason: DisconnectReason,
+        retry_in: Option<Duration>,
+    },
+    /// This URI cannot work (unknown driver, bad URI, unsupported); no retry.
+    /// [`Command::Connect`] tries once more.
+    Failed {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    ConnectionState(ConnectionState),
+    /// The whole domain list; replaces whatever the UI had (also after a reconnect).
+    Snapshot(Vec<DomainInfo>),
+    DomainAdded(DomainInfo),
+    DomainChanged(DomainInfo),
+    /// The UUID of a domain that no longer exists.
+    DomainRemoved(String),
+    /// Rates of the active domains since the previous sample, by UUID.
+    Stats(Vec<(String, DomainStats)>),
+    /// A command or background task failed; `message` is one readable sentence.
+    Error {
+        action: Action,
+        domain: Option<String>,
+        message: String,
+    },
+}
+
+/// The UI's end of a connection worker.
+#[derive(Debug)]
+pub struct ConnectionHandle {
+    pub commands: async_channel::Sender<Command>,
+    pub events: async_channel::Receiver<Event>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ConnectionHandle {
+    /// Sends [`Command::Quit`] and waits for the worker to finish.
+    pub fn quit_and_join(mut self) {
+        let _ = self.commands.try_send(Command::Quit);
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the connection worker panicked");
+            }
+        }
+    }
+}
+
+/// Starts the worker of `uri`. It stops on [`Command::Quit`], when every command sender is
+/// dropped, or when the event receiver is dropped.
+pub fn spawn(uri: String, options: WorkerOptions) -> ConnectionHandle {
+    events::ensure_event_loop();
+    let (commands, command_rx) = async_channel::unbounded();
+    let (event_tx, events) = async_channel::unbounded();
+    let (inbox_tx, inbox_rx) = mpsc::channel();
+
+    // The worker waits on one std channel with a timeout; commands are moved over to it.
+    let forward_rx = command_rx.clone();
+    let forward_tx = inbox_tx.clone();
+    let forwarder = thread::Builder::new()
+        .name("virtdeck-commands".into())
+        .spawn(move || {
+            while let Ok(command) = forward_rx.recv_blocking() {
+                if forward_tx.send(Msg::Command(command)).is_err() {
+                    return;
+                }
+            }
+            let _ = forward_tx.send(Msg::CommandsClosed);
+        });
+
+    let failed_tx = event_tx.clone();
+    let panic_tx = event_tx.clone();
+    let worker = Worker::new(uri, options, event_tx, inbox_tx);
+    let thread = forwarder.and_then(|_| {
+        thread::Builder::new()
+            .name("virtdeck-connection".into())
+            .spawn(move || {
+                let run = std::panic::catch_unwind(AssertUnwindSafe(|| worker.run(inbox_rx)));
+                if run.is_err() {
+                    let _ = panic_tx.try_send(Event::ConnectionState(ConnectionState::Failed {
+                        message: "The connection stopped because of an internal error.".into(),
+                    }));
+                }
+                // Ends the forwarder; later commands fail to send.
+                command_rx.close();
+            })
+    });
+    let thread = match thread {
+        Ok(thread) => Some(thread),
+        Err(error) => {
+            let _ = failed_tx.try_send(Event::ConnectionState(ConnectionState::Failed {
+                message: format!("Could not start the connection thread: {error}."),
+            }));
+            None
+        }
+    };
+    ConnectionHandle {
+        commands,
+        events,
+        thread,
+    }
+}
+
+/// The delay before reconnection attempt number `attempt` (0-based): 0.5 s, 1 s, 2 s, 4 s,
+/// 8 s, then 10 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let millis = 500u64.saturating_mul(1u64 << attempt.min(16));
+    Duration::from_millis(millis.min(10_000))
+}
+
+/// Everything the worker thread waits for.
+enum Msg {
+    Command(Command),
+    CommandsClosed,
+    /// From a lifecycle callback of the session numbered `generation`.
+    Domain {
+        generation: u64,
+        event: DomainEvent,
+    },
+    Closed {
+        generation: u64,
+        reason: CloseReason,
+    },
+}
+
+/// An open connection. The registrations are declared (and so dropped) before the
+/// connection they belong to.
+struct Session {
+    _close: Option<CloseCallbackRegistration>,
+    _lifecycle: DomainEventRegistration,
+    /// What the UI was last told about each domain, by UUID.
+    known: HashMap<String, DomainInfo>,
+    conn: Connect,
+}
+
+struct Worker {
+    uri: String,
+    events: async_channel::Sender<Event>,
+    inbox: mpsc::Sender<Msg>,
+    autoconnect: bool,
+    session: Option<Session>,
+    /// Numbers sessions, so that messages from callbacks of an old one are ignored.
+    generation: u64,
+    attempt: u32,
+    retry_at: Option<Instant>,
+    stats_interval: Option<Duration>,
+    next_stats: Option<Instant>,
+    samples: HashMap<String, (StatsSample, Instant)>,
+    last_stats_error: Option<String>,
+    ui_gone: bool,
+}
+
+#[derive(Debug)]
+enum ReadError {
+    Libvirt(virt::error::Error),
+    Xml(super::domain::DomainXmlError),
+}
+
+impl ReadError {
+    fn message(&self) -> String {
+        match self {
+            Self::Libvirt(e) => describe(e),
+            Self::Xml(e) => super::error::readable_message(&e.to_string()),
+        }
+    }
+}
+
+impl From<virt::error::Error> for ReadError {
+    fn from(e: virt::error::Error) -> Self {
+        Self::Libvirt(e)
+    }
+}
+
+impl Worker {
+    fn new(
+        uri: String,
+        options: WorkerOptions,
+        events: async_channel::Sender<Event>,
+        inbox: mpsc::Sender<Msg>,
+    ) -> Self {
+        Self {
+            uri,
+            events,
+            inbox,
+            autoconnect: options.autoconnect,
+            session: None,
+            generation: 0,
+            attempt: 0,
+            retry_at: None,
+            stats_interval: options.stats_interval.filter(|d| !d.is_zero()),
+            next_stats: None,
+            samples: HashMap::new(),
+            last_stats_error: None,
+            ui_gone: false,
+        }
+    }
+
+    fn run(mut self, inbox: mpsc::Receiver<Msg>) {
+        if self.autoconnect {
+            self.connect();
+        }
+        while !self.ui_gone {
+            let msg = match self.next_deadline() {
+                None => match inbox.recv() {
+                    Ok(msg) => msg,
+                    Err(_) => break,
+                },
+                Some(deadline) => {
+                    match inbox.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(msg) => msg,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.on_timer();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+            };
+            match msg {
+                Msg::Command(Command::Quit) | Msg::CommandsClosed => break,
+                Msg::Command(command) => self.handle_command(command),
+                Msg::Domain { generation, event } if generation == self.generation => {
+                    self.refresh_domain(&event.uuid);
+                }
+                Msg::Closed { generation, reason } if generation == self.generation => {
+                    self.connection_lost(reason);
+                }
+                Msg::Domain { .. } | Msg::Closed { .. } => {}
+            }
+        }
+        self.session = None;
+        tracing::debug!(uri = %self.uri, "connection worker stopped");
+    }
+
+    fn emit(&mut self, event: Event) {
+        if self.events.try_send(event).is_err() {
+            self.ui_gone = true;
+        }
+    }
+
+    fn error(&mut self, action: Action, domain: Option<&str>, message: String) {
+        tracing::debug!(?action, ?domain, %message, "command failed");
+        self.emit(Event::Error {
+            action,
+            domain: domain.map(str::to_owned),
+            message,
+        });
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let stats = self.session.as_ref().and(self.next_stats);
+        match (self.retry_at, stats) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        if self.retry_at.is_some_and(|t| t <= now) {
+            self.connect();
+        }
+        if self.session.is_some() && self.next_stats.is_some_and(|t| t <= now) {
+            self.collect_stats();
+        }
+    }
+
+    // ----- connection -----
+
+    fn connect(&mut self) {
+        self.retry_at = None;
+        self.emit(Event::ConnectionState(ConnectionState::Connecting));
+        let outcome = Connect::open(Some(&self.uri)).and_then(|conn| self.open_session(conn));
+        if let Err(error) = outcome {
+            let message = describe(&error);
+            tracing::debug!(uri = %self.uri, %error, "could not connect");
+            if is_transient_open_error(&error) && uri::has_known_driver(&self.uri) {
+                let delay = backoff(self.attempt);
+                self.attempt = self.attempt.saturating_add(1);
+                self.retry_at = Some(Instant::now() + delay);
+                self.emit(Event::ConnectionState(ConnectionState::Disconnected {
+                    reason: DisconnectReason::OpenFailed(message),
+                    retry_in: Some(delay),
+                }));
+            } else {
+                self.emit(Event::ConnectionState(ConnectionState::Failed { message }));
+            }
+        }
+    }
+
+    /// Subscribes to events, then lists the domains, so that no change falls in between.
+    fn open_session(&mut self, conn: Connect) -> Result<(), virt::error::Error> {
+        self.generation += 1;
+        let generation = self.generation;
+        if let Err(error) = conn.set_keep_alive(KEEPALIVE_INTERVAL_SECS, KEEPALIVE_COUNT) {
+            // Local drivers have nothing to keep alive.
+            tracing::debug!(%error, "keepalive not available");
+        }
+        let tx = self.inbox.clone();
+        let close = events::register_close_callback(&conn, move |reason| {
+            let _ = tx.send(Msg::Closed { generation, reason });
+        })
+        .map_err(|error| tracing::warn!(%error, "no close notifications for this connection"))
+        .ok();
+        let tx = self.inbox.clone();
+        let lifecycle =
+            events::register_domain_event(&conn, DomainEventId::Lifecycle, move |event| {
+                let _ = tx.send(Msg::Domain { generation, event });
+            })?;
+
+        let hypervisor = conn.driver_type().unwrap_or_default();
+        let version = conn.hyp_version().map(format_version).unwrap_or_default();
+        let domains = list_domains(&conn)?;
+        self.attempt = 0;
+        self.emit(Event::ConnectionState(ConnectionState::Connected {
+            hypervisor,
+            version,
+        }));
+        let known = domains
+            .iter()
+            .map(|d| (d.uuid.clone(), d.clone()))
+            .collect();
+        self.emit(Event::Snapshot(domains));
+        self.session = Some(Session {
+            _close: close,
+            _lifecycle: lifecycle,
+            known,
+            conn,
+        });
+        self.samples.clear();
+        self.next_stats = None;
+        if self.stats_interval.is_some() {
+            // The baseline; the first rates follow one interval later.
+            self.collect_stats();
+        }
+        Ok(())
+    }
+
+    fn connection_lost(&mut self, reason: CloseReason) {
+        if reason == CloseReason::Client {
+            return;
+        }
+        tracing::info!(uri = %self.uri, ?reason, "connection closed");
+        self.drop_session();
+        let delay = backoff(0);
+        self.attempt = 1;
+        self.retry_at = Some(Instant::now() + delay);
+        self.emit(Event::ConnectionState(ConnectionState::Disconnected {
+            reason: DisconnectReason::Closed(reason),
+            retry_in: Some(delay),
+        }));
+    }
+
+    fn drop_session(&mut self) {
+        self.session = None;
+        self.samples.clear();
+        self.next_stats = None;
+        self.last_stats_error = None;
+    }
+
+    // ----- domain list -----
+
+    /// Re-reads one domain after an event about it and tells the UI what changed.
+    fn refresh_domain(&mut self, uuid: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let read = session
+            .conn
+            .lookup_domain_by_uuid_string(uuid)
+            .map_err(ReadError::from)
+            .and_then(|dom| read_domain(&dom));
+        let event = match read {
+            Ok(info) => match session.known.insert(uuid.to_owned(), info.clone()) {
+                None => Some(Event::DomainAdded(info)),
+                Some(old) if old != info => Some(Event::DomainChanged(info)),
+                Some(_) => None,
+            },
+            Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {
+                self.samples.remove(uuid);
+                session
+                    .known
+                    .remove(uuid)
+                    .map(|_| Event::DomainRemoved(uuid.to_owned()))
+            }
+            Err(error) => {
+                tracing::warn!(uuid, error = %error.message(), "could not re-read a domain");
+                None
+            }
+        };
+        if let Some(event) = event {
+            self.emit(event);
+        }
+    }
+
+    // ----- commands -----
+
+    fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Connect => {
+                if self.session.is_none() {
+                    self.attempt = 0;
+                    self.connect();
+                }
+            }
+            Command::Disconnect => {
+                self.retry_at = None;
+                self.drop_session();
+                self.emit(Event::ConnectionState(ConnectionState::Disconnected {
+                    reason: DisconnectReason::Requested,
+                    retry_in: None,
+                }));
+            }
+            Command::Start(uuid) => self.on_domain(Action::Start, &uuid, |d| d.create()),
+            Command::Shutdown(uuid) => self.on_domain(Action::Shutdown, &uuid, |d| d.shutdown()),
+            Command::Reboot(uuid) => self.on_domain(Action::Reboot, &uuid, |d| d.reboot(0)),
+            Command::ForceOff(uuid) => self.on_domain(Action::ForceOff, &uuid, |d| d.destroy()),
+            Command::Pause(uuid) => self.on_domain(Action::Pause, &uuid, |d| d.suspend()),
+            Command::Resume(uuid) => {
+                self.on_domain(Action::Resume, &uuid, |d| match d.state()?.0.to_raw() {
+                    sys::VIR_DOMAIN_PMSUSPENDED => d.pm_wakeup(0),
+                    _ => d.resume(),
+                })
+            }
+            Command::Delete {
+                uuid,
+                delete_storage,
+            } => self.delete(&uuid, delete_storage),
+            Command::RefreshStats => self.collect_stats(),
+            Command::SetStatsInterval(interval) => {
+                self.stats_interval = interval.filter(|d| !d.is_zero());
+                self.samples.clear();
+                self.next_stats = None;
+                if self.stats_interval.is_some() {
+                    self.collect_stats();
+                }
+            }
+            Command::Quit => {}
+        }
+    }
+
+    fn lookup(&mut self, action: Action, uuid: &str) -> Option<Domain> {
+        let Some(session) = &self.session else {
+            self.error(action, Some(uuid), "Not connected.".to_owned());
+            return None;
+        };
+        match session.conn.lookup_domain_by_uuid_string(uuid) {
+            Ok(dom) => Some(dom),
+            Err(e) => {
+                self.error(action, Some(uuid), describe(&e));
+                None
+            }
+        }
+    }
+
+    /// Runs `op` on the domain; the resulting state change arrives as a lifecycle event.
+    fn on_domain<F>(&mut self, action: Action, uuid: &str, op: F)
+    where
+        F: FnOnce(&Domain) -> Result<(), virt::error::Error>,
+    {
+        let Some(dom) = self.lookup(action, uuid) else {
+            return;
+        };
+        if let Err(e) = op(&dom) {
+            self.error(action, Some(uuid), describe(&e));
+        }
+    }
+
+    fn delete(&mut self, uuid: &str, delete_storage: bool) {
+        let Some(dom) = self.lookup(Action::Delete, uuid) else {
+            return;
+        };
+        let paths = if delete_storage {
+            match storage_paths(&dom) {
+                Ok(paths) => paths,
+                Err(e) => {
+                    self.error(Action::Delete, Some(uuid), e.message());
+                    return;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let removed = (|| {
+            if dom.is_active()? {
+                dom.destroy()?;
+            }
+            if dom.is_persistent()? {
+                undefine_everything(&dom)?;
+            }
+            Ok::<_, virt::error::Error>(())
+        })();
+        if let Err(e) = removed {
+            self.error(Action::Delete, Some(uuid), describe(&e));
+            return;
+        }
+        for path in paths {
+            let Some(session) = &self.session else {
+                return;
+            };
+            let deleted = session
+                .conn
+                .lookup_storage_vol_by_path(&path)
+                .and_then(|vol| vol.delete(0));
+            if let Err(e) = deleted {
+                self.error(Action::DeleteStorage, Some(uuid), describe(&e));
+            }
+        }
+    }
+
+    // ----- statistics -----
+
+    /// One bulk call for every active domain; rates against the previous sample.
+    fn collect_stats(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let groups =
+            stats::STATE | stats::CPU_TOTAL | stats::BALLOON | stats::INTERFACE | stats::BLOCK;
+        let mut result =
+            events::all_domain_stats(&session.conn, groups, stats::ONLY_ACTIVE | stats::NOWAIT);
+        if matches!(&result, Err(e) if is_unsupported(e)) {
+            // Daemons older than libvirt 4.5 do not know NOWAIT.
+            result = events::all_domain_stats(&session.conn, groups, stats::ONLY_ACTIVE);
+        }
+        let now = Instant::now();
+        self.next_stats = self.stats_interval.map(|interval| now + interval);
+        let records = match result {
+            Ok(records) => records,
+            Err(e) => {
+                let message = describe(&e);
+                if self.last_stats_error.as_ref() != Some(&message) {
+                    self.last_stats_error = Some(message.clone());
+                    self.error(Action::Stats, None, message);
+                }
+                return;
+            }
+        };
+        self.last_stats_error = None;
+        let mut rates = Vec::new();
+        let mut samples = HashMap::with_capacity(records.len());
+        for record in records {
+            let sample = StatsSample::from_params(&record.params);
+            if let Some((prev, taken)) = self.samples.get(&record.uuid) {
+                let vcpus = session.known.get(&record.uuid).map_or(1, |d| d.vcpus);
+                let st = compute_stats(prev, &sample, now.duration_since(*taken), vcpus);
+                rates.push((record.uuid.clone(), st));
+            }
+            samples.insert(record.uuid, (sample, now));
+        }
+        let had_previous = !self.samples.is_empty();
+        self.samples = samples;
+        if had_previous || !rates.is_empty() {
+            self.emit(Event::Stats(rates));
+        }
+    }
+}
+
+/// One `virConnectListAllDomains` call, then each domain's XML and state.
+fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
+    let domains = conn.list_all_domains(0)?;
+    let mut infos = Vec::with_capacity(domains.len());
+    for dom in &domains {
+        match read_domain(dom) {
+            Ok(info) => infos.push(info),
+            // Gone since the listing: its Undefined event is on the way.
+            Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {}
+            Err(error) => {
+                tracing::warn!(error = %error.message(), "skipping a domain that cannot be read");
+            }
+        }
+    }
+    Ok(infos)
+}
+
+fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
+    let xml = dom.xml_desc(0)?;
+    let (state, _reason) = dom.state()?;
+    let persistent = dom.is_persistent()?;
+    let mut info = DomainInfo::from_xml(&xml, DomainState::from_raw(state.to_raw()), persistent)
+        .map_err(ReadError::Xml)?;
+    for disk in &mut info.disks {
+        if disk.device == DiskDevice::Disk && disk.source.is_some() {
+            disk.size_bytes = dom.block_info(&disk.target, 0).ok().map(|b| b.capacity);
+        }
+    }
+    Ok(info)
+}
+
+/// Local image paths of the domain's writable disks (no CD-ROMs, no shared read-only media).
+fn storage_paths(dom: &Domain) -> Result<Vec<String>, ReadError> {
+    let info = DomainInfo::from_xml(&dom.xml_desc(0)?, DomainState::NoState, true)
+        .map_err(ReadError::Xml)?;
+    Ok(info
+        .disks
+        .iter()
+        .filter(|d| d.device == DiskDevice::Disk && !d.read_only)
+        .filter_map(|d| d.source_path().map(str::to_owned))
+        .collect())
+}
+
+/// Undefines with as much cleanup as the driver supports: all extras, then fewer.
+fn undefine_everything(dom: &Domain) -> Result<(), virt::error::Error> {
+    const BASIC: u32 =
+        sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    const ATTEMPTS: [u32; 3] = [
+        BASIC
+            | sys::VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+            | sys::VIR_DOMAIN_UNDEFINE_NVRAM
+            | sys::VIR_DOMAIN_UNDEFINE_TPM,
+        BASIC | sys::VIR_DOMAIN_UNDEFINE_NVRAM,
+        BASIC,
+    ];
+    let mut last = None;
+    for flags in ATTEMPTS {
+        match dom.undefine_flags(flags) {
+            Ok(()) => return Ok(()),
+            Err(e) if is_unsupported(&e) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    match dom.undefine() {
+        Ok(()) => Ok(()),
+        Err(e) => Err(last.unwrap_or(e)),
+    }
+}
+
+/// libvirt's `major * 1_000_000 + minor * 1000 + micro` as text.
+fn format_version(version: u32) -> String {
+    format!(
+        "{}.{}.{}",
+        version / 1_000_000,
+        version / 1000 % 1000,
+        version % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_seconds() {
+        let secs: Vec<f64> = (0..8).map(|a| backoff(a).as_secs_f64()).collect();
+        assert_eq!(secs, [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]);
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(format_version(10_002_001), "10.2.1");
+        assert_eq!(format_version(2_000), "0.2.0");
+    }
+
+    #[test]
+    fn a_uri_that_cannot_work_fails_without_retrying() {
+        let handle = spawn(
+            "nosuchdriver:///system".into(),
+            WorkerOptions {
+                stats_interval: None,
+                autoconnect: true,
+            },
+        );
+        let first = handle.events.recv_blocking().unwrap();
+        assert_eq!(first, Event::ConnectionState(ConnectionState::Connecting));
+        match handle.events.recv_blocking().unwrap() {
+            Event::ConnectionState(ConnectionState::Failed { message }) => {
+                assert!(message.ends_with('.'), "{message}");
+            }
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        // Nothing more comes: no retry loop.
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(handle.events.try_recv().is_err());
+        handle.quit_and_join();
+    }
+
+    #[test]
+    fn commands_without_a_connection_report_errors_and_quit_ends_the_thread() {
+        let handle = spawn(
+            "test:///default".into(),
+            WorkerOptions {
+                stats_interval: None,
+                autoconnect: false,
+            },
+        );
+        handle
+            .commands
+            .send_blocking(Command::Start("x".into()))
+            .unwrap();
+        match handle.events.recv_blocking().unwrap() {
+            Event::Error {
+                action,
+                domain,
+                message,
+            } => {
+                assert_eq!(action, Action::Start);
+                assert_eq!(domain.as_deref(), Some("x"));
+                assert_eq!(message, "Not connected.");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        handle.quit_and_join();
+    }
+
+    #[test]
+    fn dropping_the_command_sender_stops_the_worker() {
+        let handle = spawn(
+            "test:///default".into(),
+            WorkerOptions {
+                stats_interval: None,
+                autoconnect: false,
+            },
+        );
+        let ConnectionHandle {
+            commands,
+            events,
+            thread,
+        } = handle;
+        drop(commands);
+        thread.unwrap().join().unwrap();
+        assert!(events.recv_blocking().is_err(), "event channel closed");
+    }
+}

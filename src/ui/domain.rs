@@ -1,0 +1,188 @@
+//! One virtual machine as the UI sees it: a GObject over [`DomainInfo`], updated in place
+//! when libvirt reports a change so that rows and details follow by property bindings.
+
+use crate::i18n::gettext;
+use crate::libvirt::{DomainInfo, DomainState, DomainStats};
+use gtk::glib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use std::cell::{Cell, RefCell};
+
+mod imp {
+    use super::*;
+    use glib::Properties;
+
+    #[derive(Default, Properties)]
+    #[properties(wrapper_type = super::Domain)]
+    pub struct Domain {
+        #[property(get)]
+        pub uuid: RefCell<String>,
+        #[property(get)]
+        pub name: RefCell<String>,
+        /// The state in words, translated.
+        #[property(get)]
+        pub state_label: RefCell<String>,
+        #[property(get)]
+        pub state_icon: RefCell<String>,
+        #[property(get)]
+        pub vcpus: Cell<u32>,
+        /// Current memory in KiB.
+        #[property(get)]
+        pub memory: Cell<u64>,
+        /// CPU usage in percent of the host, -1 when unknown (not running, no sample yet).
+        #[property(get, default = -1.0, minimum = -1.0)]
+        pub cpu_percent: Cell<f64>,
+        /// Bumped on every change of `info`, for views that show more than the properties.
+        #[property(get)]
+        pub revision: Cell<u64>,
+        pub info: RefCell<Option<DomainInfo>>,
+        pub stats: Cell<Option<DomainStats>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for Domain {
+        const NAME: &'static str = "VdDomain";
+        type Type = super::Domain;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for Domain {}
+}
+
+glib::wrapper! {
+    pub struct Domain(ObjectSubclass<imp::Domain>);
+}
+
+/// Sets a property's backing field and notifies only when the value changed, so that a
+/// refresh of a thousand unchanged rows costs nothing in the widgets.
+fn replace<T: PartialEq>(obj: &Domain, field: &RefCell<T>, value: T, property: &str) {
+    if *field.borrow() != value {
+        field.replace(value);
+        obj.notify(property);
+    }
+}
+
+fn replace_cell<T: PartialEq + Copy>(obj: &Domain, field: &Cell<T>, value: T, property: &str) {
+    if field.get() != value {
+        field.set(value);
+        obj.notify(property);
+    }
+}
+
+impl Domain {
+    pub fn new(info: DomainInfo) -> Self {
+        let domain: Self = glib::Object::new();
+        domain.imp().uuid.replace(info.uuid.clone());
+        domain.update(info);
+        domain
+    }
+
+    /// Takes a newer description of the same domain.
+    pub fn update(&self, info: DomainInfo) {
+        // Listeners run once everything, `info` included, is current.
+        let _queued = self.freeze_notify();
+        let imp = self.imp();
+        replace(self, &imp.name, info.name.clone(), "name");
+        replace(
+            self,
+            &imp.state_label,
+            state_label(info.state),
+            "state-label",
+        );
+        replace(
+            self,
+            &imp.state_icon,
+            state_icon(info.state).to_owned(),
+            "state-icon",
+        );
+        replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
+        replace_cell(self, &imp.memory, info.memory_kib, "memory");
+        if !info.state.is_active() {
+            imp.stats.set(None);
+            replace_cell(self, &imp.cpu_percent, -1.0, "cpu-percent");
+        }
+        imp.info.replace(Some(info));
+        imp.revision.set(imp.revision.get() + 1);
+        self.notify_revision();
+    }
+
+    pub fn set_stats(&self, stats: DomainStats) {
+        let imp = self.imp();
+        let percent = (stats.cpu_percent * 10.0).round() / 10.0;
+        replace_cell(self, &imp.cpu_percent, percent, "cpu-percent");
+        imp.stats.set(Some(stats));
+    }
+
+    /// A copy of everything known about the domain.
+    pub fn info(&self) -> DomainInfo {
+        self.imp()
+            .info
+            .borrow()
+            .clone()
+            .expect("a domain is made from its info")
+    }
+
+    pub fn state(&self) -> DomainState {
+        self.imp()
+            .info
+            .borrow()
+            .as_ref()
+            .map_or(DomainState::NoState, |i| i.state)
+    }
+
+    pub fn stats(&self) -> Option<DomainStats> {
+        self.imp().stats.get()
+    }
+}
+
+/// The state in words, as the list and the details show it.
+pub fn state_label(state: DomainState) -> String {
+    match state {
+        DomainState::NoState => gettext("No state"),
+        DomainState::Running => gettext("Running"),
+        DomainState::Blocked => gettext("Blocked"),
+        DomainState::Paused => gettext("Paused"),
+        DomainState::ShuttingDown => gettext("Shutting down"),
+        DomainState::Shutoff => gettext("Shut off"),
+        DomainState::Crashed => gettext("Crashed"),
+        DomainState::PmSuspended => gettext("Suspended"),
+    }
+}
+
+pub fn state_icon(state: DomainState) -> &'static str {
+    match state {
+        DomainState::Running => "media-playback-start-symbolic",
+        DomainState::Blocked => "dialog-warning-symbolic",
+        DomainState::Paused => "media-playback-pause-symbolic",
+        DomainState::ShuttingDown => "system-shutdown-symbolic",
+        DomainState::Shutoff => "media-playback-stop-symbolic",
+        DomainState::Crashed => "dialog-error-symbolic",
+        DomainState::PmSuspended => "weather-clear-night-symbolic",
+        DomainState::NoState => "dialog-question-symbolic",
+    }
+}
+
+/// Memory for people: "512 MiB", "2 GiB", "1.5 GiB".
+pub fn format_memory(kib: u64) -> String {
+    let mib = kib as f64 / 1024.0;
+    if mib < 1024.0 {
+        format!("{} MiB", mib.round())
+    } else {
+        let gib = mib / 1024.0;
+        let text = format!("{gib:.1}");
+        format!("{} GiB", text.trim_end_matches(".0"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_memory;
+
+    #[test]
+    fn memory_reads_in_mib_or_gib() {
+        assert_eq!(format_memory(512 * 1024), "512 MiB");
+        assert_eq!(format_memory(2 * 1024 * 1024), "2 GiB");
+        assert_eq!(format_memory(1536 * 1024), "1.5 GiB");
+        assert_eq!(format_memory(0), "0 MiB");
+    }
+}

@@ -1,0 +1,15 @@
+//! The Preferences window.
+
+use crate::ui::Application;
+use adw::prelude::*;
+
+pub fn present(app: &Application) {
+    let builder = gtk::Builder::from_resource("/io/github/virtdeck/Virtdeck/ui/preferences.ui");
+    let window: adw::PreferencesWindow = builder.object("window").expect("in preferences.ui");
+    let interval: gtk::SpinButton = builder.object("interval").expect("in preferences.ui");
+    app.settings()
+        .bind("stats-interval", &interval, "value")
+        .build();
+    window.set_transient_for(Some(&app.main_window()));
+    window.present();
+}

@@ -1,0 +1,225 @@
+//! Commands sent to the worker: their effects come back as list events, failures as errors.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fixture::{
+    fixture_domains, states_fixture, temp_xml, tiny_qemu_domain_xml, STATES_FIXTURE_COUNT,
+};
+use common::{
+    connect_and_snapshot, ensure_libvirtd, expect_event, prefix, quiet_options, test_uri, virsh,
+    virsh_ok, DomainGuard, PoolGuard, SESSION_URI,
+};
+use virtdeck::libvirt::{Action, Command, ConnectionHandle, ConnectionState, DomainState, Event};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn send(handle: &ConnectionHandle, command: Command) {
+    handle
+        .commands
+        .send_blocking(command)
+        .expect("worker alive");
+}
+
+fn expect_state(handle: &ConnectionHandle, uuid: &str, state: DomainState) {
+    expect_event(
+        &handle.events,
+        TIMEOUT,
+        &format!("{uuid} → {state:?}"),
+        |e| matches!(e, Event::DomainChanged(d) if d.uuid == uuid && d.state == state),
+    );
+}
+
+fn expect_removed(handle: &ConnectionHandle, uuid: &str) {
+    expect_event(
+        &handle.events,
+        TIMEOUT,
+        &format!("{uuid} removed"),
+        |e| matches!(e, Event::DomainRemoved(u) if u == uuid),
+    );
+}
+
+fn expect_error(handle: &ConnectionHandle, action: Action) -> String {
+    let Event::Error { message, .. } = expect_event(
+        &handle.events,
+        TIMEOUT,
+        "Error",
+        |e| matches!(e, Event::Error { action: a, .. } if *a == action),
+    ) else {
+        unreachable!()
+    };
+    message
+}
+
+/// The first fixture domain in `state`.
+fn uuid_in(state: DomainState) -> String {
+    fixture_domains(STATES_FIXTURE_COUNT)
+        .into_iter()
+        .find(|d| d.state == state && d.persistent)
+        .map(|d| d.uuid)
+        .unwrap()
+}
+
+#[test]
+fn power_commands_on_the_test_driver() {
+    // The test driver keeps its state per connection, so each worker has a private copy.
+    let (handle, list) = connect_and_snapshot(&test_uri(&states_fixture()), quiet_options());
+
+    let running = uuid_in(DomainState::Running);
+    send(&handle, Command::Pause(running.clone()));
+    expect_state(&handle, &running, DomainState::Paused);
+    send(&handle, Command::Resume(running.clone()));
+    expect_state(&handle, &running, DomainState::Running);
+    send(&handle, Command::Shutdown(running.clone()));
+    expect_state(&handle, &running, DomainState::Shutoff);
+    send(&handle, Command::Start(running.clone()));
+    expect_state(&handle, &running, DomainState::Running);
+    send(&handle, Command::ForceOff(running.clone()));
+    expect_state(&handle, &running, DomainState::Shutoff);
+
+    // Resuming a power-management suspended domain means waking it up, which the test
+    // driver does not implement: the worker says so in a sentence.
+    let suspended = uuid_in(DomainState::PmSuspended);
+    send(&handle, Command::Resume(suspended.clone()));
+    let message = expect_error(&handle, Action::Resume);
+    assert!(message.contains("virDomainPMWakeup"), "{message}");
+
+    // A transient domain disappears when forced off.
+    let transient = list.iter().find(|d| !d.persistent).unwrap().uuid.clone();
+    send(&handle, Command::ForceOff(transient.clone()));
+    expect_removed(&handle, &transient);
+
+    // Delete: a shut-off domain, and a running one (stopped first).
+    let off = uuid_in(DomainState::Shutoff);
+    send(
+        &handle,
+        Command::Delete {
+            uuid: off.clone(),
+            delete_storage: false,
+        },
+    );
+    expect_removed(&handle, &off);
+    let paused = uuid_in(DomainState::Paused);
+    send(
+        &handle,
+        Command::Delete {
+            uuid: paused.clone(),
+            delete_storage: false,
+        },
+    );
+    expect_removed(&handle, &paused);
+
+    // Failures are reported, readable, and the worker carries on.
+    send(
+        &handle,
+        Command::Start("00000000-0000-0000-0000-000000000000".into()),
+    );
+    let message = expect_error(&handle, Action::Start);
+    assert!(!message.contains("error:"), "{message}");
+    assert!(message.ends_with('.'), "{message}");
+    send(&handle, Command::Pause(off.clone()));
+    expect_error(&handle, Action::Pause);
+    let shutoff = fixture_domains(STATES_FIXTURE_COUNT)
+        .into_iter()
+        .filter(|d| d.state == DomainState::Shutoff)
+        .nth(1)
+        .unwrap()
+        .uuid;
+    send(&handle, Command::Resume(shutoff));
+    let message = expect_error(&handle, Action::Resume);
+    eprintln!("resume of a shut-off domain: {message}");
+
+    // Disconnect and connect again: a fresh snapshot of this connection's state.
+    send(&handle, Command::Disconnect);
+    expect_event(&handle.events, TIMEOUT, "Disconnected", |e| {
+        matches!(
+            e,
+            Event::ConnectionState(ConnectionState::Disconnected { retry_in: None, .. })
+        )
+    });
+    send(&handle, Command::Pause(running.clone()));
+    assert_eq!(expect_error(&handle, Action::Pause), "Not connected.");
+    send(&handle, Command::Connect);
+    let Event::Snapshot(again) = expect_event(&handle.events, TIMEOUT, "Snapshot", |e| {
+        matches!(e, Event::Snapshot(_))
+    }) else {
+        unreachable!()
+    };
+    assert_eq!(
+        again.len(),
+        STATES_FIXTURE_COUNT,
+        "a new test:/// connection starts afresh"
+    );
+    handle.quit_and_join();
+}
+
+#[test]
+fn delete_with_storage_removes_the_volumes() {
+    ensure_libvirtd();
+    let pool = format!("{}pool", prefix());
+    let dir = std::env::temp_dir().join(&pool);
+    std::fs::create_dir_all(&dir).unwrap();
+    let _pool_guard = PoolGuard {
+        uri: SESSION_URI.into(),
+        name: pool.clone(),
+        dir: dir.clone(),
+    };
+    virsh_ok(
+        SESSION_URI,
+        &[
+            "pool-create-as",
+            &pool,
+            "dir",
+            "--target",
+            dir.to_str().unwrap(),
+        ],
+    );
+    virsh_ok(
+        SESSION_URI,
+        &["vol-create-as", &pool, "disk.img", "1M", "--format", "raw"],
+    );
+    let image = dir.join("disk.img");
+    assert!(image.exists());
+
+    let name = format!("{}delete", prefix());
+    let _guard = DomainGuard {
+        uri: SESSION_URI.into(),
+        name: name.clone(),
+    };
+    let xml = temp_xml(
+        "delete",
+        &tiny_qemu_domain_xml(&name, Some(image.to_str().unwrap())),
+    );
+    virsh_ok(SESSION_URI, &["define", xml.to_str().unwrap()]);
+
+    let (handle, list) = connect_and_snapshot(SESSION_URI, quiet_options());
+    let info = list
+        .iter()
+        .find(|d| d.name == name)
+        .expect("in the snapshot");
+    assert_eq!(info.disks.len(), 1);
+    assert_eq!(
+        info.disks[0].size_bytes,
+        Some(1024 * 1024),
+        "size from the hypervisor"
+    );
+    let uuid = info.uuid.clone();
+
+    send(&handle, Command::Start(uuid.clone()));
+    expect_state(&handle, &uuid, DomainState::Running);
+    send(
+        &handle,
+        Command::Delete {
+            uuid: uuid.clone(),
+            delete_storage: true,
+        },
+    );
+    expect_removed(&handle, &uuid);
+    common::wait_for("the volume to be deleted", TIMEOUT, || !image.exists());
+    assert!(
+        !virsh(SESSION_URI, &["dominfo", &name]).status.success(),
+        "the domain is gone"
+    );
+    handle.quit_and_join();
+}

@@ -1,0 +1,132 @@
+"""The list of virtual machines: names and states as libvirt has them, live."""
+
+import os
+import subprocess
+
+from vdui import ROOT, UiTestCase, click, wait_for
+
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "states.xml")
+FIXTURE_URI = "test://" + FIXTURE
+
+# virsh's state words, and the list's.
+STATE_WORDS = {
+    "running": "Running",
+    "idle": "Blocked",
+    "paused": "Paused",
+    "in shutdown": "Shutting down",
+    "shut off": "Shut off",
+    "crashed": "Crashed",
+    "pmsuspended": "Suspended",
+    "no state": "No state",
+}
+
+
+def virsh(*args, uri=FIXTURE_URI):
+    return subprocess.run(
+        ["virsh", "-c", uri, *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def virsh_domains(uri=FIXTURE_URI):
+    names = [n for n in virsh("list", "--all", "--name", uri=uri).splitlines() if n.strip()]
+    return {name: STATE_WORDS[virsh("domstate", name, uri=uri).strip()] for name in names}
+
+
+class DomainListTest(UiTestCase):
+    def test_every_fixture_domain_is_listed_with_its_state(self):
+        expected = virsh_domains()
+        self.assertGreaterEqual(len(expected), 30)
+        self.assertEqual(set(expected.values()), set(STATE_WORDS.values()))
+        app = self.launch("--connect", FIXTURE_URI)
+        app.find("label", f"{len(expected)} virtual machines")
+        for name, state in expected.items():
+            app.search(name)
+            row = wait_for(
+                f"the row of {name!r}",
+                lambda: next((r for r in app.rows() if r and r[0] == name), None),
+            )
+            self.assertEqual(row[1], state, f"state of {name!r}")
+        # Nothing more than libvirt has: a name that is not there shows no row.
+        app.search("no-such-domain-anywhere")
+        wait_for("an empty list", lambda: app.rows() == [] or None)
+
+    def test_power_actions_change_the_state_in_the_list(self):
+        app = self.launch("--connect", FIXTURE_URI)
+        app.find("label", contains=" virtual machines")
+        app.search("vm-0009")
+        wait_for("vm-0009 running", lambda: app.rows()[0][:2] == ["vm-0009", "Running"])
+        # The only match is selected; its details offer the actions.
+        click(app.find("push button", "Pause"))
+        wait_for("vm-0009 paused", lambda: app.rows()[0][1] == "Paused")
+        click(app.find("push button", "Resume"))
+        wait_for("vm-0009 running again", lambda: app.rows()[0][1] == "Running")
+        click(app.find("push button", "Force Off"))
+        wait_for("vm-0009 shut off", lambda: app.rows()[0][1] == "Shut off")
+
+    def test_delete_asks_first_then_removes_the_domain(self):
+        total = len(virsh_domains())
+        app = self.launch("--connect", FIXTURE_URI)
+        app.find("label", f"{total} virtual machines")
+        app.search("a&b")
+        wait_for("a&b shown", lambda: app.rows()[0][0] == "a&b")
+        main = app.window("Virtdeck")
+        click(app.find("push button", "Delete", within=main))
+        dialog = app.window("Delete “a&b”?")
+        click(app.find("push button", "Cancel", within=dialog))
+        app.find("label", f"{total} virtual machines")
+        self.assertEqual(app.rows()[0][0], "a&b")
+        click(app.find("push button", "Delete", within=main))
+        dialog = app.window("Delete “a&b”?")
+        click(app.find("push button", "Delete", within=dialog))
+        app.find("label", f"{total - 1} virtual machines")
+        wait_for("a&b gone", lambda: app.rows() == [] or None)
+
+
+SESSION = "qemu:///session"
+
+
+class LiveEventsTest(UiTestCase):
+    """Another process changes domains; the window follows through libvirt's events."""
+
+    def setUp(self):
+        super().setUp()
+        self.name = f"vdui-{os.getpid()}-live"
+        self.addCleanup(self.remove_domain)
+        # No statistics polling: only events can bring the changes.
+        settings = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings")
+        os.makedirs(settings)
+        with open(os.path.join(settings, "keyfile"), "w") as f:
+            f.write("[io/github/virtdeck/Virtdeck]\nstats-interval=uint32 0\n")
+
+    def remove_domain(self):
+        for command in (["destroy", self.name], ["undefine", self.name]):
+            subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
+
+    def test_define_start_destroy_undefine_from_virsh(self):
+        xml = os.path.join(self.home.name, "domain.xml")
+        with open(xml, "w") as f:
+            f.write(
+                f"""<domain type='qemu'>
+  <name>{self.name}</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>"""
+            )
+        app = self.launch("--connect", SESSION)
+        app.find("label", contains="virtual machine")
+        app.search(self.name)
+
+        def state():
+            rows = [r for r in app.rows() if r and r[0] == self.name]
+            return rows[0][1] if rows else None
+
+        virsh("define", xml, uri=SESSION)
+        wait_for("the defined domain", lambda: state() == "Shut off")
+        virsh("start", self.name, uri=SESSION)
+        wait_for("the started domain", lambda: state() == "Running")
+        virsh("destroy", self.name, uri=SESSION)
+        wait_for("the destroyed domain", lambda: state() == "Shut off")
+        virsh("undefine", self.name, uri=SESSION)
+        wait_for("the undefined domain gone", lambda: state() is None)
