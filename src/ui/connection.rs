@@ -202,6 +202,7 @@ impl Connection {
 
     /// Replaces the whole list in one change of the model.
     fn replace_all(&self, infos: Vec<DomainInfo>) {
+        let started = std::time::Instant::now();
         let domains: Vec<Domain> = infos.into_iter().map(Domain::new).collect();
         {
             let mut by_uuid = self.imp().by_uuid.borrow_mut();
@@ -211,6 +212,7 @@ impl Connection {
         let store = self.domains();
         store.splice(0, store.n_items(), &domains);
         self.update_summary();
+        tracing::debug!(count = domains.len(), elapsed = ?started.elapsed(), "list replaced");
     }
 
     fn upsert(&self, info: DomainInfo) {
