@@ -22,22 +22,6 @@ impl Drop for Restart {
     }
 }
 
-fn stop_libvirtd() {
-    let pids = common::pids_of("libvirtd");
-    assert!(!pids.is_empty(), "libvirtd is not running before the test");
-    for pid in &pids {
-        let status = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM {pid} failed");
-    }
-    common::wait_for("libvirtd to exit", Duration::from_secs(30), || {
-        pids.iter()
-            .all(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
-    });
-}
-
 #[test]
 fn stopped_daemon_is_not_running_with_the_fix_and_comes_back() {
     common::ensure_libvirtd();
@@ -48,7 +32,8 @@ fn stopped_daemon_is_not_running_with_the_fix_and_comes_back() {
     );
     let _restart = Restart;
 
-    stop_libvirtd();
+    // SIGTERM: the daemon shuts down cleanly, as `systemctl stop` would.
+    common::signal_libvirtd("TERM", Duration::from_secs(30));
     let stopped = daemon::diagnose_connection(SYSTEM_URI);
     println!("{stopped:#?}");
     assert_eq!(stopped.status, Status::NotRunning);

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 
 use virt_sys as sys;
 
+use super::libvirtd::SYSTEM_SOCKETS;
+
 /// Where daemon binaries are installed.
 const BIN_DIRS: [&str; 4] = ["usr/sbin", "usr/bin", "sbin", "bin"];
 
-/// The daemon flavours: modular `virtqemud` and monolithic `libvirtd`, with their sockets.
-const DAEMONS: [(&str, &str); 2] = [
-    ("virtqemud", "run/libvirt/virtqemud-sock"),
-    ("libvirtd", "run/libvirt/libvirt-sock"),
-];
+/// The daemon flavours, in the order of [`SYSTEM_SOCKETS`]: modular `virtqemud` and
+/// monolithic `libvirtd`.
+const DAEMONS: [&str; 2] = ["virtqemud", "libvirtd"];
 
 /// The state of the libvirt daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,16 +100,18 @@ pub fn status_of_open_code(code: u32) -> Option<Status> {
 
 /// The status from the files and sockets below `root`.
 pub fn probe_at(root: &Path) -> Status {
-    let installed: Vec<&(&str, &str)> = DAEMONS
+    let installed: Vec<&str> = DAEMONS
         .iter()
+        .zip(SYSTEM_SOCKETS)
         .filter(|(bin, _)| binary(root, bin).is_some())
+        .map(|(_, sock)| sock)
         .collect();
     if installed.is_empty() {
         return Status::NotInstalled;
     }
     let mut refused = false;
-    for (_, sock) in installed {
-        let path = root.join(sock);
+    for sock in installed {
+        let path = root.join(sock.trim_start_matches('/'));
         match UnixStream::connect(&path) {
             Ok(_) => return Status::Ok { socket: path },
             Err(e) => {

@@ -280,6 +280,14 @@ mod tests {
         }
     }
 
+    /// An Intel host with both modules loaded and `/dev/kvm` in `mode`.
+    fn intel(name: &str, mode: u32) -> Tree {
+        Tree::new(name)
+            .cpu("vmx")
+            .modules(&["kvm", "kvm_intel"])
+            .dev(mode)
+    }
+
     const USER: fn() -> Access = || Access::Ids {
         uid: 1000,
         gids: vec![1000],
@@ -294,10 +302,7 @@ mod tests {
 
     #[test]
     fn a_ready_intel_host_passes_everything() {
-        let tree = Tree::new("ready")
-            .cpu("vmx")
-            .modules(&["kvm", "kvm_intel"])
-            .dev(0o660);
+        let tree = intel("ready", 0o660);
         let report = check_as(
             &tree.0,
             &Access::Ids {
@@ -335,10 +340,7 @@ mod tests {
 
     #[test]
     fn no_permission_on_dev_kvm_says_which_group_to_join() {
-        let tree = Tree::new("noperm")
-            .cpu("vmx")
-            .modules(&["kvm", "kvm_intel"])
-            .dev(0o000);
+        let tree = intel("noperm", 0o000);
         let report = check_as(&tree.0, &USER());
         assert!(report.outcome(Item::Module).passed());
         assert_eq!(
@@ -347,10 +349,7 @@ mod tests {
         );
         assert_eq!(report.acceleration, Acceleration::Emulation);
         // Group read/write without membership is still no access; with it, access.
-        let tree = Tree::new("groupperm")
-            .cpu("vmx")
-            .modules(&["kvm", "kvm_intel"])
-            .dev(0o660);
+        let tree = intel("groupperm", 0o660);
         assert!(!check_as(&tree.0, &USER()).outcome(Item::DevKvm).passed());
         let member = Access::Ids {
             uid: 1000,

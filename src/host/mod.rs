@@ -4,3 +4,4 @@
 pub mod daemon;
 pub mod kvm;
 pub mod libvirtd;
+pub mod net;
