@@ -338,3 +338,29 @@ fn the_host_listing_reads_without_changing_anything() {
         assert!(bridge.link.is_bridge());
     }
 }
+
+#[test]
+fn a_step_failing_midway_restores_the_previous_state_at_once() {
+    let ns = Netns::new();
+    // New links of this namespace get no IPv6, so the NIC's IPv6 address cannot move to
+    // the bridge: the change fails after the bridge was made and the NIC joined it.
+    Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sysctl", "-qw"])
+        .arg("net.ipv6.conf.default.disable_ipv6=1")
+        .status()
+        .expect("run sysctl");
+    let before = ns.state();
+    let err = create_bridge(&ns.runner, &BridgeRequest::new("vdnic0")).unwrap_err();
+    println!("{err}");
+    let NetError::RolledBack(cause) = &err else {
+        panic!("not rolled back: {err}");
+    };
+    assert!(
+        matches!(&**cause, NetError::Command { command, .. } if command.contains("fd00:231::2")),
+        "{cause}"
+    );
+    assert!(err
+        .to_string()
+        .starts_with("The network change failed and the previous configuration was restored."));
+    ns.expect_state(&before);
+}

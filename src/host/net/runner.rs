@@ -71,7 +71,11 @@ impl Runner {
             .map_err(|e| match e {
                 NetError::Command { message, .. } => NetError::Command {
                     command: failed_line(&message, lines),
-                    message,
+                    message: message
+                        .lines()
+                        .filter(|l| !l.starts_with("Command failed"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 },
                 other => other,
             })
