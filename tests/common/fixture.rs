@@ -181,13 +181,13 @@ fn write_test_domain(w: &mut Writer<Vec<u8>>, i: usize, d: &FixtureDomain) -> io
     Ok(())
 }
 
-fn text(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> io::Result<()> {
+pub fn text(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> io::Result<()> {
     w.create_element(tag)
         .write_text_content(BytesText::new(value))?;
     Ok(())
 }
 
-fn target(w: &mut Writer<Vec<u8>>, dev: &str, bus: &str) -> io::Result<()> {
+pub fn target(w: &mut Writer<Vec<u8>>, dev: &str, bus: &str) -> io::Result<()> {
     w.create_element("target")
         .with_attribute(("dev", dev))
         .with_attribute(("bus", bus))
