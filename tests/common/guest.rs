@@ -7,10 +7,9 @@ use std::process::Command as Process;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use quick_xml::events::BytesText;
 use quick_xml::Writer;
 
-use super::fixture::{target, temp_xml, text};
+use super::fixture::{local_vnc, pc_hvm_type, qemu_domain_xml, raw_file_disk, temp_xml, text};
 use super::{ensure_libvirtd, prefix, virsh, virsh_ok, DomainGuard};
 
 /// The line the guest prints once its input reporters run.
@@ -121,71 +120,53 @@ impl Default for GuestOptions {
 pub fn guest_domain_xml(name: &str, serial_log: &Path, opts: &GuestOptions) -> String {
     let image = guest_image();
     let serial_log = serial_log.to_str().expect("serial log path is UTF-8");
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    w.create_element("domain")
-        .with_attribute(("type", "qemu"))
-        .write_inner_content(|w| {
-            text(w, "name", name)?;
-            w.create_element("memory")
-                .with_attribute(("unit", "MiB"))
-                .write_text_content(BytesText::new(&opts.memory_mib.to_string()))?;
-            text(w, "vcpu", "1")?;
-            write_os(w, image, &opts.boot)?;
-            w.create_element("features").write_inner_content(|w| {
-                w.create_element("acpi").write_empty()?;
-                Ok(())
-            })?;
-            w.create_element("devices").write_inner_content(|w| {
-                if opts.boot == GuestBoot::Cdrom {
-                    write_cdrom(w, &image.iso)?;
-                }
-                w.create_element("controller")
-                    .with_attribute(("type", "usb"))
-                    .with_attribute(("model", "qemu-xhci"))
-                    .write_empty()?;
-                write_serial(w, "serial", serial_log, None)?;
-                write_serial(w, "console", serial_log, Some("serial"))?;
-                for kind in ["tablet", "keyboard"] {
-                    w.create_element("input")
-                        .with_attribute(("type", kind))
-                        .with_attribute(("bus", "usb"))
-                        .write_empty()?;
-                }
-                w.create_element("graphics")
-                    .with_attribute(("type", "vnc"))
-                    .with_attribute(("port", "-1"))
-                    .with_attribute(("autoport", "yes"))
-                    .with_attribute(("listen", "127.0.0.1"))
-                    .write_empty()?;
-                let model = match opts.video {
-                    GuestVideo::Vga => "vga",
-                    GuestVideo::Bochs => "bochs",
-                };
-                w.create_element("video").write_inner_content(|w| {
-                    // 32 MiB: room for 1920×1080 at 32 bits per pixel.
-                    w.create_element("model")
-                        .with_attribute(("type", model))
-                        .with_attribute(("vram", "32768"))
-                        .write_empty()?;
-                    Ok(())
-                })?;
-                w.create_element("memballoon")
-                    .with_attribute(("model", "none"))
-                    .write_empty()?;
-                Ok(())
-            })?;
+    qemu_domain_xml(name, opts.memory_mib, |w| {
+        write_os(w, image, &opts.boot)?;
+        w.create_element("features").write_inner_content(|w| {
+            w.create_element("acpi").write_empty()?;
             Ok(())
-        })
-        .expect("writing to memory cannot fail");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
+        })?;
+        w.create_element("devices").write_inner_content(|w| {
+            if opts.boot == GuestBoot::Cdrom {
+                raw_file_disk(w, "cdrom", &image.iso.to_string_lossy(), "hdc", "ide")?;
+            }
+            w.create_element("controller")
+                .with_attribute(("type", "usb"))
+                .with_attribute(("model", "qemu-xhci"))
+                .write_empty()?;
+            write_serial(w, "serial", serial_log, None)?;
+            write_serial(w, "console", serial_log, Some("serial"))?;
+            for kind in ["tablet", "keyboard"] {
+                w.create_element("input")
+                    .with_attribute(("type", kind))
+                    .with_attribute(("bus", "usb"))
+                    .write_empty()?;
+            }
+            local_vnc(w)?;
+            let model = match opts.video {
+                GuestVideo::Vga => "vga",
+                GuestVideo::Bochs => "bochs",
+            };
+            w.create_element("video").write_inner_content(|w| {
+                // 32 MiB: room for 1920×1080 at 32 bits per pixel.
+                w.create_element("model")
+                    .with_attribute(("type", model))
+                    .with_attribute(("vram", "32768"))
+                    .write_empty()?;
+                Ok(())
+            })?;
+            w.create_element("memballoon")
+                .with_attribute(("model", "none"))
+                .write_empty()?;
+            Ok(())
+        })?;
+        Ok(())
+    })
 }
 
 fn write_os(w: &mut Writer<Vec<u8>>, image: &GuestImage, boot: &GuestBoot) -> io::Result<()> {
     w.create_element("os").write_inner_content(|w| {
-        w.create_element("type")
-            .with_attribute(("arch", "x86_64"))
-            .with_attribute(("machine", "pc"))
-            .write_text_content(BytesText::new("hvm"))?;
+        pc_hvm_type(w)?;
         match boot {
             GuestBoot::Cdrom => {
                 w.create_element("boot")
@@ -202,25 +183,6 @@ fn write_os(w: &mut Writer<Vec<u8>>, image: &GuestImage, boot: &GuestBoot) -> io
         }
         Ok(())
     })?;
-    Ok(())
-}
-
-fn write_cdrom(w: &mut Writer<Vec<u8>>, iso: &Path) -> io::Result<()> {
-    w.create_element("disk")
-        .with_attribute(("type", "file"))
-        .with_attribute(("device", "cdrom"))
-        .write_inner_content(|w| {
-            w.create_element("driver")
-                .with_attribute(("name", "qemu"))
-                .with_attribute(("type", "raw"))
-                .write_empty()?;
-            w.create_element("source")
-                .with_attribute(("file", iso.to_string_lossy().as_ref()))
-                .write_empty()?;
-            target(w, "hdc", "ide")?;
-            w.create_element("readonly").write_empty()?;
-            Ok(())
-        })?;
     Ok(())
 }
 
