@@ -6,7 +6,9 @@ mod common;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::guest::{guest_domain_xml, guest_image, GuestBoot, GuestOptions, TestGuest};
+use common::guest::{
+    guest_domain_xml, guest_image, GuestBoot, GuestOptions, GuestVideo, TestGuest,
+};
 use common::{ensure_libvirtd, virsh_ok, wait_for, SESSION_URI};
 
 /// Boots take about 15 s under TCG on an idle host; this only catches a hang.
@@ -52,12 +54,24 @@ fn guest_boots_from_the_iso_and_reports_input() {
     let pointer = guest.wait_line_after(from, &["POINTER: abs "], TIMEOUT);
     let fields: Vec<&str> = pointer.split_whitespace().collect();
     assert_eq!(fields.len(), 5, "malformed {pointer:?}");
+    // Absolute movement, as from a VNC client, reaches the tablet.
+    let from = guest.log_len();
+    guest.move_pointer_abs(16000, 8000);
+    guest.wait_line_after(from, &["POINTER: abs 16000 8000 0"], TIMEOUT);
 
     // ACPI power button: the guest powers itself off.
     let from = guest.log_len();
     virsh_ok(SESSION_URI, &["shutdown", &guest.name]);
     guest.wait_line_after(from, &["POWER: off"], TIMEOUT);
     wait_for("the guest to shut off", TIMEOUT, || guest.is_shut_off());
+
+    let log = common::guest::serial_text(&guest.serial_log);
+    let reported: Vec<&str> = log
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty() && !l.starts_with('['))
+        .collect();
+    eprintln!("what the guest reported:\n{}", reported.join("\n"));
 }
 
 #[test]
@@ -65,8 +79,10 @@ fn guest_paints_1920x1080_when_booted_in_framebuffer_mode() {
     let _one = one_guest();
     ensure_libvirtd();
     guest_image();
+    // bochs-display here, so that both display adapters are proven.
     let opts = GuestOptions {
         boot: GuestBoot::painting(),
+        video: GuestVideo::Bochs,
         ..GuestOptions::default()
     };
     let started = Instant::now();

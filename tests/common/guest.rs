@@ -342,6 +342,17 @@ impl TestGuest {
         )
     }
 
+    /// Moves the absolute pointer (the USB tablet) to `x`, `y` in QEMU's 0–32767 range,
+    /// as a VNC client's pointer events do.
+    pub fn move_pointer_abs(&self, x: u32, y: u32) {
+        let command = format!(
+            r#"{{"execute":"input-send-event","arguments":{{"events":[
+                {{"type":"abs","data":{{"axis":"x","value":{x}}}}},
+                {{"type":"abs","data":{{"axis":"y","value":{y}}}}}]}}}}"#
+        );
+        virsh_ok(&self.uri, &["qemu-monitor-command", &self.name, &command]);
+    }
+
     /// Whether libvirt reports the domain shut off.
     pub fn is_shut_off(&self) -> bool {
         let out = virsh(&self.uri, &["domstate", &self.name]);
