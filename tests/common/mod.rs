@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod specs;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};
