@@ -92,7 +92,7 @@ fn creates_defines_and_starts_a_machine_with_a_new_disk() {
     let state = common::virsh_ok(SESSION_URI, &["domstate", &name]);
     assert_eq!(state.trim(), "running");
     let volume = format!("{name}.qcow2");
-    assert_eq!(pool.volumes(), [volume.clone()]);
+    assert_eq!(pool.volumes(), std::slice::from_ref(&volume));
     let path = created.new_volume.expect("the new volume's path");
     assert_eq!(PathBuf::from(&path), pool.dir.join(&volume));
     let info = common::virsh_ok(SESSION_URI, &["vol-dumpxml", "--pool", &pool.name, &volume]);
