@@ -3,13 +3,16 @@
 //! - [`vm_spec`]: [`VmSpec`], the plain data the new-VM wizard fills in.
 //! - [`validate`]: [`VmSpec::validate`] against [`HostFacts`], every problem in words.
 //! - [`domain_xml`]: [`VmSpec`] → libvirt domain XML through serde and quick-xml.
-//! - [`osinfo`]: the osinfo-db: OS detection from an ISO, the OS list, recommendations.
+//! - [`osinfo`]: the osinfo-db: OS detection from an ISO ([`iso`] reads its ids), the OS
+//!   list, recommendations.
 //! - [`facts`]: [`HostFacts`] read from a libvirt connection and the host.
 //! - [`create`]: defining (and starting) the machine, leaving nothing half-made.
 
 pub mod create;
 pub mod domain_xml;
 pub mod facts;
+pub mod iso;
+pub mod osinfo;
 pub mod validate;
 pub mod vm_spec;
 
