@@ -59,6 +59,16 @@ fn spec(name: &str, pool: &TestPool) -> VmSpec {
     }
 }
 
+/// A domain name unique to this process, and the guard that removes that domain.
+fn guarded_name(tag: &str) -> (String, DomainGuard) {
+    let name = format!("{}{tag}", common::prefix());
+    let guard = DomainGuard {
+        uri: SESSION_URI.into(),
+        name: name.clone(),
+    };
+    (name, guard)
+}
+
 fn domain_exists(name: &str) -> bool {
     common::virsh(SESSION_URI, &["domstate", name])
         .status
@@ -68,11 +78,7 @@ fn domain_exists(name: &str) -> bool {
 #[test]
 fn creates_defines_and_starts_a_machine_with_a_new_disk() {
     let pool = TestPool::new("pool-ok");
-    let name = format!("{}made", common::prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let (name, _guard) = guarded_name("made");
     let spec = spec(&name, &pool);
     let mut steps = Vec::new();
     let created = create_vm(&spec, &mut |p| steps.push(p)).unwrap_or_else(|e| panic!("{e}"));
@@ -113,11 +119,7 @@ fn creates_defines_and_starts_a_machine_with_a_new_disk() {
 #[test]
 fn a_start_failure_leaves_no_domain_and_no_volume() {
     let pool = TestPool::new("pool-fail");
-    let name = format!("{}nobr", common::prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let (name, _guard) = guarded_name("nobr");
     let spec = VmSpec {
         network: Network::Bridge {
             name: "vdtest-nobr".into(),
@@ -144,11 +146,7 @@ fn a_start_failure_leaves_no_domain_and_no_volume() {
 #[test]
 fn a_name_whose_volume_exists_keeps_that_volume_and_defines_nothing() {
     let pool = TestPool::new("pool-taken");
-    let name = format!("{}taken", common::prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let (name, _guard) = guarded_name("taken");
     let volume = format!("{name}.qcow2");
     common::virsh_ok(
         SESSION_URI,
@@ -175,11 +173,7 @@ fn a_name_whose_volume_exists_keeps_that_volume_and_defines_nothing() {
 #[test]
 fn a_define_failure_deletes_the_new_volume_and_keeps_the_other_domain() {
     let pool = TestPool::new("pool-def");
-    let name = format!("{}twice", common::prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let (name, _guard) = guarded_name("twice");
     // Someone defined a machine of that name after the spec was validated.
     let other = VmSpec {
         name: name.clone(),
@@ -233,11 +227,7 @@ impl Drop for TestBridge {
 fn host_facts_come_from_the_connection_and_the_host() {
     let pool = TestPool::new("pool-facts");
     let bridge = TestBridge::new();
-    let name = format!("{}facts", common::prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let (name, _guard) = guarded_name("facts");
     let xml = virtdeck::spec::domain_xml::domain_xml(&VmSpec {
         name: name.clone(),
         ..common::specs::netboot_user()

@@ -71,6 +71,8 @@ pub fn create_vm(
     spec: &VmSpec,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Created, CreateError> {
+    // Errors travel in the Result; libvirt's default printer would repeat them on stderr.
+    virt::error::clear_error_callback();
     let conn = Connect::open(Some(&spec.uri)).map_err(|e| CreateError::Connect {
         uri: spec.uri.clone(),
         reason: describe(&e),
