@@ -1,5 +1,6 @@
 //! [`VmSpec`] → libvirt domain XML. The XML is the serialisation of structs that mirror
-//! its elements (see [`model`]), written by quick-xml, which escapes every name and path.
+//! its elements (the private `model` module), written by quick-xml, which escapes every
+//! name and path.
 
 mod model;
 
