@@ -4,6 +4,7 @@
 
 pub mod fixture;
 pub mod guest;
+pub mod specs;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};
