@@ -2,7 +2,9 @@
 //! the libvirt daemon, `virsh`, and waiting for worker events.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod fixture;
+pub mod rfb;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};
