@@ -18,18 +18,30 @@ use super::input::{Input, InputState, Wire};
 use super::source::{Chunked, ConsoleSource, ConsoleStream};
 use super::RUNTIME;
 
-/// How long connecting and the RFB handshake may take.
+/// How long connecting and the RFB handshake may take by default.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Events waiting for the UI; the session waits when the UI falls behind.
 const EVENT_QUEUE: usize = 16;
 
 /// How to connect.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ConnectOptions {
     /// The VNC password (from the domain XML or asked for). Never logged.
     pub password: Option<String>,
     /// Let other viewers stay connected.
     pub shared: bool,
+    /// How long opening the stream and the RFB handshake may take.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            password: None,
+            shared: true,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        }
+    }
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -37,6 +49,7 @@ impl std::fmt::Debug for ConnectOptions {
         f.debug_struct("ConnectOptions")
             .field("password", &self.password.as_ref().map(|_| "<hidden>"))
             .field("shared", &self.shared)
+            .field("handshake_timeout", &self.handshake_timeout)
             .finish()
     }
 }
@@ -104,8 +117,9 @@ impl ConsoleSession {
                 commands: command_rx,
                 input: InputState::default(),
             };
+            let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
-            let result = match tokio::time::timeout(HANDSHAKE_TIMEOUT, connect).await {
+            let result = match tokio::time::timeout(limit, connect).await {
                 Err(_) => Err(ConsoleError::HandshakeTimeout),
                 Ok(Err(error)) => Err(error),
                 Ok(Ok(client)) => {
