@@ -7,7 +7,7 @@ use std::io::Read;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::console::{expect, expect_disconnect, open_loopback};
+use common::console::{expect, expect_disconnect, open_loopback, tap};
 use common::rfb::{self, ClientMsg, Conn};
 use virtdeck::console::{
     ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource, Input, Scroll,
@@ -64,8 +64,17 @@ fn decodes_raw_copyrect_and_zrle_into_the_framebuffer() {
     let server = thread::spawn(move || {
         let mut conn = Conn::accept(&listener);
         let encodings = conn.handshake(w as u16, h as u16);
-        for wanted in [rfb::ZRLE, rfb::COPY_RECT, rfb::RAW, rfb::CURSOR, rfb::DESKTOP_SIZE] {
-            assert!(encodings.contains(&wanted), "{wanted} missing in {encodings:?}");
+        for wanted in [
+            rfb::ZRLE,
+            rfb::COPY_RECT,
+            rfb::RAW,
+            rfb::CURSOR,
+            rfb::DESKTOP_SIZE,
+        ] {
+            assert!(
+                encodings.contains(&wanted),
+                "{wanted} missing in {encodings:?}"
+            );
         }
         let mut update = rfb::update_header(1);
         update.extend(rfb::raw_rect(0, 0, w as u16, h as u16, &first));
@@ -94,7 +103,9 @@ fn decodes_raw_copyrect_and_zrle_into_the_framebuffer() {
             height: 200
         }
     );
-    expect(&session, DEADLINE, "Damaged", |e| *e == ConsoleEvent::Damaged);
+    expect(&session, DEADLINE, "Damaged", |e| {
+        *e == ConsoleEvent::Damaged
+    });
     let _conn = server.join().expect("server thread");
     wait_for_pixels(&session, w, &model);
     let damage = session.framebuffer().lock().unwrap().take_damage();
@@ -120,14 +131,7 @@ fn input_goes_out_on_the_wire_exactly() {
     expect(&session, DEADLINE, "Connected", |e| {
         matches!(e, ConsoleEvent::Connected { .. })
     });
-    session.send(Input::Key {
-        keysym: 0x61,
-        down: true,
-    });
-    session.send(Input::Key {
-        keysym: 0x61,
-        down: false,
-    });
+    tap(&session, 0x61);
     session.send(Input::SendKey(SendKey::CtrlAltDelete));
     session.send(Input::Motion { x: 600, y: 470 });
     session.send(Input::Button {
@@ -211,7 +215,10 @@ fn resize_cursor_bell_and_cut_text_become_events() {
     let fb = session.framebuffer().lock().unwrap();
     assert_eq!((fb.width(), fb.height()), (800, 600));
     let cursor = fb.cursor().expect("a cursor");
-    assert_eq!((cursor.width, cursor.height, cursor.hot_x, cursor.hot_y), (16, 2, 3, 1));
+    assert_eq!(
+        (cursor.width, cursor.height, cursor.hot_x, cursor.hot_y),
+        (16, 2, 3, 1)
+    );
     // Row 0: mask 0xff 0x00: pixel 0 opaque, pixel 8 transparent (premultiplied zero).
     assert_eq!(&cursor.pixels[..4], &[0x30, 0x20, 0x10, 255]);
     assert_eq!(&cursor.pixels[8 * 4..9 * 4], &[0, 0, 0, 0]);
@@ -241,7 +248,9 @@ fn a_static_screen_leaves_one_request_outstanding_and_nothing_else() {
         "the idle client sent {quiet:?} (first byte {})",
         byte[0]
     );
-    expect(&session, DEADLINE, "Damaged", |e| *e == ConsoleEvent::Damaged);
+    expect(&session, DEADLINE, "Damaged", |e| {
+        *e == ConsoleEvent::Damaged
+    });
 }
 
 #[test]
@@ -292,7 +301,8 @@ fn vnc_authentication_failures_are_reported() {
                 let response: [u8; 16] = conn.read_exact().unwrap();
                 assert_ne!(response, [7; 16], "the challenge must be encrypted");
                 conn.write(&1u32.to_be_bytes()).unwrap();
-                conn.write(&rfb::cut_text(14, b"Wrong password")[4..]).unwrap();
+                conn.write(&rfb::cut_text(14, b"Wrong password")[4..])
+                    .unwrap();
             }
             conn
         });

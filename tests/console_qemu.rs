@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::console::expect;
+use common::console::{expect, tap};
 use common::{ensure_libvirtd, fixture, prefix, virsh_ok, DomainGuard, SESSION_URI};
 use virtdeck::console::{
     ConnectOptions, ConsoleEvent, ConsoleSession, ConsoleSource, Input, SendKey,
@@ -119,14 +119,7 @@ fn exercise(session: &ConsoleSession, domain: &str, how: &str) {
     let lit = wait_for_picture(session, 100);
     eprintln!("{how}: {width}×{height}, {lit} lit pixels");
     matches_screenshot(session, domain, how);
-    session.send(Input::Key {
-        keysym: 0xff0d,
-        down: true,
-    });
-    session.send(Input::Key {
-        keysym: 0xff0d,
-        down: false,
-    });
+    tap(session, 0xff0d);
     session.send(Input::SendKey(SendKey::CtrlAltF(2)));
     session.send(Input::Motion { x: 10, y: 10 });
     session.send(Input::ReleaseAll);

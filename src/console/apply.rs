@@ -5,37 +5,19 @@ use vnc::{Rect, VncEvent};
 
 use super::error::ConsoleError;
 use super::framebuffer::{CursorImage, SharedFramebuffer, TileRect, MAX_CURSOR_SIDE};
+use super::session::ConsoleEvent;
 
-/// What the UI must be told after an event was applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// Nothing (or nothing new: a damage notice is already pending).
-    Quiet,
-    /// Pixels changed and the UI has not been told since it last took the damage.
-    Damaged,
-    /// The framebuffer got a new size.
-    Resized {
-        width: u32,
-        height: u32,
-    },
-    CursorChanged,
-    Bell,
-    CutText(String),
-}
-
-impl Outcome {
-    /// Whether the event was part of a framebuffer update, after which the next
-    /// incremental update is requested.
-    pub(crate) fn is_update(event: &VncEvent) -> bool {
-        matches!(
-            event,
-            VncEvent::RawImage(..)
-                | VncEvent::Copy(..)
-                | VncEvent::SetCursor(..)
-                | VncEvent::SetResolution(_)
-                | VncEvent::DesktopUpdate(_)
-        )
-    }
+/// Whether the event was part of a framebuffer update, after which the next incremental
+/// update is requested.
+pub(crate) fn is_update(event: &VncEvent) -> bool {
+    matches!(
+        event,
+        VncEvent::RawImage(..)
+            | VncEvent::Copy(..)
+            | VncEvent::SetCursor(..)
+            | VncEvent::SetResolution(_)
+            | VncEvent::DesktopUpdate(_)
+    )
 }
 
 fn tile(rect: &Rect) -> TileRect {
@@ -47,23 +29,21 @@ fn tile(rect: &Rect) -> TileRect {
     )
 }
 
-/// Writes one decoded event into `fb`.
-pub(crate) fn apply(fb: &SharedFramebuffer, event: VncEvent) -> Result<Outcome, ConsoleError> {
+/// Writes one decoded event into `fb`; returns what the UI must be told, if anything.
+/// Damage is announced only when the UI has not been told since it last took it.
+pub(crate) fn apply(
+    fb: &SharedFramebuffer,
+    event: VncEvent,
+) -> Result<Option<ConsoleEvent>, ConsoleError> {
     let mut fb = fb.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let damaged = |newly: bool| {
-        if newly {
-            Outcome::Damaged
-        } else {
-            Outcome::Quiet
-        }
-    };
+    let damaged = |newly: bool| newly.then_some(ConsoleEvent::Damaged);
     Ok(match event {
         VncEvent::RawImage(rect, data) => damaged(fb.put_rect(tile(&rect), &data)?),
         VncEvent::Copy(dst, src) => damaged(fb.copy_rect(tile(&dst), tile(&src))?),
         VncEvent::SetResolution(screen) => {
             let (width, height) = (screen.width.into(), screen.height.into());
             fb.resize(width, height)?;
-            Outcome::Resized { width, height }
+            Some(ConsoleEvent::Resized { width, height })
         }
         VncEvent::DesktopUpdate(update) => match update.layout {
             // Same-size layout changes keep the pixels.
@@ -73,16 +53,16 @@ pub(crate) fn apply(fb: &SharedFramebuffer, event: VncEvent) -> Result<Outcome, 
             {
                 let (width, height) = (layout.width.into(), layout.height.into());
                 fb.resize(width, height)?;
-                Outcome::Resized { width, height }
+                Some(ConsoleEvent::Resized { width, height })
             }
-            _ => Outcome::Quiet,
+            _ => None,
         },
         VncEvent::SetCursor(rect, data) => {
             fb.set_cursor(cursor(&rect, data)?);
-            Outcome::CursorChanged
+            Some(ConsoleEvent::CursorChanged)
         }
-        VncEvent::Bell => Outcome::Bell,
-        VncEvent::Text(text) => Outcome::CutText(text),
+        VncEvent::Bell => Some(ConsoleEvent::Bell),
+        VncEvent::Text(text) => Some(ConsoleEvent::CutText(text)),
         VncEvent::Error(message) => return Err(ConsoleError::Protocol(message)),
         VncEvent::JpegImage(..) => {
             return Err(ConsoleError::Protocol(
@@ -90,7 +70,7 @@ pub(crate) fn apply(fb: &SharedFramebuffer, event: VncEvent) -> Result<Outcome, 
             ))
         }
         // Only sent when the client did not choose a pixel format; it always does.
-        _ => Outcome::Quiet,
+        _ => None,
     })
 }
 

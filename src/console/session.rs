@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
 
-use super::apply::{apply, Outcome};
+use super::apply::{apply, is_update};
 use super::error::ConsoleError;
 use super::framebuffer::{Framebuffer, SharedFramebuffer};
 use super::input::{Input, InputState, Wire};
@@ -210,7 +210,7 @@ impl Task {
     async fn run(&mut self, client: &VncClient) -> Result<(), ConsoleError> {
         // vnc-rs queues the server's screen size before anything else.
         let first = client.recv_event().await?;
-        let Outcome::Resized { width, height } = apply(&self.fb, first)? else {
+        let Some(ConsoleEvent::Resized { width, height }) = apply(&self.fb, first)? else {
             return Err(ConsoleError::Protocol("no screen size".into()));
         };
         if self
@@ -297,18 +297,10 @@ impl Task {
         let mut updated = false;
         let mut next = Some(first);
         while let Some(event) = next {
-            updated |= Outcome::is_update(&event);
-            let outcome = match apply(&self.fb, event) {
-                Ok(outcome) => outcome,
+            updated |= is_update(&event);
+            let message = match apply(&self.fb, event) {
+                Ok(message) => message,
                 Err(error) => return Ok(Err(error)),
-            };
-            let message = match outcome {
-                Outcome::Quiet => None,
-                Outcome::Damaged => Some(ConsoleEvent::Damaged),
-                Outcome::Resized { width, height } => Some(ConsoleEvent::Resized { width, height }),
-                Outcome::CursorChanged => Some(ConsoleEvent::CursorChanged),
-                Outcome::Bell => Some(ConsoleEvent::Bell),
-                Outcome::CutText(text) => Some(ConsoleEvent::CutText(text)),
             };
             if let Some(message) = message {
                 self.emit(message).await?;

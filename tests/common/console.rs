@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use virtdeck::console::{ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource};
+use virtdeck::console::{
+    ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource, Input,
+};
 
 /// A session to the loopback server on `port`.
 pub fn open_loopback(port: u16) -> ConsoleSession {
@@ -14,6 +16,13 @@ pub fn open_loopback(port: u16) -> ConsoleSession {
         },
         ConnectOptions::default(),
     )
+}
+
+/// Presses and releases one key.
+pub fn tap(session: &ConsoleSession, keysym: u32) {
+    for down in [true, false] {
+        session.send(Input::Key { keysym, down });
+    }
 }
 
 /// The next event within `timeout`, or `None`.
@@ -50,7 +59,11 @@ pub fn expect(
 }
 
 /// Waits for the session to end and returns its error.
-pub fn expect_disconnect(session: &ConsoleSession, timeout: Duration, what: &str) -> Option<ConsoleError> {
+pub fn expect_disconnect(
+    session: &ConsoleSession,
+    timeout: Duration,
+    what: &str,
+) -> Option<ConsoleError> {
     match expect(session, timeout, what, |e| {
         matches!(e, ConsoleEvent::Disconnected { .. })
     }) {
