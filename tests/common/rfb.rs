@@ -114,7 +114,13 @@ impl Conn {
         };
         let first = self.read_msg().expect("first update request");
         assert!(
-            matches!(first, ClientMsg::UpdateRequest { incremental: false, .. }),
+            matches!(
+                first,
+                ClientMsg::UpdateRequest {
+                    incremental: false,
+                    ..
+                }
+            ),
             "{first:?}"
         );
         encodings
@@ -187,7 +193,14 @@ impl Conn {
 
     /// A ZRLE rectangle of `pixels` (row-major, `width * height`), compressed on this
     /// connection's zlib stream.
-    pub fn zrle_rect(&mut self, x: u16, y: u16, width: u16, height: u16, pixels: &[u32]) -> Vec<u8> {
+    pub fn zrle_rect(
+        &mut self,
+        x: u16,
+        y: u16,
+        width: u16,
+        height: u16,
+        pixels: &[u32],
+    ) -> Vec<u8> {
         let plain = zrle_tiles(width as usize, height as usize, pixels);
         let mut compressed = Vec::with_capacity(plain.len() + 1024);
         let mut input = &plain[..];
