@@ -15,6 +15,7 @@
 //! - [`ui`]: GTK only, depends on the modules above and never the other way round.
 
 pub mod config;
+pub mod console;
 pub mod host;
 pub mod i18n;
 pub mod libvirt;

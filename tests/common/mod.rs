@@ -2,9 +2,11 @@
 //! the libvirt daemon, `virsh`, and waiting for worker events.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod fixture;
 pub mod guest;
 pub mod specs;
+pub mod rfb;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};

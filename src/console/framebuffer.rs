@@ -1,0 +1,343 @@
+//! The guest screen as one pixel buffer with damage tracking in tiles.
+//!
+//! Pixels are 32-bit, stored as bytes B, G, R, A with A always 255: the layout of
+//! `gdk::MemoryFormat::B8g8r8a8Premultiplied` (available since GTK 4.0). The session task
+//! writes decoded rectangles and marks the tiles they touch; the widget calls
+//! [`Framebuffer::take_damage`] on its frame clock and copies only those tiles out with
+//! [`Framebuffer::copy_tile`]. Both sides share it as a [`SharedFramebuffer`] and hold the
+//! lock only for the copy.
+
+use std::sync::{Arc, Mutex};
+
+use super::error::ConsoleError;
+
+/// Bytes per pixel.
+pub const BYTES_PER_PIXEL: usize = 4;
+/// Width and height of a damage tile, in pixels.
+pub const TILE_SIZE: u32 = 128;
+/// The largest framebuffer side accepted from a server.
+pub const MAX_SIDE: u32 = 8192;
+/// The largest cursor side accepted from a server.
+pub const MAX_CURSOR_SIDE: u32 = 256;
+
+/// The framebuffer shared between the session task and the widget.
+pub type SharedFramebuffer = Arc<Mutex<Framebuffer>>;
+
+/// A rectangle of the framebuffer, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileRect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl TileRect {
+    pub fn new(x: u32, y: u32, width: u32, height: u32) -> Self {
+        Self {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    /// Whether the rectangle is non-empty and lies inside a `width`×`height` area.
+    pub fn fits_in(&self, width: u32, height: u32) -> bool {
+        self.width > 0
+            && self.height > 0
+            && u64::from(self.x) + u64::from(self.width) <= u64::from(width)
+            && u64::from(self.y) + u64::from(self.height) <= u64::from(height)
+    }
+}
+
+/// The pointer shape the server asked for (cursor pseudo-encoding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorImage {
+    pub width: u32,
+    pub height: u32,
+    pub hot_x: u32,
+    pub hot_y: u32,
+    /// `width * height * 4` bytes, B8G8R8A8 premultiplied.
+    pub pixels: Vec<u8>,
+}
+
+/// The decoded guest screen.
+#[derive(Debug)]
+pub struct Framebuffer {
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+    tiles_x: u32,
+    dirty: Vec<bool>,
+    dirty_count: usize,
+    notified: bool,
+    cursor: Option<CursorImage>,
+}
+
+impl Framebuffer {
+    /// A black framebuffer; fails for an empty or oversized size.
+    pub fn new(width: u32, height: u32) -> Result<Self, ConsoleError> {
+        let mut fb = Self {
+            width: 0,
+            height: 0,
+            pixels: Vec::new(),
+            tiles_x: 0,
+            dirty: Vec::new(),
+            dirty_count: 0,
+            notified: false,
+            cursor: None,
+        };
+        fb.resize(width, height)?;
+        Ok(fb)
+    }
+
+    pub fn shared(width: u32, height: u32) -> Result<SharedFramebuffer, ConsoleError> {
+        Ok(Arc::new(Mutex::new(Self::new(width, height)?)))
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Bytes per row.
+    pub fn stride(&self) -> usize {
+        self.width as usize * BYTES_PER_PIXEL
+    }
+
+    /// All pixels, row after row ([`Self::stride`] bytes each).
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// The pixel at (`x`, `y`) as `[b, g, r, a]`.
+    pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 4]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let at = y as usize * self.stride() + x as usize * BYTES_PER_PIXEL;
+        self.pixels[at..at + BYTES_PER_PIXEL].try_into().ok()
+    }
+
+    pub fn cursor(&self) -> Option<&CursorImage> {
+        self.cursor.as_ref()
+    }
+
+    /// Replaces the buffer with a black one of the new size, all of it damaged.
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<(), ConsoleError> {
+        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+            return Err(ConsoleError::FramebufferTooLarge { width, height });
+        }
+        let opaque_black = [0, 0, 0, 255];
+        self.pixels = opaque_black.repeat(width as usize * height as usize);
+        self.width = width;
+        self.height = height;
+        self.tiles_x = width.div_ceil(TILE_SIZE);
+        let tiles = self.tiles_x as usize * height.div_ceil(TILE_SIZE) as usize;
+        self.dirty = vec![true; tiles];
+        self.dirty_count = tiles;
+        Ok(())
+    }
+
+    /// Writes a rectangle of wire pixels (4 bytes each, B G R X) and damages it.
+    pub fn put_rect(&mut self, rect: TileRect, data: &[u8]) -> Result<bool, ConsoleError> {
+        self.check(rect)?;
+        let row_bytes = rect.width as usize * BYTES_PER_PIXEL;
+        if data.len() != row_bytes * rect.height as usize {
+            return Err(ConsoleError::BadRectangle);
+        }
+        let stride = self.stride();
+        for (row, src) in data.chunks_exact(row_bytes).enumerate() {
+            let start = (rect.y as usize + row) * stride + rect.x as usize * BYTES_PER_PIXEL;
+            let dst = &mut self.pixels[start..start + row_bytes];
+            for (d, s) in dst
+                .chunks_exact_mut(BYTES_PER_PIXEL)
+                .zip(src.chunks_exact(BYTES_PER_PIXEL))
+            {
+                d.copy_from_slice(&[s[0], s[1], s[2], 255]);
+            }
+        }
+        Ok(self.damage(rect))
+    }
+
+    /// Copies `src`'s pixels to `dst` (same size; they may overlap) and damages `dst`.
+    pub fn copy_rect(&mut self, dst: TileRect, src: TileRect) -> Result<bool, ConsoleError> {
+        self.check(dst)?;
+        self.check(src)?;
+        if (dst.width, dst.height) != (src.width, src.height) {
+            return Err(ConsoleError::BadRectangle);
+        }
+        let stride = self.stride();
+        let row_bytes = src.width as usize * BYTES_PER_PIXEL;
+        let row_at = |r: TileRect, row: usize| {
+            (r.y as usize + row) * stride + r.x as usize * BYTES_PER_PIXEL
+        };
+        // Moving down, go bottom-up so that overlapping rows are read before written.
+        let rows: Box<dyn Iterator<Item = usize>> = if dst.y > src.y {
+            Box::new((0..src.height as usize).rev())
+        } else {
+            Box::new(0..src.height as usize)
+        };
+        for row in rows {
+            let from = row_at(src, row);
+            self.pixels
+                .copy_within(from..from + row_bytes, row_at(dst, row));
+        }
+        Ok(self.damage(dst))
+    }
+
+    pub fn set_cursor(&mut self, cursor: Option<CursorImage>) {
+        self.cursor = cursor;
+    }
+
+    /// The damaged tiles since the last call, clipped to the framebuffer; clears them.
+    pub fn take_damage(&mut self) -> Vec<TileRect> {
+        let mut tiles = Vec::with_capacity(self.dirty_count);
+        for (index, dirty) in self.dirty.iter_mut().enumerate() {
+            if std::mem::take(dirty) {
+                let tx = index as u32 % self.tiles_x;
+                let ty = index as u32 / self.tiles_x;
+                let (x, y) = (tx * TILE_SIZE, ty * TILE_SIZE);
+                tiles.push(TileRect::new(
+                    x,
+                    y,
+                    TILE_SIZE.min(self.width - x),
+                    TILE_SIZE.min(self.height - y),
+                ));
+            }
+        }
+        self.dirty_count = 0;
+        self.notified = false;
+        tiles
+    }
+
+    /// Whether any tile is damaged.
+    pub fn has_damage(&self) -> bool {
+        self.dirty_count > 0
+    }
+
+    /// Copies `rect` out with rows packed tightly (`width * 4` bytes each) into `out`.
+    pub fn copy_tile(&self, rect: TileRect, out: &mut Vec<u8>) -> Result<(), ConsoleError> {
+        self.check(rect)?;
+        out.clear();
+        let stride = self.stride();
+        let row_bytes = rect.width as usize * BYTES_PER_PIXEL;
+        out.reserve(row_bytes * rect.height as usize);
+        for row in 0..rect.height as usize {
+            let start = (rect.y as usize + row) * stride + rect.x as usize * BYTES_PER_PIXEL;
+            out.extend_from_slice(&self.pixels[start..start + row_bytes]);
+        }
+        Ok(())
+    }
+
+    fn check(&self, rect: TileRect) -> Result<(), ConsoleError> {
+        if rect.fits_in(self.width, self.height) {
+            Ok(())
+        } else {
+            Err(ConsoleError::BadRectangle)
+        }
+    }
+
+    /// Marks the tiles under `rect`. Returns true when the UI has not been told about
+    /// damage since its last [`Self::take_damage`], so that one notice covers a burst.
+    fn damage(&mut self, rect: TileRect) -> bool {
+        let (x0, y0) = (rect.x / TILE_SIZE, rect.y / TILE_SIZE);
+        let x1 = (rect.x + rect.width - 1) / TILE_SIZE;
+        let y1 = (rect.y + rect.height - 1) / TILE_SIZE;
+        for ty in y0..=y1 {
+            for tx in x0..=x1 {
+                let tile = &mut self.dirty[(ty * self.tiles_x + tx) as usize];
+                if !*tile {
+                    *tile = true;
+                    self.dirty_count += 1;
+                }
+            }
+        }
+        !std::mem::replace(&mut self.notified, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solid(rect: TileRect, bgr: [u8; 3]) -> Vec<u8> {
+        [bgr[0], bgr[1], bgr[2], 0].repeat((rect.width * rect.height) as usize)
+    }
+
+    #[test]
+    fn new_buffer_is_black_and_fully_damaged() {
+        let mut fb = Framebuffer::new(300, 130).unwrap();
+        assert_eq!(fb.pixel(299, 129), Some([0, 0, 0, 255]));
+        let tiles = fb.take_damage();
+        assert_eq!(tiles.len(), 3 * 2);
+        assert!(tiles.contains(&TileRect::new(256, 128, 44, 2)));
+        assert!(fb.take_damage().is_empty());
+    }
+
+    #[test]
+    fn put_rect_damages_exactly_the_touched_tiles() {
+        let mut fb = Framebuffer::new(512, 512).unwrap();
+        fb.take_damage();
+        let rect = TileRect::new(120, 10, 20, 5);
+        assert!(fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
+        // A second write before the UI looked needs no second notice.
+        assert!(!fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
+        assert_eq!(fb.pixel(120, 10), Some([1, 2, 3, 255]));
+        assert_eq!(fb.pixel(119, 10), Some([0, 0, 0, 255]));
+        assert_eq!(
+            fb.take_damage(),
+            vec![
+                TileRect::new(0, 0, 128, 128),
+                TileRect::new(128, 0, 128, 128)
+            ]
+        );
+    }
+
+    #[test]
+    fn rectangles_outside_or_with_wrong_data_are_refused() {
+        let mut fb = Framebuffer::new(100, 100).unwrap();
+        let outside = TileRect::new(90, 0, 20, 1);
+        assert!(fb.put_rect(outside, &solid(outside, [0; 3])).is_err());
+        assert!(fb.put_rect(TileRect::new(0, 0, 2, 2), &[0; 12]).is_err());
+        let huge = TileRect::new(u32::MAX, u32::MAX, 2, 2);
+        assert!(fb.copy_rect(huge, TileRect::new(0, 0, 2, 2)).is_err());
+        assert!(fb.copy_rect(TileRect::new(0, 0, 0, 0), huge).is_err());
+        assert!(Framebuffer::new(8193, 10).is_err());
+        assert!(Framebuffer::new(0, 10).is_err());
+    }
+
+    #[test]
+    fn copy_rect_handles_overlap_in_both_directions() {
+        let mut fb = Framebuffer::new(4, 4).unwrap();
+        let column: Vec<u8> = (0..4u8).flat_map(|i| [i, i, i, 0]).collect();
+        for x in 0..4 {
+            fb.put_rect(TileRect::new(x, 0, 1, 4), &column).unwrap();
+        }
+        // Shift rows 0..3 down by one: rows become 0,0,1,2.
+        fb.copy_rect(TileRect::new(0, 1, 4, 3), TileRect::new(0, 0, 4, 3))
+            .unwrap();
+        let rows: Vec<u8> = (0..4).map(|y| fb.pixel(2, y).unwrap()[0]).collect();
+        assert_eq!(rows, [0, 0, 1, 2]);
+        // And back up: rows become 0,1,2,2.
+        fb.copy_rect(TileRect::new(0, 0, 4, 3), TileRect::new(0, 1, 4, 3))
+            .unwrap();
+        let rows: Vec<u8> = (0..4).map(|y| fb.pixel(2, y).unwrap()[0]).collect();
+        assert_eq!(rows, [0, 1, 2, 2]);
+    }
+
+    #[test]
+    fn copy_tile_packs_rows() {
+        let mut fb = Framebuffer::new(10, 10).unwrap();
+        let rect = TileRect::new(3, 3, 2, 2);
+        fb.put_rect(rect, &solid(rect, [9, 8, 7])).unwrap();
+        let mut out = Vec::new();
+        fb.copy_tile(TileRect::new(2, 3, 3, 2), &mut out).unwrap();
+        assert_eq!(out.len(), 3 * 2 * 4);
+        assert_eq!(&out[..8], &[0, 0, 0, 255, 9, 8, 7, 255]);
+    }
+}

@@ -1,0 +1,42 @@
+//! The guest console: an RFB (VNC) session, GUI-free.
+//!
+//! ```text
+//! socket ─▶ vnc-rs (network + decoder tasks) ─▶ session task ─▶ SharedFramebuffer (pixels, damaged tiles)
+//!                                                  │    ▲                 ▲ take_damage / copy_tile
+//!                                 ConsoleEvent ◀───┘    └── Input         │
+//!                                 (async-channel)          (mpsc)       widget
+//! ```
+//!
+//! Everything runs on one process-wide tokio runtime ([`RUNTIME`], one worker thread).
+//! The widget owns a [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main
+//! loop, copies damaged tiles out of the framebuffer, and maps pointer positions through
+//! a [`Viewport`] before sending [`Input`].
+
+mod apply;
+pub mod error;
+pub mod framebuffer;
+pub mod input;
+pub mod keymap;
+pub mod pointer;
+pub mod session;
+pub mod source;
+
+use std::sync::LazyLock;
+
+pub use error::ConsoleError;
+pub use framebuffer::{CursorImage, Framebuffer, SharedFramebuffer, TileRect};
+pub use input::{Input, InputState, Scroll, Wire};
+pub use keymap::{keyval_to_keysym, SendKey};
+pub use pointer::{Area, Scaling, Viewport};
+pub use session::{ConnectOptions, ConsoleEvent, ConsoleSession};
+pub use source::ConsoleSource;
+
+/// The tokio runtime of all console sessions: one worker thread named `vd-console`.
+pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("vd-console")
+        .enable_all()
+        .build()
+        .expect("the console runtime could not start (no threads left?)")
+});

@@ -1,0 +1,176 @@
+//! Where the framebuffer sits in the widget, and where a pointer position lands on it.
+//!
+//! Widget coordinates are GTK's logical pixels; `scale_factor` is the number of device
+//! pixels per logical pixel (HiDPI). Fit mode scales the framebuffer to the widget keeping
+//! its aspect ratio, centred with bars on two sides; one-to-one mode shows one framebuffer
+//! pixel per device pixel, scrolled by the given offsets (logical pixels), centred when
+//! smaller than the widget.
+
+/// How the framebuffer is scaled into the widget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scaling {
+    Fit,
+    OneToOne { scroll_x: f64, scroll_y: f64 },
+}
+
+/// A rectangle in widget coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Area {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The geometry needed to draw the framebuffer and to map the pointer onto it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub widget_width: f64,
+    pub widget_height: f64,
+    pub scale_factor: f64,
+    pub fb_width: u32,
+    pub fb_height: u32,
+    pub scaling: Scaling,
+}
+
+impl Viewport {
+    /// Logical pixels per framebuffer pixel.
+    pub fn zoom(&self) -> f64 {
+        let (fw, fh) = (f64::from(self.fb_width), f64::from(self.fb_height));
+        match self.scaling {
+            _ if fw <= 0.0 || fh <= 0.0 => 1.0,
+            Scaling::Fit => (self.widget_width / fw)
+                .min(self.widget_height / fh)
+                .max(0.0),
+            Scaling::OneToOne { .. } => 1.0 / self.scale_factor.max(1.0),
+        }
+    }
+
+    /// The largest scroll offsets of one-to-one mode (zero when the framebuffer fits).
+    pub fn max_scroll(&self) -> (f64, f64) {
+        let zoom = self.zoom();
+        (
+            (f64::from(self.fb_width) * zoom - self.widget_width).max(0.0),
+            (f64::from(self.fb_height) * zoom - self.widget_height).max(0.0),
+        )
+    }
+
+    /// Where the framebuffer is drawn, in widget coordinates.
+    pub fn destination(&self) -> Area {
+        let zoom = self.zoom();
+        let width = f64::from(self.fb_width) * zoom;
+        let height = f64::from(self.fb_height) * zoom;
+        let (max_x, max_y) = self.max_scroll();
+        let (scroll_x, scroll_y) = match self.scaling {
+            Scaling::Fit => (0.0, 0.0),
+            Scaling::OneToOne { scroll_x, scroll_y } => {
+                (scroll_x.clamp(0.0, max_x), scroll_y.clamp(0.0, max_y))
+            }
+        };
+        let offset = |widget: f64, content: f64, scroll: f64| {
+            if content < widget {
+                (widget - content) / 2.0
+            } else {
+                -scroll
+            }
+        };
+        Area {
+            x: offset(self.widget_width, width, scroll_x),
+            y: offset(self.widget_height, height, scroll_y),
+            width,
+            height,
+        }
+    }
+
+    /// The framebuffer pixel under widget position (`x`, `y`), clamped to the
+    /// framebuffer, so that the bars map to its nearest edge.
+    pub fn to_framebuffer(&self, x: f64, y: f64) -> (u16, u16) {
+        let dest = self.destination();
+        let zoom = self.zoom();
+        let map = |pos: f64, origin: f64, size: u32| -> u16 {
+            let max = f64::from(size.clamp(1, u32::from(u16::MAX)) - 1);
+            let fb = if zoom > 0.0 {
+                ((pos - origin) / zoom).floor()
+            } else {
+                0.0
+            };
+            if fb.is_nan() {
+                0
+            } else {
+                fb.clamp(0.0, max) as u16
+            }
+        };
+        (
+            map(x, dest.x, self.fb_width),
+            map(y, dest.y, self.fb_height),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewport(w: f64, h: f64, scale: f64, scaling: Scaling) -> Viewport {
+        Viewport {
+            widget_width: w,
+            widget_height: h,
+            scale_factor: scale,
+            fb_width: 800,
+            fb_height: 600,
+            scaling,
+        }
+    }
+
+    #[test]
+    fn fit_keeps_the_aspect_with_bars_left_and_right() {
+        let v = viewport(1000.0, 300.0, 1.0, Scaling::Fit);
+        assert_eq!(v.zoom(), 0.5);
+        let d = v.destination();
+        assert_eq!((d.x, d.y, d.width, d.height), (300.0, 0.0, 400.0, 300.0));
+        assert_eq!(v.to_framebuffer(300.0, 0.0), (0, 0));
+        assert_eq!(v.to_framebuffer(500.0, 150.0), (400, 300));
+        assert_eq!(v.to_framebuffer(699.9, 299.9), (799, 599));
+        // The bars map to the nearest edge.
+        assert_eq!(v.to_framebuffer(10.0, 150.0), (0, 300));
+        assert_eq!(v.to_framebuffer(990.0, 500.0), (799, 599));
+        assert_eq!(v.to_framebuffer(-5.0, -5.0), (0, 0));
+    }
+
+    #[test]
+    fn fit_scales_up_with_bars_above_and_below() {
+        let v = viewport(1600.0, 1600.0, 2.0, Scaling::Fit);
+        assert_eq!(v.zoom(), 2.0);
+        let d = v.destination();
+        assert_eq!((d.x, d.y), (0.0, 200.0));
+        assert_eq!(v.to_framebuffer(3.0, 203.0), (1, 1));
+    }
+
+    #[test]
+    fn one_to_one_uses_device_pixels_and_scroll_offsets() {
+        let scaling = Scaling::OneToOne {
+            scroll_x: 50.0,
+            scroll_y: 1000.0,
+        };
+        // HiDPI 2: the 800×600 framebuffer is 400×300 logical pixels.
+        let v = viewport(200.0, 100.0, 2.0, scaling);
+        assert_eq!(v.max_scroll(), (200.0, 200.0));
+        let d = v.destination();
+        assert_eq!((d.x, d.y), (-50.0, -200.0));
+        assert_eq!(v.to_framebuffer(0.0, 0.0), (100, 400));
+        assert_eq!(v.to_framebuffer(10.25, 0.5), (120, 401));
+        // Smaller than the widget: centred, scroll ignored.
+        let v = viewport(1000.0, 1000.0, 1.0, scaling);
+        assert_eq!(v.destination().x, 100.0);
+        assert_eq!(v.to_framebuffer(100.0, 200.0), (0, 0));
+    }
+
+    #[test]
+    fn degenerate_sizes_do_not_panic() {
+        let mut v = viewport(0.0, 0.0, 0.0, Scaling::Fit);
+        assert_eq!(v.to_framebuffer(f64::NAN, f64::INFINITY), (0, 0));
+        v.fb_width = 0;
+        v.fb_height = 0;
+        assert_eq!(v.to_framebuffer(5.0, 5.0), (0, 0));
+    }
+}

@@ -1,0 +1,324 @@
+//! One console connection: a task on the console runtime that owns the vnc-rs client.
+//!
+//! vnc-rs's `recv_event()` holds the client's lock while it waits, which would block
+//! `input()`. So one task owns the client and `select!`s between the input channel and
+//! `recv_event()` (both cancel-safe). Nothing runs on a timer: a static guest screen
+//! leaves the task asleep. After each burst of framebuffer events the next incremental
+//! update is requested, so one request is always outstanding.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
+
+use super::apply::{apply, is_update};
+use super::error::ConsoleError;
+use super::framebuffer::{Framebuffer, SharedFramebuffer};
+use super::input::{Input, InputState, Wire};
+use super::source::{Chunked, ConsoleSource, ConsoleStream};
+use super::RUNTIME;
+
+/// How long connecting and the RFB handshake may take by default.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Events waiting for the UI; the session waits when the UI falls behind.
+const EVENT_QUEUE: usize = 16;
+
+/// How to connect.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// The VNC password (from the domain XML or asked for). Never logged.
+    pub password: Option<String>,
+    /// Let other viewers stay connected.
+    pub shared: bool,
+    /// How long opening the stream and the RFB handshake may take.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            password: None,
+            shared: true,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("shared", &self.shared)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish()
+    }
+}
+
+/// What the session tells the UI. Pixels never travel here: they are in the shared
+/// framebuffer, and [`ConsoleEvent::Damaged`] says to take its damage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleEvent {
+    Connected {
+        width: u32,
+        height: u32,
+    },
+    /// Tiles changed; call `take_damage()`. Sent once until the damage is taken.
+    Damaged,
+    Resized {
+        width: u32,
+        height: u32,
+    },
+    /// The pointer shape changed (`Framebuffer::cursor`).
+    CursorChanged,
+    Bell,
+    /// The guest's clipboard (at most 1 MiB).
+    CutText(String),
+    /// The answer to [`ConsoleSession::resize_desktop`].
+    DesktopResized(Result<(u16, u16), String>),
+    /// The last event. `None` when the session was closed from this side.
+    Disconnected {
+        error: Option<ConsoleError>,
+    },
+}
+
+enum Command {
+    Input(Input),
+    CutText(String),
+    ResizeDesktop(u16, u16),
+}
+
+/// A running console connection. Dropping it disconnects.
+pub struct ConsoleSession {
+    framebuffer: SharedFramebuffer,
+    commands: mpsc::UnboundedSender<Command>,
+    events: async_channel::Receiver<ConsoleEvent>,
+}
+
+impl ConsoleSession {
+    /// Connects to `source` on the console runtime; progress arrives as events.
+    pub fn open(source: ConsoleSource, options: ConnectOptions) -> Self {
+        Self::start(async move { source.open().await }, options)
+    }
+
+    /// Runs the session over a stream the caller opens (inside the console runtime).
+    pub fn start<F, S>(stream: F, options: ConnectOptions) -> Self
+    where
+        F: std::future::Future<Output = Result<S, ConsoleError>> + Send + 'static,
+        S: ConsoleStream,
+    {
+        let framebuffer = Framebuffer::shared(1, 1).expect("1×1 is a valid size");
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, events) = async_channel::bounded(EVENT_QUEUE);
+        let fb = framebuffer.clone();
+        RUNTIME.spawn(async move {
+            let mut task = Task {
+                fb,
+                events: event_tx,
+                commands: command_rx,
+                input: InputState::default(),
+            };
+            let limit = options.handshake_timeout;
+            let connect = async { task.connect(stream.await?, options).await };
+            let result = match tokio::time::timeout(limit, connect).await {
+                Err(_) => Err(ConsoleError::HandshakeTimeout),
+                Ok(Err(error)) => Err(error),
+                Ok(Ok(client)) => {
+                    let result = task.run(&client).await;
+                    let _ = client.close().await;
+                    result
+                }
+            };
+            if let Err(error) = &result {
+                tracing::info!(%error, "console session ended");
+            }
+            let _ = task
+                .events
+                .send(ConsoleEvent::Disconnected {
+                    error: result.err(),
+                })
+                .await;
+        });
+        Self {
+            framebuffer,
+            commands,
+            events,
+        }
+    }
+
+    /// The guest screen, shared with the session task.
+    pub fn framebuffer(&self) -> &SharedFramebuffer {
+        &self.framebuffer
+    }
+
+    /// Session events, to be received on the UI's main loop.
+    pub fn events(&self) -> &async_channel::Receiver<ConsoleEvent> {
+        &self.events
+    }
+
+    /// Forwards keyboard or mouse input; ignored once disconnected.
+    pub fn send(&self, input: Input) {
+        let _ = self.commands.send(Command::Input(input));
+    }
+
+    /// Puts `text` on the guest's clipboard.
+    pub fn send_cut_text(&self, text: String) {
+        let _ = self.commands.send(Command::CutText(text));
+    }
+
+    /// Asks the server to resize the guest screen (ExtendedDesktopSize); the answer
+    /// arrives as [`ConsoleEvent::DesktopResized`].
+    pub fn resize_desktop(&self, width: u16, height: u16) {
+        let _ = self.commands.send(Command::ResizeDesktop(width, height));
+    }
+}
+
+struct Task {
+    fb: SharedFramebuffer,
+    events: async_channel::Sender<ConsoleEvent>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    input: InputState,
+}
+
+/// Ends the session quietly: the UI dropped its side.
+struct Gone;
+
+impl Task {
+    async fn connect<S: ConsoleStream>(
+        &mut self,
+        stream: S,
+        options: ConnectOptions,
+    ) -> Result<VncClient, ConsoleError> {
+        let password = options.password;
+        let state = VncConnector::new(Chunked(stream))
+            .set_auth_method(async move { password.ok_or(vnc::VncError::NoPassword) })
+            .add_encoding(VncEncoding::Tight)
+            .add_encoding(VncEncoding::Zrle)
+            .add_encoding(VncEncoding::CopyRect)
+            .add_encoding(VncEncoding::Raw)
+            .add_encoding(VncEncoding::CursorPseudo)
+            .add_encoding(VncEncoding::DesktopSizePseudo)
+            .add_encoding(VncEncoding::ExtendedDesktopSizePseudo)
+            .add_encoding(VncEncoding::LastRectPseudo)
+            .allow_shared(options.shared)
+            .set_pixel_format(PixelFormat::bgra())
+            .build()?
+            .try_start()
+            .await?;
+        Ok(state.finish()?)
+    }
+
+    async fn run(&mut self, client: &VncClient) -> Result<(), ConsoleError> {
+        // vnc-rs queues the server's screen size before anything else.
+        let first = client.recv_event().await?;
+        let Some(ConsoleEvent::Resized { width, height }) = apply(&self.fb, first)? else {
+            return Err(ConsoleError::Protocol("no screen size".into()));
+        };
+        if self
+            .emit(ConsoleEvent::Connected { width, height })
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        loop {
+            let step = tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    None => return Ok(()),
+                    Some(command) => self.commands_from(command, client).await,
+                },
+                event = client.recv_event() => self.events_from(event?, client).await,
+            };
+            match step {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Err(error),
+                Err(Gone) => return Ok(()),
+            }
+        }
+    }
+
+    /// Sends `first` and every other command already queued.
+    async fn commands_from(
+        &mut self,
+        first: Command,
+        client: &VncClient,
+    ) -> Result<Result<(), ConsoleError>, Gone> {
+        let mut next = Some(first);
+        while let Some(command) = next {
+            let sent = match command {
+                Command::Input(input) => self.send_input(&input, client).await,
+                Command::CutText(text) => client.input(X11Event::CopyText(text)).await,
+                Command::ResizeDesktop(width, height) => {
+                    self.resize(client, width, height);
+                    Ok(())
+                }
+            };
+            if let Err(error) = sent {
+                return Ok(Err(error.into()));
+            }
+            next = self.commands.try_recv().ok();
+        }
+        Ok(Ok(()))
+    }
+
+    async fn send_input(&mut self, input: &Input, client: &VncClient) -> Result<(), vnc::VncError> {
+        for wire in self.input.apply(input) {
+            let event = match wire {
+                Wire::Key { keysym, down } => X11Event::KeyEvent((keysym, down).into()),
+                Wire::Pointer { x, y, buttons } => X11Event::PointerEvent((x, y, buttons).into()),
+            };
+            client.input(event).await?;
+        }
+        Ok(())
+    }
+
+    /// Resizing waits for the server's answer while events keep flowing, so it runs
+    /// beside the session loop.
+    fn resize(&self, client: &VncClient, width: u16, height: u16) {
+        let client = client.clone();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let result = client
+                .resize_desktop(width, height)
+                .await
+                .map(|layout| (layout.width, layout.height))
+                .map_err(|e| e.to_string());
+            let _ = events.send(ConsoleEvent::DesktopResized(result)).await;
+        });
+    }
+
+    /// Applies `first` and every other event already decoded, then asks for the next
+    /// update if this burst belonged to one.
+    async fn events_from(
+        &mut self,
+        first: vnc::VncEvent,
+        client: &VncClient,
+    ) -> Result<Result<(), ConsoleError>, Gone> {
+        let mut updated = false;
+        let mut next = Some(first);
+        while let Some(event) = next {
+            updated |= is_update(&event);
+            let message = match apply(&self.fb, event) {
+                Ok(message) => message,
+                Err(error) => return Ok(Err(error)),
+            };
+            if let Some(message) = message {
+                self.emit(message).await?;
+            }
+            next = match client.poll_event().await {
+                Ok(next) => next,
+                Err(error) => return Ok(Err(error.into())),
+            };
+        }
+        if updated {
+            if let Err(error) = client.input(X11Event::Refresh).await {
+                return Ok(Err(error.into()));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    async fn emit(&self, event: ConsoleEvent) -> Result<(), Gone> {
+        self.events.send(event).await.map_err(|_| Gone)
+    }
+}
