@@ -5,8 +5,8 @@
 pub mod console;
 pub mod fixture;
 pub mod guest;
-pub mod specs;
 pub mod rfb;
+pub mod specs;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};
