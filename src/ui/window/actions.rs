@@ -66,6 +66,39 @@ impl Window {
             }
         ));
         self.add_action(&connect_selected);
+
+        let host_details = gio::SimpleAction::new("host-details", Some(glib::VariantTy::STRING));
+        host_details.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, uri| {
+                let connection = uri
+                    .and_then(|u| u.get::<String>())
+                    .and_then(|uri| window.app()?.connection(&uri));
+                if let Some(connection) = connection {
+                    crate::ui::host::present(&window, &connection);
+                }
+            }
+        ));
+        self.add_action(&host_details);
+        let host_details_selected = gio::SimpleAction::new("host-details-selected", None);
+        host_details_selected.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, _| {
+                if let Some(connection) = window.selected_connection() {
+                    crate::ui::host::present(&window, &connection);
+                }
+            }
+        ));
+        self.add_action(&host_details_selected);
+        let use_session = gio::SimpleAction::new("use-session", None);
+        use_session.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, _| window.use_session()
+        ));
+        self.add_action(&use_session);
     }
 
     fn power_action(&self, name: &str) {
@@ -196,6 +229,7 @@ pub(super) fn connection_menu(connection: &Connection) -> gio::Menu {
     for (label, action) in [
         (gettext("_Connect"), "win.connection-connect"),
         (gettext("_Disconnect"), "win.connection-disconnect"),
+        (gettext("Host _Details"), "win.host-details"),
         (gettext("_Remove"), "win.connection-remove"),
     ] {
         let item = gio::MenuItem::new(Some(&label), None);
