@@ -151,9 +151,17 @@ class HostNetworkingTest(UiTestCase):
         return row_of(title, "Delete")
 
     def delete_bridge(self, app, window):
-        row = self.bridge_row(app, window)
-        click(app.find("push button", "Delete", within=row))
-        dialog = app.window(f"Delete Bridge “{self.bridge}”?")
+        title = f"Delete Bridge “{self.bridge}”?"
+
+        def dialog_after_click():
+            # GTK drops the activation of a button that is not realized yet (the page
+            # may still be switching in): click again until the dialog is there.
+            click(app.find("push button", "Delete", within=self.bridge_row(app, window)))
+            return wait_for("the delete dialog", lambda: [
+                w for w in find_all(app.app, name=title)
+                if w.getRoleName() == "dialog"], timeout=3)
+
+        dialog = wait_for("the delete dialog after a click", lambda: dialog_after_click())[0]
         click(app.find("push button", "Delete Bridge", within=dialog))
         return app.window("Keep this configuration?")
 
