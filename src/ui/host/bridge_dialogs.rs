@@ -267,12 +267,11 @@ fn confirm(page: &NetworkPage, pending: PendingChange, what: &str) {
         restore(None, pending, String::new());
         return;
     };
-    let seconds = |p: &PendingChange| p.remaining(Instant::now()).as_secs_f64().ceil() as u64;
     let dialog = adw::MessageDialog::builder()
         .transient_for(&window)
         .modal(true)
         .heading(gettext("Keep this configuration?"))
-        .body(countdown_text(what, seconds(&pending)))
+        .body(countdown_text(what, seconds_left(&pending)))
         .close_response("revert")
         .default_response("keep")
         .build();
@@ -281,68 +280,93 @@ fn confirm(page: &NetworkPage, pending: PendingChange, what: &str) {
 
     // The timer holds the change itself: it is restored when due even if the windows are
     // gone by then.
-    let pending = Rc::new(RefCell::new(Some(pending)));
-    let tick: Rc<RefCell<Option<glib::SourceId>>> = Rc::default();
-    let (weak_dialog, weak_page) = (dialog.downgrade(), page.downgrade());
-    let what = what.to_owned();
+    let countdown = Rc::new(Countdown {
+        pending: RefCell::new(Some(pending)),
+        source: RefCell::new(None),
+        dialog: dialog.downgrade(),
+        page: page.downgrade(),
+        what: what.to_owned(),
+    });
     let source = glib::timeout_add_seconds_local(
         1,
         glib::clone!(
             #[strong]
-            pending,
-            #[strong]
-            tick,
-            move || {
-                let due = pending.borrow().as_ref().map(|p| p.is_due(Instant::now()));
-                match due {
-                    Some(false) => {
-                        if let (Some(dialog), Some(p)) = (weak_dialog.upgrade(), &*pending.borrow()) {
-                            dialog.set_body(&countdown_text(&what, seconds(p)));
-                        }
-                        return glib::ControlFlow::Continue;
-                    }
-                    Some(true) => {
-                        if let Some(p) = pending.take() {
-                            restore(
-                                weak_page.upgrade().as_ref(),
-                                p,
-                                gettext("The change was not confirmed in time; the previous configuration is back."),
-                            );
-                        }
-                    }
-                    None => {}
-                }
-                tick.take();
-                if let Some(dialog) = weak_dialog.upgrade() {
-                    dialog.close();
-                }
-                glib::ControlFlow::Break
-            }
+            countdown,
+            move || countdown.tick()
         ),
     );
-    tick.replace(Some(source));
-    dialog.connect_response(
-        None,
-        glib::clone!(
-            #[weak]
-            page,
-            move |_, response| {
-                if let Some(source) = tick.take() {
-                    source.remove();
-                }
-                let Some(p) = pending.take() else {
-                    return;
-                };
-                if response == "keep" {
-                    p.confirm();
-                    page.toast(&gettext("The new configuration is kept"));
-                } else {
-                    restore(Some(&page), p, gettext("The previous configuration is back"));
-                }
-            }
-        ),
-    );
+    countdown.source.replace(Some(source));
+    dialog.connect_response(None, move |_, response| countdown.answer(response));
     dialog.present();
+}
+
+/// A pending change waiting for Keep or Revert.
+struct Countdown {
+    pending: RefCell<Option<PendingChange>>,
+    /// The one-second timer.
+    source: RefCell<Option<glib::SourceId>>,
+    dialog: glib::WeakRef<adw::MessageDialog>,
+    page: glib::WeakRef<NetworkPage>,
+    what: String,
+}
+
+/// Whole seconds left to answer, rounded up.
+fn seconds_left(pending: &PendingChange) -> u64 {
+    pending.remaining(Instant::now()).as_secs_f64().ceil() as u64
+}
+
+impl Countdown {
+    /// Every second: show the time left, or restore the old state when it is up.
+    fn tick(&self) -> glib::ControlFlow {
+        let due = self
+            .pending
+            .borrow()
+            .as_ref()
+            .map(|p| p.is_due(Instant::now()));
+        match due {
+            Some(false) => {
+                if let (Some(dialog), Some(p)) = (self.dialog.upgrade(), &*self.pending.borrow()) {
+                    dialog.set_body(&countdown_text(&self.what, seconds_left(p)));
+                }
+                return glib::ControlFlow::Continue;
+            }
+            Some(true) => {
+                if let Some(p) = self.pending.take() {
+                    let message = gettext(
+                        "The change was not confirmed in time; the previous configuration is back.",
+                    );
+                    restore(self.page.upgrade().as_ref(), p, message);
+                }
+            }
+            None => {}
+        }
+        // The source ends by returning Break; it must not be removed again.
+        self.source.take();
+        if let Some(dialog) = self.dialog.upgrade() {
+            dialog.close();
+        }
+        glib::ControlFlow::Break
+    }
+
+    /// The dialog's answer: keep the change, or anything else restores the old state.
+    fn answer(&self, response: &str) {
+        if let Some(source) = self.source.take() {
+            source.remove();
+        }
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        let page = self.page.upgrade();
+        if response == "keep" {
+            p.confirm();
+            if let Some(page) = page {
+                page.toast(&gettext("The new configuration is kept"));
+            }
+        } else {
+            let message = gettext("The previous configuration is back");
+            restore(page.as_ref(), p, message);
+        }
+    }
 }
 
 /// Restores the state before `pending`, then says `message` (or what went wrong) on

@@ -81,8 +81,7 @@ impl Window {
                     return;
                 }
                 let diagnosis = diagnosis.filter(|d| explains(kind, d));
-                imp.diagnosis
-                    .replace(diagnosis.clone().map(|d| (uri, d)));
+                imp.diagnosis.replace(diagnosis.clone().map(|d| (uri, d)));
                 window.render_status(&connection, diagnosis.as_ref());
             }
         ));
@@ -109,9 +108,8 @@ impl Window {
         );
         page.set_description(Some(&glib::markup_escape_text(&description)));
         imp.daemon_fix.set_label(&text::daemon_fix(diagnosis));
-        imp.use_session_button.set_visible(
-            local_qemu(&connection.uri()) == Some(ConnectionKind::QemuSystem),
-        );
+        imp.use_session_button
+            .set_visible(local_qemu(&connection.uri()) == Some(ConnectionKind::QemuSystem));
     }
 
     /// Adds the user session (or wakes it) and shows it.
