@@ -22,27 +22,37 @@ struct Done {
     failed: String,
 }
 
+/// A dialog above the page's window asking `heading`, answered "cancel" when closed.
+fn question(page: &NetworkPage, heading: &str, body: &str) -> Option<adw::MessageDialog> {
+    let dialog = adw::MessageDialog::builder()
+        .transient_for(&page.window()?)
+        .modal(true)
+        .heading(heading)
+        .body(body)
+        .close_response("cancel")
+        .default_response("cancel")
+        .build();
+    Some(dialog)
+}
+
 /// Asks for the bridge's name and STP, then makes bridge from `nic`.
 pub(super) fn create(page: &NetworkPage, nic: &str) {
-    let Some(window) = page.window() else {
-        return;
-    };
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(&window)
-        .modal(true)
-        .heading(gettext_f(
+    let Some(dialog) = question(
+        page,
+        &gettext_f(
             // Translators: {nic} is a network card such as eth0.
             "Create a Bridge from “{nic}”?",
             &[("nic", nic)],
-        ))
-        .body(gettext_f(
+        ),
+        &gettext_f(
             // Translators: {nic} is a network card such as eth0.
             "The IP configuration of “{nic}” (its addresses and routes) moves to the new bridge, and “{nic}” joins the bridge. Connections may stop for a moment. The change lasts until the computer restarts.",
             &[("nic", nic)],
-        ))
-        .close_response("cancel")
-        .default_response("create")
-        .build();
+        ),
+    ) else {
+        return;
+    };
+    dialog.set_default_response(Some("create"));
     let name = adw::EntryRow::builder()
         .title(gettext("Bridge name"))
         .text(DEFAULT_BRIDGE)
@@ -130,23 +140,19 @@ pub(super) fn create(page: &NetworkPage, nic: &str) {
 
 /// Asks before deleting `bridge`, then deletes it.
 pub(super) fn delete(page: &NetworkPage, bridge: &str) {
-    let Some(window) = page.window() else {
-        return;
-    };
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(&window)
-        .modal(true)
-        .heading(gettext_f(
+    let Some(dialog) = question(
+        page,
+        &gettext_f(
             // Translators: {bridge} is the name of a network bridge.
             "Delete Bridge “{bridge}”?",
             &[("bridge", bridge)],
-        ))
-        .body(gettext(
+        ),
+        &gettext(
             "Its addresses and routes go back to the network card that joined it. Virtual machines attached to the bridge lose their network.",
-        ))
-        .close_response("cancel")
-        .default_response("cancel")
-        .build();
+        ),
+    ) else {
+        return;
+    };
     if Runner::host().escalates() {
         dialog.set_extra_child(Some(&privileges_note()));
     }

@@ -67,38 +67,40 @@ impl Window {
         ));
         self.add_action(&connect_selected);
 
-        let host_details = gio::SimpleAction::new("host-details", Some(glib::VariantTy::STRING));
-        host_details.connect_activate(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            move |_, uri| {
+        self.add_window_action(
+            "host-details",
+            Some(glib::VariantTy::STRING),
+            |window, uri| {
                 let connection = uri
                     .and_then(|u| u.get::<String>())
                     .and_then(|uri| window.app()?.connection(&uri));
                 if let Some(connection) = connection {
-                    crate::ui::host::present(&window, &connection);
+                    crate::ui::host::present(window, &connection);
                 }
+            },
+        );
+        self.add_window_action("host-details-selected", None, |window, _| {
+            if let Some(connection) = window.selected_connection() {
+                crate::ui::host::present(window, &connection);
             }
-        ));
-        self.add_action(&host_details);
-        let host_details_selected = gio::SimpleAction::new("host-details-selected", None);
-        host_details_selected.connect_activate(glib::clone!(
+        });
+        self.add_window_action("use-session", None, |window, _| window.use_session());
+    }
+
+    /// Adds `win.NAME`, which calls `activate` with this window and its parameter.
+    fn add_window_action(
+        &self,
+        name: &str,
+        parameter: Option<&glib::VariantTy>,
+        activate: impl Fn(&Window, Option<&glib::Variant>) + 'static,
+    ) {
+        let action = gio::SimpleAction::new(name, parameter);
+        action.connect_activate(glib::clone!(
             #[weak(rename_to = window)]
             self,
-            move |_, _| {
-                if let Some(connection) = window.selected_connection() {
-                    crate::ui::host::present(&window, &connection);
-                }
-            }
+            move |_, parameter| activate(&window, parameter)
         ));
-        self.add_action(&host_details_selected);
-        let use_session = gio::SimpleAction::new("use-session", None);
-        use_session.connect_activate(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            move |_, _| window.use_session()
-        ));
-        self.add_action(&use_session);
+        self.add_action(&action);
     }
 
     fn power_action(&self, name: &str) {
