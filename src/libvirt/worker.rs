@@ -741,7 +741,7 @@ fn undefine_everything(dom: &Domain) -> Result<(), virt::error::Error> {
 }
 
 /// libvirt's `major * 1_000_000 + minor * 1000 + micro` as text.
-fn format_version(version: u32) -> String {
+pub fn format_version(version: u32) -> String {
     format!(
         "{}.{}.{}",
         version / 1_000_000,

@@ -68,7 +68,7 @@ impl Default for DomainDetails {
 }
 
 /// A row of a details group: a title and its value, selectable for copying.
-fn property_row(title: &str, value: &str) -> adw::ActionRow {
+pub(crate) fn property_row(title: &str, value: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
         .title(glib::markup_escape_text(title))
         .subtitle(glib::markup_escape_text(value))

@@ -6,6 +6,7 @@ mod connection;
 mod details;
 mod domain;
 mod domain_list;
+pub(crate) mod host;
 mod preferences;
 mod settings;
 mod window;

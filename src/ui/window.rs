@@ -9,6 +9,7 @@ use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib, CompositeTemplate};
 
 mod actions;
+mod daemon_status;
 mod sidebar;
 
 pub use actions::set_accels;
@@ -33,6 +34,16 @@ mod imp {
         pub connection_status: TemplateChild<adw::StatusPage>,
         #[template_child]
         pub connect_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub daemon_help: TemplateChild<gtk::Box>,
+        #[template_child]
+        pub daemon_fix: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub use_session_button: TemplateChild<gtk::Button>,
+        /// The last diagnosis of the libvirt daemon, by URI, while it is not connected.
+        pub diagnosis: std::cell::RefCell<Option<(String, crate::host::daemon::Diagnosis)>>,
+        /// A diagnosis is running.
+        pub diagnosing: std::cell::Cell<bool>,
         #[template_child]
         pub details: TemplateChild<DomainDetails>,
         /// Signal handlers on the shown connection, dropped when another is shown.
@@ -198,11 +209,10 @@ impl Window {
     fn update_connection_page(&self, connection: &Connection) {
         let imp = self.imp();
         if connection.connected() {
+            imp.diagnosis.take();
             imp.domain_stack.set_visible_child_name("list");
         } else {
-            imp.connection_status.set_title(&connection.title());
-            imp.connection_status
-                .set_description(Some(&glib::markup_escape_text(&connection.status())));
+            self.show_status(connection);
             imp.domain_stack.set_visible_child_name("status");
         }
         self.update_action_states();

@@ -66,6 +66,41 @@ impl Window {
             }
         ));
         self.add_action(&connect_selected);
+
+        self.add_window_action(
+            "host-details",
+            Some(glib::VariantTy::STRING),
+            |window, uri| {
+                let connection = uri
+                    .and_then(|u| u.get::<String>())
+                    .and_then(|uri| window.app()?.connection(&uri));
+                if let Some(connection) = connection {
+                    crate::ui::host::present(window, &connection);
+                }
+            },
+        );
+        self.add_window_action("host-details-selected", None, |window, _| {
+            if let Some(connection) = window.selected_connection() {
+                crate::ui::host::present(window, &connection);
+            }
+        });
+        self.add_window_action("use-session", None, |window, _| window.use_session());
+    }
+
+    /// Adds `win.NAME`, which calls `activate` with this window and its parameter.
+    fn add_window_action(
+        &self,
+        name: &str,
+        parameter: Option<&glib::VariantTy>,
+        activate: impl Fn(&Window, Option<&glib::Variant>) + 'static,
+    ) {
+        let action = gio::SimpleAction::new(name, parameter);
+        action.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, parameter| activate(&window, parameter)
+        ));
+        self.add_action(&action);
     }
 
     fn power_action(&self, name: &str) {
@@ -196,6 +231,7 @@ pub(super) fn connection_menu(connection: &Connection) -> gio::Menu {
     for (label, action) in [
         (gettext("_Connect"), "win.connection-connect"),
         (gettext("_Disconnect"), "win.connection-disconnect"),
+        (gettext("Host _Details"), "win.host-details"),
         (gettext("_Remove"), "win.connection-remove"),
     ] {
         let item = gio::MenuItem::new(Some(&label), None);
