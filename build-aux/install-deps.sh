@@ -28,7 +28,7 @@ debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.
 debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
-    imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2
+    imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     osinfo-db locales)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
@@ -42,7 +42,7 @@ fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel glib2-devel get
     ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
     libvirt-client qemu-system-x86)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
-    xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute
+    xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
     osinfo-db)
 
 missing_debs() {

@@ -9,7 +9,8 @@ pub const SYSTEM_URI: &str = "qemu:///system";
 pub const SESSION_URI: &str = "qemu:///session";
 
 /// Sockets of the system daemon: the modular `virtqemud` first, then monolithic `libvirtd`.
-const SYSTEM_SOCKETS: [&str; 2] = ["/run/libvirt/virtqemud-sock", "/run/libvirt/libvirt-sock"];
+pub(crate) const SYSTEM_SOCKETS: [&str; 2] =
+    ["/run/libvirt/virtqemud-sock", "/run/libvirt/libvirt-sock"];
 
 /// The connection to open when the user has not chosen any: the system daemon when this
 /// user can reach it, else the user session.

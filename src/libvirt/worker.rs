@@ -671,6 +671,7 @@ impl Worker {
 
 /// One `virConnectListAllDomains` call, then each domain's XML and state.
 fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
+    let started = std::time::Instant::now();
     let domains = conn.list_all_domains(0)?;
     let mut infos = Vec::with_capacity(domains.len());
     for dom in &domains {
@@ -683,6 +684,7 @@ fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
             }
         }
     }
+    tracing::debug!(count = infos.len(), elapsed = ?started.elapsed(), "listed domains");
     Ok(infos)
 }
 

@@ -185,7 +185,7 @@ pub fn present(window: &Window) {
                 ) else {
                     return;
                 };
-                app.add_connection(&uri, true);
+                app.add_connection(&uri, true, true);
                 app.set_autoconnect(&uri, autoconnect.is_active());
             }
         ),

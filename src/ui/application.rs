@@ -261,7 +261,7 @@ impl Application {
             self.restore_connections();
         }
         for uri in &request.connect {
-            self.add_connection(uri, false);
+            self.add_connection(uri, false, true);
         }
         let window = self.main_window();
         window.present();
@@ -284,23 +284,26 @@ impl Application {
         }
         let saved = self.settings().strv("connections");
         if saved.is_empty() {
-            self.add_connection(crate::host::libvirtd::default_uri(), false);
+            self.add_connection(crate::host::libvirtd::default_uri(), false, true);
         } else {
+            let autoconnect = self.settings().strv("autoconnect");
             for uri in saved.iter() {
-                self.add_connection(uri.as_str(), false);
+                let connect = autoconnect.iter().any(|a| a == uri);
+                self.add_connection(uri.as_str(), false, connect);
             }
         }
     }
 
-    /// Adds a connection unless it is there already. `remember` stores it in GSettings.
-    pub fn add_connection(&self, uri: &str, remember: bool) {
+    /// Adds a connection unless it is there already; `remember` stores it in GSettings and
+    /// `connect` opens it right away.
+    pub fn add_connection(&self, uri: &str, remember: bool, connect: bool) {
         let store = self.connections();
         let known = store
             .iter::<Connection>()
             .filter_map(Result::ok)
             .any(|c| c.uri() == uri);
         if !known {
-            let connection = Connection::new(uri, self.stats_interval());
+            let connection = Connection::new(uri, self.stats_interval(), connect);
             connection.connect_error(glib::clone!(
                 #[weak(rename_to = app)]
                 self,

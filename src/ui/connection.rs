@@ -74,16 +74,22 @@ glib::wrapper! {
 }
 
 impl Connection {
-    /// Starts a worker for `uri`; with `stats_interval` of `None` no statistics are sampled.
-    pub fn new(uri: &str, stats_interval: Option<Duration>) -> Self {
+    /// Starts a worker for `uri`, connecting right away when `autoconnect`; with
+    /// `stats_interval` of `None` no statistics are sampled.
+    pub fn new(uri: &str, stats_interval: Option<Duration>, autoconnect: bool) -> Self {
         let connection: Self = glib::Object::builder().property("uri", uri).build();
         connection.imp().title.replace(connection_title(uri));
-        connection.set_status(&gettext("Connecting…"), false);
+        let status = if autoconnect {
+            gettext("Connecting…")
+        } else {
+            gettext("Disconnected")
+        };
+        connection.set_status(&status, false);
         let handle = libvirt::spawn(
             uri.to_owned(),
             WorkerOptions {
                 stats_interval,
-                autoconnect: true,
+                autoconnect,
             },
         );
         let events = handle.events.clone();
@@ -196,6 +202,7 @@ impl Connection {
 
     /// Replaces the whole list in one change of the model.
     fn replace_all(&self, infos: Vec<DomainInfo>) {
+        let started = std::time::Instant::now();
         let domains: Vec<Domain> = infos.into_iter().map(Domain::new).collect();
         {
             let mut by_uuid = self.imp().by_uuid.borrow_mut();
@@ -205,6 +212,7 @@ impl Connection {
         let store = self.domains();
         store.splice(0, store.n_items(), &domains);
         self.update_summary();
+        tracing::debug!(count = domains.len(), elapsed = ?started.elapsed(), "list replaced");
     }
 
     fn upsert(&self, info: DomainInfo) {

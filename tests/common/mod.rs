@@ -156,16 +156,22 @@ pub fn pids_of(comm: &str) -> Vec<u32> {
 /// Kills the libvirt daemon (SIGKILL, as if it crashed) and waits until it is gone.
 /// Returns the killed process ids.
 pub fn kill_libvirtd() -> Vec<u32> {
+    signal_libvirtd("KILL", Duration::from_secs(10))
+}
+
+/// Sends `signal` (`KILL`, `TERM`) to the libvirt daemon and waits up to `timeout` until
+/// it is gone. Returns its process ids.
+pub fn signal_libvirtd(signal: &str, timeout: Duration) -> Vec<u32> {
     let pids = pids_of("libvirtd");
-    assert!(!pids.is_empty(), "no libvirtd process to kill");
+    assert!(!pids.is_empty(), "no libvirtd process to stop");
     for pid in &pids {
         let status = Process::new("kill")
-            .args(["-KILL", &pid.to_string()])
+            .args([&format!("-{signal}"), &pid.to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -KILL {pid} failed");
+        assert!(status.success(), "kill -{signal} {pid} failed");
     }
-    wait_for("libvirtd to exit", Duration::from_secs(10), || {
+    wait_for("libvirtd to exit", timeout, || {
         pids.iter()
             .all(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
     });

@@ -102,7 +102,7 @@ class LiveEventsTest(UiTestCase):
         for command in (["destroy", self.name], ["undefine", self.name]):
             subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
 
-    def test_define_start_destroy_undefine_from_virsh(self):
+    def define(self):
         xml = os.path.join(self.home.name, "domain.xml")
         with open(xml, "w") as f:
             f.write(
@@ -114,15 +114,21 @@ class LiveEventsTest(UiTestCase):
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
 </domain>"""
             )
+        virsh("define", xml, uri=SESSION)
+
+    def state_in(self, app):
+        rows = [r for r in app.rows() if r and r[0] == self.name]
+        return rows[0][1] if rows else None
+
+    def test_define_start_destroy_undefine_from_virsh(self):
         app = self.launch("--connect", SESSION)
         app.find("label", contains="virtual machine")
         app.search(self.name)
 
         def state():
-            rows = [r for r in app.rows() if r and r[0] == self.name]
-            return rows[0][1] if rows else None
+            return self.state_in(app)
 
-        virsh("define", xml, uri=SESSION)
+        self.define()
         wait_for("the defined domain", lambda: state() == "Shut off")
         virsh("start", self.name, uri=SESSION)
         wait_for("the started domain", lambda: state() == "Running")
@@ -130,3 +136,18 @@ class LiveEventsTest(UiTestCase):
         wait_for("the destroyed domain", lambda: state() == "Shut off")
         virsh("undefine", self.name, uri=SESSION)
         wait_for("the undefined domain gone", lambda: state() is None)
+
+    def test_daemon_restart_reconnects_and_restores_the_list(self):
+        self.define()
+        app = self.launch("--connect", SESSION)
+        app.search(self.name)
+        wait_for("the domain listed", lambda: self.state_in(app) == "Shut off")
+        subprocess.run(["pkill", "-KILL", "-x", "libvirtd"], check=True)
+        wait_for("libvirtd gone", lambda: subprocess.run(
+            ["pgrep", "-x", "libvirtd"], capture_output=True).returncode != 0)
+        try:
+            app.find("label", "Disconnected — reconnecting")
+        finally:
+            subprocess.run([os.path.join(ROOT, "build-aux", "ensure-libvirt.sh")], check=True)
+        app.find("label", "Connected")
+        wait_for("the list restored", lambda: self.state_in(app) == "Shut off", timeout=30)

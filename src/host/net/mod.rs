@@ -1,0 +1,70 @@
+//! Host networking: the NICs and bridges of the host (or of a network namespace), making a
+//! bridge from a NIC and deleting it again, and allowing a bridge for session VMs.
+//!
+//! - [`state`]: links, addresses and routes as `ip -j` reports them; [`list`] for the page.
+//! - [`bridge`]: create/delete a bridge as a [`PendingChange`] to confirm or expire.
+//! - [`plan`]: the one planner from the present state to a wanted [`Snapshot`].
+//! - [`runner`]: every command runs through [`Runner`] (namespaces, `pkexec`).
+//! - [`nm`]: NetworkManager detection; NICs it manages are refused for now.
+//! - [`helper`]: `/etc/qemu/bridge.conf` for qemu-bridge-helper.
+//!
+//! libvirt's virtual networks (start, stop, autostart) belong to the libvirt connection
+//! worker, not here.
+
+pub mod bridge;
+pub mod helper;
+pub mod nm;
+pub mod plan;
+pub mod runner;
+pub mod state;
+
+pub use bridge::{
+    create_bridge, delete_bridge, validate_bridge_name, BridgeRequest, PendingChange,
+    CONFIRM_WITHIN, DEFAULT_BRIDGE,
+};
+pub use helper::{allow_bridge_for_session, allow_bridge_in, BRIDGE_CONF};
+pub use plan::{rollback, Snapshot};
+pub use runner::Runner;
+pub use state::{list, read_links, Address, Bridge, Link, Networks, Route};
+
+/// What can go wrong with host networking, each a sentence for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("“{name}” cannot be a bridge name: {reason}.")]
+    InvalidName { name: String, reason: String },
+    #[error("A network interface named “{0}” already exists.")]
+    NameTaken(String),
+    #[error("There is no network interface named “{0}”.")]
+    NoSuchLink(String),
+    #[error("“{0}” is not a bridge.")]
+    NotABridge(String),
+    #[error("“{0}” is already a bridge.")]
+    IsABridge(String),
+    #[error("“{0}” is not an Ethernet interface and cannot join a bridge.")]
+    NotEthernet(String),
+    #[error("“{nic}” already belongs to bridge “{bridge}”.")]
+    AlreadyBridged { nic: String, bridge: String },
+    #[error("Bridge “{bridge}” has several network cards ({}); it is not clear which one gets its addresses back.", nics.join(", "))]
+    SeveralUplinks { bridge: String, nics: Vec<String> },
+    #[error("NetworkManager manages “{0}”. NetworkManager-managed NICs are not supported yet: create the bridge with NetworkManager's own tools (Settings or nmcli).")]
+    NetworkManager(String),
+    #[error("Administrator rights are needed, and pkexec is not installed to ask for them.")]
+    NoPkexec,
+    #[error("The program “{0}” is not installed.")]
+    Missing(String),
+    #[error("Could not run {program}: {message}.")]
+    Spawn { program: String, message: String },
+    #[error("The command “{command}” failed: {message}")]
+    Command { command: String, message: String },
+    #[error("Could not read the network state: {0}.")]
+    Parse(String),
+    #[error("Could not write {path}: {message}.")]
+    File { path: String, message: String },
+    #[error("The network change failed and the previous configuration was restored. {0}")]
+    RolledBack(Box<NetError>),
+    #[error("The network change failed, and restoring the previous configuration failed too. {failure} {rollback}")]
+    RollbackFailed {
+        failure: Box<NetError>,
+        rollback: Box<NetError>,
+    },
+}

@@ -1,0 +1,180 @@
+//! The one place where network commands run: `ip` (inside a network namespace when asked)
+//! and the few other programs the bridge code needs. Privileged steps go through `pkexec`
+//! when this process is not root, and the runner says so ([`Runner::escalates`]) so that
+//! the UI can tell the user before it happens; nothing escalates silently.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use super::NetError;
+
+/// Directories searched for programs besides `PATH`: `ip` lives in `/usr/sbin`, which a
+/// normal user's `PATH` often lacks.
+const EXTRA_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/// Runs network commands, in the host's namespace or in a named one.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    netns: Option<String>,
+    escalate: bool,
+}
+
+impl Runner {
+    /// Commands in the host's network namespace.
+    pub fn host() -> Runner {
+        Runner {
+            netns: None,
+            escalate: !nix::unistd::geteuid().is_root(),
+        }
+    }
+
+    /// `ip` commands inside network namespace `name` (`ip -n name …`).
+    pub fn in_netns(name: &str) -> Runner {
+        Runner {
+            netns: Some(name.to_owned()),
+            ..Runner::host()
+        }
+    }
+
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+
+    /// Whether privileged steps ask for administrator rights through `pkexec`: say so in
+    /// the UI before starting them.
+    pub fn escalates(&self) -> bool {
+        self.escalate
+    }
+
+    /// `ip [-n NS] -j ARGS`, parsed.
+    pub fn ip_json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> Result<T, NetError> {
+        let mut full = self.ns_args();
+        full.push("-j".to_owned());
+        full.extend(args.iter().map(|a| (*a).to_owned()));
+        let out = self.run("ip", &full, None, false)?;
+        serde_json::from_str(&out).map_err(|e| NetError::Parse(e.to_string()))
+    }
+
+    /// Runs `lines` as one `ip -batch -`: a single privileged call (so a single password
+    /// prompt), which stops at the first failing line.
+    pub fn ip_batch(&self, lines: &[String]) -> Result<(), NetError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(netns = ?self.netns, "ip -batch:\n{}", lines.join("\n"));
+        let mut args = self.ns_args();
+        args.extend(["-batch".to_owned(), "-".to_owned()]);
+        let input = lines.join("\n") + "\n";
+        self.run("ip", &args, Some(input.as_bytes()), true)
+            .map(drop)
+            .map_err(|e| match e {
+                NetError::Command { message, .. } => NetError::Command {
+                    command: failed_line(&message, lines),
+                    message: message
+                        .lines()
+                        .filter(|l| !l.starts_with("Command failed"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+                other => other,
+            })
+    }
+
+    /// Runs `program ARGS` (through `pkexec` when `privileged` and not root), feeding it
+    /// `stdin`, and returns its standard output.
+    pub fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        stdin: Option<&[u8]>,
+        privileged: bool,
+    ) -> Result<String, NetError> {
+        let path = find_program(program).ok_or_else(|| NetError::Missing(program.to_owned()))?;
+        let mut cmd = if privileged && self.escalate {
+            let pkexec = find_program("pkexec").ok_or(NetError::NoPkexec)?;
+            tracing::info!("asking for administrator rights to run {program}");
+            let mut c = Command::new(pkexec);
+            c.arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        cmd.args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let shown = format!("{program} {}", args.join(" "));
+        let spawn_err = |e: std::io::Error| NetError::Spawn {
+            program: program.to_owned(),
+            message: e.to_string(),
+        };
+        let mut child = cmd.spawn().map_err(spawn_err)?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input).map_err(spawn_err)?;
+        }
+        let out = child.wait_with_output().map_err(spawn_err)?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            let message = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+            tracing::warn!("{shown} failed: {message}");
+            Err(NetError::Command {
+                command: shown,
+                message,
+            })
+        }
+    }
+
+    fn ns_args(&self) -> Vec<String> {
+        match &self.netns {
+            Some(ns) => vec!["-n".to_owned(), ns.clone()],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The batch line that `ip` names in "Command failed -:N", else the whole batch.
+fn failed_line(stderr: &str, lines: &[String]) -> String {
+    stderr
+        .rsplit_once("Command failed -:")
+        .and_then(|(_, n)| n.trim().parse::<usize>().ok())
+        .and_then(|n| lines.get(n.checked_sub(1)?))
+        .map(|l| format!("ip {l}"))
+        .unwrap_or_else(|| "ip -batch".to_owned())
+}
+
+/// The absolute path of `program` on `PATH` or in the usual system directories.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(EXTRA_DIRS.iter().map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failing_batch_line_is_named() {
+        let lines = [
+            "link add a type bridge".to_owned(),
+            "route add x".to_owned(),
+        ];
+        let stderr = "Error: Nexthop has invalid gateway.\nCommand failed -:2";
+        assert_eq!(failed_line(stderr, &lines), "ip route add x");
+        assert_eq!(failed_line("garbage", &lines), "ip -batch");
+    }
+
+    #[test]
+    fn programs_are_found_outside_path_too() {
+        assert!(find_program("ip").is_some(), "iproute2 is installed here");
+        assert!(find_program("vdtest-no-such-program").is_none());
+    }
+}

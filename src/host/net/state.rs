@@ -1,0 +1,237 @@
+//! The network links of a namespace as `ip -j` reports them: kind, bridge master, state,
+//! addresses and routes (main table). Only what moving an IP configuration needs, and
+//! what the host networking page shows.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{NetError, Runner};
+
+/// An IPv4 or IPv6 address on a link (global or site scope; link-local ones are made by
+/// the kernel and not moved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub v6: bool,
+    pub local: String,
+    pub prefixlen: u8,
+    pub broadcast: Option<String>,
+}
+
+/// A route of the main table through a link, other than the ones the kernel makes for
+/// addresses (`proto kernel`) and router advertisements (`proto ra`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub v6: bool,
+    /// `default` or a prefix.
+    pub dst: String,
+    pub gateway: Option<String>,
+    pub protocol: Option<String>,
+    pub metric: Option<u32>,
+    pub scope: Option<String>,
+    pub prefsrc: Option<String>,
+    /// The gateway is reachable on the link without a matching prefix.
+    pub onlink: bool,
+}
+
+/// One network link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    /// `bridge`, `veth`, `tun`, … (`linkinfo.info_kind`); `None` for plain devices.
+    pub kind: Option<String>,
+    /// `ether`, `loopback`, …
+    pub link_type: String,
+    pub mac: String,
+    /// The bridge this link belongs to.
+    pub master: Option<String>,
+    /// Administratively up.
+    pub up: bool,
+    /// The kernel's operational state: `UP`, `DOWN`, `UNKNOWN`, …
+    pub operstate: String,
+    /// A real device (it has a parent device on a bus: PCI, USB, virtio).
+    pub physical: bool,
+    /// For bridges: whether the spanning tree protocol is on.
+    pub stp: Option<bool>,
+    pub addresses: Vec<Address>,
+    pub routes: Vec<Route>,
+}
+
+impl Link {
+    pub fn is_bridge(&self) -> bool {
+        self.kind.as_deref() == Some("bridge")
+    }
+}
+
+#[derive(Deserialize)]
+struct IpLink {
+    ifname: String,
+    #[serde(default)]
+    flags: Vec<String>,
+    master: Option<String>,
+    #[serde(default)]
+    operstate: String,
+    #[serde(default)]
+    link_type: String,
+    #[serde(default)]
+    address: String,
+    linkinfo: Option<LinkInfo>,
+    parentbus: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LinkInfo {
+    info_kind: Option<String>,
+    info_data: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct IpAddrs {
+    ifname: String,
+    #[serde(default)]
+    addr_info: Vec<AddrInfo>,
+}
+
+#[derive(Deserialize)]
+struct AddrInfo {
+    family: String,
+    local: Option<String>,
+    prefixlen: u8,
+    broadcast: Option<String>,
+    #[serde(default)]
+    scope: String,
+}
+
+#[derive(Deserialize)]
+struct IpRoute {
+    dst: String,
+    dev: Option<String>,
+    gateway: Option<String>,
+    protocol: Option<String>,
+    metric: Option<u32>,
+    scope: Option<String>,
+    prefsrc: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    flags: Vec<String>,
+}
+
+/// Every link of the runner's namespace with its addresses and routes.
+pub fn read_links(runner: &Runner) -> Result<Vec<Link>, NetError> {
+    let links: Vec<IpLink> = runner.ip_json(&["-d", "link", "show"])?;
+    let addrs: Vec<IpAddrs> = runner.ip_json(&["addr", "show"])?;
+    let v4: Vec<IpRoute> = runner.ip_json(&["-4", "route", "show", "table", "main"])?;
+    let v6: Vec<IpRoute> = runner.ip_json(&["-6", "route", "show", "table", "main"])?;
+    // Without a namespace, sysfs also knows which devices are real.
+    let sysfs = runner.netns().is_none();
+    Ok(links
+        .into_iter()
+        .map(|l| {
+            let addresses = addrs
+                .iter()
+                .filter(|a| a.ifname == l.ifname)
+                .flat_map(|a| &a.addr_info)
+                .filter_map(address)
+                .collect();
+            let routes = v4
+                .iter()
+                .map(|r| (false, r))
+                .chain(v6.iter().map(|r| (true, r)))
+                .filter(|(_, r)| r.dev.as_deref() == Some(l.ifname.as_str()))
+                .filter_map(|(v6, r)| route(v6, r))
+                .collect();
+            let physical = l.parentbus.is_some()
+                || (sysfs
+                    && Path::new("/sys/class/net")
+                        .join(&l.ifname)
+                        .join("device")
+                        .exists());
+            let info = l.linkinfo.as_ref();
+            Link {
+                kind: info.and_then(|i| i.info_kind.clone()),
+                stp: info
+                    .filter(|i| i.info_kind.as_deref() == Some("bridge"))
+                    .and_then(|i| i.info_data.as_ref()?.get("stp_state")?.as_u64())
+                    .map(|s| s != 0),
+                up: l.flags.iter().any(|f| f == "UP"),
+                name: l.ifname,
+                link_type: l.link_type,
+                mac: l.address,
+                master: l.master,
+                operstate: l.operstate,
+                physical,
+                addresses,
+                routes,
+            }
+        })
+        .collect())
+}
+
+fn address(a: &AddrInfo) -> Option<Address> {
+    if a.scope != "global" && a.scope != "site" {
+        return None;
+    }
+    Some(Address {
+        v6: a.family == "inet6",
+        local: a.local.clone()?,
+        prefixlen: a.prefixlen,
+        broadcast: a.broadcast.clone(),
+    })
+}
+
+fn route(v6: bool, r: &IpRoute) -> Option<Route> {
+    if matches!(r.protocol.as_deref(), Some("kernel" | "ra")) || r.kind.is_some() {
+        return None;
+    }
+    Some(Route {
+        v6,
+        dst: r.dst.clone(),
+        gateway: r.gateway.clone(),
+        protocol: r.protocol.clone(),
+        metric: r.metric,
+        scope: r.scope.clone(),
+        prefsrc: r.prefsrc.clone(),
+        onlink: r.flags.iter().any(|f| f == "onlink"),
+    })
+}
+
+/// A bridge and the links that belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bridge {
+    pub link: Link,
+    pub members: Vec<String>,
+}
+
+/// What the host networking page lists. libvirt's virtual networks are not here: the
+/// libvirt connection worker lists and starts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Networks {
+    /// Real network cards, bridged or not.
+    pub nics: Vec<Link>,
+    pub bridges: Vec<Bridge>,
+}
+
+/// The NICs and bridges of the runner's namespace.
+pub fn list(runner: &Runner) -> Result<Networks, NetError> {
+    Ok(networks(read_links(runner)?))
+}
+
+fn networks(links: Vec<Link>) -> Networks {
+    let bridges = links
+        .iter()
+        .filter(|l| l.is_bridge())
+        .map(|b| Bridge {
+            link: b.clone(),
+            members: links
+                .iter()
+                .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
+                .map(|l| l.name.clone())
+                .collect(),
+        })
+        .collect();
+    Networks {
+        nics: links.into_iter().filter(|l| l.physical).collect(),
+        bridges,
+    }
+}
