@@ -9,7 +9,7 @@
 //!                                                               gio::ListModel of GObjects ──▶ widgets
 //! ```
 //!
-//! - [`libvirt`], [`host`]: GUI-free. libvirt calls block, so they never run on the GTK
+//! - [`libvirt`], [`host`], [`spec`]: GUI-free. libvirt calls block, so they never run on the GTK
 //!   main thread: one worker thread per connection owns it, takes `Command`s and sends
 //!   `Event`s, which the main loop applies to the list models.
 //! - [`ui`]: GTK only, depends on the modules above and never the other way round.
@@ -19,6 +19,7 @@ pub mod console;
 pub mod host;
 pub mod i18n;
 pub mod libvirt;
+pub mod spec;
 pub mod ui;
 
 use gtk::prelude::*;

@@ -181,16 +181,64 @@ fn write_test_domain(w: &mut Writer<Vec<u8>>, i: usize, d: &FixtureDomain) -> io
     Ok(())
 }
 
-fn text(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> io::Result<()> {
+pub fn text(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> io::Result<()> {
     w.create_element(tag)
         .write_text_content(BytesText::new(value))?;
     Ok(())
 }
 
-fn target(w: &mut Writer<Vec<u8>>, dev: &str, bus: &str) -> io::Result<()> {
+pub fn target(w: &mut Writer<Vec<u8>>, dev: &str, bus: &str) -> io::Result<()> {
     w.create_element("target")
         .with_attribute(("dev", dev))
         .with_attribute(("bus", bus))
+        .write_empty()?;
+    Ok(())
+}
+
+/// `<type arch='x86_64' machine='pc'>hvm</type>` of `<os>`.
+pub fn pc_hvm_type(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
+    w.create_element("type")
+        .with_attribute(("arch", "x86_64"))
+        .with_attribute(("machine", "pc"))
+        .write_text_content(BytesText::new("hvm"))?;
+    Ok(())
+}
+
+/// A raw image file as a `disk` or a read-only `cdrom`.
+pub fn raw_file_disk(
+    w: &mut Writer<Vec<u8>>,
+    device: &str,
+    path: &str,
+    dev: &str,
+    bus: &str,
+) -> io::Result<()> {
+    w.create_element("disk")
+        .with_attribute(("type", "file"))
+        .with_attribute(("device", device))
+        .write_inner_content(|w| {
+            w.create_element("driver")
+                .with_attribute(("name", "qemu"))
+                .with_attribute(("type", "raw"))
+                .write_empty()?;
+            w.create_element("source")
+                .with_attribute(("file", path))
+                .write_empty()?;
+            target(w, dev, bus)?;
+            if device == "cdrom" {
+                w.create_element("readonly").write_empty()?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+/// VNC graphics on 127.0.0.1, port chosen by libvirt.
+pub fn local_vnc(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
+    w.create_element("graphics")
+        .with_attribute(("type", "vnc"))
+        .with_attribute(("port", "-1"))
+        .with_attribute(("autoport", "yes"))
+        .with_attribute(("listen", "127.0.0.1"))
         .write_empty()?;
     Ok(())
 }
@@ -211,6 +259,33 @@ pub fn states_fixture() -> PathBuf {
 /// A small QEMU (TCG) domain that starts without any disk: it only tries to boot from
 /// the network, which keeps the firmware busy. `disk` adds a raw disk image.
 pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
+    qemu_domain_xml(name, 48, |w| {
+        w.create_element("os").write_inner_content(|w| {
+            pc_hvm_type(w)?;
+            w.create_element("boot")
+                .with_attribute(("dev", "network"))
+                .write_empty()?;
+            Ok(())
+        })?;
+        w.create_element("devices").write_inner_content(|w| {
+            text(w, "emulator", "/usr/bin/qemu-system-x86_64")?;
+            if let Some(path) = disk {
+                raw_file_disk(w, "disk", path, "vda", "virtio")?;
+            }
+            local_vnc(w)?;
+            Ok(())
+        })?;
+        Ok(())
+    })
+}
+
+/// A TCG domain (`type='qemu'`) with one vCPU and `memory_mib` of memory; `rest` writes
+/// the elements after `<vcpu>`.
+pub fn qemu_domain_xml(
+    name: &str,
+    memory_mib: u32,
+    rest: impl FnOnce(&mut Writer<Vec<u8>>) -> io::Result<()>,
+) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.create_element("domain")
         .with_attribute(("type", "qemu"))
@@ -218,43 +293,9 @@ pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
             text(w, "name", name)?;
             w.create_element("memory")
                 .with_attribute(("unit", "MiB"))
-                .write_text_content(BytesText::new("48"))?;
+                .write_text_content(BytesText::new(&memory_mib.to_string()))?;
             text(w, "vcpu", "1")?;
-            w.create_element("os").write_inner_content(|w| {
-                w.create_element("type")
-                    .with_attribute(("arch", "x86_64"))
-                    .with_attribute(("machine", "pc"))
-                    .write_text_content(BytesText::new("hvm"))?;
-                w.create_element("boot")
-                    .with_attribute(("dev", "network"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            w.create_element("devices").write_inner_content(|w| {
-                text(w, "emulator", "/usr/bin/qemu-system-x86_64")?;
-                if let Some(path) = disk {
-                    w.create_element("disk")
-                        .with_attribute(("type", "file"))
-                        .with_attribute(("device", "disk"))
-                        .write_inner_content(|w| {
-                            w.create_element("driver")
-                                .with_attribute(("name", "qemu"))
-                                .with_attribute(("type", "raw"))
-                                .write_empty()?;
-                            w.create_element("source")
-                                .with_attribute(("file", path))
-                                .write_empty()?;
-                            target(w, "vda", "virtio")
-                        })?;
-                }
-                w.create_element("graphics")
-                    .with_attribute(("type", "vnc"))
-                    .with_attribute(("port", "-1"))
-                    .with_attribute(("listen", "127.0.0.1"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
+            rest(w)
         })
         .expect("writing to memory cannot fail");
     String::from_utf8(w.into_inner()).expect("UTF-8")

@@ -4,7 +4,9 @@
 
 pub mod console;
 pub mod fixture;
+pub mod guest;
 pub mod rfb;
+pub mod specs;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};

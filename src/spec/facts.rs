@@ -1,0 +1,83 @@
+//! Filling [`HostFacts`] from a libvirt connection (and, for a local connection, from
+//! `/sys/class/net`). Blocking: call it from a worker thread.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use virt::connect::Connect;
+use virt::error::Error as VirtError;
+use virt_sys as sys;
+
+use super::validate::HostFacts;
+use super::vm_spec::DomainType;
+
+const MIB: u64 = 1 << 20;
+
+/// Reads what [`crate::spec::VmSpec::validate`] needs from `conn`. `domain_type` is the
+/// type the machine would get (UEFI firmware availability depends on it).
+pub fn gather(conn: &Connect, domain_type: DomainType) -> Result<HostFacts, VirtError> {
+    let node = conn.node_info()?;
+    let uri = conn.uri()?;
+    let paths_are_local = is_local_uri(&uri);
+    let mut facts = HostFacts {
+        total_memory_mib: node.memory / 1024,
+        free_memory_mib: conn.free_memory()? / MIB,
+        cpus: node.cpus,
+        paths_are_local,
+        ..HostFacts::default()
+    };
+    for pool in conn.list_all_storage_pools(sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)? {
+        facts
+            .pool_free_bytes
+            .insert(pool.name()?, pool.info()?.available);
+    }
+    for domain in conn.list_all_domains(0)? {
+        facts.existing_names.insert(domain.name()?);
+    }
+    for network in conn.list_all_networks(0)? {
+        facts.networks.insert(network.name()?);
+    }
+    facts.ovmf_present = supports_efi(conn, domain_type);
+    if paths_are_local {
+        facts.bridges = local_bridges(Path::new("/sys/class/net"));
+    }
+    Ok(facts)
+}
+
+/// Whether the URI names no remote host (`qemu:///system`, `test:///default`).
+pub fn is_local_uri(uri: &str) -> bool {
+    uri.split_once("://")
+        .is_some_and(|(_, rest)| rest.starts_with('/') || rest.is_empty())
+}
+
+/// Whether libvirt can pick UEFI firmware for a q35 machine of this type.
+fn supports_efi(conn: &Connect, domain_type: DomainType) -> bool {
+    let virt_type = match domain_type {
+        DomainType::Kvm => "kvm",
+        DomainType::Qemu => "qemu",
+    };
+    let Ok(xml) = conn.domain_capabilities(None, Some("x86_64"), Some("q35"), Some(virt_type), 0)
+    else {
+        return false;
+    };
+    let Ok(doc) = roxmltree::Document::parse(&xml) else {
+        return false;
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name("enum") && n.attribute("name") == Some("firmware"))
+        .filter(|n| n.parent().is_some_and(|p| p.has_tag_name("os")))
+        .flat_map(|n| n.children().filter(|c| c.has_tag_name("value")))
+        .any(|v| v.text() == Some("efi"))
+}
+
+/// Interfaces under `sys_class_net` that are bridges (have a `bridge/` directory).
+pub fn local_bridges(sys_class_net: &Path) -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(sys_class_net) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().join("bridge").is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect()
+}

@@ -1,0 +1,23 @@
+//! GUI-free: what a new virtual machine should be, and making it.
+//!
+//! - [`vm_spec`]: [`VmSpec`], the plain data the new-VM wizard fills in.
+//! - [`validate`]: [`VmSpec::validate`] against [`HostFacts`], every problem in words.
+//! - [`domain_xml`]: [`VmSpec`] → libvirt domain XML through serde and quick-xml.
+//! - [`osinfo`]: the osinfo-db: OS detection from an ISO ([`iso`] reads its ids), the OS
+//!   list, recommendations.
+//! - [`facts`]: [`HostFacts`] read from a libvirt connection and the host.
+//! - [`create`]: defining (and starting) the machine, leaving nothing half-made.
+
+pub mod create;
+pub mod domain_xml;
+pub mod facts;
+pub mod iso;
+pub mod osinfo;
+pub mod validate;
+pub mod vm_spec;
+
+pub use validate::{HostFacts, SpecField, SpecProblem, SpecWarning};
+pub use vm_spec::{
+    DeviceModels, DiskBus, DiskFormat, DomainType, Firmware, InstallMethod, Network, NicModel,
+    OsChoice, Storage, VideoModel, VmSpec,
+};
