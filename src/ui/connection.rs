@@ -37,6 +37,8 @@ mod imp {
         /// "12 virtual machines" once the list is loaded.
         #[property(get)]
         pub summary: RefCell<String>,
+        /// Whether the list of the current connection has arrived.
+        pub loaded: Cell<bool>,
         pub domains: OnceCell<gio::ListStore>,
         pub by_uuid: RefCell<HashMap<String, Domain>>,
         /// Dropping it (with the connection) lets the worker thread end by itself.
@@ -146,7 +148,7 @@ impl Connection {
 
     fn update_summary(&self) {
         let n = self.domains().n_items();
-        let summary = if self.connected() {
+        let summary = if self.imp().loaded.get() {
             ngettext("{n} virtual machine", "{n} virtual machines", n)
                 .replace("{n}", &n.to_string())
         } else {
@@ -159,7 +161,10 @@ impl Connection {
     fn apply(&self, event: Event) {
         match event {
             Event::ConnectionState(state) => self.apply_state(state),
-            Event::Snapshot(infos) => self.replace_all(infos),
+            Event::Snapshot(infos) => {
+                self.imp().loaded.set(true);
+                self.replace_all(infos);
+            }
             Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
             Event::DomainRemoved(uuid) => self.remove(&uuid),
             Event::Stats(stats) => {
@@ -195,6 +200,7 @@ impl Connection {
         };
         self.set_status(&status, connected);
         if !connected {
+            self.imp().loaded.set(false);
             self.replace_all(Vec::new());
         }
         self.update_summary();

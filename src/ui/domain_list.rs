@@ -312,6 +312,7 @@ fn state_column(selection: &gtk::SingleSelection) -> gtk::SignalListItemFactory 
 pub fn domain_menu() -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
+    power.append(Some(&gettext("Open _Console")), Some("win.domain-console"));
     power.append(Some(&gettext("_Start")), Some("win.domain-start"));
     power.append(Some(&gettext("Shut _Down")), Some("win.domain-shutdown"));
     power.append(Some(&gettext("_Reboot")), Some("win.domain-reboot"));

@@ -3,6 +3,8 @@
 mod add_connection;
 mod application;
 mod connection;
+mod console_view;
+mod console_window;
 mod details;
 mod domain;
 mod domain_list;
@@ -13,6 +15,8 @@ mod window;
 
 pub use application::Application;
 pub use connection::{connection_title, Connection};
+pub use console_view::ConsoleView;
+pub use console_window::ConsoleWindow;
 pub use details::DomainDetails;
 pub use domain::Domain;
 pub use domain_list::DomainList;

@@ -3,7 +3,7 @@
 
 use crate::i18n::{gettext, gettext_f};
 use crate::libvirt::{Command, DomainState};
-use crate::ui::{Application, Connection, Domain, DomainDetails, DomainList};
+use crate::ui::{Application, Connection, ConsoleWindow, Domain, DomainDetails, DomainList};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib, CompositeTemplate};
@@ -272,11 +272,25 @@ impl Window {
             ));
             return;
         }
-        self.add_toast(&gettext_f(
-            // Translators: {name} is the name of a virtual machine.
-            "The console of “{name}” is not available in this version yet",
-            &[("name", name)],
-        ));
+        self.open_console();
+    }
+
+    /// Opens (or raises) the console window of the selected machine.
+    pub fn open_console(&self) {
+        let (Some(connection), Some(domain), Some(app)) = (
+            self.selected_connection(),
+            self.selected_domain(),
+            self.application(),
+        ) else {
+            return;
+        };
+        let open = app
+            .windows()
+            .into_iter()
+            .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
+            .find(|w| w.domain().as_ref() == Some(&domain));
+        open.unwrap_or_else(|| ConsoleWindow::new(&app, &connection, &domain))
+            .present();
     }
 
     /// Enables the domain actions that make sense for the selected domain's state.
@@ -295,7 +309,7 @@ pub fn accepts(state: DomainState, command: &str) -> bool {
         "pause" => matches!(state, Running | Blocked),
         "resume" => matches!(state, Paused | PmSuspended),
         "force-off" => state.is_active(),
-        "delete" => true,
+        "delete" | "console" => true,
         _ => false,
     }
 }

@@ -28,6 +28,13 @@ impl Window {
             ));
             self.add_action(&action);
         }
+        let console = gio::SimpleAction::new("domain-console", None);
+        console.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, _| window.open_console()
+        ));
+        self.add_action(&console);
         let delete = gio::SimpleAction::new("domain-delete", None);
         delete.connect_activate(glib::clone!(
             #[weak(rename_to = window)]
@@ -190,7 +197,7 @@ impl Window {
 }
 
 pub(super) fn update_enabled(window: &Window, state: Option<DomainState>) {
-    for name in POWER.iter().copied().chain(["delete"]) {
+    for name in POWER.iter().copied().chain(["delete", "console"]) {
         if let Some(action) = window
             .lookup_action(&format!("domain-{name}"))
             .and_downcast::<gio::SimpleAction>()
@@ -219,6 +226,7 @@ pub fn set_accels(app: &Application) {
         ("win.domain-resume", ["<Control><Shift>u"]),
         ("win.domain-force-off", ["<Control><Shift>f"]),
         ("win.domain-delete", ["<Control>Delete"]),
+        ("win.domain-console", ["<Control><Shift>o"]),
     ] {
         app.set_accels_for_action(action, &accels);
     }

@@ -1,0 +1,186 @@
+//! Keyboard and mouse: GTK events become [`Input`] for the session. A click grabs the
+//! keyboard (system shortcuts go to the guest); Ctrl+Alt releases it.
+
+use super::ConsoleView;
+use crate::console::{keyval_to_keysym, Input, Scroll};
+use glib::translate::IntoGlib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gdk, glib};
+
+/// Whether pressing `keyval` with `state` completes the Ctrl+Alt release combination.
+fn is_release_combo(keyval: gdk::Key, state: gdk::ModifierType) -> bool {
+    let control = matches!(keyval, gdk::Key::Control_L | gdk::Key::Control_R)
+        || state.contains(gdk::ModifierType::CONTROL_MASK);
+    let alt = matches!(
+        keyval,
+        gdk::Key::Alt_L | gdk::Key::Alt_R | gdk::Key::Meta_L | gdk::Key::Meta_R
+    ) || state.contains(gdk::ModifierType::ALT_MASK);
+    let is_modifier = matches!(
+        keyval,
+        gdk::Key::Control_L
+            | gdk::Key::Control_R
+            | gdk::Key::Alt_L
+            | gdk::Key::Alt_R
+            | gdk::Key::Meta_L
+            | gdk::Key::Meta_R
+    );
+    control && alt && is_modifier
+}
+
+impl ConsoleView {
+    pub(super) fn setup_input(&self) {
+        let keys = gtk::EventControllerKey::new();
+        keys.set_propagation_phase(gtk::PropagationPhase::Capture);
+        keys.connect_key_pressed(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            #[upgrade_or]
+            glib::Propagation::Proceed,
+            move |_, keyval, _, state| view.key(keyval, state, true)
+        ));
+        keys.connect_key_released(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_, keyval, _, state| {
+                view.key(keyval, state, false);
+            }
+        ));
+        self.add_controller(keys);
+
+        let motion = gtk::EventControllerMotion::new();
+        motion.connect_motion(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_, x, y| view.pointer_at(x, y)
+        ));
+        self.add_controller(motion);
+
+        let click = gtk::GestureClick::builder().button(0).build();
+        click.connect_pressed(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |gesture, _, x, y| {
+                view.grab_focus();
+                view.set_grabbed(true);
+                view.pointer_at(x, y);
+                view.button(gesture, true);
+            }
+        ));
+        click.connect_released(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |gesture, _, x, y| {
+                view.pointer_at(x, y);
+                view.button(gesture, false);
+            }
+        ));
+        self.add_controller(click);
+
+        let scroll = gtk::EventControllerScroll::new(
+            gtk::EventControllerScrollFlags::BOTH_AXES | gtk::EventControllerScrollFlags::DISCRETE,
+        );
+        scroll.connect_scroll(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            #[upgrade_or]
+            glib::Propagation::Proceed,
+            move |_, dx, dy| {
+                let steps = [
+                    (dy < 0.0, Scroll::Up),
+                    (dy > 0.0, Scroll::Down),
+                    (dx < 0.0, Scroll::Left),
+                    (dx > 0.0, Scroll::Right),
+                ];
+                for (happened, step) in steps {
+                    if happened {
+                        view.send(Input::Scroll(step));
+                    }
+                }
+                glib::Propagation::Stop
+            }
+        ));
+        self.add_controller(scroll);
+
+        let focus = gtk::EventControllerFocus::new();
+        focus.connect_leave(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_| {
+                view.send(Input::ReleaseAll);
+                view.set_grabbed(false);
+            }
+        ));
+        self.add_controller(focus);
+    }
+
+    fn key(&self, keyval: gdk::Key, state: gdk::ModifierType, down: bool) -> glib::Propagation {
+        if !self.connected() {
+            return glib::Propagation::Proceed;
+        }
+        if down && self.grabbed() && is_release_combo(keyval, state) {
+            self.send(Input::ReleaseAll);
+            self.set_grabbed(false);
+            return glib::Propagation::Stop;
+        }
+        if let Some(keysym) = keyval_to_keysym(keyval.into_glib()) {
+            self.send(Input::Key { keysym, down });
+        }
+        glib::Propagation::Stop
+    }
+
+    fn pointer_at(&self, x: f64, y: f64) {
+        if self.connected() {
+            let (x, y) = self.viewport().to_framebuffer(x, y);
+            self.send(Input::Motion { x, y });
+        }
+    }
+
+    fn button(&self, gesture: &gtk::GestureClick, down: bool) {
+        let button = gesture.current_button();
+        if self.connected() && (1..=3).contains(&button) {
+            self.send(Input::Button {
+                button: button as u8,
+                down,
+            });
+        }
+    }
+
+    /// Grabs or releases the keyboard: while grabbed, the desktop's own shortcuts
+    /// (Alt+Tab, Super, …) go to the guest.
+    pub(super) fn set_grabbed(&self, grabbed: bool) {
+        let grabbed = grabbed && self.connected();
+        if self.imp().grabbed.replace(grabbed) == grabbed {
+            return;
+        }
+        if let Some(toplevel) = self
+            .native()
+            .and_then(|n| n.surface())
+            .and_downcast::<gdk::Toplevel>()
+        {
+            if grabbed {
+                toplevel.inhibit_system_shortcuts(None::<&gdk::Event>);
+            } else {
+                toplevel.restore_system_shortcuts();
+            }
+        }
+        self.notify_grabbed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_release_combo;
+    use gtk::gdk::{Key, ModifierType};
+
+    #[test]
+    fn ctrl_then_alt_and_alt_then_ctrl_release() {
+        assert!(is_release_combo(Key::Alt_L, ModifierType::CONTROL_MASK));
+        assert!(is_release_combo(Key::Control_R, ModifierType::ALT_MASK));
+        assert!(!is_release_combo(Key::Alt_L, ModifierType::empty()));
+        assert!(!is_release_combo(
+            Key::Delete,
+            ModifierType::CONTROL_MASK | ModifierType::ALT_MASK
+        ));
+    }
+}

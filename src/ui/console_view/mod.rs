@@ -1,0 +1,259 @@
+//! The console widget: draws a guest's screen from the session's shared framebuffer and
+//! forwards keyboard and mouse input to it.
+//!
+//! The session thread decodes into the framebuffer and only says "damaged"; on the next
+//! frame the widget copies the damaged 128×128 tiles into textures (render.rs) and draws
+//! every tile scaled into place. Input (input.rs) is mapped through the same
+//! [`Viewport`] the drawing uses.
+
+mod input;
+mod render;
+
+use crate::console::{
+    ConnectOptions, ConsoleEvent, ConsoleSession, ConsoleSource, Input, Scaling, SendKey, Viewport,
+};
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gdk, glib};
+use std::cell::{Cell, RefCell};
+
+mod imp {
+    use super::*;
+    use glib::subclass::Signal;
+    use glib::Properties;
+    use std::sync::OnceLock;
+
+    #[derive(Default, Properties)]
+    #[properties(wrapper_type = super::ConsoleView)]
+    pub struct ConsoleView {
+        /// Whether a session is connected and showing the guest.
+        #[property(get)]
+        pub connected: Cell<bool>,
+        /// Whether keyboard input is grabbed (system shortcuts go to the guest).
+        #[property(get)]
+        pub grabbed: Cell<bool>,
+        /// Fit the guest screen into the widget (true) or show it one to one.
+        #[property(get, set = Self::set_fit, default = true)]
+        pub fit: Cell<bool>,
+        pub session: RefCell<Option<ConsoleSession>>,
+        pub tiles: RefCell<render::Tiles>,
+        pub fb_size: Cell<(u32, u32)>,
+        /// A generation counter, so events of a replaced session are ignored.
+        pub generation: Cell<u64>,
+    }
+
+    impl ConsoleView {
+        fn set_fit(&self, fit: bool) {
+            self.fit.set(fit);
+            self.obj().queue_resize();
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ConsoleView {
+        const NAME: &'static str = "VdConsoleView";
+        type Type = super::ConsoleView;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.set_css_name("console");
+            klass.set_accessible_role(gtk::AccessibleRole::Img);
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for ConsoleView {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.fit.set(true);
+            let obj = self.obj();
+            obj.set_focusable(true);
+            obj.set_hexpand(true);
+            obj.set_vexpand(true);
+            obj.set_overflow(gtk::Overflow::Hidden);
+            obj.setup_input();
+        }
+
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                // The session ended; the argument is the reason in words, or empty when
+                // it was closed from this side.
+                vec![Signal::builder("disconnected")
+                    .param_types([String::static_type()])
+                    .build()]
+            })
+        }
+
+        fn dispose(&self) {
+            self.session.take();
+        }
+    }
+
+    impl WidgetImpl for ConsoleView {
+        fn snapshot(&self, snapshot: &gtk::Snapshot) {
+            self.obj().draw(snapshot);
+        }
+
+        fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
+            let obj = self.obj();
+            let (w, h) = self.fb_size.get();
+            let natural = if self.fit.get() {
+                0
+            } else {
+                let scale = obj.scale_factor().max(1);
+                let size = if orientation == gtk::Orientation::Horizontal {
+                    w
+                } else {
+                    h
+                };
+                i32::try_from(size).unwrap_or(i32::MAX) / scale
+            };
+            let minimum = if self.fit.get() { 0 } else { natural };
+            (minimum, natural, -1, -1)
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct ConsoleView(ObjectSubclass<imp::ConsoleView>)
+        @extends gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for ConsoleView {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl ConsoleView {
+    /// Connects to `source`; the previous session, if any, is closed.
+    pub fn open(&self, source: ConsoleSource, options: ConnectOptions) {
+        let imp = self.imp();
+        self.close();
+        let generation = imp.generation.get() + 1;
+        imp.generation.set(generation);
+        let session = ConsoleSession::open(source, options);
+        let events = session.events().clone();
+        imp.session.replace(Some(session));
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            async move {
+                while let Ok(event) = events.recv().await {
+                    if view.imp().generation.get() != generation {
+                        return;
+                    }
+                    view.handle(event);
+                }
+            }
+        ));
+    }
+
+    /// Closes the session, releasing every key and button first.
+    pub fn close(&self) {
+        self.send(Input::ReleaseAll);
+        self.set_grabbed(false);
+        if self.imp().session.take().is_some() {
+            self.set_connected(false);
+        }
+    }
+
+    fn handle(&self, event: ConsoleEvent) {
+        let imp = self.imp();
+        match event {
+            ConsoleEvent::Connected { width, height } => {
+                self.resized(width, height);
+                self.set_connected(true);
+            }
+            ConsoleEvent::Resized { width, height } => self.resized(width, height),
+            ConsoleEvent::Damaged => self.queue_draw(),
+            ConsoleEvent::CursorChanged => self.update_cursor(),
+            ConsoleEvent::Bell => self.error_bell(),
+            ConsoleEvent::CutText(text) => self.clipboard().set_text(&text),
+            ConsoleEvent::DesktopResized(_) => {}
+            ConsoleEvent::Disconnected { error } => {
+                imp.session.take();
+                self.set_grabbed(false);
+                self.set_connected(false);
+                let reason = error.map(|e| e.to_string()).unwrap_or_default();
+                self.emit_by_name::<()>("disconnected", &[&reason]);
+            }
+        }
+    }
+
+    fn set_connected(&self, connected: bool) {
+        if self.imp().connected.replace(connected) != connected {
+            self.notify_connected();
+        }
+    }
+
+    fn resized(&self, width: u32, height: u32) {
+        let imp = self.imp();
+        imp.fb_size.set((width, height));
+        imp.tiles.borrow_mut().clear();
+        self.queue_resize();
+        self.queue_draw();
+    }
+
+    /// Where the guest screen is drawn and how the pointer maps onto it.
+    pub fn viewport(&self) -> Viewport {
+        let (fb_width, fb_height) = self.imp().fb_size.get();
+        Viewport {
+            widget_width: f64::from(self.width()),
+            widget_height: f64::from(self.height()),
+            scale_factor: f64::from(self.scale_factor().max(1)),
+            fb_width,
+            fb_height,
+            scaling: if self.fit() {
+                Scaling::Fit
+            } else {
+                Scaling::OneToOne {
+                    scroll_x: 0.0,
+                    scroll_y: 0.0,
+                }
+            },
+        }
+    }
+
+    pub fn send(&self, input: Input) {
+        if let Some(session) = self.imp().session.borrow().as_ref() {
+            session.send(input);
+        }
+    }
+
+    /// Types a key combination such as Ctrl+Alt+Del.
+    pub fn send_key(&self, key: SendKey) {
+        self.send(Input::SendKey(key));
+    }
+
+    /// Asks the guest to take the widget's size as its screen size.
+    pub fn resize_guest_to_widget(&self) {
+        let scale = self.scale_factor().max(1);
+        let width = u16::try_from(self.width() * scale).unwrap_or(u16::MAX);
+        let height = u16::try_from(self.height() * scale).unwrap_or(u16::MAX);
+        if let Some(session) = self.imp().session.borrow().as_ref() {
+            session.resize_desktop(width, height);
+        }
+    }
+
+    /// The guest screen as a texture, for screenshots.
+    pub fn screen_texture(&self) -> Option<gdk::Texture> {
+        let session = self.imp().session.borrow();
+        let framebuffer = session.as_ref()?.framebuffer().clone();
+        let fb = framebuffer.lock().ok()?;
+        render::texture(fb.width(), fb.height(), fb.pixels())
+    }
+
+    pub fn connect_disconnected<F: Fn(&Self, &str) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            "disconnected",
+            false,
+            glib::closure_local!(move |view: &Self, reason: String| f(view, &reason)),
+        )
+    }
+}

@@ -1,0 +1,87 @@
+"""The tiny test guest (tests/guest) booted on qemu:///session for UI tests."""
+
+import os
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+from vdui import ROOT, wait_for
+
+SESSION = "qemu:///session"
+
+
+def build():
+    """Builds (or reuses) the guest; returns {'GUEST_ISO': …, 'GUEST_KERNEL': …, …}."""
+    out = subprocess.run(
+        [os.path.join(ROOT, "tests", "guest", "build.sh")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def domain_xml(name, serial_log, image):
+    """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
+    and its serial port written to `serial_log`."""
+    d = ET.Element("domain", type="qemu")
+    ET.SubElement(d, "name").text = name
+    ET.SubElement(d, "memory", unit="MiB").text = "256"
+    ET.SubElement(d, "vcpu").text = "1"
+    os_ = ET.SubElement(d, "os")
+    ET.SubElement(os_, "type", arch="x86_64", machine="pc").text = "hvm"
+    ET.SubElement(os_, "kernel").text = image["GUEST_KERNEL"]
+    ET.SubElement(os_, "initrd").text = image["GUEST_INITRD"]
+    ET.SubElement(os_, "cmdline").text = "console=tty1 console=ttyS0"
+    features = ET.SubElement(d, "features")
+    ET.SubElement(features, "acpi")
+    dev = ET.SubElement(d, "devices")
+    ET.SubElement(dev, "emulator").text = "/usr/bin/qemu-system-x86_64"
+    ET.SubElement(dev, "controller", type="usb", model="qemu-xhci")
+    for kind in ("serial", "console"):
+        port = ET.SubElement(dev, kind, type="file")
+        ET.SubElement(port, "source", path=serial_log)
+        if kind == "console":
+            ET.SubElement(port, "target", type="serial")
+    for kind in ("tablet", "keyboard"):
+        ET.SubElement(dev, "input", type=kind, bus="usb")
+    graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
+    ET.SubElement(graphics, "listen", type="address", address="127.0.0.1")
+    video = ET.SubElement(dev, "video")
+    ET.SubElement(video, "model", type="vga", vram="32768")
+    ET.SubElement(dev, "memballoon", model="none")
+    return ET.tostring(d, encoding="unicode")
+
+
+def virsh(*args, check=True):
+    return subprocess.run(["virsh", "-c", SESSION, *args], capture_output=True, text=True, check=check)
+
+
+class Guest:
+    """A booted test guest; `remove()` destroys and undefines it."""
+
+    def __init__(self, name):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="vd-guest-")
+        os.chmod(self.dir, 0o755)
+        self.serial = os.path.join(self.dir, "serial.log")
+        image = build()
+        xml = os.path.join(self.dir, "domain.xml")
+        with open(xml, "w") as f:
+            f.write(domain_xml(name, self.serial, image))
+        virsh("define", xml)
+        virsh("start", name)
+
+    def log(self):
+        try:
+            with open(self.serial, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_line(self, needle, timeout=180, after=0):
+        return wait_for(f"{needle!r} on the guest's serial port",
+                        lambda: needle in self.log()[after:], timeout=timeout, step=0.2)
+
+    def remove(self):
+        virsh("destroy", self.name, check=False)
+        virsh("undefine", self.name, check=False)
