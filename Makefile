@@ -5,7 +5,7 @@
 
 ARGS ?=
 
-.PHONY: run test deps test-deps build install screenshot
+.PHONY: run test deps test-deps build install screenshot bench
 
 run: deps build
 	./target/release/virtdeck $(ARGS)
@@ -29,3 +29,8 @@ install:
 
 screenshot: build
 	build-aux/screenshot.sh data/screenshots/main-window.png
+
+# Benchmarks print tables; they pass or fail nothing.
+bench: test-deps
+	benches/domain_list/run.sh
+	cargo bench --bench console_decode
