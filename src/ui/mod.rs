@@ -9,6 +9,7 @@ mod domain_list;
 mod preferences;
 mod settings;
 mod window;
+mod wizard;
 
 pub use application::Application;
 pub use connection::{connection_title, Connection};

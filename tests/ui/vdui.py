@@ -73,6 +73,13 @@ def find_all(node, role=None, name=None, contains=None):
     return found
 
 
+def sensitive(acc):
+    try:
+        return acc.getState().contains(pyatspi.STATE_SENSITIVE)
+    except Exception:
+        return False
+
+
 def showing(acc):
     """GTK 4.8 reports `visible` (not `showing`) for widgets inside a window."""
     try:
@@ -138,6 +145,13 @@ class App:
             ),
         )
 
+    def find_all_windows(self, title):
+        """The shown windows called `title` (none once closed)."""
+        return [
+            w for w in find_all(self.app, name=title)
+            if w.getRoleName() in ("frame", "dialog") and showing(w)
+        ]
+
     def find(self, role=None, name=None, contains=None, visible=True, within=None):
         """Waits for one matching widget (below `within`, default anywhere) and returns it."""
 
@@ -161,12 +175,16 @@ class App:
 
     def search(self, text):
         """Types `text` into the list's search field."""
-        entry = self.find(name="Search virtual machines")
+        self.fill("Search virtual machines", text)
+
+    def fill(self, name, text, within=None):
+        """Replaces the text of the field called `name` with `text`."""
+        entry = self.find(name=name, within=within)
         editable = next(
             (a for a in walk(entry) if _has_editable_text(a)), None
         )
         if editable is None:
-            raise AssertionError("the search field offers no editable text")
+            raise AssertionError(f"the field {name!r} offers no editable text")
         editable.queryEditableText().setTextContents(text)
 
     def quit(self):
