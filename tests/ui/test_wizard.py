@@ -9,7 +9,7 @@ import time
 import tty
 import unittest
 
-from vdui import ROOT, UiTestCase, click, find_all, sensitive, wait_for
+from vdui import ROOT, UiTestCase, click, find_all, press, sensitive, wait_for
 
 URI = "qemu:///session"
 PID = os.getpid()
@@ -151,7 +151,8 @@ class WizardTest(UiTestCase):
     def choose(self, label):
         # GTK 4.8 calls grouped check buttons "check box" too.
         radio = self.find("check box", label)
-        click(radio)
+        press(radio, self.wizard, "New Virtual Machine")
+        wait_for(f"“{label}” chosen", lambda: self.is_checked(radio))
 
     def source_page(self, method, path=None):
         self.find("label", "Step 1 of 6")
@@ -169,9 +170,9 @@ class WizardTest(UiTestCase):
     def set_start(self, on):
         switch = wait_for("the start switch", lambda: next(
             (a for a in find_all(self.wizard, name="Start the VM and open its console")
-             if a.getRoleName() in ("toggle button", "switch", "check box")), None))
+             if a.getRoleName() not in ("label", "panel", "list item")), None))
         if self.is_checked(switch) != on:
-            click(switch)
+            press(switch, self.wizard, "New Virtual Machine")
             wait_for("the switch toggled", lambda: self.is_checked(switch) == on)
 
     @staticmethod

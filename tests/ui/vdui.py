@@ -102,6 +102,28 @@ def click(acc):
     raise AssertionError(f"{acc.getRoleName()} {acc.name!r} has no action")
 
 
+def press(acc, window, title):
+    """Clicks the middle of `acc` with the X pointer, as a person would: GTK 4.8 offers no
+    AT-SPI action on check buttons and switches. `window` is the accessible of the X
+    window called `title` that holds `acc`."""
+    ids = subprocess.run(["xdotool", "search", "--name", f"^{title}$"],
+                         capture_output=True, text=True).stdout.split()
+    if not ids:
+        raise AssertionError(f"no X window called {title!r}")
+    wid = ids[-1]
+    shell = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid],
+                           capture_output=True, text=True).stdout
+    geometry = dict(line.split("=", 1) for line in shell.split())
+    frame = window.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    # The X window is larger than the frame by the client-side shadow around it.
+    dx = (int(geometry["WIDTH"]) - frame.width) // 2
+    dy = (int(geometry["HEIGHT"]) - frame.height) // 2
+    box = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    x, y = box.x + dx + min(box.width // 2, 12), box.y + dy + box.height // 2
+    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", "1"],
+                   check=True)
+
+
 def _has_editable_text(acc):
     try:
         acc.queryEditableText()
