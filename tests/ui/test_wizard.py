@@ -182,7 +182,11 @@ class WizardTest(UiTestCase):
         return states.contains(pyatspi.STATE_CHECKED) or states.contains(pyatspi.STATE_PRESSED)
 
     def dumpxml(self, name):
-        return wait_for(f"{name} defined", lambda: virsh("dumpxml", name, check=False).stdout)
+        def defined():
+            done = virsh("dumpxml", name, check=False)
+            return done.stdout if done.returncode == 0 else None
+
+        return wait_for(f"{name} defined", defined, timeout=120)
 
     # The tests.
     def test_iso_install_on_a_bridge_boots_the_guest(self):
