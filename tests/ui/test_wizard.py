@@ -181,6 +181,16 @@ class WizardTest(UiTestCase):
         states = acc.getState()
         return states.contains(pyatspi.STATE_CHECKED) or states.contains(pyatspi.STATE_PRESSED)
 
+    def finish_without_starting(self, name):
+        """Network page on user-mode networking, then the summary: name, no start,
+        Finish. Returns the new domain's XML."""
+        self.choose("User-mode networking")
+        self.forward()
+        self.fill("Name of the virtual machine", name)
+        self.set_start(False)
+        self.forward("Finish")
+        return self.dumpxml(name)
+
     def dumpxml(self, name):
         def defined():
             done = virsh("dumpxml", name, check=False)
@@ -233,12 +243,7 @@ class WizardTest(UiTestCase):
         self.resources_page()
         self.choose("No disk")
         self.forward()
-        self.choose("User-mode networking")
-        self.forward()
-        self.fill("Name of the virtual machine", name)
-        self.set_start(False)
-        self.forward("Finish")
-        xml = self.dumpxml(name)
+        xml = self.finish_without_starting(name)
         self.assertIn("<boot dev='network'/>", xml)
         self.assertNotIn("device='disk'", xml)
         self.assertIn("<interface type='user'>", xml)
@@ -256,12 +261,7 @@ class WizardTest(UiTestCase):
         self.resources_page()
         self.find("label", "Step 4 of 6")
         self.forward()
-        self.choose("User-mode networking")
-        self.forward()
-        self.fill("Name of the virtual machine", name)
-        self.set_start(False)
-        self.forward("Finish")
-        xml = self.dumpxml(name)
+        xml = self.finish_without_starting(name)
         self.assertRegex(xml, rf"<driver name='qemu' type='qcow2'/>\s*<source file='{re.escape(image)}'")
         self.assertIn("<boot dev='hd'/>", xml)
         self.assertNotIn("device='cdrom'", xml)
