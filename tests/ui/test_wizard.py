@@ -73,10 +73,10 @@ def cleanup():
         if name.startswith(PREFIX):
             virsh("destroy", name, check=False)
             virsh("undefine", name, "--nvram", check=False)
-    for line in virsh("vol-list", "default", check=False).stdout.splitlines():
-        parts = line.split()
-        if parts and parts[0].startswith(PREFIX):
-            virsh("vol-delete", parts[0], "--pool", "default", check=False)
+    for volume in volumes():
+        deleted = virsh("vol-delete", volume, "--pool", "default", check=False)
+        if deleted.returncode != 0:
+            print(f"could not delete volume {volume}: {deleted.stderr}")
     remove_bridge()
     if os.path.exists(BRIDGE_CONF):
         with open(BRIDGE_CONF) as conf:
@@ -90,6 +90,7 @@ def domains():
 
 
 def volumes():
+    virsh("pool-refresh", "default", check=False)
     return [l.split()[0] for l in virsh("vol-list", "default").stdout.splitlines()
             if l.split() and l.split()[0].startswith(PREFIX)]
 
