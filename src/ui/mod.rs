@@ -12,6 +12,7 @@ pub(crate) mod host;
 mod preferences;
 mod settings;
 mod window;
+mod wizard;
 
 pub use application::Application;
 pub use connection::{connection_title, Connection};

@@ -1,7 +1,7 @@
 //! The main window: connections in a sidebar, the selected connection's virtual machines,
 //! and the details of the selected machine.
 
-use crate::i18n::{gettext, gettext_f};
+use crate::i18n::gettext_f;
 use crate::libvirt::{Command, DomainState};
 use crate::ui::{Application, Connection, ConsoleWindow, Domain, DomainDetails, DomainList};
 use adw::prelude::*;
@@ -249,9 +249,51 @@ impl Window {
 
     /// Opens the New Virtual Machine assistant.
     pub fn show_creator(&self) {
-        self.add_toast(&gettext(
-            "Creating virtual machines is not available in this version yet",
+        crate::ui::wizard::present(self);
+    }
+
+    /// Shows the new machine `name` of connection `uri` selected in the list once libvirt
+    /// has reported it, and opens its console when `console`.
+    pub fn reveal_domain(&self, uri: &str, name: &str, console: bool) {
+        self.select_connection(uri);
+        let Some(connection) = self.selected_connection().filter(|c| c.uri() == uri) else {
+            return;
+        };
+        let reveal = glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            #[to_owned]
+            name,
+            move || {
+                if console {
+                    window.show_domain_console(&name);
+                } else {
+                    window.imp().domain_list.select_name(&name);
+                }
+            }
+        );
+        if connection.domain_by_name(name).is_some() {
+            reveal();
+            return;
+        }
+        let handler = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let id = connection.domains().connect_items_changed(glib::clone!(
+            #[weak]
+            connection,
+            #[strong]
+            handler,
+            #[to_owned]
+            name,
+            move |store, _, _, _| {
+                if connection.domain_by_name(&name).is_some() {
+                    if let Some(id) = handler.borrow_mut().take() {
+                        store.disconnect(id);
+                    }
+                    reveal();
+                }
+            }
         ));
+        handler.replace(Some(id));
     }
 
     /// Selects the machine called `name` and opens its console.

@@ -73,6 +73,13 @@ def find_all(node, role=None, name=None, contains=None):
     return found
 
 
+def sensitive(acc):
+    try:
+        return acc.getState().contains(pyatspi.STATE_SENSITIVE)
+    except Exception:
+        return False
+
+
 def showing(acc):
     """GTK 4.8 reports `visible` (not `showing`) for widgets inside a window."""
     try:
@@ -93,6 +100,28 @@ def click(acc):
         except NotImplementedError:
             continue
     raise AssertionError(f"{acc.getRoleName()} {acc.name!r} has no action")
+
+
+def press(acc, window, title):
+    """Clicks the middle of `acc` with the X pointer, as a person would: GTK 4.8 offers no
+    AT-SPI action on check buttons and switches. `window` is the accessible of the X
+    window called `title` that holds `acc`."""
+    ids = subprocess.run(["xdotool", "search", "--name", f"^{title}$"],
+                         capture_output=True, text=True).stdout.split()
+    if not ids:
+        raise AssertionError(f"no X window called {title!r}")
+    wid = ids[-1]
+    shell = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid],
+                           capture_output=True, text=True).stdout
+    geometry = dict(line.split("=", 1) for line in shell.split())
+    frame = window.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    # The X window is larger than the frame by the client-side shadow around it.
+    dx = (int(geometry["WIDTH"]) - frame.width) // 2
+    dy = (int(geometry["HEIGHT"]) - frame.height) // 2
+    box = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    x, y = box.x + dx + min(box.width // 2, 12), box.y + dy + box.height // 2
+    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", "1"],
+                   check=True)
 
 
 def _has_editable_text(acc):
@@ -138,6 +167,13 @@ class App:
             ),
         )
 
+    def find_all_windows(self, title):
+        """The shown windows called `title` (none once closed)."""
+        return [
+            w for w in find_all(self.app, name=title)
+            if w.getRoleName() in ("frame", "dialog") and showing(w)
+        ]
+
     def find(self, role=None, name=None, contains=None, visible=True, within=None):
         """Waits for one matching widget (below `within`, default anywhere) and returns it."""
 
@@ -161,12 +197,16 @@ class App:
 
     def search(self, text):
         """Types `text` into the list's search field."""
-        entry = self.find(name="Search virtual machines")
+        self.fill("Search virtual machines", text)
+
+    def fill(self, name, text, within=None):
+        """Replaces the text of the field called `name` with `text`."""
+        entry = self.find(name=name, within=within)
         editable = next(
             (a for a in walk(entry) if _has_editable_text(a)), None
         )
         if editable is None:
-            raise AssertionError("the search field offers no editable text")
+            raise AssertionError(f"the field {name!r} offers no editable text")
         editable.queryEditableText().setTextContents(text)
 
     def quit(self):
