@@ -13,6 +13,16 @@ fi
 
 answers() { virsh -c qemu:///session uri >/dev/null 2>&1; }
 
+# Polls up to $1 tenths of a second for the daemon to answer.
+wait_answer() {
+    local i
+    for i in $(seq "$1"); do
+        answers && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 if ! answers && [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
     conf=/etc/libvirt/qemu.conf
     for setting in 'user = "root"' 'group = "root"' 'namespaces = []'; do
@@ -22,11 +32,14 @@ if ! answers && [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
         fi
     done
     pgrep -x virtlogd >/dev/null || virtlogd -d
+    if pgrep -x libvirtd >/dev/null; then wait_answer 100 || true; fi
+    if ! answers && pgrep -x libvirtd >/dev/null; then
+        # A daemon that neither answers nor goes away (stuck stopping): replace it.
+        pkill -KILL -x libvirtd || true
+        for _ in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.1; done
+    fi
     pgrep -x libvirtd >/dev/null || libvirtd -d
-    for _ in $(seq 100); do
-        answers && break
-        sleep 0.1
-    done
+    wait_answer 150 || true
 fi
 
 if ! out=$(virsh -c qemu:///session uri 2>&1); then
