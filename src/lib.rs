@@ -26,11 +26,32 @@ use gtk::prelude::*;
 
 /// Starts the application: logging, translations, resources, then the GTK main loop.
 pub fn run() -> glib::ExitCode {
+    prefer_cairo_without_gpu();
     init_logging();
     i18n::init();
     gio::resources_register_include!("virtdeck.gresource")
         .expect("the resource bundle is compiled into the binary");
     ui::Application::new().run()
+}
+
+/// Without a GPU render node GTK's GL renderer runs on Mesa's software rasteriser, which
+/// is slower than cairo for this interface and costs about 50 MB of memory (llvmpipe). Then
+/// draw with cairo and do not load GL at all, unless the user chose a renderer. Runs before
+/// any other thread exists, so changing the environment is safe.
+fn prefer_cairo_without_gpu() {
+    let has_render_node = std::fs::read_dir("/dev/dri")
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+        .unwrap_or(false);
+    let chosen =
+        std::env::var_os("GSK_RENDERER").is_some() || std::env::var_os("GDK_DEBUG").is_some();
+    if !has_render_node && !chosen {
+        std::env::set_var("GSK_RENDERER", "cairo");
+        std::env::set_var("GDK_DEBUG", "gl-disable");
+    }
 }
 
 /// Logs go to stderr. The level comes from `RUST_LOG` (default `warn`); `G_MESSAGES_DEBUG`

@@ -416,8 +416,9 @@ def app_env(app, home):
         env["GTK_MODULES"] = ":".join(
             m for m in (os.environ.get("GTK_MODULES", ""), "gail", "atk-bridge") if m
         )
-    else:
-        env["GSK_RENDERER"] = "cairo"
+    # Virtdeck picks its renderer itself (cairo without a GPU), as it does for users.
+    for name in ("GSK_RENDERER", "GDK_DEBUG"):
+        env.pop(name, None)
     return env
 
 
