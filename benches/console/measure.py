@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import guest as test_guest  # noqa: E402  (tests/ui/guest.py)
 
 TICK = os.sysconf("SC_CLK_TCK")
 KEYSYM_X = 0x78
+KEYSYM_SHIFT = 0xFFE1
 
 
 def say(msg):
@@ -136,8 +138,9 @@ class XTest:
         self.x11.XSync(self.dpy, 0)
 
 
-def window_centre(pid, name):
-    """The centre of the app's visible top-level window (xdotool, by PID, else by name)."""
+def find_window(pid, name):
+    """The app's visible top-level window (xdotool, by PID, else by name):
+    (id, x, y, width, height)."""
 
     def find():
         for args in (["--pid", str(pid)], ["--name", name]):
@@ -152,11 +155,18 @@ def window_centre(pid, name):
                 ).stdout
                 g = dict(line.split("=", 1) for line in geo.split() if "=" in line)
                 if int(g.get("WIDTH", 0)) > 200 and int(g.get("HEIGHT", 0)) > 200:
-                    return (int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + int(g["HEIGHT"]) // 2,
-                            int(g["WIDTH"]), int(g["HEIGHT"]))
+                    return wid, int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
         return None
 
     return deadline_wait(f"the window of {name}", find, 30, step=0.5)
+
+
+def fill_screen(pid, name):
+    """Moves the window to 0,0 and makes it 1920×1080 (no window manager runs), so both
+    viewers show the guest screen at about 1:1."""
+    wid = find_window(pid, name)[0]
+    subprocess.run(["xdotool", "windowmove", wid, "0", "0", "windowsize", wid, "1920", "1080"],
+                   check=True)
 
 
 def percentile(values, q):
@@ -166,6 +176,54 @@ def percentile(values, q):
     k = (len(values) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(values) - 1)
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def key_latency(presses, proxy, conn, keysym):
+    """Matches each press to the first key-down of `keysym` the proxy saw before the next
+    press; p50/p99/max in ms over the matched ones."""
+    downs = [k[0] for k in proxy.keys(conn) if k[1] == 1 and k[2] == keysym]
+    latencies = []
+    for i, t in enumerate(presses):
+        nxt = presses[i + 1] if i + 1 < len(presses) else float("inf")
+        seen = next((d for d in downs if t <= d < nxt), None)
+        if seen is not None:
+            latencies.append(1000 * (seen - t))
+    return dict(
+        keys_sent=len(presses),
+        keys_seen=len(latencies),
+        key_p50_ms=percentile(latencies, 0.5),
+        key_p99_ms=percentile(latencies, 0.99),
+        key_max_ms=max(latencies) if latencies else float("nan"),
+    )
+
+
+def bare_client_latency(port, proxy, keys):
+    """The measurement's floor: a bare RFB client in this process writes KeyEvents (Shift)
+    to the proxy; latency from just before send() to the proxy's timestamp."""
+    known = set(proxy.connections())
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = s.makefile("rb")
+        f.read(12)
+        s.sendall(b"RFB 003.008\n")
+        f.read(f.read(1)[0])
+        s.sendall(b"\x01")  # security None
+        f.read(4)
+        s.sendall(b"\x01")  # ClientInit, shared
+        f.read(struct.unpack(">20xI", f.read(24))[0])
+        conn = deadline_wait("the bare client's connection",
+                             lambda: next((c for c in proxy.connections() if c not in known), None), 10)
+        presses = []
+        for _ in range(keys):
+            presses.append(time.monotonic())
+            s.sendall(struct.pack(">BBxxI", 4, 1, KEYSYM_SHIFT))
+            time.sleep(0.01)
+            s.sendall(struct.pack(">BBxxI", 4, 0, KEYSYM_SHIFT))
+            time.sleep(0.02)
+        time.sleep(0.5)
+    result = key_latency(presses, proxy, conn, KEYSYM_SHIFT)
+    say(f"bare client: p50 {result['key_p50_ms']:.2f} ms, p99 {result['key_p99_ms']:.2f} ms")
+    return result
 
 
 def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
@@ -182,6 +240,7 @@ def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
         )
         deadline_wait(f"{app}'s first framebuffer update", lambda: proxy.updates(conn), 60)
         result["encodings"] = proxy.encodings(conn)
+        fill_screen(proc.pid, title)
         time.sleep(args.warmup)
         if proc.poll() is not None:
             raise RuntimeError(f"{app} exited ({proc.returncode})")
@@ -210,9 +269,9 @@ def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
             f"{result['cpu_ms_per_mpix']:.2f} ms/Mpix")
 
         # Input latency: focus by a click into the window, then key presses.
-        x, y, w, h = window_centre(proc.pid, title)
+        _, x, y, w, h = find_window(proc.pid, title)
         result["window"] = f"{w}x{h}"
-        xtest.click(x, y)
+        xtest.click(x + w // 2, y + h // 2)
         time.sleep(1.0)
         keycode = xtest.keycode("x")
         presses = []
@@ -224,21 +283,8 @@ def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
             xtest.key(keycode, False)
             time.sleep(0.04 + random.random() * 0.03)
         time.sleep(1.0)
-        downs = [k[0] for k in proxy.keys(conn) if k[1] == 1 and k[2] == KEYSYM_X]
-        latencies = []
-        for i, t in enumerate(presses):
-            nxt = presses[i + 1] if i + 1 < len(presses) else float("inf")
-            seen = next((d for d in downs if t <= d < nxt), None)
-            if seen is not None:
-                latencies.append(1000 * (seen - t))
-        result.update(
-            keys_sent=len(presses),
-            keys_seen=len(latencies),
-            key_p50_ms=percentile(latencies, 0.5),
-            key_p99_ms=percentile(latencies, 0.99),
-            key_max_ms=max(latencies) if latencies else float("nan"),
-        )
-        say(f"{app}: keys {len(latencies)}/{len(presses)} seen, p50 {result['key_p50_ms']:.2f} ms, "
+        result.update(key_latency(presses, proxy, conn, KEYSYM_X))
+        say(f"{app}: keys {result['keys_seen']}/{result['keys_sent']} seen, p50 {result['key_p50_ms']:.2f} ms, "
             f"p99 {result['key_p99_ms']:.2f} ms")
     except Exception as e:  # report the app as failed, go on with the other one
         result["error"] = str(e)
@@ -265,7 +311,7 @@ def fmt(value, digits=1):
     return f"{value:.{digits}f}"
 
 
-def table(results, load):
+def table(results, floor, load):
     by = {r["app"]: r for r in results}
     vd, gv = by.get("virtdeck", {}), by.get("gvncviewer", {})
     rows = [
@@ -299,6 +345,9 @@ def table(results, load):
             notes.append(f"- {r['app']}: {r['seconds']:.1f} s window, {r['updates']} updates, "
                          f"{r['rects']} rectangles, {r['mpix']:.1f} Mpix, CPU {r['cpu_s']:.2f} s; "
                          f"window {r.get('window', '?')}; encodings offered {r.get('encodings')}")
+    notes.append(f"- measurement floor: a bare RFB client's KeyEvents to the proxy, send() → proxy "
+                 f"timestamp: p50 {fmt(floor['key_p50_ms'], 2)} ms, p99 {fmt(floor['key_p99_ms'], 2)} ms "
+                 f"({floor['keys_seen']}/{floor['keys_sent']} seen)")
     notes.append(f"- load average before/after: {load[0]} / {load[1]} (2 cores, shared with "
                  "other work; QEMU's TCG guest itself uses most of one core)")
     return "\n".join(out + [""] + notes)
@@ -355,12 +404,14 @@ def main():
         for app in args.apps.split():
             cmd, env, title = apps[app]
             results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
+        floor = bare_client_latency(port, proxy, args.keys)
         load1 = open("/proc/loadavg").read().split()[0]
         for e in proxy.errors():
             say(f"proxy: {e}")
         with open(os.path.join(args.outdir, "results.json"), "w") as f:
-            json.dump({"results": results, "proxy_errors": proxy.errors()}, f, indent=1)
-        print(table(results, (load0, load1)))
+            json.dump({"results": results, "bare_client": floor, "proxy_errors": proxy.errors()},
+                      f, indent=1)
+        print(table(results, floor, (load0, load1)))
         return 0 if all("error" not in r for r in results) else 1
     finally:
         if proxy_proc:

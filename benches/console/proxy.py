@@ -12,7 +12,7 @@ and parses both directions to log, with CLOCK_MONOTONIC timestamps (time.monoton
   E <t> <conn> <direction> <message>         parsing stopped (forwarding goes on)
 
 Bytes are forwarded before they are parsed, so parsing adds no delay to either direction.
-Handles RFB 3.8 with security None or VNC authentication, and the encodings QEMU sends:
+Handles RFB 3.8 with security None, and the encodings QEMU sends:
 Raw, CopyRect, RRE, Hextile, Zlib, Tight, Tight PNG, ZRLE and the pseudo-encodings.
 
 Usage: proxy.py LISTEN_PORT UPSTREAM_PORT LOGFILE   (both on 127.0.0.1)
@@ -98,10 +98,6 @@ class Feeder:
         return self.offset - len(self.buf) + self.skipping
 
 
-def u8(b):
-    return b[0]
-
-
 def compact_length():
     b = (yield read(1))[0]
     n = b & 0x7F
@@ -115,7 +111,6 @@ def compact_length():
 
 
 def tight_rect(conn, w, h):
-    bpp = conn.bpp
     tpixel = conn.tpixel
     ctrl = (yield read(1))[0]
     comp = ctrl >> 4
@@ -141,7 +136,6 @@ def tight_rect(conn, w, h):
         size = w * h * tpixel
     else:
         raise ValueError(f"tight filter {filt}")
-    del bpp
     if size < 12:
         yield skip(size)
     else:
@@ -173,10 +167,7 @@ def server_gen(conn, feeder):
     if n == 0:
         return
     yield read(n)
-    result = yield read(4)  # SecurityResult (RFB 3.8; VNC auth's challenge comes first)
-    if conn.auth == 2:
-        result = yield read(4)
-    del result
+    yield read(4)  # SecurityResult (RFB 3.8)
     init = yield read(24)
     conn.width, conn.height = struct.unpack(">HH", init[:4])
     conn.set_pixel_format(init[4:20])
@@ -261,9 +252,9 @@ def rect_body(conn, enc, w, h):
 
 def client_gen(conn, feeder):
     yield read(12)
-    conn.auth = (yield read(1))[0]
-    if conn.auth == 2:
-        yield skip(16)
+    security = (yield read(1))[0]
+    if security != 1:
+        raise ValueError(f"security type {security}: only None is followed")
     yield read(1)  # ClientInit
     while True:
         kind = (yield read(1))[0]
@@ -311,7 +302,6 @@ class Conn:
         Conn.counter += 1
         self.id = Conn.counter
         self.logfile = logfile
-        self.auth = 1
         self.width = self.height = 0
         self.bpp = 4
         self.tpixel = 3

@@ -18,22 +18,8 @@ py=/usr/bin/python3 # Debian's: tests/ui/guest.py imports pyatspi through vdui
 if [ "${VD_BENCH_IN_SESSION:-}" != 1 ]; then
     # --- outside the display session: packages, build, guest image, cleanup ------------
     say() { echo "[bench] $*" >&2; }
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     pkgs=(gvncviewer xdotool xvfb xauth dbus libx11-6 libxtst6 python3-pyatspi libvirt-clients)
-    missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-            missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
-            "${sudo_cmd[@]}" apt-get update >&2
-            "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2
-        fi
-    fi
+    "$here/../install-missing.sh" "${pkgs[@]}"
     virsh -c qemu:///session uri >/dev/null 2>&1 || "$repo/build-aux/ensure-libvirt.sh" >&2
 
     if [ -n "${VIRTDECK_BIN:-}" ]; then
