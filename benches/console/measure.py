@@ -49,6 +49,21 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def thread_cpu(pid):
+    """CPU seconds per thread name (threads of the same name summed)."""
+    per = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except FileNotFoundError:
+            continue
+        name = head.split("(", 1)[1]
+        fields = rest.split()
+        per[name] = per.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return per
+
+
 def free_display_port():
     """A free port 5900+D (gvncviewer takes a display number), above QEMU's usual range."""
     for display in range(150, 400):
@@ -246,9 +261,11 @@ def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
             raise RuntimeError(f"{app} exited ({proc.returncode})")
 
         # Steady window: the guest paints, nobody touches the viewer.
-        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        c0, t0, th0 = cpu_seconds(proc.pid), time.monotonic(), thread_cpu(proc.pid)
         time.sleep(args.seconds)
-        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+        c1, t1, th1 = cpu_seconds(proc.pid), time.monotonic(), thread_cpu(proc.pid)
+        threads = {n: th1[n] - th0.get(n, 0.0) for n in th1}
+        result["thread_cpu_s"] = dict(sorted(threads.items(), key=lambda kv: -kv[1]))
         ups = proxy.updates(conn, t0, t1)
         span = t1 - t0
         cpu = c1 - c0
@@ -345,6 +362,9 @@ def table(results, floor, load):
             notes.append(f"- {r['app']}: {r['seconds']:.1f} s window, {r['updates']} updates, "
                          f"{r['rects']} rectangles, {r['mpix']:.1f} Mpix, CPU {r['cpu_s']:.2f} s; "
                          f"window {r.get('window', '?')}; encodings offered {r.get('encodings')}")
+            top = list(r.get("thread_cpu_s", {}).items())[:3]
+            notes.append(f"- {r['app']}: busiest threads (CPU s): "
+                         + ", ".join(f"{n} {v:.2f}" for n, v in top))
     notes.append(f"- measurement floor: a bare RFB client's KeyEvents to the proxy, send() → proxy "
                  f"timestamp: p50 {fmt(floor['key_p50_ms'], 2)} ms, p99 {fmt(floor['key_p99_ms'], 2)} ms "
                  f"({floor['keys_seen']}/{floor['keys_sent']} seen)")
