@@ -36,10 +36,19 @@ if [ "${VD_BENCH_IN_SESSION:-}" != 1 ]; then
     mkdir -p "$out/logs"
     out=$(cd "$out" && pwd)
     name="vdbench-$$-console"
-    # Whatever happens inside the session, the guest goes.
+    # Whatever happens inside the session, the guest goes. Retried for 30 s: libvirtd may
+    # be restarting (other work on the machine restarts it) when the run ends.
     cleanup() {
-        virsh -c qemu:///session destroy "$name" >/dev/null 2>&1 || true
-        virsh -c qemu:///session undefine "$name" >/dev/null 2>&1 || true
+        local v=(virsh -c qemu:///session) i
+        for i in $(seq 30); do
+            "${v[@]}" destroy "$name" >/dev/null 2>&1 || true
+            "${v[@]}" undefine "$name" >/dev/null 2>&1 || true
+            if "${v[@]}" uri >/dev/null 2>&1 && ! "${v[@]}" domstate "$name" >/dev/null 2>&1; then
+                return 0
+            fi
+            sleep 1
+        done
+        say "could not remove the guest $name"
     }
     trap cleanup EXIT
     say "logs and results in $out"
