@@ -22,25 +22,11 @@ if [ "${VD_BENCH_IN_SESSION:-}" != 1 ]; then
     # --- outside the display session: packages, build, fixtures -------------------
     say() { echo "[bench] $*" >&2; }
 
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     pkgs=(virt-manager gir1.2-gtk-3.0 gir1.2-gtksource-4 gir1.2-libvirt-glib-1.0
         gir1.2-libosinfo-1.0 gir1.2-vte-2.91 gir1.2-gtk-vnc-2.0 python3-libvirt python3-gi
         python3-gi-cairo python3-pyatspi gir1.2-atspi-2.0 at-spi2-core xvfb xauth dbus
         libvirt-clients)
-    missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-            missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
-            "${sudo_cmd[@]}" apt-get update >&2
-            "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2
-        fi
-    fi
+    "$here/../install-missing.sh" "${pkgs[@]}"
 
     # Virtdeck: cargo rebuilds only what changed.  Other work in the tree may not
     # compile for a moment, so try again before falling back to an existing binary.

@@ -20,9 +20,14 @@ def build():
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
-def domain_xml(name, serial_log, image):
+# The guest paints changing pixels on a 1920×1080 framebuffer (tests/guest/README.md).
+PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
+
+
+def domain_xml(name, serial_log, image, painting=False):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
-    and its serial port written to `serial_log`."""
+    and its serial port written to `serial_log`. `painting`: bochs video and the guest's
+    framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -31,7 +36,8 @@ def domain_xml(name, serial_log, image):
     ET.SubElement(os_, "type", arch="x86_64", machine="pc").text = "hvm"
     ET.SubElement(os_, "kernel").text = image["GUEST_KERNEL"]
     ET.SubElement(os_, "initrd").text = image["GUEST_INITRD"]
-    ET.SubElement(os_, "cmdline").text = "console=tty1 console=ttyS0"
+    cmdline = "console=tty1 console=ttyS0"
+    ET.SubElement(os_, "cmdline").text = f"{PAINTING_CMDLINE} {cmdline}" if painting else cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
     dev = ET.SubElement(d, "devices")
@@ -47,7 +53,7 @@ def domain_xml(name, serial_log, image):
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
     ET.SubElement(graphics, "listen", type="address", address="127.0.0.1")
     video = ET.SubElement(dev, "video")
-    ET.SubElement(video, "model", type="vga", vram="32768")
+    ET.SubElement(video, "model", type="bochs" if painting else "vga", vram="32768")
     ET.SubElement(dev, "memballoon", model="none")
     return ET.tostring(d, encoding="unicode")
 
@@ -59,7 +65,7 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name):
+    def __init__(self, name, painting=False):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -67,7 +73,7 @@ class Guest:
         image = build()
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
-            f.write(domain_xml(name, self.serial, image))
+            f.write(domain_xml(name, self.serial, image, painting))
         virsh("define", xml)
         virsh("start", name)
 

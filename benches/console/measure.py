@@ -1,0 +1,445 @@
+#!/usr/bin/python3
+"""Console benchmark harness (run by run.sh inside xvfb-run + dbus-run-session).
+
+Boots the painting test guest, puts proxy.py between the viewers and QEMU's VNC port, and
+for each viewer alone: CPU of its process over a steady window, the updates and pixels it
+received in that window (from the proxy's log), then input latency from an XTest key press
+to the KeyEvent bytes at the proxy. Prints a Markdown table. See README.md.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ui"))
+import guest as test_guest  # noqa: E402  (tests/ui/guest.py)
+
+TICK = os.sysconf("SC_CLK_TCK")
+KEYSYM_X = 0x78
+KEYSYM_SHIFT = 0xFFE1
+
+
+def say(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def deadline_wait(what, condition, timeout, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def thread_cpu(pid):
+    """CPU seconds per thread name (threads of the same name summed)."""
+    per = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except FileNotFoundError:
+            continue
+        name = head.split("(", 1)[1]
+        fields = rest.split()
+        per[name] = per.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return per
+
+
+def free_display_port():
+    """A free port 5900+D (gvncviewer takes a display number), above QEMU's usual range."""
+    for display in range(150, 400):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", 5900 + display))
+                return 5900 + display
+            except OSError:
+                continue
+    raise RuntimeError("no free port for the proxy")
+
+
+class ProxyLog:
+    """Reads what proxy.py logged."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def lines(self):
+        with open(self.path) as f:
+            return [line.split() for line in f if line.strip()]
+
+    def connections(self):
+        return [int(p[2]) for p in self.lines() if p[0] == "C" and p[3] == "open"]
+
+    def errors(self):
+        return [" ".join(p) for p in self.lines() if p[0] == "E"]
+
+    def updates(self, conn, t0=0.0, t1=float("inf")):
+        return [
+            (float(p[1]), int(p[3]), int(p[4]), int(p[5]))
+            for p in self.lines()
+            if p[0] == "U" and int(p[2]) == conn and t0 <= float(p[1]) <= t1
+        ]
+
+    def keys(self, conn):
+        return [
+            (float(p[1]), int(p[3]), int(p[4], 16))
+            for p in self.lines()
+            if p[0] == "K" and int(p[2]) == conn
+        ]
+
+    def encodings(self, conn):
+        for p in self.lines():
+            if p[0] == "S" and int(p[2]) == conn:
+                return [int(e) for e in p[3:]]
+        return []
+
+    def closed(self, conn):
+        return any(p[0] == "C" and int(p[2]) == conn and p[3] == "close" for p in self.lines())
+
+
+class XTest:
+    """Synthetic X input through libXtst, in this process: no xdotool start-up in the
+    measured latency (xdotool uses the same XTest requests)."""
+
+    def __init__(self):
+        self.x11 = ctypes.CDLL("libX11.so.6")
+        self.xtst = ctypes.CDLL("libXtst.so.6")
+        self.x11.XOpenDisplay.restype = ctypes.c_void_p
+        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        self.dpy = self.x11.XOpenDisplay(None)
+        if not self.dpy:
+            raise RuntimeError("cannot open the X display")
+        vp, ui, i, ul = ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong
+        self.x11.XStringToKeysym.restype = ul
+        self.x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
+        self.x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+        self.x11.XKeysymToKeycode.argtypes = [vp, ul]
+        self.x11.XFlush.argtypes = [vp]
+        self.x11.XSync.argtypes = [vp, i]
+        self.xtst.XTestFakeKeyEvent.argtypes = [vp, ui, i, ul]
+        self.xtst.XTestFakeMotionEvent.argtypes = [vp, i, i, i, ul]
+        self.xtst.XTestFakeButtonEvent.argtypes = [vp, ui, i, ul]
+
+    def keycode(self, name):
+        return self.x11.XKeysymToKeycode(self.dpy, self.x11.XStringToKeysym(name.encode()))
+
+    def key(self, keycode, down):
+        self.xtst.XTestFakeKeyEvent(self.dpy, keycode, int(down), 0)
+        self.x11.XFlush(self.dpy)
+
+    def click(self, x, y):
+        self.xtst.XTestFakeMotionEvent(self.dpy, -1, x, y, 0)
+        self.xtst.XTestFakeButtonEvent(self.dpy, 1, 1, 0)
+        self.xtst.XTestFakeButtonEvent(self.dpy, 1, 0, 0)
+        self.x11.XSync(self.dpy, 0)
+
+
+def find_window(pid, name):
+    """The app's visible top-level window (xdotool, by PID, else by name):
+    (id, x, y, width, height)."""
+
+    def find():
+        for args in (["--pid", str(pid)], ["--name", name]):
+            out = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", *args],
+                capture_output=True, text=True,
+            ).stdout.split()
+            for wid in out:
+                geo = subprocess.run(
+                    ["xdotool", "getwindowgeometry", "--shell", wid],
+                    capture_output=True, text=True,
+                ).stdout
+                g = dict(line.split("=", 1) for line in geo.split() if "=" in line)
+                if int(g.get("WIDTH", 0)) > 200 and int(g.get("HEIGHT", 0)) > 200:
+                    return wid, int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
+        return None
+
+    return deadline_wait(f"the window of {name}", find, 30, step=0.5)
+
+
+def fill_screen(pid, name):
+    """Moves the window to 0,0 and makes it 1920×1080 (no window manager runs), so both
+    viewers show the guest screen at about 1:1."""
+    wid = find_window(pid, name)[0]
+    subprocess.run(["xdotool", "windowmove", wid, "0", "0", "windowsize", wid, "1920", "1080"],
+                   check=True)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def key_latency(presses, proxy, conn, keysym):
+    """Matches each press to the first key-down of `keysym` the proxy saw before the next
+    press; p50/p99/max in ms over the matched ones."""
+    downs = [k[0] for k in proxy.keys(conn) if k[1] == 1 and k[2] == keysym]
+    latencies = []
+    for i, t in enumerate(presses):
+        nxt = presses[i + 1] if i + 1 < len(presses) else float("inf")
+        seen = next((d for d in downs if t <= d < nxt), None)
+        if seen is not None:
+            latencies.append(1000 * (seen - t))
+    return dict(
+        keys_sent=len(presses),
+        keys_seen=len(latencies),
+        key_p50_ms=percentile(latencies, 0.5),
+        key_p99_ms=percentile(latencies, 0.99),
+        key_max_ms=max(latencies) if latencies else float("nan"),
+    )
+
+
+def bare_client_latency(port, proxy, keys):
+    """The measurement's floor: a bare RFB client in this process writes KeyEvents (Shift)
+    to the proxy; latency from just before send() to the proxy's timestamp."""
+    known = set(proxy.connections())
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = s.makefile("rb")
+        f.read(12)
+        s.sendall(b"RFB 003.008\n")
+        f.read(f.read(1)[0])
+        s.sendall(b"\x01")  # security None
+        f.read(4)
+        s.sendall(b"\x01")  # ClientInit, shared
+        f.read(struct.unpack(">20xI", f.read(24))[0])
+        conn = deadline_wait("the bare client's connection",
+                             lambda: next((c for c in proxy.connections() if c not in known), None), 10)
+        presses = []
+        for _ in range(keys):
+            presses.append(time.monotonic())
+            s.sendall(struct.pack(">BBxxI", 4, 1, KEYSYM_SHIFT))
+            time.sleep(0.01)
+            s.sendall(struct.pack(">BBxxI", 4, 0, KEYSYM_SHIFT))
+            time.sleep(0.02)
+        time.sleep(0.5)
+    result = key_latency(presses, proxy, conn, KEYSYM_SHIFT)
+    say(f"bare client: p50 {result['key_p50_ms']:.2f} ms, p99 {result['key_p99_ms']:.2f} ms")
+    return result
+
+
+def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
+    known = set(proxy.connections())
+    log = open(os.path.join(logdir, f"{app}.log"), "w")
+    say(f"{app}: starting {' '.join(cmd)}")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    result = {"app": app}
+    try:
+        conn = deadline_wait(
+            f"{app} to connect through the proxy",
+            lambda: next((c for c in proxy.connections() if c not in known), None),
+            60,
+        )
+        deadline_wait(f"{app}'s first framebuffer update", lambda: proxy.updates(conn), 60)
+        result["encodings"] = proxy.encodings(conn)
+        fill_screen(proc.pid, title)
+        time.sleep(args.warmup)
+        if proc.poll() is not None:
+            raise RuntimeError(f"{app} exited ({proc.returncode})")
+
+        # Steady window: the guest paints, nobody touches the viewer.
+        c0, t0, th0 = cpu_seconds(proc.pid), time.monotonic(), thread_cpu(proc.pid)
+        time.sleep(args.seconds)
+        c1, t1, th1 = cpu_seconds(proc.pid), time.monotonic(), thread_cpu(proc.pid)
+        threads = {n: th1[n] - th0.get(n, 0.0) for n in th1}
+        result["thread_cpu_s"] = dict(sorted(threads.items(), key=lambda kv: -kv[1]))
+        ups = proxy.updates(conn, t0, t1)
+        span = t1 - t0
+        cpu = c1 - c0
+        mpix = sum(u[2] for u in ups) / 1e6
+        result.update(
+            seconds=span,
+            cpu_s=cpu,
+            cpu_pct=100 * cpu / span,
+            updates=len(ups),
+            updates_per_s=len(ups) / span,
+            rects=sum(u[1] for u in ups),
+            mpix=mpix,
+            mpix_per_s=mpix / span,
+            mbytes=sum(u[3] for u in ups) / 1e6,
+            cpu_ms_per_mpix=1000 * cpu / mpix if mpix else float("nan"),
+        )
+        say(f"{app}: {result['updates_per_s']:.1f} updates/s, {result['cpu_pct']:.1f} % CPU, "
+            f"{result['cpu_ms_per_mpix']:.2f} ms/Mpix")
+
+        # Input latency: focus by a click into the window, then key presses.
+        _, x, y, w, h = find_window(proc.pid, title)
+        result["window"] = f"{w}x{h}"
+        xtest.click(x + w // 2, y + h // 2)
+        time.sleep(1.0)
+        keycode = xtest.keycode("x")
+        presses = []
+        for _ in range(args.keys):
+            t = time.monotonic()
+            xtest.key(keycode, True)
+            presses.append(t)
+            time.sleep(0.02)
+            xtest.key(keycode, False)
+            time.sleep(0.04 + random.random() * 0.03)
+        time.sleep(1.0)
+        result.update(key_latency(presses, proxy, conn, KEYSYM_X))
+        say(f"{app}: keys {result['keys_seen']}/{result['keys_sent']} seen, p50 {result['key_p50_ms']:.2f} ms, "
+            f"p99 {result['key_p99_ms']:.2f} ms")
+    except Exception as e:  # report the app as failed, go on with the other one
+        result["error"] = str(e)
+        say(f"{app}: FAILED: {e}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    conns = [c for c in proxy.connections() if c not in known]
+    try:
+        deadline_wait(f"{app}'s connection to close", lambda: all(proxy.closed(c) for c in conns), 15)
+    except RuntimeError as e:
+        say(str(e))
+    return result
+
+
+def fmt(value, digits=1):
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def table(results, floor, load):
+    by = {r["app"]: r for r in results}
+    vd, gv = by.get("virtdeck", {}), by.get("gvncviewer", {})
+    rows = [
+        ("CPU, % of one core", "cpu_pct", 1, "< 50 % at ~33 updates/s"),
+        ("framebuffer updates / s", "updates_per_s", 1, "~33 (QEMU's rate)"),
+        ("Mpix updated / s", "mpix_per_s", 1, ""),
+        ("MB received / s", None, 1, ""),
+        ("CPU ms per Mpix", "cpu_ms_per_mpix", 2, "≤ 7 and ≤ gvncviewer's"),
+        ("key → socket p50 (ms)", "key_p50_ms", 2, ""),
+        ("key → socket p99 (ms)", "key_p99_ms", 2, "≤ 1"),
+        ("key → socket max (ms)", "key_max_ms", 2, ""),
+        ("keys seen / sent", None, 0, "all"),
+    ]
+    out = ["| measure | Virtdeck | gvncviewer | target |", "| --- | --- | --- | --- |"]
+    for label, key, digits, target in rows:
+        cells = []
+        for r in (vd, gv):
+            if label.startswith("MB"):
+                v = r.get("mbytes", float("nan")) / r["seconds"] if "seconds" in r else None
+                cells.append(fmt(v, digits))
+            elif label.startswith("keys"):
+                cells.append(f"{r['keys_seen']}/{r['keys_sent']}" if "keys_sent" in r else "–")
+            else:
+                cells.append(fmt(r.get(key), digits))
+        out.append(f"| {label} | {cells[0]} | {cells[1]} | {target} |")
+    notes = []
+    for r in (vd, gv):
+        if "error" in r:
+            notes.append(f"- {r['app']}: FAILED: {r['error']}")
+        if "seconds" in r:
+            notes.append(f"- {r['app']}: {r['seconds']:.1f} s window, {r['updates']} updates, "
+                         f"{r['rects']} rectangles, {r['mpix']:.1f} Mpix, CPU {r['cpu_s']:.2f} s; "
+                         f"window {r.get('window', '?')}; encodings offered {r.get('encodings')}")
+            top = list(r.get("thread_cpu_s", {}).items())[:3]
+            notes.append(f"- {r['app']}: busiest threads (CPU s): "
+                         + ", ".join(f"{n} {v:.2f}" for n, v in top))
+    notes.append(f"- measurement floor: a bare RFB client's KeyEvents to the proxy, send() → proxy "
+                 f"timestamp: p50 {fmt(floor['key_p50_ms'], 2)} ms, p99 {fmt(floor['key_p99_ms'], 2)} ms "
+                 f"({floor['keys_seen']}/{floor['keys_sent']} seen)")
+    notes.append(f"- load average before/after: {load[0]} / {load[1]} (2 cores, shared with "
+                 "other work; QEMU's TCG guest itself uses most of one core)")
+    return "\n".join(out + [""] + notes)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--virtdeck-bin", required=True)
+    ap.add_argument("--apps", default="virtdeck gvncviewer")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--keys", type=int, default=100)
+    ap.add_argument("--outdir", required=True)
+    ap.add_argument("--name", default=f"vdbench-{os.getpid()}-console")
+    args = ap.parse_args()
+    logdir = os.path.join(args.outdir, "logs")
+    os.makedirs(logdir, exist_ok=True)
+
+    name = args.name
+    # SIGTERM (e.g. from xvfb-run or a timeout) still removes the guest.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    guest = None
+    proxy_proc = None
+    try:
+        say(f"booting the painting guest {name}")
+        guest = test_guest.Guest(name, painting=True)
+        deadline_wait("'FB: painting 1920x1080' on the guest's serial port",
+                      lambda: "FB: painting 1920x1080" in guest.log(), 240, step=0.5)
+        display = test_guest.virsh("vncdisplay", name).stdout.strip()
+        vnc_port = 5900 + int(display.rsplit(":", 1)[1])
+        port = free_display_port()
+        proxy_log = os.path.join(logdir, "proxy.log")
+        proxy_proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "proxy.py"), str(port), str(vnc_port), proxy_log],
+            stdout=subprocess.PIPE, text=True,
+        )
+        if proxy_proc.stdout.readline().split() != ["LISTEN", str(port)]:
+            raise RuntimeError("the proxy did not start")
+        say(f"guest VNC {display} (port {vnc_port}); proxy on 127.0.0.1:{port}")
+        proxy = ProxyLog(proxy_log)
+        xtest = XTest()
+        load0 = open("/proc/loadavg").read().split()[0]
+
+        base = dict(os.environ, GSETTINGS_BACKEND="memory")
+        apps = {
+            "virtdeck": (
+                [args.virtdeck_bin, "--connect", test_guest.SESSION, "--show-domain-console", name],
+                dict(base, GSK_RENDERER="cairo", VIRTDECK_CONSOLE_ADDRESS=f"127.0.0.1:{port}"),
+                f"{name} — Console",
+            ),
+            "gvncviewer": (["gvncviewer", f"127.0.0.1:{port - 5900}"], base, "127.0.0.1"),
+        }
+        results = []
+        for app in args.apps.split():
+            cmd, env, title = apps[app]
+            results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
+        floor = bare_client_latency(port, proxy, args.keys)
+        load1 = open("/proc/loadavg").read().split()[0]
+        for e in proxy.errors():
+            say(f"proxy: {e}")
+        with open(os.path.join(args.outdir, "results.json"), "w") as f:
+            json.dump({"results": results, "bare_client": floor, "proxy_errors": proxy.errors()},
+                      f, indent=1)
+        print(table(results, floor, (load0, load1)))
+        return 0 if all("error" not in r for r in results) else 1
+    finally:
+        if proxy_proc:
+            proxy_proc.terminate()
+            proxy_proc.wait()
+        if guest:
+            guest.remove()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
