@@ -33,4 +33,5 @@ screenshot: build
 # Benchmarks print tables; they pass or fail nothing.
 bench: test-deps
 	benches/domain_list/run.sh
+	benches/console/run.sh
 	cargo bench --bench console_decode
