@@ -29,7 +29,6 @@ debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libv
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
-    gvncviewer virt-manager
     locales)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
