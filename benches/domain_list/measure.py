@@ -422,6 +422,19 @@ def app_env(app, home):
     return env
 
 
+def launch(cmd, app, home, logf):
+    """Starts the app in its own process group, output to `logf`."""
+    return subprocess.Popen(
+        cmd,
+        env=app_env(app, home),
+        cwd=home,
+        stdin=subprocess.DEVNULL,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def stop(proc):
     """Ends the app and everything it started (its own process group)."""
     if proc.poll() is not None:
@@ -462,15 +475,7 @@ def measure(app, count, fixture, args):
     with open(logpath, "wb") as logf:
         t0 = time.monotonic()
         res["launched_at"] = time.time()
-        proc = subprocess.Popen(
-            cmd,
-            env=app_env(app, home),
-            cwd=home,
-            stdin=subprocess.DEVNULL,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = launch(cmd, app, home, logf)
     res["log"] = logpath
     # Hard bound on the whole measurement, whatever happens on the AT-SPI side.
     limit = int(load_timeout + args.idle_timeout + args.steady_seconds + 60)
@@ -519,15 +524,7 @@ def warm_up(app, count, fixture, args, limit=20.0):
     log(f"warming up {probe.name}")
     with open(os.path.join(args.logdir, f"{app}-warmup.log"), "wb") as logf:
         t0 = time.monotonic()
-        proc = subprocess.Popen(
-            app_command(app, uri, args.virtdeck_bin),
-            env=app_env(app, home),
-            cwd=home,
-            stdin=subprocess.DEVNULL,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = launch(app_command(app, uri, args.virtdeck_bin), app, home, logf)
     try:
         app_obj = None
         while time.monotonic() - t0 < limit and alive(proc.pid):
