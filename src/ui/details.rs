@@ -162,6 +162,11 @@ fn actions_bar() -> gtk::FlowBox {
         .build();
     let buttons = [
         (
+            "computer-symbolic",
+            gettext("Console"),
+            "win.domain-console",
+        ),
+        (
             "media-playback-start-symbolic",
             gettext("Start"),
             "win.domain-start",
