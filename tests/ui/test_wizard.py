@@ -190,9 +190,16 @@ class WizardTest(UiTestCase):
 
     def choose(self, label):
         # GTK 4.8 calls grouped check buttons "check box" too.
+        # A press while the page is still being laid out can miss: press again.
         radio = self.find("check box", label)
-        press(radio, self.wizard, "New Virtual Machine")
-        wait_for(f"“{label}” chosen", lambda: self.is_checked(radio))
+        for attempt in range(3):
+            press(radio, self.wizard, "New Virtual Machine")
+            try:
+                wait_for(f"“{label}” chosen", lambda: self.is_checked(radio), timeout=5)
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
     def source_page(self, method, path=None):
         self.find("label", "Step 1 of 6")
@@ -341,6 +348,7 @@ class WizardTest(UiTestCase):
         self.source_page("Network boot (PXE)")
         self.forward()
         self.resources_page()
+        self.find("label", "Step 4 of 6")
         self.choose("No disk")
         self.forward()
         self.find("label", "Step 5 of 6")
