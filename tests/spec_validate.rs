@@ -4,8 +4,8 @@ mod common;
 
 use virtdeck::spec::validate::{name_problems, NAME_MAX_CHARS};
 use virtdeck::spec::{
-    Firmware, HostFacts, InstallMethod, Network, SpecField, SpecProblem, SpecWarning, Storage,
-    VmSpec,
+    Firmware, HostFacts, InstallMethod, Network, PoolVolume, SpecField, SpecProblem, SpecWarning,
+    Storage, VmSpec,
 };
 
 const GIB: u64 = 1 << 30;
@@ -22,6 +22,11 @@ fn host() -> HostFacts {
         bridges: ["br0".to_owned()].into(),
         networks: ["default".to_owned()].into(),
         paths_are_local: true,
+        volumes: vec![PoolVolume {
+            pool: "default".into(),
+            name: "install.iso".into(),
+            path: "/var/lib/libvirt/images/install.iso".into(),
+        }],
     }
 }
 
@@ -274,6 +279,13 @@ fn install_media_must_be_chosen_and_exist() {
             "No storage pool and volume were chosen for the installation media.",
         ),
         (
+            InstallMethod::StorageVolume {
+                pool: "default".into(),
+                volume: "gone.iso".into(),
+            },
+            "The storage pool “default” has no volume called “gone.iso”.",
+        ),
+        (
             InstallMethod::ImportDisk {
                 path: String::new(),
                 format: virtdeck::spec::DiskFormat::Qcow2,
@@ -305,6 +317,18 @@ fn install_media_must_be_chosen_and_exist() {
     };
     assert_eq!(spec.validate(&remote), Ok(()));
     assert!(spec.validate(&host()).is_err());
+    // A volume that is there passes; one in a pool that is not active is left to creation.
+    for pool in ["default", "inactive"] {
+        let from_volume = VmSpec {
+            install: InstallMethod::StorageVolume {
+                pool: pool.into(),
+                volume: "install.iso".into(),
+            },
+            ..self::spec()
+        };
+        assert_eq!(from_volume.validate(&host()), Ok(()));
+    }
+    assert_eq!(host().iso_volumes().count(), 1);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use virt::connect::Connect;
 use virt::error::Error as VirtError;
 use virt_sys as sys;
 
-use super::validate::HostFacts;
+use super::validate::{HostFacts, PoolVolume};
 use super::vm_spec::DomainType;
 
 const MIB: u64 = 1 << 20;
@@ -27,9 +27,17 @@ pub fn gather(conn: &Connect, domain_type: DomainType) -> Result<HostFacts, Virt
         ..HostFacts::default()
     };
     for pool in conn.list_all_storage_pools(sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)? {
+        let name = pool.name()?;
         facts
             .pool_free_bytes
-            .insert(pool.name()?, pool.info()?.available);
+            .insert(name.clone(), pool.info()?.available);
+        for volume in pool.list_all_volumes(0)? {
+            facts.volumes.push(PoolVolume {
+                pool: name.clone(),
+                name: volume.name()?,
+                path: volume.path()?,
+            });
+        }
     }
     for domain in conn.list_all_domains(0)? {
         facts.existing_names.insert(domain.name()?);

@@ -16,7 +16,7 @@ pub mod osinfo;
 pub mod validate;
 pub mod vm_spec;
 
-pub use validate::{HostFacts, SpecField, SpecProblem, SpecWarning};
+pub use validate::{HostFacts, PoolVolume, SpecField, SpecProblem, SpecWarning};
 pub use vm_spec::{
     DeviceModels, DiskBus, DiskFormat, DomainType, Firmware, InstallMethod, Network, NicModel,
     OsChoice, Storage, VideoModel, VmSpec,

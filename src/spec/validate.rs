@@ -46,6 +46,26 @@ pub struct HostFacts {
     pub networks: BTreeSet<String>,
     /// The connection's host is this machine, so paths can be checked here.
     pub paths_are_local: bool,
+    /// The volumes of the active storage pools.
+    pub volumes: Vec<PoolVolume>,
+}
+
+/// A volume in a storage pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolVolume {
+    pub pool: String,
+    pub name: String,
+    /// Where the volume is on the connection's host.
+    pub path: String,
+}
+
+impl HostFacts {
+    /// The volumes whose names end with `.iso` (any case): installation media.
+    pub fn iso_volumes(&self) -> impl Iterator<Item = &PoolVolume> {
+        self.volumes
+            .iter()
+            .filter(|v| v.name.to_lowercase().ends_with(".iso"))
+    }
 }
 
 /// The part of the spec a problem is about (a wizard page or field).
@@ -79,6 +99,8 @@ pub enum SpecProblem {
     IsoNotChosen,
     #[error("No storage pool and volume were chosen for the installation media.")]
     MediaVolumeNotChosen,
+    #[error("The storage pool “{pool}” has no volume called “{volume}”.")]
+    MediaVolumeMissing { pool: String, volume: String },
     #[error("No disk image was chosen to import.")]
     ImportNotChosen,
     #[error("The file “{path}” does not exist.")]
@@ -132,7 +154,9 @@ impl SpecProblem {
             | NameSlash
             | NameControlCharacter
             | NameTaken(_) => SpecField::Name,
-            IsoNotChosen | MediaVolumeNotChosen | ImportNotChosen => SpecField::InstallMedia,
+            IsoNotChosen | MediaVolumeNotChosen | MediaVolumeMissing { .. } | ImportNotChosen => {
+                SpecField::InstallMedia
+            }
             FileMissing { field, .. } | NotAFile { field, .. } => *field,
             MemoryZero | MemoryOverTotal { .. } => SpecField::Memory,
             VcpusZero | VcpusOverHost { .. } => SpecField::Vcpus,
@@ -216,6 +240,19 @@ impl VmSpec {
                 if pool.is_empty() || volume.is_empty() =>
             {
                 problems.push(SpecProblem::MediaVolumeNotChosen)
+            }
+            // Only the volumes of active pools are known; others are checked on creation.
+            InstallMethod::StorageVolume { pool, volume }
+                if host.pool_free_bytes.contains_key(pool)
+                    && !host
+                        .volumes
+                        .iter()
+                        .any(|v| v.pool == *pool && v.name == *volume) =>
+            {
+                problems.push(SpecProblem::MediaVolumeMissing {
+                    pool: pool.clone(),
+                    volume: volume.clone(),
+                })
             }
             InstallMethod::StorageVolume { .. }
             | InstallMethod::NetworkBoot

@@ -5,15 +5,17 @@
 //! [`HostFacts`] decide what each page shows. Reading the host, the OS database and the
 //! ISO, and creating the machine, run off the main thread.
 
+mod bridge_helper;
 mod build;
 mod choices;
 mod finish;
 mod load;
 mod problems;
+mod volumes;
 
 use crate::host::net::Networks;
 use crate::spec::osinfo::{OsDb, OsInfo};
-use crate::spec::{DomainType, HostFacts, InstallMethod, Network, OsChoice};
+use crate::spec::{DomainType, HostFacts, InstallMethod, Network, OsChoice, PoolVolume};
 use crate::ui::{Application, Connection, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -57,6 +59,10 @@ mod imp {
         pub media_entry: TemplateChild<gtk::Entry>,
         #[template_child]
         pub media_browse: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub volume_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub volume_list: TemplateChild<gtk::ListBox>,
         #[template_child]
         pub source_problems: TemplateChild<gtk::Label>,
         #[template_child]
@@ -104,6 +110,12 @@ mod imp {
         #[template_child]
         pub other_network_list: TemplateChild<gtk::ListBox>,
         #[template_child]
+        pub bridge_helper_box: TemplateChild<gtk::Box>,
+        #[template_child]
+        pub bridge_helper_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub allow_bridge_button: TemplateChild<gtk::Button>,
+        #[template_child]
         pub network_problems: TemplateChild<gtk::Label>,
         #[template_child]
         pub name_entry: TemplateChild<gtk::Entry>,
@@ -132,6 +144,8 @@ mod imp {
         pub domain_type: Cell<Option<DomainType>>,
         /// The host's bridges and NICs (local connections only).
         pub networks: RefCell<Option<Networks>>,
+        /// The ISO volume radio buttons; `None` stands for the image file field.
+        pub volume_choices: RefCell<Vec<(gtk::CheckButton, Option<PoolVolume>)>>,
         /// The network radio buttons and what each stands for.
         pub network_choices: RefCell<Vec<(gtk::CheckButton, Network)>>,
         pub osdb: Cell<Option<&'static OsDb>>,
@@ -306,7 +320,13 @@ impl Wizard {
     fn install_method(&self) -> InstallMethod {
         let path = self.imp().media_entry.text().trim().to_owned();
         match self.install_kind() {
-            InstallKind::Iso => InstallMethod::LocalIso { path },
+            InstallKind::Iso => match self.chosen_volume() {
+                Some(volume) => InstallMethod::StorageVolume {
+                    pool: volume.pool,
+                    volume: volume.name,
+                },
+                None => InstallMethod::LocalIso { path },
+            },
             InstallKind::Import => {
                 let format = crate::spec::DiskFormat::probe(std::path::Path::new(&path))
                     .unwrap_or(crate::spec::DiskFormat::Raw);

@@ -4,7 +4,9 @@ image, and bad input that is refused in words and leaves nothing behind."""
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import tty
 import unittest
@@ -49,16 +51,53 @@ def guest_iso():
     return match.group(1)
 
 
-def make_bridge():
-    """A bridge on a veth pair of its own, allowed for session guests."""
+def make_bridge(allow=True):
+    """A bridge on a veth pair of its own, allowed for session guests unless not `allow`."""
     run("ip", "link", "add", BRIDGE, "type", "bridge")
     run("ip", "link", "add", VETH + "a", "type", "veth", "peer", "name", VETH + "b")
     run("ip", "link", "set", VETH + "a", "master", BRIDGE)
     for link in (BRIDGE, VETH + "a", VETH + "b"):
         run("ip", "link", "set", link, "up")
-    os.makedirs(os.path.dirname(BRIDGE_CONF), exist_ok=True)
-    with open(BRIDGE_CONF, "a") as conf:
-        conf.write(f"allow {BRIDGE}\n")
+    if allow:
+        os.makedirs(os.path.dirname(BRIDGE_CONF), exist_ok=True)
+        with open(BRIDGE_CONF, "a") as conf:
+            conf.write(f"allow {BRIDGE}\n")
+
+
+def read_bridge_conf():
+    try:
+        with open(BRIDGE_CONF, "rb") as conf:
+            return conf.read()
+    except FileNotFoundError:
+        return None
+
+
+def restore_bridge_conf(saved):
+    if saved is None:
+        if os.path.exists(BRIDGE_CONF):
+            os.remove(BRIDGE_CONF)
+    else:
+        with open(BRIDGE_CONF, "wb") as conf:
+            conf.write(saved)
+
+
+def make_iso_pool(iso):
+    """A directory pool holding a copy of `iso` as guest.iso; returns its name. Removed,
+    with its directory, in cleanup."""
+    pool = f"{PREFIX}-isos"
+    target = tempfile.mkdtemp(prefix=f"{PREFIX}-isos-")
+    virsh("pool-define-as", pool, "dir", "--target", target)
+    virsh("pool-build", pool)
+    virsh("pool-start", pool)
+    shutil.copy(iso, os.path.join(target, "guest.iso"))
+    virsh("pool-refresh", pool)
+    return pool, target
+
+
+def remove_iso_pool(pool, target):
+    virsh("pool-destroy", pool, check=False)
+    virsh("pool-undefine", pool, check=False)
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def remove_bridge():
@@ -151,9 +190,16 @@ class WizardTest(UiTestCase):
 
     def choose(self, label):
         # GTK 4.8 calls grouped check buttons "check box" too.
+        # A press while the page is still being laid out can miss: press again.
         radio = self.find("check box", label)
-        press(radio, self.wizard, "New Virtual Machine")
-        wait_for(f"“{label}” chosen", lambda: self.is_checked(radio))
+        for attempt in range(3):
+            press(radio, self.wizard, "New Virtual Machine")
+            try:
+                wait_for(f"“{label}” chosen", lambda: self.is_checked(radio), timeout=5)
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
     def source_page(self, method, path=None):
         self.find("label", "Step 1 of 6")
@@ -267,6 +313,50 @@ class WizardTest(UiTestCase):
         self.assertIn("<boot dev='hd'/>", xml)
         self.assertNotIn("device='cdrom'", xml)
         self.assertEqual(domains(), [name])
+
+    def test_install_from_an_iso_volume_of_a_pool(self):
+        name = f"{PREFIX}-vol"
+        pool = f"{PREFIX}-isos"
+        target = None
+        try:
+            pool, target = make_iso_pool(self.iso)
+        finally:
+            self.addCleanup(lambda: remove_iso_pool(pool, target or "/nonexistent"))
+        self.open_wizard()
+        self.find("label", "Step 1 of 6")
+        self.choose(f"guest.iso in pool {pool}")
+        self.forward()
+        # Detection read the volume's file: the test guest is no OS osinfo knows.
+        self.find("label", contains="was not recognised")
+        self.forward()
+        self.resources_page()
+        self.choose("No disk")
+        self.forward()
+        xml = self.finish_without_starting(name)
+        self.assertRegex(xml, rf"(?s)<disk type='volume' device='cdrom'>(?:(?!</disk>).)*"
+                              rf"<source pool='{pool}' volume='guest.iso'/>")
+        self.assertIn("<boot dev='cdrom'/>", xml)
+
+    def test_session_bridge_not_allowed_for_the_helper(self):
+        saved = read_bridge_conf()
+        self.addCleanup(restore_bridge_conf, saved)
+        if saved is not None:
+            restore_bridge_conf(b"".join(l for l in saved.splitlines(True)
+                                         if l.strip() != f"allow {BRIDGE}".encode()))
+        make_bridge(allow=False)
+        self.open_wizard()
+        self.source_page("Network boot (PXE)")
+        self.forward()
+        self.resources_page()
+        self.find("label", "Step 4 of 6")
+        self.choose("No disk")
+        self.forward()
+        self.find("label", "Step 5 of 6")
+        self.find("label", contains="members: " + VETH + "a")
+        self.choose(BRIDGE)
+        self.find("label", contains=f"which does not allow “{BRIDGE}” yet")
+        click(self.find("push button", "Allow This Bridge"))
+        wait_for("the allow line", lambda: f"allow {BRIDGE}\n".encode() in (read_bridge_conf() or b""))
 
     def test_bad_input_is_refused_in_words_and_leaves_nothing(self):
         make_bridge()

@@ -53,15 +53,24 @@ fn io_error(path: &Path, e: std::io::Error) -> NetError {
     }
 }
 
-/// `text` with `allow BRIDGE` appended, or `None` when it already allows the bridge (by
-/// name or with `allow all`).
-fn with_allow(text: &str, bridge: &str) -> Option<String> {
-    let allowed = text.lines().any(|line| {
+/// Whether [`BRIDGE_CONF`] allows session VMs to use `bridge`. A missing or unreadable
+/// file allows nothing; `include` lines are not followed.
+pub fn bridge_allowed_for_session(bridge: &str) -> bool {
+    std::fs::read_to_string(BRIDGE_CONF).is_ok_and(|text| allows(&text, bridge))
+}
+
+/// Whether the helper configuration `text` allows `bridge` (by name or `allow all`).
+pub fn allows(text: &str, bridge: &str) -> bool {
+    text.lines().any(|line| {
         let mut words = line.split_whitespace();
         words.next() == Some("allow")
             && matches!(words.next(), Some(b) if b == bridge || b == "all")
-    });
-    if allowed {
+    })
+}
+
+/// `text` with `allow BRIDGE` appended, or `None` when it already [`allows`] the bridge.
+fn with_allow(text: &str, bridge: &str) -> Option<String> {
+    if allows(text, bridge) {
         return None;
     }
     let mut new = text.to_owned();
@@ -93,6 +102,15 @@ mod tests {
         );
         assert!(allow_bridge_in(&runner, &path, "bad name").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn allows_reads_allow_lines_only() {
+        assert!(allows("allow br0\n", "br0"));
+        assert!(allows("# x\n allow all\n", "br9"));
+        assert!(!allows("allow br00\n", "br0"));
+        assert!(!allows("# allow br0\ndeny br0\n", "br0"));
+        assert!(!allows("", "br0"));
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub use bridge::{
     create_bridge, delete_bridge, validate_bridge_name, BridgeRequest, PendingChange,
     CONFIRM_WITHIN, DEFAULT_BRIDGE,
 };
-pub use helper::{allow_bridge_for_session, allow_bridge_in, BRIDGE_CONF};
+pub use helper::{
+    allow_bridge_for_session, allow_bridge_in, allows, bridge_allowed_for_session, BRIDGE_CONF,
+};
 pub use plan::{rollback, Snapshot};
 pub use runner::Runner;
 pub use state::{list, read_links, Address, Bridge, Link, Networks, Route};

@@ -138,7 +138,7 @@ impl Wizard {
     }
 
     /// The chosen network; an empty bridge name when none is.
-    fn network(&self) -> Network {
+    pub(super) fn network(&self) -> Network {
         self.imp()
             .network_choices
             .borrow()
@@ -318,6 +318,7 @@ impl Wizard {
             }
         ));
         self.connect_choosers();
+        self.connect_bridge_helper();
         self.install_changed();
         self.storage_changed();
     }
@@ -338,6 +339,8 @@ impl Wizard {
         let kind = self.install_kind();
         let needs_file = matches!(kind, super::InstallKind::Iso | super::InstallKind::Import);
         imp.media_group.set_visible(needs_file);
+        imp.volume_group
+            .set_visible(kind == super::InstallKind::Iso);
         imp.media_group
             .set_title(&if kind == super::InstallKind::Import {
                 gettext("Disk image file")

@@ -16,7 +16,7 @@ use gtk::{gio, glib};
 const OS_RESULTS: usize = 30;
 
 /// A radio button with `label`, in `group`, with an optional dim line below.
-fn radio_row(
+pub(super) fn radio_row(
     list: &gtk::ListBox,
     label: &str,
     detail: Option<&str>,
@@ -140,7 +140,7 @@ fn holds_default_route(bridge: &Bridge) -> bool {
     bridge.link.routes.iter().any(|r| r.dst == "default")
 }
 
-fn clear(list: &gtk::ListBox) {
+pub(super) fn clear(list: &gtk::ListBox) {
     while let Some(child) = list.first_child() {
         list.remove(&child);
     }
@@ -253,6 +253,7 @@ impl Wizard {
                 #[weak(rename_to = wizard)]
                 self,
                 move |_| {
+                    wizard.update_bridge_helper();
                     wizard.check_page();
                 }
             ));
@@ -325,6 +326,7 @@ impl Wizard {
             radio.set_active(true);
         }
         imp.network_choices.replace(choices);
+        self.update_bridge_helper();
     }
 
     /// Offers the active storage pools, the default one first.

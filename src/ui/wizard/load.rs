@@ -2,7 +2,7 @@
 //! chosen connection (resources, pools, networks, bridges) and the OS of an ISO image.
 
 use super::build::set_text;
-use super::{InstallKind, Wizard};
+use super::Wizard;
 use crate::host::net::{self, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
 use crate::libvirt::error::describe;
@@ -11,7 +11,6 @@ use crate::spec::facts::{gather, is_local_uri};
 use crate::spec::osinfo::OsDb;
 use crate::spec::{DomainType, HostFacts};
 use adw::subclass::prelude::*;
-use gtk::prelude::*;
 use gtk::{gio, glib};
 
 /// Set to 1 to create machines with QEMU emulation even where KVM looks usable (a
@@ -132,6 +131,7 @@ impl Wizard {
             let networks: Vec<String> = facts.networks.iter().cloned().collect();
             self.fill_networks(reading.networks.as_ref(), &networks);
             self.set_uefi_available(facts.ovmf_present);
+            self.fill_volumes(facts);
         }
         imp.networks.replace(reading.networks);
         imp.facts.replace(Some(reading.facts));
@@ -141,8 +141,7 @@ impl Wizard {
     /// Detects the OS of the chosen ISO image when it changed since last time.
     pub(super) fn enter_os_page(&self) {
         let imp = self.imp();
-        let path = (self.install_kind() == InstallKind::Iso)
-            .then(|| imp.media_entry.text().trim().to_owned());
+        let path = self.local_image_path();
         if *imp.detected_path.borrow() == path && path.is_some() {
             return;
         }

@@ -27,6 +27,11 @@ pub(super) fn problem_text(problem: &SpecProblem) -> String {
         MediaVolumeNotChosen => {
             gettext("Choose the storage pool and volume of the installation media.")
         }
+        MediaVolumeMissing { pool, volume } => gettext_f(
+            // Translators: {pool} is a storage pool, {volume} a volume in it.
+            "The storage pool “{pool}” has no volume called “{volume}”.",
+            &[("pool", pool), ("volume", volume)],
+        ),
         ImportNotChosen => gettext("Choose the disk image to import."),
         FileMissing { path, .. } => gettext_f(
             // Translators: {path} is a file name.
