@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::console::{expect, tap};
-use common::{ensure_libvirtd, fixture, prefix, virsh_ok, DomainGuard, SESSION_URI};
+use common::{ensure_libvirtd, prefix, virsh_ok, DomainGuard, SESSION_URI};
 use virtdeck::console::{
     ConnectOptions, ConsoleEvent, ConsoleSession, ConsoleSource, Input, SendKey,
 };
@@ -18,13 +18,8 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 fn start_domain(tag: &str) -> DomainGuard {
     ensure_libvirtd();
-    let name = format!("{}{tag}", prefix());
-    let guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
-    let xml = fixture::temp_xml(tag, &fixture::tiny_qemu_domain_xml(&name, None));
-    virsh_ok(SESSION_URI, &["create", xml.to_str().expect("UTF-8 path")]);
+    let guard = DomainGuard::session(tag);
+    guard.virsh_tiny("create");
     guard
 }
 

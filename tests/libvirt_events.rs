@@ -7,10 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fixture::{temp_xml, tiny_qemu_domain_xml};
 use common::{
-    connect_and_snapshot, ensure_libvirtd, expect_event, prefix, quiet_options, virsh_ok,
-    DomainGuard, SESSION_URI,
+    connect_and_snapshot, ensure_libvirtd, expect_event, quiet_options, virsh_ok, DomainGuard,
+    SESSION_URI,
 };
 use virtdeck::libvirt::{spawn, Command, DomainInfo, DomainState, Event};
 
@@ -64,16 +63,12 @@ fn removed(events: &async_channel::Receiver<Event>, uuid: &str) {
 #[test]
 fn lifecycle_changes_from_another_process_update_the_list() {
     ensure_libvirtd();
-    let name = format!("{}events", prefix());
-    let guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
+    let guard = DomainGuard::session("events");
+    let name = guard.name.clone();
     let (handle, list) = connect_and_snapshot(SESSION_URI, quiet_options());
     assert!(list.iter().all(|d| d.name != name));
 
-    let xml = temp_xml("events", &tiny_qemu_domain_xml(&name, None));
-    virsh_ok(SESSION_URI, &["define", xml.to_str().unwrap()]);
+    guard.virsh_tiny("define");
     let info = added(&handle.events, &name);
     assert_eq!(info.state, DomainState::Shutoff);
     assert!(info.persistent);
@@ -100,13 +95,9 @@ fn lifecycle_changes_from_another_process_update_the_list() {
     removed(&handle.events, &uuid);
 
     // A transient domain: created running, gone when stopped.
-    let transient = format!("{}transient", prefix());
-    let _transient_guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: transient.clone(),
-    };
-    let xml = temp_xml("transient", &tiny_qemu_domain_xml(&transient, None));
-    virsh_ok(SESSION_URI, &["create", xml.to_str().unwrap()]);
+    let transient_guard = DomainGuard::session("transient");
+    transient_guard.virsh_tiny("create");
+    let transient = transient_guard.name.clone();
     let info = added(&handle.events, &transient);
     assert_eq!(info.state, DomainState::Running);
     assert!(!info.persistent);
@@ -120,13 +111,9 @@ fn lifecycle_changes_from_another_process_update_the_list() {
 #[test]
 fn statistics_of_a_running_guest() {
     ensure_libvirtd();
-    let name = format!("{}stats", prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
-    let xml = temp_xml("stats", &tiny_qemu_domain_xml(&name, None));
-    virsh_ok(SESSION_URI, &["create", xml.to_str().unwrap()]);
+    let guard = DomainGuard::session("stats");
+    guard.virsh_tiny("create");
+    let name = guard.name.clone();
     let uuid = virsh_ok(SESSION_URI, &["domuuid", &name]).trim().to_owned();
 
     let handle = spawn(SESSION_URI.into(), quiet_options());

@@ -7,10 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::fixture::{temp_xml, tiny_qemu_domain_xml};
 use common::{
-    ensure_libvirtd, expect_event, kill_libvirtd, prefix, quiet_options, virsh_ok, DomainGuard,
-    SESSION_URI,
+    ensure_libvirtd, expect_event, kill_libvirtd, quiet_options, virsh_ok, DomainGuard, SESSION_URI,
 };
 use virtdeck::libvirt::{spawn, ConnectionState, DisconnectReason, Event};
 
@@ -19,13 +17,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 #[test]
 fn reconnects_after_the_daemon_dies() {
     ensure_libvirtd();
-    let name = format!("{}reconnect", prefix());
-    let _guard = DomainGuard {
-        uri: SESSION_URI.into(),
-        name: name.clone(),
-    };
-    let xml = temp_xml("reconnect", &tiny_qemu_domain_xml(&name, None));
-    virsh_ok(SESSION_URI, &["define", xml.to_str().unwrap()]);
+    let guard = DomainGuard::session("reconnect");
+    guard.virsh_tiny("define");
+    let name = guard.name.clone();
 
     let handle = spawn(SESSION_URI.into(), quiet_options());
     let Event::Snapshot(before) = expect_event(&handle.events, TIMEOUT, "Snapshot", |e| {

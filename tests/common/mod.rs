@@ -76,6 +76,25 @@ pub struct DomainGuard {
     pub name: String,
 }
 
+impl DomainGuard {
+    /// A guard for the tiny TCG domain `<prefix><tag>` on the session connection; nothing
+    /// exists yet.
+    pub fn session(tag: &str) -> Self {
+        Self {
+            uri: SESSION_URI.into(),
+            name: format!("{}{tag}", prefix()),
+        }
+    }
+
+    /// Makes the tiny domain with virsh: `define` (persistent, shut off) or `create`
+    /// (transient, running).
+    pub fn virsh_tiny(&self, verb: &str) {
+        let tag = self.name.strip_prefix(&prefix()).unwrap_or(&self.name);
+        let xml = fixture::temp_xml(tag, &fixture::tiny_qemu_domain_xml(&self.name, None));
+        virsh_ok(&self.uri, &[verb, xml.to_str().expect("UTF-8 path")]);
+    }
+}
+
 impl Drop for DomainGuard {
     fn drop(&mut self) {
         let _ = virsh(&self.uri, &["destroy", &self.name]);
