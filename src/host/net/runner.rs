@@ -3,8 +3,9 @@
 //! when this process is not root, and the runner says so ([`Runner::escalates`]) so that
 //! the UI can tell the user before it happens; nothing escalates silently.
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::NetError;
@@ -12,6 +13,11 @@ use super::NetError;
 /// Directories searched for programs besides `PATH`: `ip` lives in `/usr/sbin`, which a
 /// normal user's `PATH` often lacks.
 const EXTRA_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/// The environment variable naming a network namespace that the app's host networking
+/// (the Networking page, its dialogs, the wizard's bridge list) uses instead of the host's:
+/// the app then sees and changes only the links of that namespace. For tests and trials.
+pub const NETNS_VARIABLE: &str = "VIRTDECK_NETNS";
 
 /// Runs network commands, in the host's namespace or in a named one.
 #[derive(Debug, Clone)]
@@ -25,7 +31,16 @@ impl Runner {
     pub fn host() -> Runner {
         Runner {
             netns: None,
-            escalate: !nix::unistd::geteuid().is_root(),
+            escalate: needs_escalation(nix::unistd::geteuid()),
+        }
+    }
+
+    /// The runner of the app's host networking: [`Runner::host`], or the namespace named
+    /// by [`NETNS_VARIABLE`] when it is set and not empty. The one place it is read.
+    pub fn local() -> Runner {
+        match std::env::var(NETNS_VARIABLE) {
+            Ok(name) if !name.is_empty() => Runner::in_netns(&name),
+            _ => Runner::host(),
         }
     }
 
@@ -90,17 +105,12 @@ impl Runner {
         stdin: Option<&[u8]>,
         privileged: bool,
     ) -> Result<String, NetError> {
-        let path = find_program(program).ok_or_else(|| NetError::Missing(program.to_owned()))?;
-        let mut cmd = if privileged && self.escalate {
-            let pkexec = find_program("pkexec").ok_or(NetError::NoPkexec)?;
+        let line = self.command_line(program, args, privileged)?;
+        if privileged && self.escalate {
             tracing::info!("asking for administrator rights to run {program}");
-            let mut c = Command::new(pkexec);
-            c.arg(&path);
-            c
-        } else {
-            Command::new(&path)
-        };
-        cmd.args(args)
+        }
+        let mut cmd = Command::new(&line[0]);
+        cmd.args(&line[1..])
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -130,12 +140,46 @@ impl Runner {
         }
     }
 
+    /// The program and arguments that run `program ARGS`: the program's absolute path
+    /// first, behind `pkexec` when the step is `privileged` and the runner escalates.
+    pub fn command_line(
+        &self,
+        program: &str,
+        args: &[String],
+        privileged: bool,
+    ) -> Result<Vec<OsString>, NetError> {
+        let path = find_program(program).ok_or_else(|| NetError::Missing(program.to_owned()))?;
+        let pkexec = if privileged && self.escalate {
+            Some(find_program("pkexec").ok_or(NetError::NoPkexec)?)
+        } else {
+            None
+        };
+        Ok(command_line(pkexec.as_deref(), &path, args))
+    }
+
     fn ns_args(&self) -> Vec<String> {
         match &self.netns {
             Some(ns) => vec!["-n".to_owned(), ns.clone()],
             None => Vec::new(),
         }
     }
+}
+
+/// Whether a process running as `euid` asks for administrator rights for privileged
+/// steps: everyone but root does.
+fn needs_escalation(euid: nix::unistd::Uid) -> bool {
+    !euid.is_root()
+}
+
+/// `[PKEXEC] PROGRAM ARGS…`: `pkexec` runs the program's absolute path (it does not search
+/// `PATH`, and a user's `PATH` must not choose what runs as root).
+fn command_line(pkexec: Option<&Path>, program: &Path, args: &[String]) -> Vec<OsString> {
+    pkexec
+        .into_iter()
+        .chain([program])
+        .map(OsString::from)
+        .chain(args.iter().map(OsString::from))
+        .collect()
 }
 
 /// The batch line that `ip` names in "Command failed -:N", else the whole batch.
@@ -170,6 +214,52 @@ mod tests {
         let stderr = "Error: Nexthop has invalid gateway.\nCommand failed -:2";
         assert_eq!(failed_line(stderr, &lines), "ip route add x");
         assert_eq!(failed_line("garbage", &lines), "ip -batch");
+    }
+
+    fn strings(line: &[OsString]) -> Vec<&str> {
+        line.iter().map(|s| s.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_privileged_step_of_a_user_runs_through_pkexec_with_the_absolute_path() {
+        assert!(needs_escalation(nix::unistd::Uid::from_raw(1000)));
+        let user = Runner {
+            netns: Some("vdtest-ns".to_owned()),
+            escalate: true,
+        };
+        let args = ["-n", "vdtest-ns", "-batch", "-"].map(str::to_owned);
+        let ip = find_program("ip").expect("iproute2 is installed");
+        assert!(ip.is_absolute());
+        let pkexec = find_program("pkexec").expect("pkexec is installed (apt install pkexec)");
+        let line = user.command_line("ip", &args, true).unwrap();
+        let mut expected = vec![pkexec.to_str().unwrap(), ip.to_str().unwrap()];
+        expected.extend(["-n", "vdtest-ns", "-batch", "-"]);
+        assert_eq!(strings(&line), expected);
+        // Reading is never privileged.
+        let read = user.command_line("ip", &args[..2], false).unwrap();
+        assert_eq!(strings(&read), [ip.to_str().unwrap(), "-n", "vdtest-ns"]);
+    }
+
+    #[test]
+    fn the_command_line_is_the_program_path_then_its_arguments() {
+        let args = ["link".to_owned()];
+        let line = command_line(None, Path::new("/usr/sbin/ip"), &args);
+        assert_eq!(strings(&line), ["/usr/sbin/ip", "link"]);
+        let line = command_line(Some(Path::new("/usr/bin/pkexec")), Path::new("/x/ip"), &args);
+        assert_eq!(strings(&line), ["/usr/bin/pkexec", "/x/ip", "link"]);
+    }
+
+    #[test]
+    fn root_never_escalates() {
+        assert!(!needs_escalation(nix::unistd::Uid::from_raw(0)));
+        assert!(nix::unistd::geteuid().is_root(), "the tests run as root");
+        let root = Runner::host();
+        assert!(!root.escalates() && !Runner::in_netns("vdtest-ns").escalates());
+        let line = root
+            .command_line("ip", &["-batch".to_owned(), "-".to_owned()], true)
+            .unwrap();
+        let ip = find_program("ip").unwrap();
+        assert_eq!(strings(&line), [ip.to_str().unwrap(), "-batch", "-"]);
     }
 
     #[test]

@@ -207,17 +207,27 @@ pub struct Bridge {
 /// libvirt connection worker lists and starts them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Networks {
-    /// Real network cards, bridged or not.
+    /// Real network cards, bridged or not. Inside a network namespace, which stands for a
+    /// host (see [`super::runner::NETNS_VARIABLE`]), every Ethernet link that is not a
+    /// bridge or a tap counts as one: veth and dummy links play the cards there.
     pub nics: Vec<Link>,
     pub bridges: Vec<Bridge>,
 }
 
 /// The NICs and bridges of the runner's namespace.
 pub fn list(runner: &Runner) -> Result<Networks, NetError> {
-    Ok(networks(read_links(runner)?))
+    Ok(networks(read_links(runner)?, runner.netns().is_some()))
 }
 
-fn networks(links: Vec<Link>) -> Networks {
+/// Whether `link` is listed as a network card; `in_netns` when read inside a namespace.
+fn is_card(link: &Link, in_netns: bool) -> bool {
+    link.physical
+        || (in_netns
+            && link.link_type == "ether"
+            && !matches!(link.kind.as_deref(), Some("bridge" | "tun")))
+}
+
+fn networks(links: Vec<Link>, in_netns: bool) -> Networks {
     let bridges = links
         .iter()
         .filter(|l| l.is_bridge())
@@ -231,7 +241,7 @@ fn networks(links: Vec<Link>) -> Networks {
         })
         .collect();
     Networks {
-        nics: links.into_iter().filter(|l| l.physical).collect(),
+        nics: links.into_iter().filter(|l| is_card(l, in_netns)).collect(),
         bridges,
     }
 }

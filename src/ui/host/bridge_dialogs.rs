@@ -84,7 +84,7 @@ pub(super) fn create(page: &NetworkPage, nic: &str) {
         .build();
     content.append(&list);
     content.append(&problem);
-    if Runner::host().escalates() {
+    if Runner::local().escalates() {
         content.append(&privileges_note());
     }
     dialog.set_extra_child(Some(&content));
@@ -153,7 +153,7 @@ pub(super) fn delete(page: &NetworkPage, bridge: &str) {
     ) else {
         return;
     };
-    if Runner::host().escalates() {
+    if Runner::local().escalates() {
         dialog.set_extra_child(Some(&privileges_note()));
     }
     dialog.add_responses(&[
@@ -195,7 +195,7 @@ pub(super) fn allow_for_session(page: &NetworkPage, bridge: &str) {
         async move {
             let bridge = name.clone();
             let outcome =
-                off_main(move || net::allow_bridge_for_session(&Runner::host(), &bridge)).await;
+                off_main(move || net::allow_bridge_for_session(&Runner::local(), &bridge)).await;
             let message = match outcome {
                 Some(Ok(true)) => gettext_f(
                     // Translators: {bridge} is the name of a network bridge.
@@ -238,7 +238,7 @@ fn run_change(
         #[weak]
         page,
         async move {
-            let outcome = off_main(move || change(&Runner::host())).await;
+            let outcome = off_main(move || change(&Runner::local())).await;
             match outcome {
                 Some(Ok(pending)) => confirm(&page, pending, &done.what),
                 Some(Err(e)) => {
@@ -383,7 +383,7 @@ fn restore(page: Option<&NetworkPage>, pending: PendingChange, message: String) 
         p.downgrade()
     });
     glib::spawn_future_local(async move {
-        let outcome = off_main(move || pending.expire(&Runner::host())).await;
+        let outcome = off_main(move || pending.expire(&Runner::local())).await;
         let Some(page) = page.and_then(|p| p.upgrade()) else {
             if let Some(Err(e)) = outcome {
                 tracing::error!("restoring the network failed: {e}");

@@ -15,6 +15,8 @@ pub(super) struct HostLinks {
     pub networks: Networks,
     /// NICs NetworkManager manages: bridges are not made from them.
     pub managed: Vec<String>,
+    /// The network namespace shown instead of the host's, if any.
+    pub netns: Option<String>,
 }
 
 /// Everything the page shows, read off the main thread.
@@ -26,7 +28,7 @@ struct Loaded {
 
 fn load(uri: &str, remote: bool) -> Loaded {
     let host = (!remote).then(|| {
-        let runner = Runner::host();
+        let runner = Runner::local();
         net::list(&runner).map(|networks| HostLinks {
             managed: networks
                 .nics
@@ -34,6 +36,7 @@ fn load(uri: &str, remote: bool) -> Loaded {
                 .filter(|n| net::nm::manages(&runner, &n.name))
                 .map(|n| n.name.clone())
                 .collect(),
+            netns: runner.netns().map(str::to_owned),
             networks,
         })
     });
@@ -180,6 +183,13 @@ impl NetworkPage {
         let group = adw::PreferencesGroup::builder()
             .title(gettext("Network Cards"))
             .build();
+        if let Some(netns) = &host.netns {
+            group.set_description(Some(&glib::markup_escape_text(&gettext_f(
+                // Translators: {netns} names a Linux network namespace; {variable} is VIRTDECK_NETNS.
+                "Only network namespace “{netns}” is shown and changed here ({variable} is set).",
+                &[("netns", netns), ("variable", net::runner::NETNS_VARIABLE)],
+            ))));
+        }
         if host.networks.nics.is_empty() {
             group.add(&empty_row(&gettext("No network cards found")));
         }

@@ -64,7 +64,7 @@ impl Wizard {
             self,
             async move {
                 let done = gio::spawn_blocking(move || {
-                    allow_bridge_for_session(&Runner::host(), &bridge)
+                    allow_bridge_for_session(&Runner::local(), &bridge)
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })

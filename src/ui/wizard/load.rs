@@ -54,7 +54,7 @@ pub(super) fn read_host(uri: &str) -> HostReading {
             gather(&conn, domain_type).map_err(|e| describe(&e))
         });
     let networks = is_local_uri(uri)
-        .then(|| net::list(&Runner::host()))
+        .then(|| net::list(&Runner::local()))
         .and_then(|listed| {
             listed
                 .map_err(|e| tracing::warn!("cannot list the host's networks: {e}"))
