@@ -4,10 +4,13 @@
 //! namespace playing the LAN. The host's own links are never touched; both namespaces
 //! (with everything in them) are deleted when the test ends, even on failure.
 
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::ip;
 use virtdeck::host::net::{
     self, create_bridge, delete_bridge, BridgeRequest, Link, NetError, Runner, CONFIRM_WITHIN,
 };
@@ -170,20 +173,6 @@ fn diff_lines(a: &str, b: &str) -> Vec<String> {
     gone.chain(new).collect()
 }
 
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("iproute2 is required (apt install iproute2): {e}"));
-    assert!(
-        out.status.success(),
-        "ip {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn addresses(link: &Link) -> Vec<String> {
     link.addresses
         .iter()
@@ -234,7 +223,11 @@ fn create_then_delete_restores_the_nic_exactly() {
         .unwrap();
     assert_eq!(bridge.members, ["vdnic0", "vdtap0"]);
     let nics: Vec<&str> = networks.nics.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(nics, ["vdnic0"], "in a namespace the veth plays the card, taps do not");
+    assert_eq!(
+        nics,
+        ["vdnic0"],
+        "in a namespace the veth plays the card, taps do not"
+    );
     change.confirm();
 
     let undo = delete_bridge(&ns.runner, "br0").expect("delete br0");

@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{ensure_libvirtd, virsh_ok, wait_for, DomainGuard};
+use common::{ensure_libvirtd, ip, virsh_ok, wait_for, DomainGuard};
 use virtdeck::host::net::{self, create_bridge, delete_bridge, BridgeRequest, Runner};
 use virtdeck::spec::{Network, VmSpec};
 
@@ -29,20 +29,6 @@ impl Drop for Links {
                 .status();
         }
     }
-}
-
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("iproute2 is required (apt install iproute2): {e}"));
-    assert!(
-        out.status.success(),
-        "ip {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The names of the links whose master is `bridge`, as the kernel reports them.
@@ -88,9 +74,9 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     create_bridge(&runner, &request)
         .unwrap_or_else(|e| panic!("create {bridge}: {e}"))
         .confirm();
-    assert_eq!(addresses(&bridge), [address.clone()]);
+    assert_eq!(addresses(&bridge), [address.as_str()]);
     assert!(addresses(&nic).is_empty());
-    assert_eq!(ports_of(&bridge), [nic.clone()]);
+    assert_eq!(ports_of(&bridge), [nic.as_str()]);
 
     // The domain as the wizard makes it: network boot, no disk, a NIC on the bridge.
     let guard = DomainGuard {
@@ -145,7 +131,7 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     delete_bridge(&runner, &bridge)
         .unwrap_or_else(|e| panic!("delete {bridge}: {e}"))
         .confirm();
-    assert_eq!(addresses(&nic), [address]);
+    assert_eq!(addresses(&nic), [address.as_str()]);
     let left = ip(&["-j", "link", "show"]);
     assert!(
         !left.contains(&format!("\"{bridge}\"")),

@@ -2,14 +2,17 @@
 status page when the libvirt daemon is stopped, and the bridges of the networking page.
 
 The bridge tests make their own bridge on a veth pair in the host's namespace (never
-touching eth0) and remove it afterwards."""
+touching eth0) and remove it afterwards; the create/delete test runs the app against a
+network namespace of its own through VIRTDECK_NETNS."""
 
 import json
 import os
 import re
 import subprocess
 
-from vdui import ROOT, UiTestCase, click, find_all, label_of, showing, wait_for
+import pyatspi
+
+from vdui import ROOT, UiTestCase, click, find_all, label_of, press, showing, wait_for
 
 SYSTEM = "qemu:///system"
 CHECK_ITEMS = (
@@ -47,6 +50,19 @@ def addresses(name):
             if a.get("family") == "inet"]
 
 
+def open_host_details(case, page=None):
+    """Launches the app on the system connection and opens Host Details (on `page`)."""
+    ensure_libvirt()
+    app = case.launch("--connect", SYSTEM)
+    app.find("label", "Connected")
+    click(app.find("push button", "Main Menu"))
+    click(app.find("menu item", contains="Host Details"))
+    window = app.window("Host Details")
+    if page:
+        click(app.find(name=page, within=window))
+    return app, window
+
+
 def mark_of(title):
     """The ✓ or ✗ in the row of the check item titled `title`: the nearest ancestor with
     a mark is the row."""
@@ -70,16 +86,8 @@ def row_of(node, marker):
 
 
 class HostDetailsTest(UiTestCase):
-    def open_host_details(self, app):
-        click(app.find("push button", "Main Menu"))
-        click(app.find("menu item", contains="Host Details"))
-        return app.window("Host Details")
-
     def test_host_details_show_hypervisor_processors_and_the_check(self):
-        ensure_libvirt()
-        app = self.launch("--connect", SYSTEM)
-        app.find("label", "Connected")
-        window = self.open_host_details(app)
+        app, window = open_host_details(self)
 
         running = re.search(r"Running hypervisor: (\S+ \S+)", virsh("version")).group(1)
         app.find("label", running, within=window)
@@ -142,14 +150,7 @@ class HostNetworkingTest(UiTestCase):
             ip("link", "del", name, check=False)
 
     def open_networking(self):
-        ensure_libvirt()
-        app = self.launch("--connect", SYSTEM)
-        app.find("label", "Connected")
-        click(app.find("push button", "Main Menu"))
-        click(app.find("menu item", contains="Host Details"))
-        window = app.window("Host Details")
-        click(app.find(name="Networking", within=window))
-        return app, window
+        return open_host_details(self, "Networking")
 
     def bridge_row(self, app, window):
         title = app.find("label", self.bridge, within=window)
@@ -213,3 +214,188 @@ class HostNetworkingTest(UiTestCase):
         wait_for("the countdown to run out", lambda: find_all(
             app.app, role="label", contains="not confirmed in time"), timeout=45)
         self.assert_bridged()
+
+
+class BridgeInNamespaceTest(UiTestCase):
+    """Create Bridge and Delete Bridge through the window, acting on a network namespace the
+    test makes (VIRTDECK_NETNS): a veth end `vdnic0` with 198.51.100.2/24 plays the NIC, its
+    peer sits in a second namespace playing the LAN. Both are deleted afterwards."""
+
+    NIC = "vdnic0"
+    ADDRESS = "198.51.100.2/24"
+
+    def setUp(self):
+        super().setUp()
+        self.ns = f"vdtest-{os.getpid()}-ui"
+        self.lan = f"{self.ns}-lan"
+        self.addCleanup(self.remove_namespaces)
+        for name in (self.ns, self.lan):
+            ip("netns", "add", name)
+        ip("-n", self.ns, "link", "add", self.NIC, "type", "veth", "peer", "name", "vdpeer0",
+           "netns", self.lan)
+        ip("-n", self.ns, "addr", "add", self.ADDRESS, "dev", self.NIC)
+        ip("-n", self.lan, "addr", "add", "198.51.100.1/24", "dev", "vdpeer0")
+        for ns, name in ((self.ns, "lo"), (self.ns, self.NIC), (self.lan, "vdpeer0")):
+            ip("-n", ns, "link", "set", name, "up")
+        self.env["VIRTDECK_NETNS"] = self.ns
+
+    def remove_namespaces(self):
+        for name in (self.ns, self.lan):
+            ip("netns", "del", name, check=False)
+
+    def links(self):
+        """{name: (master, [IPv4 addresses], STP state or None)} of the namespace, from the
+        kernel."""
+        out = ip("-n", self.ns, "-j", "-d", "addr", "show").stdout
+        return {
+            l["ifname"]: (
+                l.get("master"),
+                [f"{a['local']}/{a['prefixlen']}" for a in l.get("addr_info", [])
+                 if a.get("family") == "inet"],
+                l.get("linkinfo", {}).get("info_data", {}).get("stp_state"),
+            )
+            for l in json.loads(out)
+        }
+
+    def routes(self):
+        return sorted(ip("-n", self.ns, "-4", "route", "show").stdout.splitlines())
+
+    def assert_original(self):
+        wait_for("the original configuration", lambda: self.links() == self.original
+                 and self.routes() == self.original_routes, timeout=10)
+
+    def assert_bridged(self, bridge="br0"):
+        def bridged():
+            links = self.links()
+            return (links.get(bridge) == (None, [self.ADDRESS], 0)
+                    and links[self.NIC][:2] == (bridge, []))
+        wait_for("the address on the bridge, the NIC its port, STP off", bridged, timeout=10)
+        self.assertIn(f"dev {bridge}", ip("-n", self.ns, "route", "show", "198.51.100.0/24").stdout)
+
+    def open_networking(self):
+        app, window = open_host_details(self, "Networking")
+        app.find("label", contains=f"Only network namespace “{self.ns}”", within=window)
+        return app, window
+
+    def dialog(self, app, title, open_it):
+        """Calls `open_it` until the dialog `title` shows: GTK drops the activation of a
+        button that is not realized yet (the page may still be switching in)."""
+        def opened():
+            open_it()
+            return wait_for(f"dialog {title!r}", lambda: app.find_all_windows(title), timeout=3)
+        return wait_for(f"dialog {title!r} after a click", opened)[0]
+
+    def answer_countdown(self, app, button):
+        dialog = wait_for("the countdown", lambda: app.find_all_windows("Keep this configuration?"))[0]
+        app.find("label", contains="comes back in", within=dialog)
+        click(app.find("push button", button, within=dialog))
+        wait_for("the countdown closed", lambda: not app.find_all_windows("Keep this configuration?"))
+
+    def create_bridge(self, app, window):
+        row = row_of(app.find("label", self.NIC, within=window), "Create Bridge…")
+        button = app.find("push button", "Create Bridge…", within=row)
+        title = f"Create a Bridge from “{self.NIC}”?"
+        # A real pointer click on the row's button, as a person would.
+        dialog = self.dialog(app, title, lambda: press(button, window, "Host Details"))
+        # GTK 4.8 does not expose the entry's text: the kernel shows the default name
+        # (br0) and STP off once the bridge is made.
+        app.find(name="Bridge name", within=dialog)
+        stp = app.find("check box", contains="Spanning tree protocol (STP)", within=dialog)
+        states = stp.getState()
+        self.assertFalse(states.contains(pyatspi.STATE_CHECKED)
+                         or states.contains(pyatspi.STATE_PRESSED), "STP is on")
+        click(app.find("push button", "Create Bridge", within=dialog))
+
+    def delete_bridge(self, app, window, bridge="br0"):
+        def open_it():
+            row = row_of(app.find("label", bridge, within=window), "Delete")
+            click(app.find("push button", "Delete", within=row))
+        dialog = self.dialog(app, f"Delete Bridge “{bridge}”?", open_it)
+        click(app.find("push button", "Delete Bridge", within=dialog))
+
+    def test_create_keep_delete_and_revert_act_on_the_namespace_only(self):
+        self.original = self.links()
+        self.original_routes = self.routes()
+        self.assertEqual(self.original[self.NIC], (None, [self.ADDRESS], None))
+        app, window = self.open_networking()
+        row = row_of(app.find("label", self.NIC, within=window), "Create Bridge…")
+        app.find("label", contains=self.ADDRESS, within=row)
+        # Only the namespace is seen: the host's own card is never offered.
+        self.assertFalse([a for a in find_all(window, name="eth0")],
+                         "eth0 is on the page of a namespace")
+
+        # Round 1: create br0 and keep it.
+        self.create_bridge(app, window)
+        self.answer_countdown(app, "Keep")
+        app.find("label", "The new configuration is kept")
+        self.assert_bridged()
+        bridge_row = row_of(app.find("label", "br0", within=window), "Delete")
+        app.find("label", contains=f"Members: {self.NIC}", within=bridge_row)
+        app.find("label", contains="STP off", within=bridge_row)
+
+        # Delete it and keep that: the NIC has its address back.
+        self.delete_bridge(app, window)
+        self.answer_countdown(app, "Keep")
+        self.assert_original()
+        wait_for("br0 gone from the page", lambda: not [
+            a for a in find_all(window, role="label", name="br0") if showing(a)])
+
+        # Round 2: create again, then revert.
+        self.create_bridge(app, window)
+        wait_for("br0 made", lambda: "br0" in self.links())
+        self.answer_countdown(app, "Revert")
+        app.find("label", "The previous configuration is back")
+        self.assert_original()
+
+
+class VirtualNetworkTest(UiTestCase):
+    """The Running and Autostart switches of a virtual network, pressed with the pointer,
+    on an isolated network the test defines on the system connection (no DNS, no DHCP)
+    and removes afterwards."""
+
+    def setUp(self):
+        super().setUp()
+        ensure_libvirt()
+        pid = os.getpid()
+        self.net = f"vdtest-{pid}-net"
+        xml = os.path.join(self.home.name, "net.xml")
+        with open(xml, "w") as f:
+            f.write(f"<network><name>{self.net}</name><bridge name='vdtn{pid}' stp='off'/>"
+                    f"<dns enable='no'/><ip address='198.19.{pid % 250}.1' "
+                    "netmask='255.255.255.0'/></network>")
+        self.addCleanup(self.remove_network)
+        virsh("net-define", xml)
+
+    def remove_network(self):
+        for verb in ("net-destroy", "net-undefine"):
+            subprocess.run(["virsh", "-c", SYSTEM, verb, self.net], capture_output=True)
+
+    def info(self):
+        out = virsh("net-info", self.net)
+        return {k.strip(): v.strip() for k, v in
+                (line.split(":", 1) for line in out.splitlines() if ":" in line)}
+
+    def flip(self, app, window, label, key, expected):
+        """Presses the switch called `label` until libvirt reports `key` as `expected`:
+        the page reloads its rows after each change, so the switch is looked up anew."""
+        def pressed():
+            switch = app.find("check box", contains=label, within=window)
+            if self.info()[key] != expected:
+                press(switch, window, "Host Details")
+            return wait_for(f"{key} {expected}", lambda: self.info()[key] == expected, timeout=5)
+        wait_for(f"{label} pressed", pressed)
+
+    def test_start_autostart_and_stop_a_virtual_network(self):
+        app, window = open_host_details(self, "Networking")
+        row = row_of(app.find("label", self.net, within=window), "Running")
+        app.find("label", contains="Inactive", within=row)
+        self.assertEqual((self.info()["Active"], self.info()["Autostart"]), ("no", "no"))
+
+        self.flip(app, window, f"Run {self.net}", "Active", "yes")
+        row = row_of(app.find("label", self.net, within=window), "Running")
+        app.find("label", contains="Active", within=row)
+        self.assertIsNotNone(link(f"vdtn{os.getpid()}"), "the network's bridge is up")
+        self.flip(app, window, f"Start {self.net} with the host", "Autostart", "yes")
+        self.flip(app, window, f"Run {self.net}", "Active", "no")
+        self.assertEqual(self.info()["Autostart"], "yes")
+        self.flip(app, window, f"Start {self.net} with the host", "Autostart", "no")

@@ -234,6 +234,8 @@ class WizardTest(UiTestCase):
         self.choose("User-mode networking")
         self.forward()
         self.fill("Name of the virtual machine", name)
+        # Without KVM (forced here) the summary says the machine is emulated, and slow.
+        self.find("label", contains="Acceleration: QEMU emulation without KVM (slow)")
         self.set_start(False)
         self.forward("Finish")
         return self.dumpxml(name)

@@ -245,7 +245,11 @@ mod tests {
         let args = ["link".to_owned()];
         let line = command_line(None, Path::new("/usr/sbin/ip"), &args);
         assert_eq!(strings(&line), ["/usr/sbin/ip", "link"]);
-        let line = command_line(Some(Path::new("/usr/bin/pkexec")), Path::new("/x/ip"), &args);
+        let line = command_line(
+            Some(Path::new("/usr/bin/pkexec")),
+            Path::new("/x/ip"),
+            &args,
+        );
         assert_eq!(strings(&line), ["/usr/bin/pkexec", "/x/ip", "link"]);
     }
 

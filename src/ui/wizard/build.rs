@@ -200,6 +200,10 @@ impl Wizard {
                 self.connection().map(|c| c.title()).unwrap_or_default(),
             ),
             (
+                gettext("Acceleration"),
+                super::choices::virtualization_text(spec.domain_type),
+            ),
+            (
                 gettext("Installation"),
                 super::choices::install_text(&spec.install),
             ),

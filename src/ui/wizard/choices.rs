@@ -6,7 +6,7 @@ use super::Wizard;
 use crate::host::net::{Bridge, Networks};
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::osinfo::OsInfo;
-use crate::spec::{InstallMethod, Network, Storage};
+use crate::spec::{DomainType, InstallMethod, Network, Storage};
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -84,6 +84,14 @@ pub(super) fn storage_text(storage: &Storage) -> String {
             &[("path", path)],
         ),
         Storage::None => gettext("No disk"),
+    }
+}
+
+/// How the machine will run; emulation says that it is slow.
+pub(super) fn virtualization_text(domain_type: DomainType) -> String {
+    match domain_type {
+        DomainType::Kvm => gettext("KVM hardware virtualization"),
+        DomainType::Qemu => gettext("QEMU emulation without KVM (slow)"),
     }
 }
 
