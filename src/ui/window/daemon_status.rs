@@ -35,6 +35,12 @@ fn explains(kind: ConnectionKind, diagnosis: &Diagnosis) -> bool {
     }
 }
 
+/// Whether the status page of connection `kind` offers the user session instead: only for
+/// the system connection, and not when libvirt is missing (the session needs it too).
+fn offers_session(kind: Option<ConnectionKind>, status: &Status) -> bool {
+    kind == Some(ConnectionKind::QemuSystem) && *status != Status::NotInstalled
+}
+
 /// The daemon as connection `kind` at `uri` needs it. Blocks.
 fn diagnose(kind: ConnectionKind, uri: &str) -> Diagnosis {
     match kind {
@@ -108,8 +114,10 @@ impl Window {
         );
         page.set_description(Some(&glib::markup_escape_text(&description)));
         imp.daemon_fix.set_label(&text::daemon_fix(diagnosis));
-        imp.use_session_button
-            .set_visible(local_qemu(&connection.uri()) == Some(ConnectionKind::QemuSystem));
+        imp.use_session_button.set_visible(offers_session(
+            local_qemu(&connection.uri()),
+            &diagnosis.status,
+        ));
     }
 
     /// Adds the user session (or wakes it) and shows it.
@@ -153,6 +161,17 @@ mod tests {
         );
         assert_eq!(local_qemu("qemu+ssh://host/system"), None);
         assert_eq!(local_qemu("test:///default"), None);
+    }
+
+    #[test]
+    fn the_user_session_is_offered_for_the_system_connection_when_libvirt_is_there() {
+        let system = Some(ConnectionKind::QemuSystem);
+        assert!(offers_session(system, &Status::NotRunning));
+        assert!(offers_session(system, &Status::Refused));
+        assert!(!offers_session(system, &Status::NotInstalled));
+        let session = Some(ConnectionKind::QemuSession);
+        assert!(!offers_session(session, &Status::NotRunning));
+        assert!(!offers_session(None, &Status::Refused));
     }
 
     #[test]
