@@ -171,8 +171,8 @@ fn needs_escalation(euid: nix::unistd::Uid) -> bool {
     !euid.is_root()
 }
 
-/// `[PKEXEC] PROGRAM ARGS…`: `pkexec` runs the program's absolute path (it does not search
-/// `PATH`, and a user's `PATH` must not choose what runs as root).
+/// `[PKEXEC] PROGRAM ARGS…`, with the program's absolute path: a user's `PATH` must not
+/// choose what runs as root.
 fn command_line(pkexec: Option<&Path>, program: &Path, args: &[String]) -> Vec<OsString> {
     pkexec
         .into_iter()
