@@ -4,10 +4,13 @@
 //! namespace playing the LAN. The host's own links are never touched; both namespaces
 //! (with everything in them) are deleted when the test ends, even on failure.
 
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::net::ip;
 use virtdeck::host::net::{
     self, create_bridge, delete_bridge, BridgeRequest, Link, NetError, Runner, CONFIRM_WITHIN,
 };
@@ -170,20 +173,6 @@ fn diff_lines(a: &str, b: &str) -> Vec<String> {
     gone.chain(new).collect()
 }
 
-fn ip(args: &[&str]) -> String {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("iproute2 is required (apt install iproute2): {e}"));
-    assert!(
-        out.status.success(),
-        "ip {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn addresses(link: &Link) -> Vec<String> {
     link.addresses
         .iter()
@@ -234,10 +223,10 @@ fn create_then_delete_restores_the_nic_exactly() {
         .unwrap();
     assert_eq!(bridge.members, ["vdnic0", "vdtap0"]);
     assert!(networks.nics.is_empty(), "veth links are not physical NICs");
-    change.confirm();
+    change.confirm(&ns.runner).expect("confirm");
 
     let undo = delete_bridge(&ns.runner, "br0").expect("delete br0");
-    undo.confirm();
+    undo.confirm(&ns.runner).expect("confirm the delete");
     assert!(ns.links().iter().all(|l| l.name != "br0"));
     assert_eq!(ns.link("vdtap0").master, None, "the tap is left unattached");
     ns.ip("link del vdtap0");
@@ -267,7 +256,8 @@ fn an_unconfirmed_delete_brings_the_bridge_and_its_members_back() {
     let ns = Netns::new();
     create_bridge(&ns.runner, &BridgeRequest::new("vdnic0"))
         .expect("create")
-        .confirm();
+        .confirm(&ns.runner)
+        .expect("confirm");
     ns.ip("tuntap add vdtap0 mode tap");
     ns.ip("link set vdtap0 master br0");
     ns.ip("link set vdtap0 up");
@@ -314,7 +304,8 @@ fn bad_requests_fail_and_change_nothing() {
     // A NIC already in a bridge cannot make another one.
     create_bridge(&ns.runner, &BridgeRequest::new("vdnic0"))
         .unwrap()
-        .confirm();
+        .confirm(&ns.runner)
+        .expect("confirm");
     let bridged = ns.state();
     let err = create_bridge(&ns.runner, &request("vdnic0", "br1")).unwrap_err();
     assert!(matches!(err, NetError::AlreadyBridged { .. }), "{err}");

@@ -5,6 +5,7 @@
 pub mod console;
 pub mod fixture;
 pub mod guest;
+pub mod net;
 pub mod rfb;
 pub mod specs;
 

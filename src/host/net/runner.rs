@@ -18,6 +18,7 @@ const EXTRA_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 pub struct Runner {
     netns: Option<String>,
     escalate: bool,
+    network_manager: bool,
 }
 
 impl Runner {
@@ -26,15 +27,32 @@ impl Runner {
         Runner {
             netns: None,
             escalate: !nix::unistd::geteuid().is_root(),
+            network_manager: true,
         }
     }
 
-    /// `ip` commands inside network namespace `name` (`ip -n name …`).
+    /// `ip` commands inside network namespace `name` (`ip -n name …`). The system bus's
+    /// NetworkManager, if any, manages another namespace: it is not asked.
     pub fn in_netns(name: &str) -> Runner {
         Runner {
             netns: Some(name.to_owned()),
+            network_manager: false,
             ..Runner::host()
         }
+    }
+
+    /// The NetworkManager on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` when set) manages
+    /// this runner's namespace: for a namespace that runs its own NetworkManager.
+    pub fn with_network_manager(self) -> Runner {
+        Runner {
+            network_manager: true,
+            ..self
+        }
+    }
+
+    /// Whether the system bus's NetworkManager (if it runs) manages this namespace.
+    pub fn network_manager(&self) -> bool {
+        self.network_manager
     }
 
     pub fn netns(&self) -> Option<&str> {
