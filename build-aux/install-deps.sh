@@ -150,7 +150,7 @@ install_network_manager() {
         trap - EXIT
     fi
     local host_ns pid
-    host_ns=$(readlink /proc/1/ns/net)
+    host_ns=$(readlink /proc/$$/ns/net)
     for pid in $(grep -lx NetworkManager /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3); do
         if [ "$(readlink "/proc/$pid/ns/net")" = "$host_ns" ]; then
             echo "!!! A NetworkManager (pid $pid) runs in the host's network namespace after" >&2

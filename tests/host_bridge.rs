@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::net::ip;
+use common::net::{self as testnet, addresses, ip};
 use virtdeck::host::net::{
     self, create_bridge, delete_bridge, BridgeRequest, Link, NetError, Runner, CONFIRM_WITHIN,
 };
@@ -76,14 +76,11 @@ impl Netns {
     }
 
     fn links(&self) -> Vec<Link> {
-        net::read_links(&self.runner).expect("read links")
+        testnet::links(&self.runner)
     }
 
     fn link(&self, name: &str) -> Link {
-        self.links()
-            .into_iter()
-            .find(|l| l.name == name)
-            .unwrap_or_else(|| panic!("{name} is missing"))
+        testnet::link(&self.runner, name)
     }
 
     /// Everything a bridge change may touch: the links (without the kernel's operational
@@ -171,13 +168,6 @@ fn diff_lines(a: &str, b: &str) -> Vec<String> {
         .filter(|l| !a.contains(l))
         .map(|l| format!("+ {l}"));
     gone.chain(new).collect()
-}
-
-fn addresses(link: &Link) -> Vec<String> {
-    link.addresses
-        .iter()
-        .map(|a| format!("{}/{}", a.local, a.prefixlen))
-        .collect()
 }
 
 /// Asserts the bridge made from vdnic0 holds its configuration and forwards traffic.

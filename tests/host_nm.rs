@@ -20,17 +20,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::net::ip;
+use common::net::{self as testnet, addresses, ip};
 use common::wait_for;
 use virtdeck::host::net::{
-    self, create_bridge, delete_bridge, nm, BridgeRequest, Link, NetError, PendingChange, Runner,
+    create_bridge, delete_bridge, nm, BridgeRequest, Link, NetError, PendingChange, Runner,
     CONFIRM_WITHIN,
 };
 
-const NIC: &str = "vdtnic0";
-const BRIDGE: &str = "vdtbr0";
-const ADDRESS: &str = "198.51.100.2/24";
-const GATEWAY: &str = "198.51.100.1";
+/// A test NIC (one end of a veth pair), its address and the bridge made from it.
+struct Pair {
+    nic: &'static str,
+    peer: &'static str,
+    bridge: &'static str,
+    address: &'static str,
+    /// The default route's gateway, if the NIC has one.
+    gateway: Option<&'static str>,
+}
+
+/// The NIC most of the test works on: with the default route.
+const MAIN: Pair = Pair {
+    nic: "vdtnic0",
+    peer: "vdtpeer0",
+    bridge: "vdtbr0",
+    address: "198.51.100.2/24",
+    gateway: Some("198.51.100.1"),
+};
+
+/// A NIC bridged and confirmed first, which must still be bridged at the end, after
+/// NetworkManager's rollback timeout has long passed.
+const KEPT: Pair = Pair {
+    nic: "vdtnic1",
+    peer: "vdtpeer1",
+    bridge: "vdtbr1",
+    address: "203.0.113.2/24",
+    gateway: None,
+};
 
 /// The namespaces, the bus and NetworkManager; all gone on drop.
 struct Lab {
@@ -73,12 +97,14 @@ impl Lab {
         };
         ip(&["netns", "add", &lab.lan]);
         lab.ip("link set lo up");
-        lab.ip(&format!(
-            "link add {NIC} type veth peer name vdtpeer0 netns {}",
-            lab.lan
-        ));
-        ip(&["-n", &lab.lan, "link", "set", "vdtpeer0", "up"]);
-        lab.save_profile();
+        for pair in [&MAIN, &KEPT] {
+            lab.ip(&format!(
+                "link add {} type veth peer name {} netns {}",
+                pair.nic, pair.peer, lab.lan
+            ));
+            ip(&["-n", &lab.lan, "link", "set", pair.peer, "up"]);
+            lab.save_profile(pair);
+        }
         lab.start_bus();
         lab.start_network_manager(nm_binary);
         lab
@@ -91,16 +117,20 @@ impl Lab {
         ip(&full)
     }
 
-    /// The NIC's profile: manual address and gateway, no IPv6.
-    fn save_profile(&self) {
+    /// The NIC's profile: manual address (and gateway), no IPv6.
+    fn save_profile(&self, pair: &Pair) {
+        let nic = pair.nic;
         let path = self
             .dir
             .join("profiles")
-            .join(format!("{NIC}.nmconnection"));
+            .join(format!("{nic}.nmconnection"));
+        let address = match pair.gateway {
+            Some(gateway) => format!("{},{gateway}\ndns=198.51.100.53;", pair.address),
+            None => pair.address.to_owned(),
+        };
         let text = format!(
-            "[connection]\nid={NIC}\ntype=ethernet\ninterface-name={NIC}\n\n\
-             [ipv4]\nmethod=manual\naddress1={ADDRESS},{GATEWAY}\ndns=198.51.100.53;\n\n\
-             [ipv6]\nmethod=disabled\n"
+            "[connection]\nid={nic}\ntype=ethernet\ninterface-name={nic}\n\n\
+             [ipv4]\nmethod=manual\naddress1={address}\n\n[ipv6]\nmethod=disabled\n"
         );
         std::fs::write(&path, text).expect("write the profile");
         // NetworkManager ignores profiles others can read.
@@ -154,11 +184,16 @@ impl Lab {
 
     /// NetworkManager in the namespace, on the private bus, seeing only `vdt*` devices.
     fn start_network_manager(&mut self, binary: &Path) {
-        // Never where it could see eth0: the namespace holds only lo and the test NIC.
+        // Never where it could see eth0: the namespace holds only lo and the test NICs.
         let links: Vec<serde_json::Value> =
             serde_json::from_str(&self.ip("-j link show")).expect("ip -j link");
         let names: Vec<&str> = links.iter().filter_map(|l| l["ifname"].as_str()).collect();
-        assert_eq!(names, ["lo", NIC], "unexpected links in {}", self.ns);
+        assert_eq!(
+            names,
+            ["lo", MAIN.nic, KEPT.nic],
+            "unexpected links in {}",
+            self.ns
+        );
 
         let config = self.dir.join("NetworkManager.conf");
         std::fs::write(
@@ -203,25 +238,20 @@ impl Lab {
             .expect("start NetworkManager");
         self.nm = Some(child);
         wait_for(
-            "NetworkManager to manage the test NIC and give it its address",
+            "NetworkManager to manage the test NICs",
             Duration::from_secs(30),
-            || {
-                nm::manages(&self.runner, NIC)
-                    && addresses(&self.link(NIC)) == [ADDRESS]
-                    && self.default_route() == Some(NIC.to_owned())
-            },
+            || nm::manages(&self.runner, MAIN.nic) && nm::manages(&self.runner, KEPT.nic),
         );
+        self.assert_unbridged(&MAIN);
+        self.assert_unbridged(&KEPT);
     }
 
     fn links(&self) -> Vec<Link> {
-        net::read_links(&self.runner).expect("read links")
+        testnet::links(&self.runner)
     }
 
     fn link(&self, name: &str) -> Link {
-        self.links()
-            .into_iter()
-            .find(|l| l.name == name)
-            .unwrap_or_else(|| panic!("{name} is missing"))
+        testnet::link(&self.runner, name)
     }
 
     /// The link the IPv4 default route leaves through.
@@ -232,57 +262,62 @@ impl Lab {
             .map(|l| l.name)
     }
 
-    /// The NIC alone with its address, the gateway behind it, no bridge.
-    fn assert_unbridged(&self) {
+    /// Whether the default route (if `pair` has one) leaves through `dev`.
+    fn routes_through(&self, pair: &Pair, dev: &str) -> bool {
+        pair.gateway.is_none() || self.default_route().as_deref() == Some(dev)
+    }
+
+    /// The NIC alone with its address (and the default route), no bridge.
+    fn assert_unbridged(&self, pair: &Pair) {
         wait_for(
-            "the NIC to hold its address again",
+            &format!("{} to hold its address", pair.nic),
             Duration::from_secs(20),
             || {
                 let links = self.links();
-                let nic = links.iter().find(|l| l.name == NIC);
-                links.iter().all(|l| l.name != BRIDGE)
-                    && nic.is_some_and(|n| n.master.is_none() && addresses(n) == [ADDRESS])
-                    && self.default_route() == Some(NIC.to_owned())
+                let nic = links.iter().find(|l| l.name == pair.nic);
+                links.iter().all(|l| l.name != pair.bridge)
+                    && nic.is_some_and(|n| n.master.is_none() && addresses(n) == [pair.address])
+                    && self.routes_through(pair, pair.nic)
             },
         );
     }
 
-    /// The bridge holds the address and the default route, with the NIC as its port, STP
-    /// off and the NIC's MAC address.
-    fn assert_bridged(&self) {
+    /// The bridge holds the address (and the default route), with the NIC as its port,
+    /// STP off and the NIC's MAC address.
+    fn assert_bridged(&self, pair: &Pair) {
         wait_for(
-            "the bridge to hold the address",
+            &format!("{} to hold the address", pair.bridge),
             Duration::from_secs(20),
             || {
                 let links = self.links();
-                let br = links.iter().find(|l| l.name == BRIDGE);
-                let nic = links.iter().find(|l| l.name == NIC);
-                br.is_some_and(|b| b.is_bridge() && addresses(b) == [ADDRESS])
+                let br = links.iter().find(|l| l.name == pair.bridge);
+                let nic = links.iter().find(|l| l.name == pair.nic);
+                br.is_some_and(|b| b.is_bridge() && addresses(b) == [pair.address])
                     && nic.is_some_and(|n| n.addresses.is_empty())
-                    && self.default_route() == Some(BRIDGE.to_owned())
+                    && self.routes_through(pair, pair.bridge)
             },
         );
-        let (br, nic) = (self.link(BRIDGE), self.link(NIC));
-        assert_eq!(nic.master.as_deref(), Some(BRIDGE), "{nic:#?}");
+        let (br, nic) = (self.link(pair.bridge), self.link(pair.nic));
+        assert_eq!(nic.master.as_deref(), Some(pair.bridge), "{nic:#?}");
         assert_eq!(br.mac, nic.mac, "the bridge keeps the NIC's MAC address");
         // STP as the kernel reports it.
         let details: Vec<serde_json::Value> =
-            serde_json::from_str(&self.ip(&format!("-j -d link show {BRIDGE}"))).unwrap();
+            serde_json::from_str(&self.ip(&format!("-j -d link show {}", pair.bridge))).unwrap();
         assert_eq!(
             details[0]["linkinfo"]["info_data"]["stp_state"].as_u64(),
             Some(0),
             "STP is off"
         );
         assert!(
-            nm::owns(&self.runner, BRIDGE),
+            nm::owns(&self.runner, pair.bridge),
             "NetworkManager owns the bridge"
         );
     }
 
-    fn create(&self) -> PendingChange {
+    fn create(&self, pair: &Pair) -> PendingChange {
         let request = BridgeRequest {
-            nic: NIC.to_owned(),
-            name: BRIDGE.to_owned(),
+            nic: pair.nic.to_owned(),
+            name: pair.bridge.to_owned(),
             stp: false,
         };
         let change = create_bridge(&self.runner, &request).expect("create the bridge");
@@ -290,8 +325,8 @@ impl Lab {
         change
     }
 
-    fn delete(&self) -> PendingChange {
-        let change = delete_bridge(&self.runner, BRIDGE).expect("delete the bridge");
+    fn delete(&self, pair: &Pair) -> PendingChange {
+        let change = delete_bridge(&self.runner, pair.bridge).expect("delete the bridge");
         assert!(change.through_network_manager());
         change
     }
@@ -328,54 +363,52 @@ impl Drop for Lab {
     }
 }
 
-fn addresses(link: &Link) -> Vec<String> {
-    link.addresses
-        .iter()
-        .map(|a| format!("{}/{}", a.local, a.prefixlen))
-        .collect()
-}
-
 #[test]
 fn bridges_through_network_manager_are_kept_reverted_and_rolled_back() {
     let lab = Lab::new();
-    lab.assert_unbridged();
 
-    // Made and kept: the checkpoint is gone, so nothing can roll it back any more.
-    let change = lab.create();
-    lab.assert_bridged();
+    // Made and kept: the checkpoint is gone, so nothing can roll it back any more (checked
+    // again at the end, long after the rollback timeout).
+    let change = lab.create(&KEPT);
+    lab.assert_bridged(&KEPT);
     let copy = change.clone();
     change.confirm(&lab.runner).expect("confirm");
     let err = copy.confirm(&lab.runner).unwrap_err();
     assert!(matches!(err, NetError::NmExpired), "{err}");
-    lab.assert_bridged();
 
-    // Deleted, then reverted: the bridge is back.
-    lab.delete().expire(&lab.runner).expect("revert the delete");
-    lab.assert_bridged();
+    // Made with the default route, kept, deleted, reverted: the bridge is back.
+    lab.create(&MAIN).confirm(&lab.runner).expect("confirm");
+    lab.assert_bridged(&MAIN);
+    lab.delete(&MAIN)
+        .expire(&lab.runner)
+        .expect("revert the delete");
+    lab.assert_bridged(&MAIN);
 
     // Deleted and kept: the NIC holds its profile again.
-    lab.delete()
+    lab.delete(&MAIN)
         .confirm(&lab.runner)
         .expect("confirm the delete");
-    lab.assert_unbridged();
+    lab.assert_unbridged(&MAIN);
 
     // Made, then reverted at once.
-    lab.create().expire(&lab.runner).expect("revert");
-    lab.assert_unbridged();
+    lab.create(&MAIN).expire(&lab.runner).expect("revert");
+    lab.assert_unbridged(&MAIN);
 
     // Made, and nobody answers: NetworkManager rolls back by itself.
-    let change = lab.create();
-    lab.assert_bridged();
+    let change = lab.create(&MAIN);
+    lab.assert_bridged(&MAIN);
     wait_for(
         "NetworkManager's own rollback",
         CONFIRM_WITHIN + Duration::from_secs(20),
-        || lab.links().iter().all(|l| l.name != BRIDGE),
+        || lab.links().iter().all(|l| l.name != MAIN.bridge),
     );
-    lab.assert_unbridged();
-    let late = change.clone();
-    let err = late.confirm(&lab.runner).unwrap_err();
+    lab.assert_unbridged(&MAIN);
+    let err = change.clone().confirm(&lab.runner).unwrap_err();
     assert!(matches!(err, NetError::NmExpired), "{err}");
     change
         .expire(&lab.runner)
         .expect("expiring after NetworkManager's rollback is fine");
+
+    // The bridge kept at the start is still there.
+    lab.assert_bridged(&KEPT);
 }

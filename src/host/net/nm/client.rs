@@ -114,14 +114,15 @@ impl Client {
         Ok(Some((path, profile)))
     }
 
-    /// Waits up to `within` for active connection `active` to come up. `Ok(true)` once it
-    /// is up, `Ok(false)` when it is still on its way at the end; an error when it failed.
+    /// Waits up to `within` for active connection `active` (of interface `name`) to come
+    /// up; an error when it fails. Still on its way at the end (a slow DHCP server) is not a
+    /// failure: the user sees the result and decides.
     pub(super) fn wait_activated(
         &self,
         active: &str,
         name: &str,
         within: Duration,
-    ) -> Result<bool, NetError> {
+    ) -> Result<(), NetError> {
         const ACTIVATED: u32 = 2;
         const DEACTIVATING: u32 = 3;
         let deadline = Instant::now() + within;
@@ -131,9 +132,12 @@ impl Client {
                 .property::<u32>(active, ACTIVE, "State")
                 .map_err(|_| NetError::NmActivation(name.to_owned()))?;
             match state {
-                ACTIVATED => return Ok(true),
+                ACTIVATED => return Ok(()),
                 s if s >= DEACTIVATING => return Err(NetError::NmActivation(name.to_owned())),
-                _ if Instant::now() >= deadline => return Ok(false),
+                _ if Instant::now() >= deadline => {
+                    tracing::info!("{name} is still coming up");
+                    return Ok(());
+                }
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
         }
