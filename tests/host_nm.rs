@@ -312,6 +312,20 @@ impl Lab {
             nm::owns(&self.runner, pair.bridge),
             "NetworkManager owns the bridge"
         );
+        // The saved profile, as NetworkManager's own client reads it: the NIC's manual
+        // IPv4 settings moved over, DNS included.
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "nmcli", "-g"])
+            .args(["ipv4.method,ipv4.addresses,ipv4.gateway,ipv4.dns,bridge.stp"])
+            .args(["connection", "show", pair.bridge])
+            .output()
+            .expect("run nmcli");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        let expected = match pair.gateway {
+            Some(gateway) => format!("manual\n{}\n{gateway}\n198.51.100.53\nno\n", pair.address),
+            None => format!("manual\n{}\n\n\nno\n", pair.address),
+        };
+        assert_eq!(shown, expected, "{}", String::from_utf8_lossy(&out.stderr));
     }
 
     fn create(&self, pair: &Pair) -> PendingChange {
