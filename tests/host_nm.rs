@@ -1,11 +1,12 @@
 //! Bridges through a real NetworkManager that can only ever see test links. The test makes
-//! a network namespace with one end of a veth pair (`vdtnic0`; the other end lives in a
-//! second namespace playing the LAN), starts a private D-Bus system bus that listens in a
-//! temporary directory, and runs NetworkManager inside the namespace on that bus, with a
-//! configuration that keeps it off the host: no DNS or resolv.conf handling, only `vdt*`
-//! devices managed, profiles, state and pid file in the temporary directory, and its
-//! `/run/NetworkManager` and `/var/lib/NetworkManager` on tmpfs in a private mount
-//! namespace. `vdtnic0` gets a saved profile with 198.51.100.2/24 (a documentation range).
+//! a network namespace with one end of two veth pairs (`vdtnic0`, `vdtnic1`; the other ends
+//! live in a second namespace playing the LAN), starts a private D-Bus system bus that
+//! listens in a temporary directory, and runs NetworkManager inside the namespace on that
+//! bus, with a configuration that keeps it off the host: no DNS, resolv.conf or hostname
+//! handling, only `vdt*` devices managed, profiles, state and pid file in the temporary
+//! directory, and its `/run/NetworkManager` and `/var/lib/NetworkManager` on tmpfs in a
+//! private mount namespace. Each NIC gets a saved profile with a manual address from a
+//! documentation range.
 //!
 //! Then bridges are made and deleted through the public API, kept, reverted, and left to
 //! NetworkManager's own rollback. NetworkManager, the bus and both namespaces go away when
@@ -200,7 +201,7 @@ impl Lab {
             &config,
             format!(
                 "[main]\ndns=none\nrc-manager=unmanaged\nno-auto-default=*\nplugins=keyfile\n\
-                 auth-polkit=false\n\n\
+                 auth-polkit=false\nhostname-mode=none\n\n[connectivity]\nenabled=false\n\n\
                  [keyfile]\npath={}\nunmanaged-devices=except:interface-name:vdt*\n\n\
                  [device-vdtest]\nmatch-device=interface-name:vdt*\nmanaged=1\n",
                 self.dir.join("profiles").display()
@@ -219,8 +220,8 @@ impl Lab {
             d("state"),
             d("pid")
         );
-        // In a private mount namespace: tmpfs over NetworkManager's run and state
-        // directories, and a read-only /sys, so that it does not wait for a udev that
+        // In private mount and hostname namespaces: tmpfs over NetworkManager's run and
+        // state directories, and a read-only /sys, so that it does not wait for a udev that
         // does not run here (`ip netns exec` mounts the namespace's own /sys).
         let script = format!(
             "set -e; mount -o remount,ro /sys; mkdir -p /run/NetworkManager \
@@ -229,7 +230,9 @@ impl Lab {
         );
         let log = std::fs::File::create(self.dir.join("NetworkManager.log")).expect("log file");
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns, "unshare", "--mount", "sh", "-c"])
+            .args([
+                "netns", "exec", &self.ns, "unshare", "--mount", "--uts", "sh", "-c",
+            ])
             .arg(script)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
