@@ -31,6 +31,8 @@ debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libv
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales)
+# Installed on their own by install_network_manager (see there), never in the lists above.
+nm_test=(network-manager)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
@@ -109,6 +111,59 @@ fedora:*)
     exit 1
     ;;
 esac
+
+# NetworkManager for tests/host_nm.rs, which runs its own NetworkManager on a private D-Bus
+# inside a network namespace. The host's NetworkManager must never start because of this
+# install: it would take over eth0 and /etc/resolv.conf. So, when the package is missing:
+# - it is installed with a policy-rc.d that exits 101 (services may not start) unless one
+#   exists already, and that file is removed afterwards;
+# - --no-install-recommends keeps out dnsmasq-base, ppp, modemmanager, wpasupplicant: only
+#   network-manager and its libraries come in. The package itself writes no resolv.conf and
+#   no ifupdown configuration (it only tells which interfaces ifupdown configures);
+# - its units are disabled and masked, so it does not start at the next boot or through
+#   D-Bus activation of dbus-org.freedesktop.NetworkManager;
+# - afterwards no NetworkManager may run in the host's network namespace: one that does is
+#   killed, loudly. A NetworkManager that was installed before is left alone.
+install_network_manager() {
+    [ -z "$(missing_debs "${nm_test[@]}")" ] && return 0
+    local policy=/usr/sbin/policy-rc.d ours=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# Temporary, from virtdeck build-aux/install-deps.sh\nexit 101\n' |
+            "${sudo_cmd[@]}" tee "$policy" >/dev/null
+        "${sudo_cmd[@]}" chmod 755 "$policy"
+        ours=1
+        trap '"${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt_update_once
+    apt_install "" "${nm_test[@]}"
+    # Disable and mask by hand (what systemctl does), which works without a running systemd.
+    local unit
+    for unit in NetworkManager.service NetworkManager-wait-online.service \
+        NetworkManager-dispatcher.service; do
+        "${sudo_cmd[@]}" find /etc/systemd/system -name "$unit" -type l -delete
+        "${sudo_cmd[@]}" ln -sfn /dev/null "/etc/systemd/system/$unit"
+    done
+    "${sudo_cmd[@]}" rm -f /etc/systemd/system/dbus-org.freedesktop.nm-dispatcher.service
+    if [ -d /run/systemd/system ]; then
+        "${sudo_cmd[@]}" systemctl daemon-reload || true
+    fi
+    if [ $ours -eq 1 ]; then
+        "${sudo_cmd[@]}" rm -f "$policy"
+        trap - EXIT
+    fi
+    local host_ns pid
+    host_ns=$(readlink /proc/$$/ns/net)
+    for pid in $(grep -lx NetworkManager /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3); do
+        if [ "$(readlink "/proc/$pid/ns/net")" = "$host_ns" ]; then
+            echo "!!! A NetworkManager (pid $pid) runs in the host's network namespace after" >&2
+            echo "!!! installing network-manager; killing it so that it cannot take eth0." >&2
+            "${sudo_cmd[@]}" kill "$pid" || true
+        fi
+    done
+}
+if [ "$mode" = test ]; then
+    case "$distro" in debian:12 | ubuntu:24.04) install_network_manager ;; esac
+fi
 
 # The UI tests also run in Simplified Chinese.
 if [ "$mode" = test ] && ! locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$'; then

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::ip;
+use common::net::{self as testnet, addresses, ip};
 use virtdeck::host::net::{
     self, create_bridge, delete_bridge, BridgeRequest, Link, NetError, Runner, CONFIRM_WITHIN,
 };
@@ -76,14 +76,11 @@ impl Netns {
     }
 
     fn links(&self) -> Vec<Link> {
-        net::read_links(&self.runner).expect("read links")
+        testnet::links(&self.runner)
     }
 
     fn link(&self, name: &str) -> Link {
-        self.links()
-            .into_iter()
-            .find(|l| l.name == name)
-            .unwrap_or_else(|| panic!("{name} is missing"))
+        testnet::link(&self.runner, name)
     }
 
     /// Everything a bridge change may touch: the links (without the kernel's operational
@@ -173,13 +170,6 @@ fn diff_lines(a: &str, b: &str) -> Vec<String> {
     gone.chain(new).collect()
 }
 
-fn addresses(link: &Link) -> Vec<String> {
-    link.addresses
-        .iter()
-        .map(|a| format!("{}/{}", a.local, a.prefixlen))
-        .collect()
-}
-
 /// Asserts the bridge made from vdnic0 holds its configuration and forwards traffic.
 fn assert_bridged(ns: &Netns, bridge: &str) {
     let br = ns.link(bridge);
@@ -228,10 +218,10 @@ fn create_then_delete_restores_the_nic_exactly() {
         ["vdnic0"],
         "in a namespace the veth plays the card, taps do not"
     );
-    change.confirm();
+    change.confirm(&ns.runner).expect("confirm");
 
     let undo = delete_bridge(&ns.runner, "br0").expect("delete br0");
-    undo.confirm();
+    undo.confirm(&ns.runner).expect("confirm the delete");
     assert!(ns.links().iter().all(|l| l.name != "br0"));
     assert_eq!(ns.link("vdtap0").master, None, "the tap is left unattached");
     ns.ip("link del vdtap0");
@@ -261,7 +251,8 @@ fn an_unconfirmed_delete_brings_the_bridge_and_its_members_back() {
     let ns = Netns::new();
     create_bridge(&ns.runner, &BridgeRequest::new("vdnic0"))
         .expect("create")
-        .confirm();
+        .confirm(&ns.runner)
+        .expect("confirm");
     ns.ip("tuntap add vdtap0 mode tap");
     ns.ip("link set vdtap0 master br0");
     ns.ip("link set vdtap0 up");
@@ -308,7 +299,8 @@ fn bad_requests_fail_and_change_nothing() {
     // A NIC already in a bridge cannot make another one.
     create_bridge(&ns.runner, &BridgeRequest::new("vdnic0"))
         .unwrap()
-        .confirm();
+        .confirm(&ns.runner)
+        .expect("confirm");
     let bridged = ns.state();
     let err = create_bridge(&ns.runner, &request("vdnic0", "br1")).unwrap_err();
     assert!(matches!(err, NetError::AlreadyBridged { .. }), "{err}");

@@ -10,7 +10,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{ensure_libvirtd, ip, virsh_ok, wait_for, DomainGuard};
+use common::net::ip;
+use common::{ensure_libvirtd, virsh_ok, wait_for, DomainGuard};
 use virtdeck::host::net::{self, create_bridge, delete_bridge, BridgeRequest, Runner};
 use virtdeck::spec::{Network, VmSpec};
 
@@ -73,7 +74,8 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     };
     create_bridge(&runner, &request)
         .unwrap_or_else(|e| panic!("create {bridge}: {e}"))
-        .confirm();
+        .confirm(&runner)
+        .expect("confirm");
     assert_eq!(addresses(&bridge), [address.as_str()]);
     assert!(addresses(&nic).is_empty());
     assert_eq!(ports_of(&bridge), [nic.as_str()]);
@@ -130,7 +132,8 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     });
     delete_bridge(&runner, &bridge)
         .unwrap_or_else(|e| panic!("delete {bridge}: {e}"))
-        .confirm();
+        .confirm(&runner)
+        .expect("confirm");
     assert_eq!(addresses(&nic), [address.as_str()]);
     let left = ip(&["-j", "link", "show"]);
     assert!(

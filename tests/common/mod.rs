@@ -5,6 +5,7 @@
 pub mod console;
 pub mod fixture;
 pub mod guest;
+pub mod net;
 pub mod rfb;
 pub mod specs;
 
@@ -119,21 +120,6 @@ impl Drop for PoolGuard {
 }
 
 // ----- iproute2 -----
-
-/// `ip ARGS`: its stdout, failing the test with its stderr if it fails.
-pub fn ip(args: &[&str]) -> String {
-    let out = Process::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("iproute2 is required (apt install iproute2): {e}"));
-    assert!(
-        out.status.success(),
-        "ip {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 // ----- the libvirt daemon -----
 

@@ -4,7 +4,11 @@
 //! change stays pending until confirmed — the "Keep this configuration?" countdown, which
 //! the UI drives and which restores the old state when it runs out.
 //!
-//! The change is made at runtime with iproute2; it does not survive a reboot.
+//! When NetworkManager manages the NIC (or the bridge), the change goes through it
+//! ([`nm`]): a NetworkManager checkpoint replaces the recorded state, and NetworkManager
+//! rolls back by itself when the countdown runs out even if this program is gone; the
+//! profiles it saves survive a reboot. Otherwise the change is made at runtime with
+//! iproute2 and does not survive a reboot.
 
 use std::time::{Duration, Instant};
 
@@ -44,10 +48,27 @@ impl BridgeRequest {
 /// A network change that is made but not yet confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingChange {
-    /// The state before the change.
-    pub snapshot: Snapshot,
+    undo: Undo,
     /// When the change is undone unless confirmed.
     pub deadline: Instant,
+}
+
+/// How a pending change is undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Undo {
+    /// iproute2: go back to the state before the change.
+    Snapshot(Snapshot),
+    /// NetworkManager: roll its checkpoint back (it does so by itself at the deadline).
+    Checkpoint(nm::Checkpoint),
+}
+
+impl From<nm::Checkpoint> for PendingChange {
+    fn from(checkpoint: nm::Checkpoint) -> PendingChange {
+        PendingChange {
+            deadline: checkpoint.deadline,
+            undo: Undo::Checkpoint(checkpoint),
+        }
+    }
 }
 
 impl PendingChange {
@@ -61,15 +82,28 @@ impl PendingChange {
         now >= self.deadline
     }
 
-    /// Keeps the change.
-    pub fn confirm(self) {
+    /// Whether NetworkManager made the change (and undoes it by itself at the deadline).
+    pub fn through_network_manager(&self) -> bool {
+        matches!(self.undo, Undo::Checkpoint(_))
+    }
+
+    /// Keeps the change. Through NetworkManager this fails when NetworkManager has rolled
+    /// back already ([`NetError::NmExpired`]).
+    pub fn confirm(self, runner: &Runner) -> Result<(), NetError> {
         tracing::info!("network change confirmed");
+        match self.undo {
+            Undo::Snapshot(_) => Ok(()),
+            Undo::Checkpoint(c) => c.confirm(runner),
+        }
     }
 
     /// Not confirmed in time (or refused): restores the state before the change.
     pub fn expire(self, runner: &Runner) -> Result<(), NetError> {
         tracing::info!("network change not confirmed; restoring the previous state");
-        rollback(runner, &self.snapshot)
+        match self.undo {
+            Undo::Snapshot(s) => rollback(runner, &s),
+            Undo::Checkpoint(c) => c.rollback(runner),
+        }
     }
 }
 
@@ -120,7 +154,9 @@ pub fn create_bridge(runner: &Runner, request: &BridgeRequest) -> Result<Pending
     if nic.link_type != "ether" {
         return Err(NetError::NotEthernet(nic.name.clone()));
     }
-    refuse_network_manager(runner, &nic.name)?;
+    if nm::manages(runner, &nic.name) {
+        return nm::create_bridge(runner, request, nic).map(PendingChange::from);
+    }
 
     let before = Snapshot {
         links: vec![nic.clone()],
@@ -165,18 +201,9 @@ pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, Net
         .iter()
         .filter(|l| l.kind.as_deref() != Some("tun"))
         .collect();
-    let target_links = match uplinks.as_slice() {
-        [] => Vec::new(),
-        [nic] => {
-            refuse_network_manager(runner, &nic.name)?;
-            vec![Link {
-                master: None,
-                up: true,
-                addresses: br.addresses.clone(),
-                routes: br.routes.clone(),
-                ..(**nic).clone()
-            }]
-        }
+    let uplink = match uplinks.as_slice() {
+        [] => None,
+        [nic] => Some(**nic),
         many => {
             return Err(NetError::SeveralUplinks {
                 bridge: bridge.to_owned(),
@@ -184,6 +211,19 @@ pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, Net
             })
         }
     };
+    if nm::owns(runner, bridge) {
+        return nm::delete_bridge(runner, bridge, uplink).map(PendingChange::from);
+    }
+    let target_links = uplink
+        .map(|nic| Link {
+            master: None,
+            up: true,
+            addresses: br.addresses.clone(),
+            routes: br.routes.clone(),
+            ..nic.clone()
+        })
+        .into_iter()
+        .collect();
     let before = Snapshot {
         links: std::iter::once(br).chain(members).cloned().collect(),
         absent: Vec::new(),
@@ -202,13 +242,6 @@ fn find<'a>(links: &'a [Link], name: &str) -> Result<&'a Link, NetError> {
         .ok_or_else(|| NetError::NoSuchLink(name.to_owned()))
 }
 
-fn refuse_network_manager(runner: &Runner, nic: &str) -> Result<(), NetError> {
-    if nm::manages(runner, nic) {
-        return Err(NetError::NetworkManager(nic.to_owned()));
-    }
-    Ok(())
-}
-
 /// Goes from `current` to `target`; on failure back to `before` at once.
 fn transition(
     runner: &Runner,
@@ -218,7 +251,7 @@ fn transition(
 ) -> Result<PendingChange, NetError> {
     match runner.ip_batch(&plan(target, current)) {
         Ok(()) => Ok(PendingChange {
-            snapshot: before,
+            undo: Undo::Snapshot(before),
             deadline: Instant::now() + CONFIRM_WITHIN,
         }),
         Err(failure) => match rollback(runner, &before) {

@@ -2,10 +2,13 @@
 //! bridge from a NIC and deleting it again, and allowing a bridge for session VMs.
 //!
 //! - [`state`]: links, addresses and routes as `ip -j` reports them; [`list`] for the page.
-//! - [`bridge`]: create/delete a bridge as a [`PendingChange`] to confirm or expire.
+//! - [`bridge`]: create/delete a bridge as a [`PendingChange`] to confirm or expire: through
+//!   NetworkManager when it manages the NIC, otherwise with iproute2.
 //! - [`plan`]: the one planner from the present state to a wanted [`Snapshot`].
-//! - [`runner`]: every command runs through [`Runner`] (namespaces, `pkexec`).
-//! - [`nm`]: NetworkManager detection; NICs it manages are refused for now.
+//! - [`runner`]: every command runs through [`Runner`] (namespaces, `pkexec`), and it says
+//!   whether NetworkManager is asked ([`Runner::network_manager`]).
+//! - [`nm`]: the same two changes through NetworkManager's D-Bus API, for NICs it manages,
+//!   guarded by a NetworkManager checkpoint that rolls back by itself.
 //! - [`helper`]: `/etc/qemu/bridge.conf` for qemu-bridge-helper.
 //!
 //! libvirt's virtual networks (start, stop, autostart) belong to the libvirt connection
@@ -48,8 +51,22 @@ pub enum NetError {
     AlreadyBridged { nic: String, bridge: String },
     #[error("Bridge “{bridge}” has several network cards ({}); it is not clear which one gets its addresses back.", nics.join(", "))]
     SeveralUplinks { bridge: String, nics: Vec<String> },
-    #[error("NetworkManager manages “{0}”. NetworkManager-managed NICs are not supported yet: create the bridge with NetworkManager's own tools (Settings or nmcli).")]
-    NetworkManager(String),
+    #[error("NetworkManager is not running, or cannot be reached on the system bus.")]
+    NmNotRunning,
+    #[error("NetworkManager did not allow the change: you are not allowed to change the network configuration.")]
+    NmDenied,
+    #[error("NetworkManager does not know a network interface named “{0}”.")]
+    NmNoDevice(String),
+    #[error("NetworkManager did not answer in time.")]
+    NmTimeout,
+    #[error("NetworkManager refused the change: {0}")]
+    NmFailed(String),
+    #[error("NetworkManager could not bring up “{0}”.")]
+    NmActivation(String),
+    #[error(
+        "The change was already undone by NetworkManager, because it was not confirmed in time."
+    )]
+    NmExpired,
     #[error("Administrator rights are needed, and pkexec is not installed to ask for them.")]
     NoPkexec,
     #[error("The program “{0}” is not installed.")]

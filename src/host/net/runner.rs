@@ -24,6 +24,7 @@ pub const NETNS_VARIABLE: &str = "VIRTDECK_NETNS";
 pub struct Runner {
     netns: Option<String>,
     escalate: bool,
+    network_manager: bool,
 }
 
 impl Runner {
@@ -32,6 +33,7 @@ impl Runner {
         Runner {
             netns: None,
             escalate: needs_escalation(nix::unistd::geteuid()),
+            network_manager: true,
         }
     }
 
@@ -44,12 +46,28 @@ impl Runner {
         }
     }
 
-    /// `ip` commands inside network namespace `name` (`ip -n name …`).
+    /// `ip` commands inside network namespace `name` (`ip -n name …`). The system bus's
+    /// NetworkManager, if any, manages another namespace: it is not asked.
     pub fn in_netns(name: &str) -> Runner {
         Runner {
             netns: Some(name.to_owned()),
+            network_manager: false,
             ..Runner::host()
         }
+    }
+
+    /// The NetworkManager on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` when set) manages
+    /// this runner's namespace: for a namespace that runs its own NetworkManager.
+    pub fn with_network_manager(self) -> Runner {
+        Runner {
+            network_manager: true,
+            ..self
+        }
+    }
+
+    /// Whether the system bus's NetworkManager (if it runs) manages this namespace.
+    pub fn network_manager(&self) -> bool {
+        self.network_manager
     }
 
     pub fn netns(&self) -> Option<&str> {
@@ -226,6 +244,7 @@ mod tests {
         let user = Runner {
             netns: Some("vdtest-ns".to_owned()),
             escalate: true,
+            network_manager: false,
         };
         let args = ["-n", "vdtest-ns", "-batch", "-"].map(str::to_owned);
         let ip = find_program("ip").expect("iproute2 is installed");

@@ -268,6 +268,14 @@ fn countdown_text(what: &str, seconds: u64) -> String {
 /// previous state.
 fn confirm(page: &NetworkPage, pending: PendingChange, what: &str) {
     page.reload();
+    let mut what = what.to_owned();
+    if pending.through_network_manager() {
+        what += "\n\n";
+        what += &gettext(
+            "NetworkManager made the change and brings the previous configuration back by itself, even if this window is closed.",
+        );
+    }
+    let what = what.as_str();
     let Some(window) = page.window() else {
         // Nobody can answer: put things back.
         restore(None, pending, String::new());
@@ -364,10 +372,12 @@ impl Countdown {
         };
         let page = self.page.upgrade();
         if response == "keep" {
-            p.confirm();
-            if let Some(page) = page {
-                page.toast(&gettext("The new configuration is kept"));
-            }
+            settle(
+                page.as_ref(),
+                gettext("The new configuration is kept"),
+                gettext("The new configuration could not be kept"),
+                move || p.confirm(&Runner::local()),
+            );
         } else {
             let message = gettext("The previous configuration is back");
             restore(page.as_ref(), p, message);
@@ -378,15 +388,31 @@ impl Countdown {
 /// Restores the state before `pending`, then says `message` (or what went wrong) on
 /// `page` if it is still there.
 fn restore(page: Option<&NetworkPage>, pending: PendingChange, message: String) {
+    settle(
+        page,
+        message,
+        gettext("The previous configuration could not be restored"),
+        move || pending.expire(&Runner::local()),
+    );
+}
+
+/// Keeps or restores off the main thread with `work`, then says `message` (or `failed` and
+/// what went wrong) on `page` if it is still there.
+fn settle(
+    page: Option<&NetworkPage>,
+    message: String,
+    failed: String,
+    work: impl FnOnce() -> Result<(), NetError> + Send + 'static,
+) {
     let page = page.map(|p| {
         p.set_sensitive(false);
         p.downgrade()
     });
     glib::spawn_future_local(async move {
-        let outcome = off_main(move || pending.expire(&Runner::local())).await;
+        let outcome = off_main(work).await;
         let Some(page) = page.and_then(|p| p.upgrade()) else {
             if let Some(Err(e)) = outcome {
-                tracing::error!("restoring the network failed: {e}");
+                tracing::error!("{failed}: {e}");
             }
             return;
         };
@@ -395,11 +421,7 @@ fn restore(page: Option<&NetworkPage>, pending: PendingChange, message: String) 
             Some(Ok(())) => page.toast(&message),
             Some(Err(e)) => {
                 if let Some(window) = page.window() {
-                    show_error(
-                        &window,
-                        &gettext("The previous configuration could not be restored"),
-                        &e.to_string(),
-                    );
+                    show_error(&window, &failed, &e.to_string());
                 }
             }
             None => {}

@@ -13,7 +13,7 @@ use std::cell::{OnceCell, RefCell};
 /// The host's links as the page shows them.
 pub(super) struct HostLinks {
     pub networks: Networks,
-    /// NICs NetworkManager manages: bridges are not made from them.
+    /// NICs NetworkManager manages: bridges are made from them through NetworkManager.
     pub managed: Vec<String>,
     /// The network namespace shown instead of the host's, if any.
     pub netns: Option<String>,
@@ -203,8 +203,7 @@ impl NetworkPage {
                     &[("bridge", master)],
                 ));
             }
-            let managed = host.managed.contains(&nic.name);
-            if managed {
+            if host.managed.contains(&nic.name) {
                 facts.push(gettext("Managed by NetworkManager"));
             }
             let row = link_row(&nic.name, &facts);
@@ -214,29 +213,13 @@ impl NetworkPage {
                 button.connect_clicked(glib::clone!(
                     #[weak(rename_to = page)]
                     self,
-                    move |_| {
-                        if managed {
-                            page.refuse_managed(&name);
-                        } else {
-                            bridge_dialogs::create(&page, &name);
-                        }
-                    }
+                    move |_| bridge_dialogs::create(&page, &name)
                 ));
                 row.add_suffix(&button);
             }
             group.add(&row);
         }
         group
-    }
-
-    fn refuse_managed(&self, nic: &str) {
-        if let Some(window) = self.window() {
-            super::show_error(
-                &window,
-                &gettext("The bridge cannot be made here"),
-                &NetError::NetworkManager(nic.to_owned()).to_string(),
-            );
-        }
     }
 
     fn bridge_group(&self, bridges: &[Bridge]) -> adw::PreferencesGroup {
