@@ -3,7 +3,9 @@
 
 use crate::i18n::gettext_f;
 use crate::libvirt::{Command, DomainState};
-use crate::ui::{Application, Connection, ConsoleWindow, Domain, DomainDetails, DomainList};
+use crate::ui::{
+    Application, Connection, ConsolePage, ConsoleWindow, Domain, DomainDetails, DomainList,
+};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib, CompositeTemplate};
@@ -46,6 +48,8 @@ mod imp {
         pub diagnosing: std::cell::Cell<bool>,
         #[template_child]
         pub details: TemplateChild<DomainDetails>,
+        #[template_child]
+        pub console_page: TemplateChild<ConsolePage>,
         /// Signal handlers on the shown connection, dropped when another is shown.
         pub shown: std::cell::RefCell<Option<(Connection, Vec<glib::SignalHandlerId>)>>,
         /// A console asked for on the command line before the list was loaded.
@@ -63,6 +67,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             DomainList::ensure_type();
             DomainDetails::ensure_type();
+            ConsolePage::ensure_type();
             klass.bind_template();
         }
 
@@ -231,6 +236,9 @@ impl Window {
     fn show_details(&self, domain: Option<&Domain>) {
         let imp = self.imp();
         imp.details.show_domain(domain);
+        let connection = self.selected_connection();
+        imp.console_page
+            .set_target(connection.as_ref().zip(domain).filter(|(c, _)| c.connected()));
         if let Some((old, handler)) = imp.followed.take() {
             old.disconnect(handler);
         }
@@ -331,8 +339,23 @@ impl Window {
             .into_iter()
             .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
             .find(|w| w.domain().as_ref() == Some(&domain));
-        open.unwrap_or_else(|| ConsoleWindow::new(&app, &connection, &domain))
-            .present();
+        let window = open.unwrap_or_else(|| {
+            let window = ConsoleWindow::new(&app, &connection, &domain);
+            // The Console view takes the guest back when its window closes.
+            let page = self.imp().console_page.downgrade();
+            window.connect_destroy(move |_| {
+                let page = page.clone();
+                glib::idle_add_local_once(move || {
+                    if let Some(page) = page.upgrade() {
+                        page.refresh();
+                    }
+                });
+            });
+            window
+        });
+        window.present();
+        // One session per guest: the Console view gives way to the window.
+        self.imp().console_page.refresh();
     }
 
     /// Enables the domain actions that make sense for the selected domain's state.
@@ -357,7 +380,7 @@ pub fn accepts(state: DomainState, command: &str) -> bool {
 }
 
 /// The command for a power action on the domain `uuid`.
-fn command_for(action: &str, uuid: String) -> Option<Command> {
+pub(crate) fn command_for(action: &str, uuid: String) -> Option<Command> {
     Some(match action {
         "start" => Command::Start(uuid),
         "shutdown" => Command::Shutdown(uuid),
