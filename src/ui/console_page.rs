@@ -210,7 +210,7 @@ impl ConsolePage {
         let imp = self.imp();
         let Some((domain, _)) = self.target() else {
             self.close_session();
-            imp.tablet_revealer.set_reveal_child(false);
+            self.show_tablet_banner(Tablet::Present);
             imp.stack.set_visible_child_name("none");
             return;
         };
@@ -266,6 +266,8 @@ impl ConsolePage {
         if let Some(text) = &text {
             imp.tablet_label.set_label(text);
         }
+        // Hidden, not only folded away, so that screen readers skip it too.
+        imp.tablet_revealer.set_visible(text.is_some());
         imp.tablet_revealer.set_reveal_child(text.is_some());
     }
 
