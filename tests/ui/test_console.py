@@ -45,7 +45,7 @@ class ConsoleTest(UiTestCase):
         title = f"{self.guest.name} — Console"
         window = app.window(title)
         app.find(contains="Click to use the keyboard", within=window)
-        xdotool("windowclose", x_window(title))
+        click(app.find("push button", "Close", within=window))
         wait_for("the console window to close", lambda: not app.find_all_windows(title))
         app.find(contains="Click to use the keyboard", within=main)
         type_line(app, main, screen, wid, self.guest, "view again")
