@@ -236,7 +236,10 @@ impl ConsolePage {
         let (true, Some(domain)) = (self.embedded(), self.domain()) else {
             return false;
         };
-        let app = self.root().and_downcast::<gtk::Window>().and_then(|w| w.application());
+        let app = self
+            .root()
+            .and_downcast::<gtk::Window>()
+            .and_then(|w| w.application());
         app.into_iter()
             .flat_map(|app| app.windows())
             .filter_map(|w| w.downcast::<ConsoleWindow>().ok())

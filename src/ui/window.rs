@@ -237,8 +237,12 @@ impl Window {
         let imp = self.imp();
         imp.details.show_domain(domain);
         let connection = self.selected_connection();
-        imp.console_page
-            .set_target(connection.as_ref().zip(domain).filter(|(c, _)| c.connected()));
+        imp.console_page.set_target(
+            connection
+                .as_ref()
+                .zip(domain)
+                .filter(|(c, _)| c.connected()),
+        );
         if let Some((old, handler)) = imp.followed.take() {
             old.disconnect(handler);
         }
