@@ -33,8 +33,16 @@ class ConsoleLifecycleTest(UiTestCase):
         # Destroy and start: a new QEMU process; the console connects again, no click.
         virsh("destroy", self.guest.name)
         app.find(name="The Virtual Machine Is Not Running", within=window)
+        self.restart_and_type(app, window, screen, wid, "after restart", destroy=False)
+
+        # Back to back, before the console may have seen the machine stop.
+        self.restart_and_type(app, window, screen, wid, "after quick restart", destroy=True)
+
+    def restart_and_type(self, app, window, screen, wid, text, destroy):
         start = len(self.guest.log())
+        if destroy:
+            virsh("destroy", self.guest.name)
         virsh("start", self.guest.name)
-        app.find(contains="Click to use the keyboard", within=window)
         self.guest.wait_line(READY, after=start)
-        type_line(app, window, screen, wid, self.guest, "after restart")
+        app.find(contains="Click to use the keyboard", within=window)
+        type_line(app, window, screen, wid, self.guest, text)
