@@ -50,6 +50,12 @@ mod imp {
         pub details: TemplateChild<DomainDetails>,
         #[template_child]
         pub console_page: TemplateChild<ConsolePage>,
+        #[template_child]
+        pub content_paned: TemplateChild<gtk::Paned>,
+        #[template_child]
+        pub domain_views: TemplateChild<adw::ViewStack>,
+        /// The list's width before the Console view widened the pane beside it.
+        pub list_width: std::cell::Cell<Option<i32>>,
         /// Signal handlers on the shown connection, dropped when another is shown.
         pub shown: std::cell::RefCell<Option<(Connection, Vec<glib::SignalHandlerId>)>>,
         /// A console asked for on the command line before the list was loaded.
@@ -82,6 +88,11 @@ mod imp {
             let obj = self.obj();
             obj.setup_actions();
             self.domain_list.capture_typing_from(&*obj);
+            self.domain_views.connect_visible_child_name_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |views| obj.make_room_for(views.visible_child_name().as_deref())
+            ));
             self.domain_list.connect_selection_changed(glib::clone!(
                 #[weak]
                 obj,
@@ -251,6 +262,23 @@ impl Window {
             imp.followed.replace(Some((domain.clone(), handler)));
         }
         self.update_action_states();
+    }
+
+    /// The Console view wants room: it takes three fifths of the width beside the sidebar
+    /// (when it has less) and gives it back to the list when the Details view returns.
+    fn make_room_for(&self, view: Option<&str>) {
+        let imp = self.imp();
+        let paned = &imp.content_paned;
+        if view == Some("console") {
+            let list = paned.position();
+            let wanted = paned.width() * 2 / 5;
+            if list > wanted && wanted > 0 {
+                imp.list_width.set(Some(list));
+                paned.set_position(wanted);
+            }
+        } else if let Some(list) = imp.list_width.take() {
+            paned.set_position(list);
+        }
     }
 
     /// Shows `message` (plain text, not markup) as a toast.
