@@ -165,6 +165,48 @@ mod tests {
         assert_eq!(v.to_framebuffer(100.0, 200.0), (0, 0));
     }
 
+    /// A 1280×800 guest in a 960×540 widget at HiDPI scale 2 (1920×1080 device pixels):
+    /// widget positions are logical pixels, whatever the scale.
+    fn hidpi(scaling: Scaling) -> Viewport {
+        Viewport {
+            fb_width: 1280,
+            fb_height: 800,
+            ..viewport(960.0, 540.0, 2.0, scaling)
+        }
+    }
+
+    #[test]
+    fn hidpi_fit_maps_logical_positions_onto_the_framebuffer() {
+        let v = hidpi(Scaling::Fit);
+        // 540 / 800: the height limits; 864 logical pixels wide, bars of 48.
+        assert_eq!(v.zoom(), 0.675);
+        let d = v.destination();
+        assert_eq!((d.x, d.y, d.width, d.height), (48.0, 0.0, 864.0, 540.0));
+        assert_eq!(v.to_framebuffer(48.0, 0.0), (0, 0));
+        // A quarter of the drawn screen is a quarter of the framebuffer.
+        assert_eq!(v.to_framebuffer(48.0 + 216.0, 135.0), (320, 200));
+        assert_eq!(v.to_framebuffer(48.0 + 432.0, 270.0), (640, 400));
+        assert_eq!(v.to_framebuffer(911.9, 539.9), (1279, 799));
+        // Half a logical pixel is 0.74 framebuffer pixels here: still the same pixel.
+        assert_eq!(v.to_framebuffer(48.5, 0.5), (0, 0));
+    }
+
+    #[test]
+    fn hidpi_one_to_one_gives_each_framebuffer_pixel_one_device_pixel() {
+        let v = hidpi(Scaling::OneToOne {
+            scroll_x: 0.0,
+            scroll_y: 0.0,
+        });
+        // 1280×800 device pixels are 640×400 logical ones, centred in 960×540.
+        assert_eq!(v.zoom(), 0.5);
+        let d = v.destination();
+        assert_eq!((d.x, d.y, d.width, d.height), (160.0, 70.0, 640.0, 400.0));
+        assert_eq!(v.to_framebuffer(160.0 + 160.0, 70.0 + 100.0), (320, 200));
+        // Half a logical pixel is one device pixel is one framebuffer pixel.
+        assert_eq!(v.to_framebuffer(160.5, 70.5), (1, 1));
+        assert_eq!(v.to_framebuffer(799.5, 469.5), (1279, 799));
+    }
+
     #[test]
     fn degenerate_sizes_do_not_panic() {
         let mut v = viewport(0.0, 0.0, 0.0, Scaling::Fit);

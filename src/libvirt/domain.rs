@@ -151,7 +151,22 @@ pub struct DomainInfo {
     pub disks: Vec<Disk>,
     pub nics: Vec<Nic>,
     pub graphics: Vec<Graphics>,
+    /// Whether the guest has a USB tablet, which gives it absolute pointer positions.
+    pub tablet: Tablet,
 }
+
+/// A USB tablet lets the console place the guest's pointer exactly; without one the guest
+/// gets relative motion (a PS/2 mouse) and its pointer may lag behind or drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tablet {
+    Present,
+    /// Not in the running guest, but in its configuration: there at the next start.
+    AtNextStart,
+    Missing,
+}
+
+/// The device XML of the USB tablet [`crate::libvirt::Command::AddTablet`] adds.
+pub const USB_TABLET_XML: &str = "<input type='tablet' bus='usb'/>";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainXmlError {
@@ -225,6 +240,11 @@ impl DomainInfo {
             disks: each("disk").map(parse_disk).collect(),
             nics: each("interface").map(parse_nic).collect(),
             graphics: each("graphics").map(parse_graphics).collect(),
+            tablet: if each("input").any(|n| n.attribute("type") == Some("tablet")) {
+                Tablet::Present
+            } else {
+                Tablet::Missing
+            },
         })
     }
 }
@@ -593,6 +613,17 @@ mod tests {
             }
         );
         assert_eq!(g[2].listen.as_deref(), Some("/run/vnc.sock"));
+    }
+
+    #[test]
+    fn finds_the_usb_tablet() {
+        let with = "<domain><name>t</name><uuid>u</uuid><devices>\
+            <input type='mouse' bus='ps2'/><input type='tablet' bus='usb'/></devices></domain>";
+        let without = "<domain><name>t</name><uuid>u</uuid><devices>\
+            <input type='mouse' bus='ps2'/><input type='keyboard' bus='usb'/></devices></domain>";
+        let parse = |xml| DomainInfo::from_xml(xml, DomainState::Running, true).unwrap();
+        assert_eq!(parse(with).tablet, Tablet::Present);
+        assert_eq!(parse(without).tablet, Tablet::Missing);
     }
 
     #[test]

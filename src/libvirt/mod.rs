@@ -26,7 +26,7 @@ pub mod events;
 pub mod uri;
 pub mod worker;
 
-pub use domain::{DomainInfo, DomainState, DomainStats};
+pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

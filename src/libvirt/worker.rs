@@ -18,7 +18,10 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 use virt_sys as sys;
 
-use super::domain::{compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample};
+use super::domain::{
+    compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample, Tablet,
+    USB_TABLET_XML,
+};
 use super::error::{describe, is_no_domain, is_transient_open_error, is_unsupported};
 use super::events::{
     self, stats, CloseCallbackRegistration, CloseReason, DomainEvent, DomainEventId,
@@ -68,6 +71,10 @@ pub enum Command {
         uuid: String,
         delete_storage: bool,
     },
+    /// Add a USB tablet to the domain's configuration, and to the running guest when the
+    /// hypervisor can plug it in live (else it arrives at the next start). The domain is
+    /// re-read afterwards; its [`DomainInfo::tablet`] tells which happened.
+    AddTablet(String),
     /// Sample statistics now instead of waiting for the next tick.
     RefreshStats,
     /// Change the statistics interval; `None` stops sampling (e.g. while the window is hidden).
@@ -87,6 +94,7 @@ pub enum Action {
     Resume,
     Delete,
     DeleteStorage,
+    AddTablet,
     Stats,
 }
 
@@ -539,6 +547,7 @@ impl Worker {
                 uuid,
                 delete_storage,
             } => self.delete(&uuid, delete_storage),
+            Command::AddTablet(uuid) => self.add_tablet(&uuid),
             Command::RefreshStats => self.collect_stats(),
             Command::SetStatsInterval(interval) => {
                 self.stats_interval = interval.filter(|d| !d.is_zero());
@@ -577,6 +586,32 @@ impl Worker {
         if let Err(e) = op(&dom) {
             self.error(action, Some(uuid), describe(&e));
         }
+    }
+
+    fn add_tablet(&mut self, uuid: &str) {
+        let Some(dom) = self.lookup(Action::AddTablet, uuid) else {
+            return;
+        };
+        let added = (|| {
+            if dom.is_persistent()? {
+                dom.attach_device_flags(USB_TABLET_XML, sys::VIR_DOMAIN_AFFECT_CONFIG)?;
+            }
+            if dom.is_active()? {
+                let live = dom.attach_device_flags(USB_TABLET_XML, sys::VIR_DOMAIN_AFFECT_LIVE);
+                match live {
+                    // A persistent domain gets it at the next start.
+                    Err(e) if dom.is_persistent()? => {
+                        tracing::info!(uuid, "no live USB tablet: {}", e.message())
+                    }
+                    other => other?,
+                }
+            }
+            Ok::<_, virt::error::Error>(())
+        })();
+        if let Err(e) = added {
+            self.error(Action::AddTablet, Some(uuid), describe(&e));
+        }
+        self.refresh_domain(uuid);
     }
 
     fn delete(&mut self, uuid: &str, delete_storage: bool) {
@@ -692,8 +727,15 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
     let xml = dom.xml_desc(0)?;
     let (state, _reason) = dom.state()?;
     let persistent = dom.is_persistent()?;
-    let mut info = DomainInfo::from_xml(&xml, DomainState::from_raw(state.to_raw()), persistent)
-        .map_err(ReadError::Xml)?;
+    let state = DomainState::from_raw(state.to_raw());
+    let mut info = DomainInfo::from_xml(&xml, state, persistent).map_err(ReadError::Xml)?;
+    if info.tablet == Tablet::Missing && persistent && state.is_active() {
+        let inactive = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
+        let config = DomainInfo::from_xml(&inactive, state, persistent).map_err(ReadError::Xml)?;
+        if config.tablet == Tablet::Present {
+            info.tablet = Tablet::AtNextStart;
+        }
+    }
     for disk in &mut info.disks {
         if disk.device == DiskDevice::Disk && disk.source.is_some() {
             disk.size_bytes = dom.block_info(&disk.target, 0).ok().map(|b| b.capacity);

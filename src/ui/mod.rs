@@ -3,6 +3,7 @@
 mod add_connection;
 mod application;
 mod connection;
+mod console_page;
 mod console_view;
 mod console_window;
 mod details;
@@ -11,11 +12,12 @@ mod domain_list;
 pub(crate) mod host;
 mod preferences;
 mod settings;
-mod window;
+pub(crate) mod window;
 mod wizard;
 
 pub use application::Application;
 pub use connection::{connection_title, Connection};
+pub use console_page::ConsolePage;
 pub use console_view::ConsoleView;
 pub use console_window::ConsoleWindow;
 pub use details::DomainDetails;

@@ -3,7 +3,9 @@
 
 use crate::i18n::gettext_f;
 use crate::libvirt::{Command, DomainState};
-use crate::ui::{Application, Connection, ConsoleWindow, Domain, DomainDetails, DomainList};
+use crate::ui::{
+    Application, Connection, ConsolePage, ConsoleWindow, Domain, DomainDetails, DomainList,
+};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib, CompositeTemplate};
@@ -46,6 +48,14 @@ mod imp {
         pub diagnosing: std::cell::Cell<bool>,
         #[template_child]
         pub details: TemplateChild<DomainDetails>,
+        #[template_child]
+        pub console_page: TemplateChild<ConsolePage>,
+        #[template_child]
+        pub content_paned: TemplateChild<gtk::Paned>,
+        #[template_child]
+        pub domain_views: TemplateChild<adw::ViewStack>,
+        /// The list's width before the Console view widened the pane beside it.
+        pub list_width: std::cell::Cell<Option<i32>>,
         /// Signal handlers on the shown connection, dropped when another is shown.
         pub shown: std::cell::RefCell<Option<(Connection, Vec<glib::SignalHandlerId>)>>,
         /// A console asked for on the command line before the list was loaded.
@@ -63,6 +73,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             DomainList::ensure_type();
             DomainDetails::ensure_type();
+            ConsolePage::ensure_type();
             klass.bind_template();
         }
 
@@ -77,6 +88,11 @@ mod imp {
             let obj = self.obj();
             obj.setup_actions();
             self.domain_list.capture_typing_from(&*obj);
+            self.domain_views.connect_visible_child_name_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |views| obj.make_room_for(views.visible_child_name().as_deref())
+            ));
             self.domain_list.connect_selection_changed(glib::clone!(
                 #[weak]
                 obj,
@@ -231,6 +247,13 @@ impl Window {
     fn show_details(&self, domain: Option<&Domain>) {
         let imp = self.imp();
         imp.details.show_domain(domain);
+        let connection = self.selected_connection();
+        imp.console_page.set_target(
+            connection
+                .as_ref()
+                .zip(domain)
+                .filter(|(c, _)| c.connected()),
+        );
         if let Some((old, handler)) = imp.followed.take() {
             old.disconnect(handler);
         }
@@ -239,6 +262,23 @@ impl Window {
             imp.followed.replace(Some((domain.clone(), handler)));
         }
         self.update_action_states();
+    }
+
+    /// The Console view wants room: it takes three fifths of the width beside the sidebar
+    /// (when it has less) and gives it back to the list when the Details view returns.
+    fn make_room_for(&self, view: Option<&str>) {
+        let imp = self.imp();
+        let paned = &imp.content_paned;
+        if view == Some("console") {
+            let list = paned.position();
+            let wanted = paned.width() * 2 / 5;
+            if list > wanted && wanted > 0 {
+                imp.list_width.set(Some(list));
+                paned.set_position(wanted);
+            }
+        } else if let Some(list) = imp.list_width.take() {
+            paned.set_position(list);
+        }
     }
 
     /// Shows `message` (plain text, not markup) as a toast.
@@ -331,8 +371,23 @@ impl Window {
             .into_iter()
             .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
             .find(|w| w.domain().as_ref() == Some(&domain));
-        open.unwrap_or_else(|| ConsoleWindow::new(&app, &connection, &domain))
-            .present();
+        let window = open.unwrap_or_else(|| {
+            let window = ConsoleWindow::new(&app, &connection, &domain);
+            // The Console view takes the guest back when its window closes.
+            let page = self.imp().console_page.downgrade();
+            window.connect_destroy(move |_| {
+                let page = page.clone();
+                glib::idle_add_local_once(move || {
+                    if let Some(page) = page.upgrade() {
+                        page.refresh();
+                    }
+                });
+            });
+            window
+        });
+        window.present();
+        // One session per guest: the Console view gives way to the window.
+        self.imp().console_page.refresh();
     }
 
     /// Enables the domain actions that make sense for the selected domain's state.
@@ -357,7 +412,7 @@ pub fn accepts(state: DomainState, command: &str) -> bool {
 }
 
 /// The command for a power action on the domain `uuid`.
-fn command_for(action: &str, uuid: String) -> Option<Command> {
+pub(crate) fn command_for(action: &str, uuid: String) -> Option<Command> {
     Some(match action {
         "start" => Command::Start(uuid),
         "shutdown" => Command::Shutdown(uuid),

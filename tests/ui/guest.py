@@ -24,10 +24,11 @@ def build():
 PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
-def domain_xml(name, serial_log, image, painting=False):
+def domain_xml(name, serial_log, image, painting=False, tablet=True):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
-    framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common)."""
+    framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common).
+    Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -45,10 +46,11 @@ def domain_xml(name, serial_log, image, painting=False):
     ET.SubElement(dev, "controller", type="usb", model="qemu-xhci")
     for kind in ("serial", "console"):
         port = ET.SubElement(dev, kind, type="file")
-        ET.SubElement(port, "source", path=serial_log)
+        # Appended, so that the log goes on across a restart of the domain.
+        ET.SubElement(port, "source", path=serial_log, append="on")
         if kind == "console":
             ET.SubElement(port, "target", type="serial")
-    for kind in ("tablet", "keyboard"):
+    for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
     ET.SubElement(graphics, "listen", type="address", address="127.0.0.1")
@@ -65,7 +67,7 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name, painting=False):
+    def __init__(self, name, painting=False, tablet=True):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -73,7 +75,7 @@ class Guest:
         image = build()
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
-            f.write(domain_xml(name, self.serial, image, painting))
+            f.write(domain_xml(name, self.serial, image, painting, tablet))
         virsh("define", xml)
         virsh("start", name)
 

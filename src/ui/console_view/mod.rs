@@ -154,6 +154,9 @@ impl ConsoleView {
     /// Closes the session, releasing every key and button first.
     pub fn close(&self) {
         self.send(Input::ReleaseAll);
+        // What the closed session still says is not news.
+        let imp = self.imp();
+        imp.generation.set(imp.generation.get() + 1);
         self.set_grabbed(false);
         if self.imp().session.take().is_some() {
             self.set_connected(false);

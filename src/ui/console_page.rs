@@ -1,0 +1,402 @@
+//! A virtual machine's console with its controls: a header with Send Key, the machine's
+//! power actions, fit, screenshot and fullscreen; the guest screen; and the states around
+//! it (connecting, "not running" with Start, "disconnected" with Reconnect). Used by the
+//! console window and, `embedded`, by the main window's Console view.
+//!
+//! The page holds a session only while it is mapped: leaving the Console view or closing
+//! the window disconnects. It connects again by itself when the guest is started or its
+//! QEMU process is replaced (a new domain id), and stays connected across a guest reboot
+//! inside the same process. An embedded page gives way to the domain's console window
+//! while one is open ("Open in its own window"), so one guest never has two sessions
+//! fighting over its keyboard and mouse.
+
+mod connect;
+
+use crate::console::ConnectOptions;
+use crate::i18n::gettext;
+use crate::libvirt::{Command, Tablet};
+use crate::ui::{Connection, ConsoleView, ConsoleWindow, Domain};
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+use std::cell::{Cell, RefCell};
+
+mod imp {
+    use super::*;
+    use glib::Properties;
+
+    #[derive(Default, CompositeTemplate, Properties)]
+    #[properties(wrapper_type = super::ConsolePage)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/console_page.ui")]
+    pub struct ConsolePage {
+        #[template_child]
+        pub header_bar: TemplateChild<adw::HeaderBar>,
+        #[template_child]
+        pub window_title: TemplateChild<adw::WindowTitle>,
+        #[template_child]
+        pub fullscreen_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub window_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub tablet_revealer: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub tablet_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub tablet_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub view: TemplateChild<ConsoleView>,
+        #[template_child]
+        pub disconnected_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
+        pub function_keys: TemplateChild<gio::Menu>,
+        /// Inside the main window rather than in a window of its own.
+        #[property(get, set = Self::set_embedded)]
+        pub embedded: Cell<bool>,
+        pub target: RefCell<Option<(Domain, Connection, glib::SignalHandlerId)>>,
+        /// The domain id (QEMU process) the current session or attempt is for; `None`
+        /// while there is none.
+        pub opened_for: Cell<Option<Option<u32>>>,
+        /// A connection attempt is under way.
+        pub connecting: Cell<bool>,
+    }
+
+    impl ConsolePage {
+        fn set_embedded(&self, embedded: bool) {
+            self.embedded.set(embedded);
+            self.header_bar.set_show_start_title_buttons(!embedded);
+            self.header_bar.set_show_end_title_buttons(!embedded);
+            self.fullscreen_button.set_visible(!embedded);
+            self.window_button.set_visible(embedded);
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ConsolePage {
+        const NAME: &'static str = "VdConsolePage";
+        type Type = super::ConsolePage;
+        type ParentType = gtk::Box;
+
+        fn class_init(klass: &mut Self::Class) {
+            ConsoleView::ensure_type();
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for ConsolePage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            obj.setup_actions();
+            for n in 1..=12 {
+                let item = gio::MenuItem::new(Some(&format!("Ctrl+Alt+F{n}")), None);
+                item.set_action_and_target_value(
+                    Some("console.send-key"),
+                    Some(&format!("ctrl-alt-f{n}").to_variant()),
+                );
+                self.function_keys.append_item(&item);
+            }
+            self.view.connect_grabbed_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.update_subtitle()
+            ));
+            self.view.connect_connected_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |view| {
+                    if view.connected() {
+                        obj.imp().connecting.set(false);
+                        obj.imp().stack.set_visible_child_name("console");
+                        view.grab_focus();
+                    }
+                    obj.update_subtitle();
+                }
+            ));
+            self.view.connect_disconnected(glib::clone!(
+                #[weak]
+                obj,
+                move |_, reason| obj.disconnected(reason)
+            ));
+            obj.refresh();
+        }
+
+        fn dispose(&self) {
+            if let Some((domain, _, handler)) = self.target.take() {
+                domain.disconnect(handler);
+            }
+        }
+    }
+
+    impl WidgetImpl for ConsolePage {
+        fn map(&self) {
+            self.parent_map();
+            self.obj().refresh();
+        }
+
+        fn unmap(&self) {
+            self.obj().close_session();
+            self.parent_unmap();
+        }
+    }
+
+    impl BoxImpl for ConsolePage {}
+}
+
+glib::wrapper! {
+    pub struct ConsolePage(ObjectSubclass<imp::ConsolePage>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for ConsolePage {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl ConsolePage {
+    /// Shows the console of `domain` on `connection`, or nothing; the previous session
+    /// closes.
+    pub fn set_target(&self, target: Option<(&Connection, &Domain)>) {
+        let imp = self.imp();
+        let same = match (imp.target.borrow().as_ref(), target) {
+            (Some((old, _, _)), Some((_, new))) => old == new,
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return;
+        }
+        self.close_session();
+        if let Some((old, _, handler)) = imp.target.take() {
+            old.disconnect(handler);
+        }
+        if let Some((connection, domain)) = target {
+            let handler = domain.connect_revision_notify(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |_| page.refresh()
+            ));
+            imp.target
+                .replace(Some((domain.clone(), connection.clone(), handler)));
+        }
+        imp.window_title
+            .set_title(&target.map(|(_, d)| d.name()).unwrap_or_default());
+        self.refresh();
+    }
+
+    pub fn domain(&self) -> Option<Domain> {
+        self.target().map(|(d, _)| d)
+    }
+
+    fn target(&self) -> Option<(Domain, Connection)> {
+        self.imp()
+            .target
+            .borrow()
+            .as_ref()
+            .map(|(d, c, _)| (d.clone(), c.clone()))
+    }
+
+    /// Brings the page in step with the domain: connects when it should and is not yet,
+    /// or shows why there is no screen.
+    pub fn refresh(&self) {
+        let imp = self.imp();
+        let Some((domain, _)) = self.target() else {
+            self.close_session();
+            self.show_tablet_banner(Tablet::Present);
+            imp.stack.set_visible_child_name("none");
+            return;
+        };
+        let info = domain.info();
+        self.show_tablet_banner(info.tablet);
+        if !self.is_mapped() {
+            return;
+        }
+        if self.held_elsewhere() {
+            self.close_session();
+            imp.stack.set_visible_child_name("elsewhere");
+        } else if !info.state.is_active() {
+            self.close_session();
+            imp.stack.set_visible_child_name("stopped");
+        } else if imp.opened_for.get() != Some(info.id) {
+            // Never opened, or a new QEMU process: the old socket is gone.
+            self.connect_console();
+        }
+    }
+
+    /// Whether the domain's own console window is open (only asked by an embedded page).
+    fn held_elsewhere(&self) -> bool {
+        let (true, Some(domain)) = (self.embedded(), self.domain()) else {
+            return false;
+        };
+        let app = self
+            .root()
+            .and_downcast::<gtk::Window>()
+            .and_then(|w| w.application());
+        app.into_iter()
+            .flat_map(|app| app.windows())
+            .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
+            .any(|w| w.is_visible() && w.domain().as_ref() == Some(&domain))
+    }
+
+    /// Ends the session, if any; the next [`Self::refresh`] of a running domain connects.
+    pub fn close_session(&self) {
+        let imp = self.imp();
+        imp.view.close();
+        imp.opened_for.set(None);
+        imp.connecting.set(false);
+    }
+
+    fn show_tablet_banner(&self, tablet: Tablet) {
+        let imp = self.imp();
+        let text = match tablet {
+            Tablet::Present => None,
+            Tablet::Missing => Some(gettext(
+                "The mouse may not follow your pointer exactly: this virtual machine has no USB tablet.",
+            )),
+            Tablet::AtNextStart => Some(gettext(
+                "A USB tablet was added; it takes effect when the virtual machine starts again.",
+            )),
+        };
+        imp.tablet_button.set_visible(tablet == Tablet::Missing);
+        if let Some(text) = &text {
+            imp.tablet_label.set_label(text);
+        }
+        // Hidden, not only folded away, so that screen readers skip it too.
+        imp.tablet_revealer.set_visible(text.is_some());
+        imp.tablet_revealer.set_reveal_child(text.is_some());
+    }
+
+    fn disconnected(&self, reason: &str) {
+        let imp = self.imp();
+        imp.connecting.set(false);
+        let running = self.domain().is_some_and(|d| d.state().is_active());
+        if !running {
+            imp.stack.set_visible_child_name("stopped");
+            return;
+        }
+        imp.disconnected_page
+            .set_description(Some(&glib::markup_escape_text(reason)));
+        imp.stack.set_visible_child_name("disconnected");
+    }
+
+    fn update_subtitle(&self) {
+        let view = &self.imp().view;
+        let subtitle = if view.grabbed() {
+            gettext("Press Ctrl+Alt to release")
+        } else if view.connected() {
+            gettext("Click to use the keyboard and mouse in the virtual machine")
+        } else {
+            String::new()
+        };
+        self.imp().window_title.set_subtitle(&subtitle);
+    }
+
+    fn connect_console(&self) {
+        let Some((domain, connection)) = self.target() else {
+            return;
+        };
+        let imp = self.imp();
+        imp.view.close();
+        imp.opened_for.set(Some(domain.info().id));
+        imp.connecting.set(true);
+        imp.stack.set_visible_child_name("connecting");
+        let attempt = imp.opened_for.get();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let source = connect::console_source(&connection, &domain).await;
+                let imp = page.imp();
+                let current = page.domain().as_ref() == Some(&domain);
+                if !current || !imp.connecting.get() || imp.opened_for.get() != attempt {
+                    return; // superseded while libvirt answered
+                }
+                match source {
+                    Ok(source) => imp.view.open(source, ConnectOptions::default()),
+                    Err(reason) => page.disconnected(&reason),
+                }
+            }
+        ));
+    }
+
+    fn setup_actions(&self) {
+        let group = gio::SimpleActionGroup::new();
+        let action = |name: &str, parameter: Option<&glib::VariantTy>, f: fn(&Self, &str)| {
+            let action = gio::SimpleAction::new(name, parameter);
+            action.connect_activate(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |_, target| f(&page, target.and_then(|t| t.str()).unwrap_or_default())
+            ));
+            group.add_action(&action);
+        };
+        action("send-key", Some(glib::VariantTy::STRING), |page, key| {
+            if let Some(key) = connect::send_key_named(key) {
+                page.imp().view.send_key(key);
+            }
+        });
+        action("power", Some(glib::VariantTy::STRING), |page, name| {
+            if let Some((domain, connection)) = page.target() {
+                if let Some(command) = crate::ui::window::command_for(name, domain.uuid()) {
+                    connection.send(command);
+                }
+            }
+        });
+        action("fullscreen", None, |page, _| {
+            if let Some(window) = page.root().and_downcast::<gtk::Window>() {
+                window.set_fullscreened(!window.is_fullscreen());
+            }
+        });
+        action("resize-guest", None, |page, _| {
+            page.imp().view.resize_guest_to_widget()
+        });
+        action("reconnect", None, |page, _| page.connect_console());
+        action("screenshot", None, |page, _| page.save_screenshot());
+        action("add-tablet", None, |page, _| {
+            if let Some((domain, connection)) = page.target() {
+                connection.send(Command::AddTablet(domain.uuid()));
+            }
+        });
+        action("show-window", None, |page, _| {
+            let _ = page.activate_action("win.domain-console", None);
+        });
+        group.add_action(&gio::PropertyAction::new("fit", &*self.imp().view, "fit"));
+        self.insert_action_group("console", Some(&group));
+    }
+
+    fn save_screenshot(&self) {
+        let Some(texture) = self.imp().view.screen_texture() else {
+            return;
+        };
+        let chooser = gtk::FileChooserNative::new(
+            Some(&gettext("Save Screenshot")),
+            self.root().and_downcast_ref::<gtk::Window>(),
+            gtk::FileChooserAction::Save,
+            Some(&gettext("_Save")),
+            Some(&gettext("_Cancel")),
+        );
+        let name = self.domain().map(|d| d.name()).unwrap_or_default();
+        chooser.set_current_name(&format!("{}.png", name.replace('/', "_")));
+        chooser.connect_response(glib::clone!(
+            #[strong]
+            chooser,
+            move |_, response| {
+                let path = chooser.file().and_then(|f| f.path());
+                if let (gtk::ResponseType::Accept, Some(path)) = (response, path) {
+                    if let Err(e) = texture.save_to_png(&path) {
+                        tracing::warn!("cannot save the screenshot: {e}");
+                    }
+                }
+            }
+        ));
+        chooser.show();
+    }
+}

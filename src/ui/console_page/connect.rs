@@ -1,0 +1,94 @@
+//! Where a console connects to: a socket libvirt hands over for a local connection, so no
+//! TCP port needs to be reachable, else the guest's graphics listen address.
+
+use crate::console::{ConsoleSource, SendKey};
+use crate::i18n::gettext;
+use crate::libvirt::{domain::Graphics, error::describe, events::open_graphics_fd, ConnectionName};
+use crate::ui::{Connection, Domain};
+use gtk::gio;
+
+/// The source of `domain`'s console, found off the main thread; the error is a sentence.
+pub async fn console_source(
+    connection: &Connection,
+    domain: &Domain,
+) -> Result<ConsoleSource, String> {
+    if let Some(source) = address_override() {
+        return Ok(source);
+    }
+    let uri = connection.uri();
+    let uuid = domain.uuid();
+    let graphics = domain.info().graphics.into_iter().find(|g| g.kind == "vnc");
+    match ConnectionName::parse(&uri).host {
+        None => gio::spawn_blocking(move || local_socket(&uri, &uuid))
+            .await
+            .unwrap_or_else(|_| Err(gettext("The console could not be opened"))),
+        Some(host) => remote_address(host, graphics),
+    }
+}
+
+/// `VIRTDECK_CONSOLE_ADDRESS=host:port` makes consoles connect to that TCP address
+/// instead of the guest's own display (benches/console puts a counting proxy there).
+fn address_override() -> Option<ConsoleSource> {
+    let value = std::env::var("VIRTDECK_CONSOLE_ADDRESS").ok()?;
+    let (host, port) = value.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    tracing::info!("console address overridden: {value}");
+    Some(ConsoleSource::Tcp {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// A socket connected to the guest's VNC server, from libvirt.
+fn local_socket(uri: &str, uuid: &str) -> Result<ConsoleSource, String> {
+    // The socket outlives the connection, which closes when dropped.
+    let conn = virt::connect::Connect::open(Some(uri)).map_err(|e| describe(&e))?;
+    conn.lookup_domain_by_uuid_string(uuid)
+        .and_then(|domain| open_graphics_fd(&domain, 0, true))
+        .map(ConsoleSource::Socket)
+        .map_err(|e| describe(&e))
+}
+
+/// The guest's VNC address on a remote host.
+fn remote_address(host: String, graphics: Option<Graphics>) -> Result<ConsoleSource, String> {
+    let graphics = graphics.ok_or_else(|| gettext("The virtual machine has no VNC display"))?;
+    let port = graphics
+        .port
+        .ok_or_else(|| gettext("The virtual machine's display has no port yet"))?;
+    let listen = graphics
+        .listen
+        .filter(|l| !l.is_empty() && l != "0.0.0.0" && l != "::")
+        .unwrap_or(host);
+    Ok(ConsoleSource::Tcp { host: listen, port })
+}
+
+/// The key combination a `console.send-key` target names.
+pub fn send_key_named(name: &str) -> Option<SendKey> {
+    match name {
+        "ctrl-alt-delete" => Some(SendKey::CtrlAltDelete),
+        "ctrl-alt-backspace" => Some(SendKey::CtrlAltBackspace),
+        "print" => Some(SendKey::PrintScreen),
+        other => other
+            .strip_prefix("ctrl-alt-f")
+            .and_then(|n| n.parse().ok())
+            .filter(|n| (1..=12).contains(n))
+            .map(SendKey::CtrlAltF),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::send_key_named;
+    use crate::console::SendKey;
+
+    #[test]
+    fn send_key_targets_name_every_combination() {
+        assert_eq!(
+            send_key_named("ctrl-alt-delete"),
+            Some(SendKey::CtrlAltDelete)
+        );
+        assert_eq!(send_key_named("ctrl-alt-f7"), Some(SendKey::CtrlAltF(7)));
+        assert_eq!(send_key_named("ctrl-alt-f13"), None);
+        assert_eq!(send_key_named("print"), Some(SendKey::PrintScreen));
+    }
+}

@@ -1,0 +1,56 @@
+"""Console helpers shared by the console UI tests: open a console, find the guest screen
+on the X screen, click and type into it."""
+
+import re
+import subprocess
+
+from vdui import wait_for
+
+
+def xdotool(*args):
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, check=True).stdout
+
+
+def x_window(title):
+    """The id of the shown X window called exactly `title`."""
+    return wait_for(f"the X window {title!r}", lambda: xdotool(
+        "search", "--onlyvisible", "--name", f"^{re.escape(title)}$").split())[0]
+
+
+def open_console(test, guest):
+    """Launches virtdeck with the console window of `guest`; waits until it shows the screen."""
+    app = test.launch("--connect", "qemu:///session", "--show-domain-console", guest.name)
+    title = f"{guest.name} — Console"
+    window = app.window(title)
+    screen = app.find(name="Virtual machine screen", within=window)
+    wid = x_window(title)
+    # The screen shows once connected: the title's hint appears with it.
+    app.find(contains="Click to use the keyboard", within=window)
+    return app, window, screen, wid
+
+
+def view_box(screen, wid, window=None, scale=1):
+    """The screen widget's rectangle on the X screen: AT-SPI gives it relative to its
+    window (in logical pixels, `scale` device pixels each), xdotool the window's position.
+    With the accessible `window`, the client-side shadow around it is counted too."""
+    box = screen.queryComponent().getExtents(1)  # window coordinates
+    geometry = xdotool("getwindowgeometry", wid)
+    wx, wy = map(int, re.search(r"Position: (\d+),(\d+)", geometry).groups())
+    if window is not None:
+        width, height = map(int, re.search(r"Geometry: (\d+)x(\d+)", geometry).groups())
+        frame = window.queryComponent().getExtents(1)
+        wx += (width - frame.width * scale) // 2
+        wy += (height - frame.height * scale) // 2
+    return wx + box.x * scale, wy + box.y * scale, box.width * scale, box.height * scale
+
+
+def type_line(app, window, screen, wid, guest, text):
+    """Clicks into the screen (grabbing the keyboard), types `text` and Enter, and waits
+    for the guest to report the line."""
+    x, y, w, h = view_box(screen, wid)
+    xdotool("mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
+    app.find(contains="Press Ctrl+Alt to release", within=window)
+    start = len(guest.log())
+    xdotool("type", "--delay", "80", text)
+    xdotool("key", "Return")
+    guest.wait_line(f"TYPED: {text}", timeout=30, after=start)
