@@ -7,9 +7,10 @@
 //!                                 (async-channel)          (mpsc)       widget
 //! ```
 //!
-//! Everything runs on one process-wide tokio runtime ([`RUNTIME`], two worker threads, so that input is sent while a large update decodes).
-//! The widget owns a [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main
-//! loop, copies damaged tiles out of the framebuffer, and maps pointer positions through
+//! Everything runs on one process-wide tokio runtime ([`RUNTIME`], two worker threads, so
+//! that input goes out while a large update is being decoded). The widget owns a
+//! [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main loop, copies damaged
+//! tiles out of the framebuffer, and maps pointer positions through
 //! a [`Viewport`] before sending [`Input`].
 
 mod apply;
