@@ -215,6 +215,13 @@ impl Framebuffer {
         tiles
     }
 
+    /// Marks every tile damaged without notifying anyone: for a consumer that must
+    /// redraw all of it (its drawing scale changed).
+    pub fn damage_all(&mut self) {
+        self.dirty.fill(true);
+        self.dirty_count = self.dirty.len();
+    }
+
     /// Whether any tile is damaged.
     pub fn has_damage(&self) -> bool {
         self.dirty_count > 0

@@ -7,9 +7,10 @@
 //!                                 (async-channel)          (mpsc)       widget
 //! ```
 //!
-//! Everything runs on one process-wide tokio runtime ([`RUNTIME`], one worker thread).
-//! The widget owns a [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main
-//! loop, copies damaged tiles out of the framebuffer, and maps pointer positions through
+//! Everything runs on one process-wide tokio runtime ([`RUNTIME`], two worker threads, so
+//! that input goes out while a large update is being decoded). The widget owns a
+//! [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main loop, copies damaged
+//! tiles out of the framebuffer, and maps pointer positions through
 //! a [`Viewport`] before sending [`Input`].
 
 mod apply;
@@ -34,7 +35,7 @@ pub use source::ConsoleSource;
 /// The tokio runtime of all console sessions: one worker thread named `vd-console`.
 pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(2)
         .thread_name("vd-console")
         .enable_all()
         .build()
