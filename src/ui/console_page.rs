@@ -46,6 +46,8 @@ mod imp {
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
+        pub spinner: TemplateChild<gtk::Spinner>,
+        #[template_child]
         pub view: TemplateChild<ConsoleView>,
         #[template_child]
         pub disconnected_page: TemplateChild<adw::StatusPage>,
@@ -102,6 +104,17 @@ mod imp {
                 );
                 self.function_keys.append_item(&item);
             }
+            // A spinning spinner keeps GTK restyling and relaying out the window on every
+            // frame even while its page is hidden: it spins only while it is shown.
+            let spin_while_shown = |stack: &gtk::Stack, spinner: &gtk::Spinner| {
+                spinner.set_spinning(stack.visible_child_name().as_deref() == Some("connecting"));
+            };
+            spin_while_shown(&self.stack, &self.spinner);
+            self.stack.connect_visible_child_name_notify(glib::clone!(
+                #[weak(rename_to = spinner)]
+                self.spinner,
+                move |stack| spin_while_shown(stack, &spinner)
+            ));
             self.view.connect_grabbed_notify(glib::clone!(
                 #[weak]
                 obj,

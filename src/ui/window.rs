@@ -88,11 +88,12 @@ mod imp {
             let obj = self.obj();
             obj.setup_actions();
             self.domain_list.capture_typing_from(&*obj);
-            self.domain_views.connect_visible_child_name_notify(glib::clone!(
-                #[weak]
-                obj,
-                move |views| obj.make_room_for(views.visible_child_name().as_deref())
-            ));
+            self.domain_views
+                .connect_visible_child_name_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |views| obj.make_room_for(views.visible_child_name().as_deref())
+                ));
             self.domain_list.connect_selection_changed(glib::clone!(
                 #[weak]
                 obj,
