@@ -215,11 +215,12 @@ pub(super) fn allow_for_session(page: &NetworkPage, bridge: &str) {
     ));
 }
 
-/// "Virtdeck will ask for administrator rights (pkexec) …"
+/// "… you will be asked for your password (polkit)": pkexec for iproute2, NetworkManager
+/// itself for its changes; both ask through polkit.
 fn privileges_note() -> gtk::Label {
     gtk::Label::builder()
         .label(gettext(
-            "Changing the network needs administrator rights: you will be asked for a password (pkexec).",
+            "Changing the network needs administrator rights: you will be asked for your password (polkit).",
         ))
         .wrap(true)
         .xalign(0.0)
