@@ -215,6 +215,8 @@ impl Task {
             .await;
         match started {
             Err(vnc::VncError::General(reason)) if asked.load(Ordering::Relaxed) => {
+                // QEMU counts the C string's terminating NUL in the reason.
+                let reason = reason.trim_end_matches('\0').to_owned();
                 Err(ConsoleError::AuthenticationFailed(reason))
             }
             started => Ok(started?.finish()?),

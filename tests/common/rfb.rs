@@ -91,7 +91,7 @@ impl Conn {
 
     /// Version and VNC authentication (security type 2) against `password`, up to (not
     /// including) ServerInit when the client's answer is right. Returns whether it was;
-    /// a wrong answer is refused with a reason, as QEMU does.
+    /// a wrong answer is refused with a reason that, as QEMU's does, ends in a NUL.
     pub fn security_vnc(&mut self, password: &str) -> std::io::Result<bool> {
         self.write(b"RFB 003.008\n")?;
         let _version: [u8; 12] = self.read_exact()?;
@@ -103,7 +103,7 @@ impl Conn {
         let response: [u8; 16] = self.read_exact()?;
         if response != vnc_auth_response(&challenge, password) {
             self.write(&1u32.to_be_bytes())?;
-            let reason = b"Authentication failed";
+            let reason = b"Authentication failed\0";
             let reason = cut_text(reason.len() as u32, reason);
             return self.write(&reason[4..]).map(|_| false);
         }

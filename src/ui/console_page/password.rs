@@ -7,7 +7,8 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-/// Asks for the password of `name`'s console above the page's window; `refused` says the
+/// Asks for the password of `name`'s console above the page's window (the entry hides
+/// what is typed); `refused` says the
 /// last one was not accepted. `answer` gets the password, or `None` on Cancel.
 pub fn ask(
     page: &ConsolePage,
@@ -15,8 +16,11 @@ pub fn ask(
     refused: bool,
     answer: impl Fn(Option<String>) + 'static,
 ) {
-    let entry = gtk::PasswordEntry::builder()
-        .show_peek_icon(true)
+    // Not a GtkPasswordEntry: GTK 4.8's stays connected to the keyboard's Caps Lock
+    // state after it is finalized, and warns on every later change.
+    let entry = gtk::Entry::builder()
+        .visibility(false)
+        .input_purpose(gtk::InputPurpose::Password)
         .activates_default(true)
         .build();
     let body = if refused {
@@ -24,13 +28,15 @@ pub fn ask(
     } else {
         gettext("The virtual machine's display is protected by a password.")
     };
+    let heading = gettext_f(
+        // Translators: {name} is the name of a virtual machine.
+        "Password for {name}'s Console",
+        &[("name", name)],
+    );
     let dialog = adw::MessageDialog::builder()
         .modal(true)
-        .heading(gettext_f(
-            // Translators: {name} is the name of a virtual machine.
-            "Password for {name}'s Console",
-            &[("name", name)],
-        ))
+        .title(&heading)
+        .heading(&heading)
         .body(body)
         .extra_child(&entry)
         .close_response("cancel")

@@ -184,7 +184,11 @@ impl ConsoleView {
                 imp.session.take();
                 self.set_grabbed(false);
                 self.set_connected(false);
-                let reason = error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+                // A server's words can hold a NUL, which no GLib string can.
+                let reason = error
+                    .as_ref()
+                    .map(|e| e.to_string().replace('\0', ""))
+                    .unwrap_or_default();
                 imp.last_error.replace(error);
                 self.emit_by_name::<()>("disconnected", &[&reason]);
             }
