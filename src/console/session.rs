@@ -6,6 +6,8 @@
 //! leaves the task asleep. After each burst of framebuffer events the next incremental
 //! update is requested, so one request is always outstanding.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -189,8 +191,15 @@ impl Task {
         options: ConnectOptions,
     ) -> Result<VncClient, ConsoleError> {
         let password = options.password;
-        let state = VncConnector::new(Chunked(stream))
-            .set_auth_method(async move { password.ok_or(vnc::VncError::NoPassword) })
+        // vnc-rs reports a refused password (RFB 3.8) as a general error with the
+        // server's reason: once the password was asked for, such an error is the refusal.
+        let asked = Arc::new(AtomicBool::new(false));
+        let asked_by_server = Arc::clone(&asked);
+        let started = VncConnector::new(Chunked(stream))
+            .set_auth_method(async move {
+                asked_by_server.store(true, Ordering::Relaxed);
+                password.ok_or(vnc::VncError::NoPassword)
+            })
             .add_encoding(VncEncoding::Tight)
             .add_encoding(VncEncoding::Zrle)
             .add_encoding(VncEncoding::CopyRect)
@@ -203,8 +212,15 @@ impl Task {
             .set_pixel_format(PixelFormat::bgra())
             .build()?
             .try_start()
-            .await?;
-        Ok(state.finish()?)
+            .await;
+        match started {
+            Err(vnc::VncError::General(reason)) if asked.load(Ordering::Relaxed) => {
+                // QEMU counts the C string's terminating NUL in the reason.
+                let reason = reason.trim_end_matches('\0').to_owned();
+                Err(ConsoleError::AuthenticationFailed(reason))
+            }
+            started => Ok(started?.finish()?),
+        }
     }
 
     async fn run(&mut self, client: &VncClient) -> Result<(), ConsoleError> {

@@ -14,6 +14,7 @@
 //!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
+//! - [`graphics`]: the VNC password from the secure domain XML.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
+pub mod graphics;
 pub mod uri;
 pub mod worker;
 

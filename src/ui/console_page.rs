@@ -11,8 +11,9 @@
 //! fighting over its keyboard and mouse.
 
 mod connect;
+mod password;
 
-use crate::console::ConnectOptions;
+use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
 use crate::libvirt::{Command, Tablet};
 use crate::ui::{Connection, ConsoleView, ConsoleWindow, Domain};
@@ -62,6 +63,8 @@ mod imp {
         pub opened_for: Cell<Option<Option<u32>>>,
         /// A connection attempt is under way.
         pub connecting: Cell<bool>,
+        /// The VNC password the user typed for this target; only ever in memory.
+        pub password: RefCell<Option<String>>,
     }
 
     impl ConsolePage {
@@ -188,6 +191,7 @@ impl ConsolePage {
             return;
         }
         self.close_session();
+        imp.password.take();
         if let Some((old, _, handler)) = imp.target.take() {
             old.disconnect(handler);
         }
@@ -295,6 +299,16 @@ impl ConsolePage {
             imp.stack.set_visible_child_name("stopped");
             return;
         }
+        match imp.view.last_error() {
+            Some(ConsoleError::PasswordRequired) => self.ask_password(false),
+            Some(ConsoleError::AuthenticationFailed(_)) => self.ask_password(true),
+            _ => self.show_disconnected(reason),
+        }
+    }
+
+    /// The "disconnected" state, with Reconnect, saying `reason`.
+    fn show_disconnected(&self, reason: &str) {
+        let imp = self.imp();
         imp.disconnected_page
             .set_description(Some(&glib::markup_escape_text(reason)));
         imp.stack.set_visible_child_name("disconnected");
@@ -327,13 +341,24 @@ impl ConsolePage {
             self,
             async move {
                 let source = connect::console_source(&connection, &domain).await;
+                let typed = page.imp().password.borrow().clone();
+                let password = match &source {
+                    Ok(source) => connect::password_for(source, typed, &connection, &domain).await,
+                    Err(_) => None,
+                };
                 let imp = page.imp();
                 let current = page.domain().as_ref() == Some(&domain);
                 if !current || !imp.connecting.get() || imp.opened_for.get() != attempt {
                     return; // superseded while libvirt answered
                 }
                 match source {
-                    Ok(source) => imp.view.open(source, ConnectOptions::default()),
+                    Ok(source) => imp.view.open(
+                        source,
+                        ConnectOptions {
+                            password,
+                            ..ConnectOptions::default()
+                        },
+                    ),
                     Err(reason) => page.disconnected(&reason),
                 }
             }

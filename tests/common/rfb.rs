@@ -89,6 +89,29 @@ impl Conn {
         Ok(())
     }
 
+    /// Version and VNC authentication (security type 2) against `password`, up to (not
+    /// including) ServerInit when the client's answer is right. Returns whether it was;
+    /// a wrong answer is refused with a reason that, as QEMU's does, ends in a NUL.
+    pub fn security_vnc(&mut self, password: &str) -> std::io::Result<bool> {
+        self.write(b"RFB 003.008\n")?;
+        let _version: [u8; 12] = self.read_exact()?;
+        self.write(&[1, 2])?;
+        let [chosen] = self.read_exact()?;
+        assert_eq!(chosen, 2, "the client must pick VNC authentication");
+        let challenge: [u8; 16] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
+        self.write(&challenge)?;
+        let response: [u8; 16] = self.read_exact()?;
+        if response != vnc_auth_response(&challenge, password) {
+            self.write(&1u32.to_be_bytes())?;
+            let reason = b"Authentication failed\0";
+            let reason = cut_text(reason.len() as u32, reason);
+            return self.write(&reason[4..]).map(|_| false);
+        }
+        self.write(&0u32.to_be_bytes())?;
+        let [_shared] = self.read_exact()?;
+        Ok(true)
+    }
+
     /// ServerInit with a 32-bit pixel format and a name.
     pub fn server_init(&mut self, width: u16, height: u16) -> std::io::Result<()> {
         let mut init = Vec::new();
@@ -104,6 +127,11 @@ impl Conn {
     /// set the expected pixel format and asked for a first full update.
     pub fn handshake(&mut self, width: u16, height: u16) -> Vec<i32> {
         self.security_none().expect("security handshake");
+        self.client_setup(width, height)
+    }
+
+    /// [`Self::handshake`] after the security handshake.
+    pub fn client_setup(&mut self, width: u16, height: u16) -> Vec<i32> {
         self.server_init(width, height).expect("ServerInit");
         let ClientMsg::SetPixelFormat(pf) = self.read_msg().expect("SetPixelFormat") else {
             panic!("expected SetPixelFormat first");
@@ -393,4 +421,20 @@ fn hash(x: u32, y: u32, seed: u32) -> u32 {
     h ^= h >> 15;
     h = h.wrapping_mul(0x2c1b_3c6d);
     h ^ (h >> 12)
+}
+
+/// The client's answer to a VNC authentication challenge: the challenge DES-encrypted
+/// with the password (at most 8 bytes, zero-padded, each byte's bits reversed) as key.
+pub fn vnc_auth_response(challenge: &[u8; 16], password: &str) -> [u8; 16] {
+    use des::cipher::{generic_array::GenericArray, BlockEncrypt, KeyInit};
+    let mut key = [0u8; 8];
+    for (k, b) in key.iter_mut().zip(password.bytes()) {
+        *k = b.reverse_bits();
+    }
+    let cipher = des::Des::new_from_slice(&key).expect("an 8-byte DES key");
+    let mut out = *challenge;
+    for block in out.chunks_exact_mut(8) {
+        cipher.encrypt_block(GenericArray::from_mut_slice(block));
+    }
+    out
 }

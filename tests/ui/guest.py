@@ -24,11 +24,12 @@ def build():
 PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
-def domain_xml(name, serial_log, image, painting=False, tablet=True):
+def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common).
-    Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion)."""
+    Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion). `vnc_password`
+    protects the VNC display."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -53,6 +54,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True):
     for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
+    if vnc_password is not None:
+        graphics.set("passwd", vnc_password)
     ET.SubElement(graphics, "listen", type="address", address="127.0.0.1")
     video = ET.SubElement(dev, "video")
     ET.SubElement(video, "model", type="bochs" if painting else "vga", vram="32768")
@@ -67,7 +70,7 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name, painting=False, tablet=True):
+    def __init__(self, name, painting=False, tablet=True, vnc_password=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -75,9 +78,14 @@ class Guest:
         image = build()
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
-            f.write(domain_xml(name, self.serial, image, painting, tablet))
+            f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password))
         virsh("define", xml)
         virsh("start", name)
+
+    def vnc_address(self):
+        """The VNC display's TCP address, `127.0.0.1:<port>`."""
+        host, display = virsh("vncdisplay", self.name).stdout.strip().rsplit(":", 1)
+        return f"{host}:{5900 + int(display)}"
 
     def log(self):
         try:

@@ -1,8 +1,10 @@
 //! Where a console connects to: a socket libvirt hands over for a local connection, so no
-//! TCP port needs to be reachable, else the guest's graphics listen address.
+//! TCP port needs to be reachable, else the guest's graphics listen address and the VNC
+//! password from the domain's secure XML.
 
 use crate::console::{ConsoleSource, SendKey};
 use crate::i18n::gettext;
+use crate::libvirt::graphics::read_vnc_password;
 use crate::libvirt::{domain::Graphics, error::describe, events::open_graphics_fd, ConnectionName};
 use crate::ui::{Connection, Domain};
 use gtk::gio;
@@ -23,6 +25,37 @@ pub async fn console_source(
             .await
             .unwrap_or_else(|_| Err(gettext("The console could not be opened"))),
         Some(host) => remote_address(host, graphics),
+    }
+}
+
+/// The password to connect to `source` with: none for libvirt's socket, which skips
+/// authentication; else what the user typed for this page, else the domain XML's.
+pub async fn password_for(
+    source: &ConsoleSource,
+    typed: Option<String>,
+    connection: &Connection,
+    domain: &Domain,
+) -> Option<String> {
+    match source {
+        ConsoleSource::Socket(_) => None,
+        ConsoleSource::Tcp { .. } if typed.is_some() => typed,
+        ConsoleSource::Tcp { .. } => stored_password(connection, domain).await,
+    }
+}
+
+/// The VNC password in `domain`'s secure XML, read off the main thread; `None` when it
+/// has none or it cannot be read (a read-only connection), and the user is asked.
+async fn stored_password(connection: &Connection, domain: &Domain) -> Option<String> {
+    let uri = connection.uri();
+    let uuid = domain.uuid();
+    let read = gio::spawn_blocking(move || read_vnc_password(&uri, &uuid)).await;
+    match read {
+        Ok(Ok(password)) => password,
+        Ok(Err(error)) => {
+            tracing::info!("no VNC password from the domain XML: {}", describe(&error));
+            None
+        }
+        Err(_) => None,
     }
 }
 

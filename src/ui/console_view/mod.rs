@@ -10,7 +10,8 @@ mod input;
 mod render;
 
 use crate::console::{
-    ConnectOptions, ConsoleEvent, ConsoleSession, ConsoleSource, Input, Scaling, SendKey, Viewport,
+    ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource, Input, Scaling,
+    SendKey, Viewport,
 };
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -40,6 +41,8 @@ mod imp {
         pub fb_size: Cell<(u32, u32)>,
         /// A generation counter, so events of a replaced session are ignored.
         pub generation: Cell<u64>,
+        /// Why the last session ended, when it failed.
+        pub last_error: RefCell<Option<ConsoleError>>,
     }
 
     impl ConsoleView {
@@ -134,6 +137,7 @@ impl ConsoleView {
         self.close();
         let generation = imp.generation.get() + 1;
         imp.generation.set(generation);
+        imp.last_error.replace(None);
         let session = ConsoleSession::open(source, options);
         let events = session.events().clone();
         imp.session.replace(Some(session));
@@ -180,7 +184,12 @@ impl ConsoleView {
                 imp.session.take();
                 self.set_grabbed(false);
                 self.set_connected(false);
-                let reason = error.map(|e| e.to_string()).unwrap_or_default();
+                // A server's words can hold a NUL, which no GLib string can.
+                let reason = error
+                    .as_ref()
+                    .map(|e| e.to_string().replace('\0', ""))
+                    .unwrap_or_default();
+                imp.last_error.replace(error);
                 self.emit_by_name::<()>("disconnected", &[&reason]);
             }
         }
@@ -247,6 +256,11 @@ impl ConsoleView {
         let framebuffer = session.as_ref()?.framebuffer().clone();
         let fb = framebuffer.lock().ok()?;
         render::texture(fb.width(), fb.height(), fb.pixels())
+    }
+
+    /// Why the last session ended, when it failed (read in a `disconnected` handler).
+    pub fn last_error(&self) -> Option<ConsoleError> {
+        self.imp().last_error.borrow().clone()
     }
 
     pub fn connect_disconnected<F: Fn(&Self, &str) + 'static>(
