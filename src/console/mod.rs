@@ -17,6 +17,7 @@ mod apply;
 pub mod error;
 pub mod framebuffer;
 pub mod input;
+pub mod input_times;
 pub mod keymap;
 pub mod pointer;
 pub mod session;
@@ -32,7 +33,7 @@ pub use pointer::{Area, Scaling, Viewport};
 pub use session::{ConnectOptions, ConsoleEvent, ConsoleSession};
 pub use source::ConsoleSource;
 
-/// The tokio runtime of all console sessions: one worker thread named `vd-console`.
+/// The tokio runtime of all console sessions: two worker threads named `vd-console`.
 pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

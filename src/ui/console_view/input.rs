@@ -2,7 +2,7 @@
 //! keyboard (system shortcuts go to the guest); Ctrl+Alt releases it.
 
 use super::ConsoleView;
-use crate::console::{keyval_to_keysym, Input, Scroll};
+use crate::console::{input_times, keyval_to_keysym, Input, Scroll};
 use glib::translate::IntoGlib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -124,6 +124,9 @@ impl ConsoleView {
             return glib::Propagation::Stop;
         }
         if let Some(keysym) = keyval_to_keysym(keyval.into_glib()) {
+            if down {
+                input_times::key_pressed(keysym);
+            }
             self.send(Input::Key { keysym, down });
         }
         glib::Propagation::Stop
