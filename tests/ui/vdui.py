@@ -150,7 +150,9 @@ class App:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen([BINARY, *args], env=full_env)
-        self.app = wait_for("virtdeck on the accessibility bus", self._find_app)
+        # A cold start (first run of a fresh build, a busy machine) can take longer than
+        # finding a widget in a running app.
+        self.app = wait_for("virtdeck on the accessibility bus", self._find_app, timeout=2 * DEADLINE)
 
     def _find_app(self):
         for app in pyatspi.Registry.getDesktop(0):
