@@ -246,3 +246,56 @@ impl ConsoleView {
         self.set_cursor(cursor.flatten().as_ref());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::Scaling;
+
+    fn placement(widget: (f64, f64), scale_factor: f64, fit: bool) -> Placement {
+        Placement::new(&Viewport {
+            widget_width: widget.0,
+            widget_height: widget.1,
+            scale_factor,
+            fb_width: 1920,
+            fb_height: 1080,
+            scaling: if fit {
+                Scaling::Fit
+            } else {
+                Scaling::OneToOne {
+                    scroll_x: 0.0,
+                    scroll_y: 0.0,
+                }
+            },
+        })
+    }
+
+    /// Tiles laid side by side cover the destination exactly: each starts where the one
+    /// before it ends, so there are no gaps or overlaps at any zoom.
+    #[test]
+    fn neighbouring_tiles_share_their_edges() {
+        for p in [
+            placement((1917.0, 1033.0), 1.0, true),
+            placement((800.0, 600.0), 1.0, true),
+            placement((1000.0, 700.0), 2.0, true),
+            placement((1920.0, 1080.0), 1.0, false),
+        ] {
+            let mut end = p.span(p.origin_x, 0, 128).0;
+            for x in (0..1920).step_by(128) {
+                let (start, stop) = p.span(p.origin_x, x, 128.min(1920 - x));
+                assert_eq!(start, end, "{p:?} at {x}");
+                assert!(stop >= start);
+                end = stop;
+            }
+            let expected = (p.origin_x + 1920.0 * p.zoom).round() as i32;
+            assert_eq!(end, expected, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn one_to_one_is_recognised_at_any_scale_factor() {
+        assert!(placement((1920.0, 1080.0), 1.0, false).is_one_to_one());
+        assert!(placement((960.0, 540.0), 2.0, false).is_one_to_one());
+        assert!(!placement((1917.0, 1033.0), 1.0, true).is_one_to_one());
+    }
+}
