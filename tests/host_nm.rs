@@ -295,8 +295,11 @@ impl Lab {
                 let links = self.links();
                 let br = links.iter().find(|l| l.name == pair.bridge);
                 let nic = links.iter().find(|l| l.name == pair.nic);
+                // NetworkManager brings the NIC in as a port just after the bridge is up.
                 br.is_some_and(|b| b.is_bridge() && addresses(b) == [pair.address])
-                    && nic.is_some_and(|n| n.addresses.is_empty())
+                    && nic.is_some_and(|n| {
+                        n.addresses.is_empty() && n.master.as_deref() == Some(pair.bridge)
+                    })
                     && self.routes_through(pair, pair.bridge)
             },
         );
