@@ -1,10 +1,33 @@
 """Console helpers shared by the console UI tests: open a console, find the guest screen
 on the X screen, click and type into it."""
 
+import os
 import re
 import subprocess
 
-from vdui import wait_for
+from guest import Guest
+from vdui import UiTestCase, wait_for
+
+READY = "VIRTDECK-GUEST READY"
+
+
+class GuestTestCase(UiTestCase):
+    """UI tests sharing one booted test guest, `cls.guest`, named after `tag` and made with
+    `guest_options` (see guest.Guest); removed when the class is done."""
+
+    tag = "guest"
+    guest_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.guest = Guest(f"vdui-{os.getpid()}-{cls.tag}", **cls.guest_options)
+        cls.guest.wait_line(READY)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.guest.remove()
+        super().tearDownClass()
 
 
 def xdotool(*args):

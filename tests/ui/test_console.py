@@ -5,20 +5,13 @@ import re
 import subprocess
 import time
 
-from console_ui import open_console, type_line, view_box, x_window, xdotool
-from guest import Guest, virsh
-from vdui import ARTIFACTS, UiTestCase, click, find_all, wait_for
+from console_ui import GuestTestCase, open_console, type_line, view_box, x_window, xdotool
+from guest import virsh
+from vdui import ARTIFACTS, click, find_all, wait_for
 
 
-class ConsoleTest(UiTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.guest = Guest(f"vdui-{os.getpid()}-console")
-        cls.guest.wait_line("VIRTDECK-GUEST READY")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.guest.remove()
+class ConsoleTest(GuestTestCase):
+    tag = "console"
 
     def open_console(self):
         return open_console(self, self.guest)

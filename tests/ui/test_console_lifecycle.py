@@ -1,24 +1,13 @@
 """The console follows its guest: it stays connected through a reboot inside the same
 QEMU process and connects by itself to the new process after a restart."""
 
-import os
 
-from console_ui import open_console, type_line
-from guest import Guest, virsh
-from vdui import UiTestCase
-
-READY = "VIRTDECK-GUEST READY"
+from console_ui import READY, GuestTestCase, open_console, type_line
+from guest import virsh
 
 
-class ConsoleLifecycleTest(UiTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.guest = Guest(f"vdui-{os.getpid()}-lifecycle")
-        cls.guest.wait_line(READY)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.guest.remove()
+class ConsoleLifecycleTest(GuestTestCase):
+    tag = "lifecycle"
 
     def test_console_survives_a_reset_and_reconnects_after_a_restart(self):
         app, window, screen, wid = open_console(self, self.guest)

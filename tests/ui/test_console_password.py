@@ -2,25 +2,18 @@
 the console takes the password from the domain XML; when that one is refused it asks,
 asks again after a wrong answer, and connects with the right one."""
 
-import os
 
-from console_ui import open_console, type_line, x_window, xdotool
-from guest import Guest, virsh
-from vdui import UiTestCase, click, wait_for
+from console_ui import GuestTestCase, open_console, type_line, x_window, xdotool
+from guest import virsh
+from vdui import click, wait_for
 
 PASSWORD = "vdxmlpw1"  # VNC passwords have at most 8 characters
 CHANGED = "vdtyped2"
 
 
-class ConsolePasswordTest(UiTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.guest = Guest(f"vdui-{os.getpid()}-vncpass", vnc_password=PASSWORD)
-        cls.guest.wait_line("VIRTDECK-GUEST READY")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.guest.remove()
+class ConsolePasswordTest(GuestTestCase):
+    tag = "vncpass"
+    guest_options = dict(vnc_password=PASSWORD)
 
     def answer(self, app, heading, password, refused):
         """Types `password` into the prompt called `heading` and presses Connect."""

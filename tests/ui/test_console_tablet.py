@@ -1,22 +1,15 @@
 """A guest without a USB tablet: the console says the pointer may not follow exactly and
 adds a tablet to the machine's configuration."""
 
-import os
 
-from console_ui import open_console
-from guest import Guest, virsh
-from vdui import UiTestCase, click, find_all, showing, wait_for
+from console_ui import GuestTestCase, open_console
+from guest import virsh
+from vdui import click, find_all, showing, wait_for
 
 
-class ConsoleTabletTest(UiTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.guest = Guest(f"vdui-{os.getpid()}-notablet", tablet=False)
-        cls.guest.wait_line("VIRTDECK-GUEST READY")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.guest.remove()
+class ConsoleTabletTest(GuestTestCase):
+    tag = "notablet"
+    guest_options = dict(tablet=False)
 
     def test_banner_adds_a_usb_tablet(self):
         self.assertNotIn("type='tablet'", virsh("dumpxml", "--inactive", self.guest.name).stdout)
