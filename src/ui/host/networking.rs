@@ -30,12 +30,7 @@ fn load(uri: &str, remote: bool) -> Loaded {
     let host = (!remote).then(|| {
         let runner = Runner::local();
         net::list(&runner).map(|networks| HostLinks {
-            managed: networks
-                .nics
-                .iter()
-                .filter(|n| net::nm::manages(&runner, &n.name))
-                .map(|n| n.name.clone())
-                .collect(),
+            managed: net::nm::managed_among(&runner, networks.nics.iter().map(|n| n.name.as_str())),
             netns: runner.netns().map(str::to_owned),
             networks,
         })

@@ -44,7 +44,22 @@ pub struct Checkpoint {
 /// only counts for a runner that has one ([`Runner::network_manager`]); when it is not
 /// running, nothing is managed.
 pub fn manages(runner: &Runner, iface: &str) -> bool {
-    Client::connect(runner).is_some_and(|c| managed(&c, iface).unwrap_or(false))
+    !managed_among(runner, [iface]).is_empty()
+}
+
+/// The interfaces of `ifaces` that NetworkManager manages, asked over one connection.
+pub fn managed_among<'a>(
+    runner: &Runner,
+    ifaces: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let Some(client) = Client::connect(runner) else {
+        return Vec::new();
+    };
+    ifaces
+        .into_iter()
+        .filter(|iface| managed(&client, iface).unwrap_or(false))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn managed(client: &Client, iface: &str) -> Result<bool, NetError> {
