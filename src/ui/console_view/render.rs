@@ -58,7 +58,6 @@ impl Placement {
 pub struct Tiles {
     nodes: HashMap<(u32, u32), gsk::RenderNode>,
     placement: Option<Placement>,
-    scratch: Vec<u8>,
 }
 
 impl Tiles {
@@ -76,96 +75,90 @@ impl Tiles {
             fb.damage_all();
         }
         for rect in fb.take_damage() {
-            match self.tile_node(fb, rect, placement) {
+            match tile_node(fb, rect, placement) {
                 Some(node) => self.nodes.insert((rect.x, rect.y), node),
                 None => self.nodes.remove(&(rect.x, rect.y)),
             };
         }
     }
+}
 
-    fn tile_node(
-        &mut self,
-        fb: &Framebuffer,
-        rect: TileRect,
-        placement: Placement,
-    ) -> Option<gsk::RenderNode> {
-        let (x0, x1) = placement.span(placement.origin_x, rect.x, rect.width);
-        let (y0, y1) = placement.span(placement.origin_y, rect.y, rect.height);
-        if x1 <= x0 || y1 <= y0 {
-            return None;
-        }
-        let image = if placement.is_one_to_one() {
-            fb.copy_tile(rect, &mut self.scratch).ok()?;
-            image_surface(rect.width, rect.height, std::mem::take(&mut self.scratch))?
-        } else {
-            self.scaled_tile(fb, rect, placement, (x0, y0), (x1 - x0, y1 - y0))?
-        };
-        let scale = placement.scale_factor;
-        image.set_device_scale(scale, scale);
-        let (x, y) = (f64::from(x0) / scale, f64::from(y0) / scale);
-        let bounds = graphene::Rect::new(
-            x as f32,
-            y as f32,
-            (f64::from(x1 - x0) / scale) as f32,
-            (f64::from(y1 - y0) / scale) as f32,
-        );
-        let node = gsk::CairoNode::new(&bounds);
-        let cr = node.draw_context();
-        cr.set_source_surface(&image, x, y).ok()?;
-        cr.paint().ok()?;
-        Some(node.upcast())
+/// The node of tile `rect`: its pixels at the device size they are drawn at, or `None`
+/// when the tile shrinks to nothing at this zoom.
+fn tile_node(fb: &Framebuffer, rect: TileRect, placement: Placement) -> Option<gsk::RenderNode> {
+    let (x0, x1) = placement.span(placement.origin_x, rect.x, rect.width);
+    let (y0, y1) = placement.span(placement.origin_y, rect.y, rect.height);
+    if x1 <= x0 || y1 <= y0 {
+        return None;
     }
+    let image = if placement.is_one_to_one() {
+        let mut pixels = Vec::new();
+        fb.copy_tile(rect, &mut pixels).ok()?;
+        image_surface(rect.width, rect.height, pixels)?
+    } else {
+        scaled_tile(fb, rect, placement, (x0, y0), (x1 - x0, y1 - y0))?
+    };
+    let scale = placement.scale_factor;
+    image.set_device_scale(scale, scale);
+    let (x, y) = (f64::from(x0) / scale, f64::from(y0) / scale);
+    let bounds = graphene::Rect::new(
+        x as f32,
+        y as f32,
+        (f64::from(x1 - x0) / scale) as f32,
+        (f64::from(y1 - y0) / scale) as f32,
+    );
+    let node = gsk::CairoNode::new(&bounds);
+    let cr = node.draw_context();
+    cr.set_source_surface(&image, x, y).ok()?;
+    cr.paint().ok()?;
+    Some(node.upcast())
+}
 
-    /// `rect` scaled to `size` device pixels whose top-left is `at`. The source takes one
-    /// pixel more on each side (where the screen has one), so that filtering across tile
-    /// edges uses the real neighbours and the tiles meet without seams.
-    fn scaled_tile(
-        &mut self,
-        fb: &Framebuffer,
-        rect: TileRect,
-        placement: Placement,
-        at: (i32, i32),
-        size: (i32, i32),
-    ) -> Option<cairo::ImageSurface> {
-        let left = rect.x.min(1);
-        let top = rect.y.min(1);
-        let right = (fb.width() - rect.x - rect.width).min(1);
-        let bottom = (fb.height() - rect.y - rect.height).min(1);
-        let source_rect = TileRect::new(
-            rect.x - left,
-            rect.y - top,
-            rect.width + left + right,
-            rect.height + top + bottom,
-        );
-        fb.copy_tile(source_rect, &mut self.scratch).ok()?;
-        let source = image_surface(
-            source_rect.width,
-            source_rect.height,
-            std::mem::take(&mut self.scratch),
-        )?;
-        let target = cairo::ImageSurface::create(cairo::Format::Rgb24, size.0, size.1).ok()?;
-        let cr = cairo::Context::new(&target).ok()?;
-        // Device pixels of the target, then framebuffer pixels.
-        cr.translate(
-            placement.origin_x - f64::from(at.0),
-            placement.origin_y - f64::from(at.1),
-        );
-        cr.scale(placement.zoom, placement.zoom);
-        cr.set_source_surface(&source, f64::from(source_rect.x), f64::from(source_rect.y))
-            .ok()?;
-        let pattern = cr.source();
-        pattern.set_extend(cairo::Extend::Pad);
-        pattern.set_filter(if placement.zoom < 0.5 {
-            cairo::Filter::Good
-        } else {
-            cairo::Filter::Bilinear
-        });
-        cr.set_operator(cairo::Operator::Source);
-        cr.paint().ok()?;
-        drop(cr);
-        target.flush();
-        Some(target)
-    }
+/// `rect` scaled to `size` device pixels whose top-left is `at`. The source takes one
+/// pixel more on each side (where the screen has one), so that filtering across tile
+/// edges uses the real neighbours and the tiles meet without seams.
+fn scaled_tile(
+    fb: &Framebuffer,
+    rect: TileRect,
+    placement: Placement,
+    at: (i32, i32),
+    size: (i32, i32),
+) -> Option<cairo::ImageSurface> {
+    let left = rect.x.min(1);
+    let top = rect.y.min(1);
+    let right = (fb.width() - rect.x - rect.width).min(1);
+    let bottom = (fb.height() - rect.y - rect.height).min(1);
+    let source_rect = TileRect::new(
+        rect.x - left,
+        rect.y - top,
+        rect.width + left + right,
+        rect.height + top + bottom,
+    );
+    let mut pixels = Vec::new();
+    fb.copy_tile(source_rect, &mut pixels).ok()?;
+    let source = image_surface(source_rect.width, source_rect.height, pixels)?;
+    let target = cairo::ImageSurface::create(cairo::Format::Rgb24, size.0, size.1).ok()?;
+    let cr = cairo::Context::new(&target).ok()?;
+    // Device pixels of the target, then framebuffer pixels.
+    cr.translate(
+        placement.origin_x - f64::from(at.0),
+        placement.origin_y - f64::from(at.1),
+    );
+    cr.scale(placement.zoom, placement.zoom);
+    cr.set_source_surface(&source, f64::from(source_rect.x), f64::from(source_rect.y))
+        .ok()?;
+    let pattern = cr.source();
+    pattern.set_extend(cairo::Extend::Pad);
+    pattern.set_filter(if placement.zoom < 0.5 {
+        cairo::Filter::Good
+    } else {
+        cairo::Filter::Bilinear
+    });
+    cr.set_operator(cairo::Operator::Source);
+    cr.paint().ok()?;
+    drop(cr);
+    target.flush();
+    Some(target)
 }
 
 /// An opaque cairo image over `pixels`, rows of `width * 4` bytes (B, G, R, unused).
