@@ -95,7 +95,8 @@ class ProxyLog:
 
     def updates(self, conn, t0=0.0, t1=float("inf")):
         return [
-            (float(p[1]), int(p[3]), int(p[4]), int(p[5]))
+            (float(p[1]), int(p[3]), int(p[4]), int(p[5]),
+             [int(e) for e in p[6].split(",") if e != "-"])
             for p in self.lines()
             if p[0] == "U" and int(p[2]) == conn and t0 <= float(p[1]) <= t1
         ]
@@ -292,6 +293,7 @@ def measure_app(app, cmd, env, title, proxy, xtest, args, logdir):
             mpix=mpix,
             mpix_per_s=mpix / span,
             mbytes=sum(u[3] for u in ups) / 1e6,
+            received_encodings=sorted({e for u in ups for e in u[4]}),
             cpu_ms_per_mpix=1000 * cpu / mpix if mpix else float("nan"),
         )
         say(f"{app}: {result['updates_per_s']:.1f} updates/s, {result['cpu_pct']:.1f} % CPU, "
@@ -343,9 +345,11 @@ def fmt(value, digits=1):
     return f"{value:.{digits}f}"
 
 
+NAMES = {"virtdeck": "Virtdeck", "virtdeck-fit": "Virtdeck (fit)", "gvncviewer": "gvncviewer"}
+
+
 def table(results, floor, load):
-    by = {r["app"]: r for r in results}
-    vd, gv = by.get("virtdeck", {}), by.get("gvncviewer", {})
+    """One column per viewer, in the order measured."""
     rows = [
         ("CPU, % of one core", "cpu_pct", 1, "< 50 % at ~33 updates/s"),
         ("framebuffer updates / s", "updates_per_s", 1, "~33 (QEMU's rate)"),
@@ -360,10 +364,12 @@ def table(results, floor, load):
         ("GTK key event → socket max (ms)", "gtk_key_max_ms", 2, ""),
         ("keys seen / sent", None, 0, "all"),
     ]
-    out = ["| measure | Virtdeck | gvncviewer | target |", "| --- | --- | --- | --- |"]
+    names = [NAMES.get(r["app"], r["app"]) for r in results]
+    out = ["| measure | " + " | ".join(names) + " | target |",
+           "| --- | " + "--- | " * len(results) + "--- |"]
     for label, key, digits, target in rows:
         cells = []
-        for r in (vd, gv):
+        for r in results:
             if label.startswith("MB"):
                 v = r.get("mbytes", float("nan")) / r["seconds"] if "seconds" in r else None
                 cells.append(fmt(v, digits))
@@ -371,15 +377,16 @@ def table(results, floor, load):
                 cells.append(f"{r['keys_seen']}/{r['keys_sent']}" if "keys_sent" in r else "–")
             else:
                 cells.append(fmt(r.get(key), digits))
-        out.append(f"| {label} | {cells[0]} | {cells[1]} | {target} |")
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     notes = []
-    for r in (vd, gv):
+    for r in results:
         if "error" in r:
             notes.append(f"- {r['app']}: FAILED: {r['error']}")
         if "seconds" in r:
             notes.append(f"- {r['app']}: {r['seconds']:.1f} s window, {r['updates']} updates, "
                          f"{r['rects']} rectangles, {r['mpix']:.1f} Mpix, CPU {r['cpu_s']:.2f} s; "
-                         f"window {r.get('window', '?')}; encodings offered {r.get('encodings')}")
+                         f"window {r.get('window', '?')}; encodings offered {r.get('encodings')}, "
+                         f"received {r.get('received_encodings')}")
             top = list(r.get("thread_cpu_s", {}).items())[:3]
             notes.append(f"- {r['app']}: busiest threads (CPU s): "
                          + ", ".join(f"{n} {v:.2f}" for n, v in top))
@@ -391,33 +398,49 @@ def table(results, floor, load):
     return "\n".join(out + [""] + notes)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--virtdeck-bin", required=True)
-    ap.add_argument("--apps", default="virtdeck gvncviewer")
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--warmup", type=float, default=3)
-    ap.add_argument("--keys", type=int, default=100)
-    ap.add_argument("--outdir", required=True)
-    ap.add_argument("--name", default=f"vdbench-{os.getpid()}-console")
-    args = ap.parse_args()
-    logdir = os.path.join(args.outdir, "logs")
-    os.makedirs(logdir, exist_ok=True)
+def settings_home(logdir, scale_to_fit):
+    """A GSettings keyfile for Virtdeck's console scaling; returns its XDG_CONFIG_HOME."""
+    home = os.path.join(logdir, "config-fit" if scale_to_fit else "config-1to1")
+    os.makedirs(os.path.join(home, "glib-2.0", "settings"), exist_ok=True)
+    with open(os.path.join(home, "glib-2.0", "settings", "keyfile"), "w") as f:
+        f.write(f"[io/github/virtdeck/Virtdeck]\nconsole-scale-to-fit={str(scale_to_fit).lower()}\n")
+    return home
 
+
+def viewers(args, name, port, logdir):
+    """Command, environment and window title of each viewer. gvncviewer shows the screen
+    one to one; so does `virtdeck`, while `virtdeck-fit` scales it to fit its window."""
+    base = dict(os.environ, GSETTINGS_BACKEND="memory")
+
+    def virtdeck(fit):
+        env = dict(base, GSETTINGS_BACKEND="keyfile", XDG_CONFIG_HOME=settings_home(logdir, fit),
+                   GSK_RENDERER="cairo", VIRTDECK_CONSOLE_ADDRESS=f"127.0.0.1:{port}",
+                   VIRTDECK_INPUT_TIMES=os.path.join(logdir, f"virtdeck-input-times-{port}-{fit}.txt"))
+        cmd = [args.virtdeck_bin, "--connect", test_guest.SESSION, "--show-domain-console", name]
+        return cmd, env, f"{name} — Console"
+
+    return {
+        "virtdeck": virtdeck(False),
+        "virtdeck-fit": virtdeck(True),
+        "gvncviewer": (["gvncviewer", f"127.0.0.1:{port - 5900}"], base, "127.0.0.1"),
+    }
+
+
+def scenario(rows, args, logdir):
+    """Boots the guest painting bands of `rows` lines, measures each viewer through the
+    proxy; returns their results and the bare client's floor."""
     name = args.name
-    # SIGTERM (e.g. from xvfb-run or a timeout) still removes the guest.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     guest = None
     proxy_proc = None
     try:
-        say(f"booting the painting guest {name}")
-        guest = test_guest.Guest(name, painting=True)
+        say(f"booting the painting guest {name} (bands of {rows} lines)")
+        guest = test_guest.Guest(name, painting=True, paint_rows=rows)
         deadline_wait("'FB: painting 1920x1080' on the guest's serial port",
                       lambda: "FB: painting 1920x1080" in guest.log(), 240, step=0.5)
         display = test_guest.virsh("vncdisplay", name).stdout.strip()
         vnc_port = 5900 + int(display.rsplit(":", 1)[1])
         port = free_display_port()
-        proxy_log = os.path.join(logdir, "proxy.log")
+        proxy_log = os.path.join(logdir, f"proxy-{rows}.log")
         proxy_proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "proxy.py"), str(port), str(vnc_port), proxy_log],
             stdout=subprocess.PIPE, text=True,
@@ -427,37 +450,53 @@ def main():
         say(f"guest VNC {display} (port {vnc_port}); proxy on 127.0.0.1:{port}")
         proxy = ProxyLog(proxy_log)
         xtest = XTest()
-        load0 = open("/proc/loadavg").read().split()[0]
-
-        base = dict(os.environ, GSETTINGS_BACKEND="memory")
-        apps = {
-            "virtdeck": (
-                [args.virtdeck_bin, "--connect", test_guest.SESSION, "--show-domain-console", name],
-                dict(base, GSK_RENDERER="cairo", VIRTDECK_CONSOLE_ADDRESS=f"127.0.0.1:{port}",
-                     VIRTDECK_INPUT_TIMES=os.path.join(logdir, "virtdeck-input-times.txt")),
-                f"{name} — Console",
-            ),
-            "gvncviewer": (["gvncviewer", f"127.0.0.1:{port - 5900}"], base, "127.0.0.1"),
-        }
+        apps = viewers(args, name, port, logdir)
         results = []
         for app in args.apps.split():
             cmd, env, title = apps[app]
             results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
         floor = bare_client_latency(port, proxy, args.keys)
-        load1 = open("/proc/loadavg").read().split()[0]
         for e in proxy.errors():
             say(f"proxy: {e}")
-        with open(os.path.join(args.outdir, "results.json"), "w") as f:
-            json.dump({"results": results, "bare_client": floor, "proxy_errors": proxy.errors()},
-                      f, indent=1)
-        print(table(results, floor, (load0, load1)))
-        return 0 if all("error" not in r for r in results) else 1
+        return results, floor, proxy.errors()
     finally:
         if proxy_proc:
             proxy_proc.terminate()
             proxy_proc.wait()
         if guest:
             guest.remove()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--virtdeck-bin", required=True)
+    ap.add_argument("--apps", default="virtdeck gvncviewer")
+    ap.add_argument("--rows", default="1080 64",
+                    help="the guest's band heights, one scenario each (1080: the whole screen)")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--keys", type=int, default=100)
+    ap.add_argument("--outdir", required=True)
+    ap.add_argument("--name", default=f"vdbench-{os.getpid()}-console")
+    args = ap.parse_args()
+    logdir = os.path.join(args.outdir, "logs")
+    os.makedirs(logdir, exist_ok=True)
+    # SIGTERM (e.g. from xvfb-run or a timeout) still removes the guest.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    report, ok = {}, True
+    for rows in [int(r) for r in args.rows.split()]:
+        load0 = open("/proc/loadavg").read().split()[0]
+        results, floor, errors = scenario(rows, args, logdir)
+        load1 = open("/proc/loadavg").read().split()[0]
+        report[rows] = {"results": results, "bare_client": floor, "proxy_errors": errors}
+        what = "the whole screen" if rows >= 1080 else f"bands of {rows} lines"
+        print(f"### The guest repaints {what}\n")
+        print(table(results, floor, (load0, load1)))
+        print(flush=True)
+        ok = ok and all("error" not in r for r in results)
+    with open(os.path.join(args.outdir, "results.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

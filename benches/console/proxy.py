@@ -180,6 +180,7 @@ def server_gen(conn, feeder):
             (rects,) = struct.unpack(">xH", (yield read(3)))
             pixels = 0
             count = 0
+            encodings = set()
             i = 0
             while rects == 0xFFFF or i < rects:
                 i += 1
@@ -189,9 +190,11 @@ def server_gen(conn, feeder):
                 if enc >= 0 or enc == -260:
                     pixels += w * h
                     count += 1
+                    encodings.add(enc)
                 yield from rect_body(conn, enc, w, h)
             conn.log(
-                f"U {feeder.now:.6f} {conn.id} {count} {pixels} {feeder.consumed() - start}"
+                f"U {feeder.now:.6f} {conn.id} {count} {pixels} {feeder.consumed() - start} "
+                + (",".join(map(str, sorted(encodings))) or "-")
             )
         elif kind == 1:  # SetColourMapEntries
             (_, colours) = struct.unpack(">xHH", (yield read(5)))

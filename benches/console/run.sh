@@ -5,7 +5,8 @@
 # Environment (all optional):
 #   VD_BENCH_SECONDS=20          steady CPU window per viewer (s)
 #   VD_BENCH_KEYS=100            key presses per viewer for the latency
-#   VD_BENCH_APPS="virtdeck gvncviewer"
+#   VD_BENCH_APPS="virtdeck gvncviewer"   (also: virtdeck-fit, scaled to its window)
+#   VD_BENCH_ROWS="1080 64"      the guest's repainted band heights, one scenario each
 #   VD_BENCH_OUT=DIR             where results.md, results.json and logs go
 #   VIRTDECK_BIN=PATH            use this binary instead of building target/release/virtdeck
 # Prints a Markdown table on standard output; progress goes to standard error.
@@ -54,7 +55,7 @@ if [ "${VD_BENCH_IN_SESSION:-}" != 1 ]; then
     say "logs and results in $out"
     status=0
     VD_BENCH_IN_SESSION=1 VD_BENCH_OUTDIR=$out VD_BENCH_VIRTDECK_BIN=$vd_bin VD_BENCH_NAME=$name \
-        timeout --kill-after=20 420 \
+        timeout --kill-after=20 900 \
         xvfb-run -a -s "-screen 0 1920x1080x24" dbus-run-session -- "$0" || status=$?
     say "results in $out/results.md and $out/results.json"
     exit $status
@@ -66,6 +67,7 @@ out=$VD_BENCH_OUTDIR
     --virtdeck-bin "$VD_BENCH_VIRTDECK_BIN" \
     --name "$VD_BENCH_NAME" \
     --apps "${VD_BENCH_APPS:-virtdeck gvncviewer}" \
+    --rows "${VD_BENCH_ROWS:-1080 64}" \
     --seconds "${VD_BENCH_SECONDS:-20}" \
     --keys "${VD_BENCH_KEYS:-100}" \
     --outdir "$out" | tee "$out/results.md"

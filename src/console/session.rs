@@ -34,6 +34,10 @@ pub struct ConnectOptions {
     pub shared: bool,
     /// How long opening the stream and the RFB handshake may take.
     pub handshake_timeout: Duration,
+    /// The server runs on this machine: ask for uncompressed pixels first, since copying
+    /// them costs both sides less than compressing and decompressing. [`ConsoleSession::open`]
+    /// sets it from the source.
+    pub local: bool,
 }
 
 impl Default for ConnectOptions {
@@ -42,6 +46,7 @@ impl Default for ConnectOptions {
             password: None,
             shared: true,
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            local: false,
         }
     }
 }
@@ -52,6 +57,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("password", &self.password.as_ref().map(|_| "<hidden>"))
             .field("shared", &self.shared)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("local", &self.local)
             .finish()
     }
 }
@@ -99,6 +105,10 @@ pub struct ConsoleSession {
 impl ConsoleSession {
     /// Connects to `source` on the console runtime; progress arrives as events.
     pub fn open(source: ConsoleSource, options: ConnectOptions) -> Self {
+        let options = ConnectOptions {
+            local: source.is_local(),
+            ..options
+        };
         Self::start(async move { source.open().await }, options)
     }
 
@@ -174,6 +184,17 @@ impl ConsoleSession {
     }
 }
 
+/// The pixel encodings to ask for, the preferred first (the server takes the first it
+/// knows). Locally Raw comes first; over a network, compression pays for itself.
+fn pixel_encodings(local: bool) -> [VncEncoding; 4] {
+    use VncEncoding::{CopyRect, Raw, Tight, Zrle};
+    if local {
+        [Raw, CopyRect, Tight, Zrle]
+    } else {
+        [Tight, Zrle, CopyRect, Raw]
+    }
+}
+
 struct Task {
     fb: SharedFramebuffer,
     events: async_channel::Sender<ConsoleEvent>,
@@ -195,15 +216,13 @@ impl Task {
         // server's reason: once the password was asked for, such an error is the refusal.
         let asked = Arc::new(AtomicBool::new(false));
         let asked_by_server = Arc::clone(&asked);
-        let started = VncConnector::new(Chunked(stream))
-            .set_auth_method(async move {
-                asked_by_server.store(true, Ordering::Relaxed);
-                password.ok_or(vnc::VncError::NoPassword)
-            })
-            .add_encoding(VncEncoding::Tight)
-            .add_encoding(VncEncoding::Zrle)
-            .add_encoding(VncEncoding::CopyRect)
-            .add_encoding(VncEncoding::Raw)
+        let connector = VncConnector::new(Chunked(stream)).set_auth_method(async move {
+            asked_by_server.store(true, Ordering::Relaxed);
+            password.ok_or(vnc::VncError::NoPassword)
+        });
+        let started = pixel_encodings(options.local)
+            .into_iter()
+            .fold(connector, VncConnector::add_encoding)
             .add_encoding(VncEncoding::CursorPseudo)
             .add_encoding(VncEncoding::DesktopSizePseudo)
             .add_encoding(VncEncoding::ExtendedDesktopSizePseudo)

@@ -31,6 +31,20 @@ pub enum ConsoleSource {
 }
 
 impl ConsoleSource {
+    /// Whether the server runs on this machine: a socket handed over, or a loopback
+    /// address.
+    pub fn is_local(&self) -> bool {
+        match self {
+            ConsoleSource::Socket(_) => true,
+            ConsoleSource::Tcp { host, .. } => {
+                host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        }
+    }
+
     /// Opens the stream. Must run inside the console runtime.
     pub(crate) async fn open(self) -> Result<Box<dyn ConsoleStream>, ConsoleError> {
         let connect_error = |e: std::io::Error| ConsoleError::Connect(e.to_string());
@@ -89,5 +103,35 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Chunked<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(host: &str) -> ConsoleSource {
+        ConsoleSource::Tcp {
+            host: host.into(),
+            port: 5900,
+        }
+    }
+
+    #[test]
+    fn loopback_addresses_and_handed_over_sockets_are_local() {
+        assert!(tcp("127.0.0.1").is_local());
+        assert!(tcp("127.3.2.1").is_local());
+        assert!(tcp("::1").is_local());
+        assert!(tcp("LocalHost").is_local());
+        let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(ConsoleSource::Socket(socket.into()).is_local());
+    }
+
+    #[test]
+    fn other_addresses_are_remote() {
+        assert!(!tcp("192.0.2.7").is_local());
+        assert!(!tcp("0.0.0.0").is_local());
+        assert!(!tcp("host.example").is_local());
+        assert!(!tcp("localhost.example").is_local());
     }
 }

@@ -16,7 +16,7 @@ mod password;
 use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
 use crate::libvirt::{Command, Tablet};
-use crate::ui::{Connection, ConsoleView, ConsoleWindow, Domain};
+use crate::ui::{Application, Connection, ConsoleView, ConsoleWindow, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
@@ -99,6 +99,12 @@ mod imp {
             self.parent_constructed();
             let obj = self.obj();
             obj.setup_actions();
+            // Fit or one to one, the same in every console and remembered between runs.
+            if let Some(app) = gio::Application::default().and_downcast::<Application>() {
+                app.settings()
+                    .bind("console-scale-to-fit", &*self.view, "fit")
+                    .build();
+            }
             for n in 1..=12 {
                 let item = gio::MenuItem::new(Some(&format!("Ctrl+Alt+F{n}")), None);
                 item.set_action_and_target_value(

@@ -24,10 +24,12 @@ def build():
 PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
-def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None):
+def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
+               paint_rows=None):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
-    framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common).
+    framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
+    repainting bands of `paint_rows` lines (the guest's default: 64).
     Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion). `vnc_password`
     protects the VNC display."""
     d = ET.Element("domain", type="qemu")
@@ -39,7 +41,11 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     ET.SubElement(os_, "kernel").text = image["GUEST_KERNEL"]
     ET.SubElement(os_, "initrd").text = image["GUEST_INITRD"]
     cmdline = "console=tty1 console=ttyS0"
-    ET.SubElement(os_, "cmdline").text = f"{PAINTING_CMDLINE} {cmdline}" if painting else cmdline
+    if painting:
+        cmdline = f"{PAINTING_CMDLINE} {cmdline}"
+        if paint_rows:
+            cmdline += f" virtdeck.rows={paint_rows}"
+    ET.SubElement(os_, "cmdline").text = cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
     dev = ET.SubElement(d, "devices")
@@ -70,7 +76,7 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name, painting=False, tablet=True, vnc_password=None):
+    def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -78,7 +84,8 @@ class Guest:
         image = build()
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
-            f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password))
+            f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
+                               paint_rows))
         virsh("define", xml)
         virsh("start", name)
 
