@@ -36,6 +36,23 @@ pub enum Wire {
     Pointer { x: u16, y: u16, buttons: u8 },
 }
 
+impl Wire {
+    /// Appends the RFB client message: KeyEvent (type 4) or PointerEvent (type 5).
+    pub fn encode(self, out: &mut Vec<u8>) {
+        match self {
+            Wire::Key { keysym, down } => {
+                out.extend_from_slice(&[4, u8::from(down), 0, 0]);
+                out.extend_from_slice(&keysym.to_be_bytes());
+            }
+            Wire::Pointer { x, y, buttons } => {
+                out.extend_from_slice(&[5, buttons]);
+                out.extend_from_slice(&x.to_be_bytes());
+                out.extend_from_slice(&y.to_be_bytes());
+            }
+        }
+    }
+}
+
 /// Keys and buttons currently held down, and the last pointer position.
 #[derive(Debug, Default, Clone)]
 pub struct InputState {

@@ -19,6 +19,7 @@ pub mod framebuffer;
 pub mod input;
 pub mod input_times;
 pub mod keymap;
+mod outbound;
 pub mod pointer;
 pub mod session;
 pub mod source;

@@ -6,8 +6,9 @@
 //! leaves the task asleep. After each burst of framebuffer events the next incremental
 //! update is requested, so one request is always outstanding.
 
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -16,8 +17,9 @@ use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
 use super::apply::{apply, is_update};
 use super::error::ConsoleError;
 use super::framebuffer::{Framebuffer, SharedFramebuffer};
-use super::input::{Input, InputState, Wire};
-use super::source::{Chunked, ConsoleSource, ConsoleStream};
+use super::input::{Input, InputState};
+use super::outbound::{Outbound, Stream};
+use super::source::{ConsoleSource, ConsoleStream};
 use super::RUNTIME;
 
 /// How long connecting and the RFB handshake may take by default.
@@ -90,7 +92,6 @@ pub enum ConsoleEvent {
 }
 
 enum Command {
-    Input(Input),
     CutText(String),
     ResizeDesktop(u16, u16),
 }
@@ -100,6 +101,40 @@ pub struct ConsoleSession {
     framebuffer: SharedFramebuffer,
     commands: mpsc::UnboundedSender<Command>,
     events: async_channel::Receiver<ConsoleEvent>,
+    input: Arc<Mutex<InputLink>>,
+}
+
+/// Input goes out from the caller's thread, straight to the socket ([`Outbound`]).
+#[derive(Default)]
+struct InputLink {
+    state: InputState,
+    /// The connection, from the end of the handshake until the session ends.
+    outbound: Option<Arc<Outbound>>,
+}
+
+impl InputLink {
+    fn lock(link: &Mutex<InputLink>) -> std::sync::MutexGuard<'_, InputLink> {
+        link.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn send(&mut self, input: &Input) {
+        let mut messages = Vec::new();
+        for wire in self.state.apply(input) {
+            wire.encode(&mut messages);
+        }
+        if let (Some(outbound), false) = (&self.outbound, messages.is_empty()) {
+            // A failure ends the session through vnc-rs's side of the same socket.
+            if let Err(error) = outbound.send(&messages) {
+                tracing::debug!(%error, "input not sent");
+            }
+        }
+    }
+
+    fn disconnect(&mut self) {
+        if let Some(outbound) = self.outbound.take() {
+            outbound.close();
+        }
+    }
 }
 
 impl ConsoleSession {
@@ -116,26 +151,29 @@ impl ConsoleSession {
     pub fn start<F, S>(stream: F, options: ConnectOptions) -> Self
     where
         F: std::future::Future<Output = Result<S, ConsoleError>> + Send + 'static,
-        S: ConsoleStream,
+        S: ConsoleStream + AsFd,
     {
         let framebuffer = Framebuffer::shared(1, 1).expect("1×1 is a valid size");
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = async_channel::bounded(EVENT_QUEUE);
         let fb = framebuffer.clone();
+        let input = Arc::new(Mutex::new(InputLink::default()));
+        let link = Arc::clone(&input);
         RUNTIME.spawn(async move {
             let mut task = Task {
                 fb,
                 events: event_tx,
                 commands: command_rx,
-                input: InputState::default(),
             };
             let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
             let result = match tokio::time::timeout(limit, connect).await {
                 Err(_) => Err(ConsoleError::HandshakeTimeout),
                 Ok(Err(error)) => Err(error),
-                Ok(Ok(client)) => {
+                Ok(Ok((client, outbound))) => {
+                    InputLink::lock(&link).outbound = Some(outbound);
                     let result = task.run(&client).await;
+                    InputLink::lock(&link).disconnect();
                     let _ = client.close().await;
                     result
                 }
@@ -154,6 +192,7 @@ impl ConsoleSession {
             framebuffer,
             commands,
             events,
+            input,
         }
     }
 
@@ -169,7 +208,7 @@ impl ConsoleSession {
 
     /// Forwards keyboard or mouse input; ignored once disconnected.
     pub fn send(&self, input: Input) {
-        let _ = self.commands.send(Command::Input(input));
+        InputLink::lock(&self.input).send(&input);
     }
 
     /// Puts `text` on the guest's clipboard.
@@ -199,24 +238,26 @@ struct Task {
     fb: SharedFramebuffer,
     events: async_channel::Sender<ConsoleEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
-    input: InputState,
 }
 
 /// Ends the session quietly: the UI dropped its side.
 struct Gone;
 
 impl Task {
-    async fn connect<S: ConsoleStream>(
+    /// The RFB handshake; then input may go straight to the returned [`Outbound`].
+    async fn connect<S: ConsoleStream + AsFd>(
         &mut self,
         stream: S,
         options: ConnectOptions,
-    ) -> Result<VncClient, ConsoleError> {
+    ) -> Result<(VncClient, Arc<Outbound>), ConsoleError> {
+        let (stream, outbound) =
+            Stream::new(stream).map_err(|e| ConsoleError::Connect(e.to_string()))?;
         let password = options.password;
         // vnc-rs reports a refused password (RFB 3.8) as a general error with the
         // server's reason: once the password was asked for, such an error is the refusal.
         let asked = Arc::new(AtomicBool::new(false));
         let asked_by_server = Arc::clone(&asked);
-        let connector = VncConnector::new(Chunked(stream)).set_auth_method(async move {
+        let connector = VncConnector::new(stream).set_auth_method(async move {
             asked_by_server.store(true, Ordering::Relaxed);
             password.ok_or(vnc::VncError::NoPassword)
         });
@@ -238,7 +279,7 @@ impl Task {
                 let reason = reason.trim_end_matches('\0').to_owned();
                 Err(ConsoleError::AuthenticationFailed(reason))
             }
-            started => Ok(started?.finish()?),
+            started => Ok((started?.finish()?, outbound)),
         }
     }
 
@@ -281,7 +322,6 @@ impl Task {
         let mut next = Some(first);
         while let Some(command) = next {
             let sent = match command {
-                Command::Input(input) => self.send_input(&input, client).await,
                 Command::CutText(text) => client.input(X11Event::CopyText(text)).await,
                 Command::ResizeDesktop(width, height) => {
                     self.resize(client, width, height);
@@ -294,17 +334,6 @@ impl Task {
             next = self.commands.try_recv().ok();
         }
         Ok(Ok(()))
-    }
-
-    async fn send_input(&mut self, input: &Input, client: &VncClient) -> Result<(), vnc::VncError> {
-        for wire in self.input.apply(input) {
-            let event = match wire {
-                Wire::Key { keysym, down } => X11Event::KeyEvent((keysym, down).into()),
-                Wire::Pointer { x, y, buttons } => X11Event::PointerEvent((x, y, buttons).into()),
-            };
-            client.input(event).await?;
-        }
-        Ok(())
     }
 
     /// Resizing waits for the server's answer while events keep flowing, so it runs

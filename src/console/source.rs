@@ -4,22 +4,15 @@
 //! [`crate::libvirt::events::open_graphics_fd`]), so no TCP port has to be reachable.
 //! Remote guests: a TCP connection to the graphics listen address.
 
-use std::os::fd::OwnedFd;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::os::fd::{AsFd, OwnedFd};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::error::ConsoleError;
 
-/// The largest read handed to the protocol engine at once. vnc-rs queues up to 4096
-/// reads between its network and decoding tasks; capping each one bounds that queue to
-/// 64 MiB when a server sends faster than the decoder can follow.
-pub const MAX_READ: usize = 16 * 1024;
-
 /// A byte stream the console can run over.
-pub trait ConsoleStream: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static> ConsoleStream for T {}
+pub trait ConsoleStream: AsyncRead + AsyncWrite + AsFd + Send + Sync + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + AsFd + Send + Sync + Unpin + 'static> ConsoleStream for T {}
 
 /// How to reach a guest's VNC server.
 #[derive(Debug)]
@@ -63,46 +56,6 @@ impl ConsoleSource {
                 Ok(Box::new(stream))
             }
         }
-    }
-}
-
-/// Passes reads and writes through, handing out at most [`MAX_READ`] bytes per read.
-pub(crate) struct Chunked<S>(pub S);
-
-impl<S: AsyncRead + Unpin> AsyncRead for Chunked<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let limit = buf.remaining().min(MAX_READ);
-        let mut part = ReadBuf::new(buf.initialize_unfilled_to(limit));
-        match Pin::new(&mut self.0).poll_read(cx, &mut part) {
-            Poll::Ready(Ok(())) => {
-                let read = part.filled().len();
-                buf.advance(read);
-                Poll::Ready(Ok(()))
-            }
-            other => other,
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Chunked<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, data)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 
