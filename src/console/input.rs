@@ -5,6 +5,7 @@
 //! lost, grab released) lifts every one of them and the guest never sees a stuck key.
 
 use super::keymap::{self, SendKey};
+use super::pointer::{moved_by, RELATIVE_START};
 
 /// A mouse button as GTK numbers them: 1 left, 2 middle, 3 right.
 pub type Button = u8;
@@ -18,12 +19,30 @@ pub enum Scroll {
     Right,
 }
 
-/// What the user did, in framebuffer coordinates for the pointer.
+/// What the user did, in framebuffer coordinates for an absolute pointer (a guest with a
+/// tablet) or as motion for a relative one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    Key { keysym: u32, down: bool },
-    Motion { x: u16, y: u16 },
-    Button { button: Button, down: bool },
+    Key {
+        keysym: u32,
+        down: bool,
+    },
+    Motion {
+        x: u16,
+        y: u16,
+    },
+    /// The guest's pointer is relative from now on: the position goes to
+    /// [`RELATIVE_START`], which QEMU takes as the starting point of the motion.
+    StartRelative,
+    /// Relative motion: the position moves by this much (see [`moved_by`]).
+    MoveBy {
+        dx: i32,
+        dy: i32,
+    },
+    Button {
+        button: Button,
+        down: bool,
+    },
     Scroll(Scroll),
     SendKey(SendKey),
     ReleaseAll,
@@ -81,6 +100,19 @@ impl InputState {
             Input::Motion { x, y } => {
                 (self.x, self.y) = (x, y);
                 vec![self.pointer()]
+            }
+            Input::StartRelative => {
+                (self.x, self.y) = RELATIVE_START;
+                vec![self.pointer()]
+            }
+            Input::MoveBy { dx, dy } => {
+                let from = (self.x, self.y);
+                (self.x, self.y) = moved_by(from, dx, dy);
+                if (self.x, self.y) == from {
+                    Vec::new()
+                } else {
+                    vec![self.pointer()]
+                }
             }
             Input::Button { button, down } => match button_bit(button) {
                 Some(bit) if down => {
@@ -243,6 +275,46 @@ mod tests {
             down: false,
         });
         assert_eq!(state.buttons(), 0b010);
+    }
+
+    fn pointer(x: u16, y: u16, buttons: u8) -> Wire {
+        Wire::Pointer { x, y, buttons }
+    }
+
+    #[test]
+    fn relative_motion_keeps_buttons_and_the_wheel_stays_in_place() {
+        let mut state = InputState::default();
+        let (x, y) = RELATIVE_START;
+        assert_eq!(state.apply(&Input::StartRelative), vec![pointer(x, y, 0)]);
+        let move_by = |dx, dy| Input::MoveBy { dx, dy };
+        assert_eq!(state.apply(&move_by(40, 0)), vec![pointer(x + 40, y, 0)]);
+        state.apply(&Input::Button {
+            button: 1,
+            down: true,
+        });
+        // Dragging: the button stays down while moving.
+        assert_eq!(
+            state.apply(&move_by(-50, 7)),
+            vec![pointer(x - 10, y + 7, 1)]
+        );
+        assert_eq!(
+            state.apply(&Input::Scroll(Scroll::Up)),
+            vec![pointer(x - 10, y + 7, 0b1001), pointer(x - 10, y + 7, 1)]
+        );
+        // At the end of the range motion that way is dropped, back is not.
+        assert_eq!(
+            state.apply(&move_by(i32::MAX, 0)),
+            vec![pointer(u16::MAX, y + 7, 1)]
+        );
+        assert!(state.apply(&move_by(3, 0)).is_empty());
+        assert_eq!(
+            state.apply(&move_by(-3, 0)),
+            vec![pointer(u16::MAX - 3, y + 7, 1)]
+        );
+        assert_eq!(
+            state.apply(&Input::ReleaseAll),
+            vec![pointer(u16::MAX - 3, y + 7, 0)]
+        );
     }
 
     #[test]

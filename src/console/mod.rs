@@ -30,7 +30,7 @@ pub use error::ConsoleError;
 pub use framebuffer::{CursorImage, Framebuffer, SharedFramebuffer, TileRect};
 pub use input::{Input, InputState, Scroll, Wire};
 pub use keymap::{keyval_to_keysym, SendKey};
-pub use pointer::{Area, Scaling, Viewport};
+pub use pointer::{Area, RelativeMotion, Scaling, Viewport};
 pub use session::{ConnectOptions, ConsoleEvent, ConsoleSession};
 pub use source::ConsoleSource;
 

@@ -107,9 +107,99 @@ impl Viewport {
     }
 }
 
+/// Where a relative pointer starts: the middle of the RFB coordinate range, with 32767
+/// units of room either way.
+pub const RELATIVE_START: (u16, u16) = (u16::MAX / 2, u16::MAX / 2);
+
+/// `position` moved by (`dx`, `dy`), clamped to the RFB coordinate range.
+///
+/// A guest without an absolute pointer gets relative motion: QEMU passes the difference
+/// between consecutive positions on, without clamping them to the screen. At an end of
+/// the range, motion further that way is lost (moving back works at once). Getting there
+/// takes 32767 units of motion one way from the start or 65535 from the other end, far
+/// more than a guest screen is wide, so the guest's pointer has long stopped at its edge.
+/// Jumping back to the middle is no way out: QEMU would pass the jump on as motion.
+pub fn moved_by(position: (u16, u16), dx: i32, dy: i32) -> (u16, u16) {
+    let axis = |at: u16, by: i32| (i32::from(at).saturating_add(by)).clamp(0, 0xffff) as u16;
+    (axis(position.0, dx), axis(position.1, dy))
+}
+
+/// Local pointer positions (logical pixels) as whole device pixels of motion, for a
+/// relative pointer. Fractions of a pixel carry over to the next motion.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct RelativeMotion {
+    last: Option<(f64, f64)>,
+    carry: (f64, f64),
+}
+
+impl RelativeMotion {
+    /// The pointer is at (`x`, `y`) without having moved there (warped, or just entered).
+    pub fn anchor(&mut self, x: f64, y: f64) {
+        self.last = Some((x, y));
+    }
+
+    /// Forgets the last position: the next one only anchors.
+    pub fn forget(&mut self) {
+        *self = Self::default();
+    }
+
+    /// The motion from the last position to (`x`, `y`), `scale_factor` device pixels per
+    /// logical one; `None` without a last position or when less than a pixel.
+    pub fn to(&mut self, x: f64, y: f64, scale_factor: f64) -> Option<(i32, i32)> {
+        let (last_x, last_y) = self.last.replace((x, y))?;
+        let whole = |distance: f64, carry: &mut f64| {
+            let exact = distance * scale_factor + *carry;
+            if !exact.is_finite() {
+                *carry = 0.0;
+                return 0;
+            }
+            let whole = exact
+                .trunc()
+                .clamp(f64::from(i32::MIN), f64::from(i32::MAX));
+            *carry = exact - whole;
+            whole as i32
+        };
+        let dx = whole(x - last_x, &mut self.carry.0);
+        let dy = whole(y - last_y, &mut self.carry.1);
+        (dx != 0 || dy != 0).then_some((dx, dy))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_positions_move_and_stop_at_the_ends_of_the_range() {
+        assert_eq!(moved_by(RELATIVE_START, 40, -3), (32807, 32764));
+        assert_eq!(moved_by((10, 65530), -11, 9), (0, 65535));
+        assert_eq!(moved_by((0, 65535), i32::MIN, i32::MAX), (0, 65535));
+        // Back from an end at once.
+        assert_eq!(moved_by((0, 65535), 5, -5), (5, 65530));
+    }
+
+    #[test]
+    fn relative_motion_counts_device_pixels_and_carries_fractions() {
+        let mut motion = RelativeMotion::default();
+        assert_eq!(
+            motion.to(100.0, 100.0, 1.0),
+            None,
+            "the first position anchors"
+        );
+        assert_eq!(motion.to(140.0, 99.0, 1.0), Some((40, -1)));
+        // Moves of half and three quarters of a pixel are one pixel, a quarter left over.
+        assert_eq!(motion.to(140.5, 99.0, 1.0), None);
+        assert_eq!(motion.to(141.25, 99.0, 1.0), Some((1, 0)));
+        // HiDPI: one logical pixel is two device pixels.
+        assert_eq!(motion.to(151.25, 94.0, 2.0), Some((20, -10)));
+        // Warped back to the middle: no motion, then motion from there (and the quarter).
+        motion.anchor(50.0, 50.0);
+        assert_eq!(motion.to(50.0, 50.0, 1.0), None);
+        assert_eq!(motion.to(45.0, 50.0, 1.0), Some((-4, 0)));
+        motion.forget();
+        assert_eq!(motion.to(f64::NAN, 1.0, 1.0), None);
+        assert_eq!(motion.to(f64::INFINITY, 3.0, 1.0), Some((0, 2)));
+    }
 
     fn viewport(w: f64, h: f64, scale: f64, scaling: Scaling) -> Viewport {
         Viewport {

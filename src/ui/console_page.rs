@@ -124,11 +124,16 @@ mod imp {
                 self.spinner,
                 move |stack| spin_while_shown(stack, &spinner)
             ));
-            self.view.connect_grabbed_notify(glib::clone!(
-                #[weak]
-                obj,
-                move |_| obj.update_subtitle()
-            ));
+            for property in ["grabbed", "relative-pointer"] {
+                self.view.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak]
+                        obj,
+                        move |_, _| obj.update_subtitle()
+                    ),
+                );
+            }
             self.view.connect_connected_notify(glib::clone!(
                 #[weak]
                 obj,
@@ -239,6 +244,9 @@ impl ConsolePage {
         };
         let info = domain.info();
         self.show_tablet_banner(info.tablet);
+        // Without a tablet the guest's pointer is QEMU's PS/2 mouse, which moves by motion.
+        imp.view
+            .set_relative_pointer(info.tablet != Tablet::Present);
         if !self.is_mapped() {
             return;
         }
@@ -322,7 +330,9 @@ impl ConsolePage {
 
     fn update_subtitle(&self) {
         let view = &self.imp().view;
-        let subtitle = if view.grabbed() {
+        let subtitle = if view.grabbed() && view.relative_pointer() {
+            gettext("Press Ctrl+Alt to release the mouse and keyboard")
+        } else if view.grabbed() {
             gettext("Press Ctrl+Alt to release")
         } else if view.connected() {
             gettext("Click to use the keyboard and mouse in the virtual machine")

@@ -1,5 +1,6 @@
 //! Keyboard and mouse: GTK events become [`Input`] for the session. A click grabs the
-//! keyboard (system shortcuts go to the guest); Ctrl+Alt releases it.
+//! keyboard (system shortcuts go to the guest), and the pointer too when it is relative
+//! (pointer.rs); Ctrl+Alt releases them.
 
 use super::ConsoleView;
 use crate::console::{input_times, keyval_to_keysym, Input, Scroll};
@@ -52,7 +53,12 @@ impl ConsoleView {
         motion.connect_motion(glib::clone!(
             #[weak(rename_to = view)]
             self,
-            move |_, x, y| view.pointer_at(x, y)
+            move |_, x, y| view.motion(x, y)
+        ));
+        motion.connect_leave(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_| view.pointer_left()
         ));
         self.add_controller(motion);
 
@@ -61,17 +67,22 @@ impl ConsoleView {
             #[weak(rename_to = view)]
             self,
             move |gesture, _, x, y| {
+                // A relative pointer's grabbing click is not the guest's: its pointer is
+                // not under the local one.
+                let grabbing = view.relative_pointer() && !view.grabbed();
                 view.grab_focus();
                 view.set_grabbed(true);
-                view.pointer_at(x, y);
-                view.button(gesture, true);
+                if !grabbing {
+                    view.motion(x, y);
+                    view.button(gesture, true);
+                }
             }
         ));
         click.connect_released(glib::clone!(
             #[weak(rename_to = view)]
             self,
             move |gesture, _, x, y| {
-                view.pointer_at(x, y);
+                view.motion(x, y);
                 view.button(gesture, false);
             }
         ));
@@ -86,6 +97,9 @@ impl ConsoleView {
             #[upgrade_or]
             glib::Propagation::Proceed,
             move |_, dx, dy| {
+                if !view.pointer_forwarded() {
+                    return glib::Propagation::Proceed;
+                }
                 let steps = [
                     (dy < 0.0, Scroll::Up),
                     (dy > 0.0, Scroll::Down),
@@ -132,8 +146,15 @@ impl ConsoleView {
         glib::Propagation::Stop
     }
 
-    fn pointer_at(&self, x: f64, y: f64) {
-        if self.connected() {
+    /// The local pointer moved to (`x`, `y`): a position through the scaling, or motion
+    /// while a relative pointer is grabbed.
+    fn motion(&self, x: f64, y: f64) {
+        if !self.connected() {
+            return;
+        }
+        if self.pointer_grabbed() {
+            self.relative_motion(x, y);
+        } else if !self.relative_pointer() {
             let (x, y) = self.viewport().to_framebuffer(x, y);
             self.send(Input::Motion { x, y });
         }
@@ -141,7 +162,7 @@ impl ConsoleView {
 
     fn button(&self, gesture: &gtk::GestureClick, down: bool) {
         let button = gesture.current_button();
-        if self.connected() && (1..=3).contains(&button) {
+        if self.connected() && self.pointer_forwarded() && (1..=3).contains(&button) {
             self.send(Input::Button {
                 button: button as u8,
                 down,
@@ -167,6 +188,7 @@ impl ConsoleView {
                 toplevel.restore_system_shortcuts();
             }
         }
+        self.update_pointer_grab();
         self.notify_grabbed();
     }
 }

@@ -4,14 +4,19 @@
 //! The session thread decodes into the framebuffer and only says "damaged"; on the next
 //! frame the widget copies the damaged 128×128 tiles into textures (render.rs) and draws
 //! every tile scaled into place. Input (input.rs) is mapped through the same
-//! [`Viewport`] the drawing uses.
+//! [`Viewport`] the drawing uses, or sent as motion when the guest's pointer is relative
+//! (pointer.rs).
+#![deny(unsafe_code)]
 
 mod input;
+mod pointer;
 mod render;
+#[allow(unsafe_code)]
+mod warp;
 
 use crate::console::{
-    ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource, Input, Scaling,
-    SendKey, Viewport,
+    ConnectOptions, ConsoleError, ConsoleEvent, ConsoleSession, ConsoleSource, Input,
+    RelativeMotion, Scaling, SendKey, Viewport,
 };
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -36,6 +41,12 @@ mod imp {
         /// Fit the guest screen into the widget (true) or show it one to one.
         #[property(get, set = Self::set_fit, default = true)]
         pub fit: Cell<bool>,
+        /// The guest has no absolute pointer (tablet): motion is sent as relative, and a
+        /// grab takes the pointer too.
+        #[property(get, set = Self::set_relative_pointer)]
+        pub relative_pointer: Cell<bool>,
+        /// Local motion while the pointer is grabbed in relative mode.
+        pub motion: Cell<RelativeMotion>,
         pub session: RefCell<Option<ConsoleSession>>,
         pub tiles: RefCell<render::Tiles>,
         pub fb_size: Cell<(u32, u32)>,
@@ -49,6 +60,16 @@ mod imp {
         fn set_fit(&self, fit: bool) {
             self.fit.set(fit);
             self.obj().queue_resize();
+        }
+
+        fn set_relative_pointer(&self, relative: bool) {
+            if self.relative_pointer.replace(relative) != relative {
+                let obj = self.obj();
+                if relative {
+                    obj.send(Input::StartRelative);
+                }
+                obj.update_pointer_grab();
+            }
         }
     }
 
@@ -139,6 +160,9 @@ impl ConsoleView {
         imp.generation.set(generation);
         imp.last_error.replace(None);
         let session = ConsoleSession::open(source, options);
+        if self.relative_pointer() {
+            session.send(Input::StartRelative);
+        }
         let events = session.events().clone();
         imp.session.replace(Some(session));
         glib::spawn_future_local(glib::clone!(

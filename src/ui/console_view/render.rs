@@ -223,6 +223,9 @@ impl ConsoleView {
 
     /// Shows the guest's pointer shape as the widget's cursor.
     pub(super) fn update_cursor(&self) {
+        if self.pointer_grabbed() {
+            return; // hidden
+        }
         let session = self.imp().session.borrow();
         let Some(framebuffer) = session.as_ref().map(|s| s.framebuffer().clone()) else {
             return;
