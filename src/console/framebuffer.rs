@@ -13,8 +13,10 @@ use super::error::ConsoleError;
 
 /// Bytes per pixel.
 pub const BYTES_PER_PIXEL: usize = 4;
-/// Width and height of a damage tile, in pixels.
-pub const TILE_SIZE: u32 = 128;
+/// Width and height of a damage tile, in pixels: wide and low, since screens change in
+/// lines (text, scrolling, video) more often than in columns.
+pub const TILE_WIDTH: u32 = 256;
+pub const TILE_HEIGHT: u32 = 32;
 /// The largest framebuffer side accepted from a server.
 pub const MAX_SIDE: u32 = 8192;
 /// The largest cursor side accepted from a server.
@@ -136,8 +138,8 @@ impl Framebuffer {
         self.pixels = opaque_black.repeat(width as usize * height as usize);
         self.width = width;
         self.height = height;
-        self.tiles_x = width.div_ceil(TILE_SIZE);
-        let tiles = self.tiles_x as usize * height.div_ceil(TILE_SIZE) as usize;
+        self.tiles_x = width.div_ceil(TILE_WIDTH);
+        let tiles = self.tiles_x as usize * height.div_ceil(TILE_HEIGHT) as usize;
         self.dirty = vec![true; tiles];
         self.dirty_count = tiles;
         Ok(())
@@ -200,12 +202,12 @@ impl Framebuffer {
             if std::mem::take(dirty) {
                 let tx = index as u32 % self.tiles_x;
                 let ty = index as u32 / self.tiles_x;
-                let (x, y) = (tx * TILE_SIZE, ty * TILE_SIZE);
+                let (x, y) = (tx * TILE_WIDTH, ty * TILE_HEIGHT);
                 tiles.push(TileRect::new(
                     x,
                     y,
-                    TILE_SIZE.min(self.width - x),
-                    TILE_SIZE.min(self.height - y),
+                    TILE_WIDTH.min(self.width - x),
+                    TILE_HEIGHT.min(self.height - y),
                 ));
             }
         }
@@ -251,9 +253,9 @@ impl Framebuffer {
     /// Marks the tiles under `rect`. Returns true when the UI has not been told about
     /// damage since its last [`Self::take_damage`], so that one notice covers a burst.
     fn damage(&mut self, rect: TileRect) -> bool {
-        let (x0, y0) = (rect.x / TILE_SIZE, rect.y / TILE_SIZE);
-        let x1 = (rect.x + rect.width - 1) / TILE_SIZE;
-        let y1 = (rect.y + rect.height - 1) / TILE_SIZE;
+        let (x0, y0) = (rect.x / TILE_WIDTH, rect.y / TILE_HEIGHT);
+        let x1 = (rect.x + rect.width - 1) / TILE_WIDTH;
+        let y1 = (rect.y + rect.height - 1) / TILE_HEIGHT;
         for ty in y0..=y1 {
             for tx in x0..=x1 {
                 let tile = &mut self.dirty[(ty * self.tiles_x + tx) as usize];
@@ -277,11 +279,11 @@ mod tests {
 
     #[test]
     fn new_buffer_is_black_and_fully_damaged() {
-        let mut fb = Framebuffer::new(300, 130).unwrap();
-        assert_eq!(fb.pixel(299, 129), Some([0, 0, 0, 255]));
+        let mut fb = Framebuffer::new(300, 40).unwrap();
+        assert_eq!(fb.pixel(299, 39), Some([0, 0, 0, 255]));
         let tiles = fb.take_damage();
-        assert_eq!(tiles.len(), 3 * 2);
-        assert!(tiles.contains(&TileRect::new(256, 128, 44, 2)));
+        assert_eq!(tiles.len(), 2 * 2);
+        assert!(tiles.contains(&TileRect::new(256, 32, 44, 8)));
         assert!(fb.take_damage().is_empty());
     }
 
@@ -289,17 +291,19 @@ mod tests {
     fn put_rect_damages_exactly_the_touched_tiles() {
         let mut fb = Framebuffer::new(512, 512).unwrap();
         fb.take_damage();
-        let rect = TileRect::new(120, 10, 20, 5);
+        let rect = TileRect::new(250, 30, 20, 5);
         assert!(fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
         // A second write before the UI looked needs no second notice.
         assert!(!fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
-        assert_eq!(fb.pixel(120, 10), Some([1, 2, 3, 255]));
-        assert_eq!(fb.pixel(119, 10), Some([0, 0, 0, 255]));
+        assert_eq!(fb.pixel(250, 30), Some([1, 2, 3, 255]));
+        assert_eq!(fb.pixel(249, 30), Some([0, 0, 0, 255]));
         assert_eq!(
             fb.take_damage(),
             vec![
-                TileRect::new(0, 0, 128, 128),
-                TileRect::new(128, 0, 128, 128)
+                TileRect::new(0, 0, 256, 32),
+                TileRect::new(256, 0, 256, 32),
+                TileRect::new(0, 32, 256, 32),
+                TileRect::new(256, 32, 256, 32),
             ]
         );
     }

@@ -2,7 +2,7 @@
 //! forwards keyboard and mouse input to it.
 //!
 //! The session thread decodes into the framebuffer and only says "damaged"; on the next
-//! frame the widget copies the damaged 128×128 tiles into textures (render.rs) and draws
+//! frame the widget copies the damaged tiles (256×32) into textures (render.rs) and draws
 //! every tile scaled into place. Input (input.rs) is mapped through the same
 //! [`Viewport`] the drawing uses, or sent as motion when the guest's pointer is relative
 //! (pointer.rs).

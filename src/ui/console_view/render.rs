@@ -1,4 +1,4 @@
-//! Drawing: each 128×128 tile of the guest screen is kept as a render node that already
+//! Drawing: each tile (256×32 pixels) of the guest screen is kept as a render node that already
 //! holds its pixels at the size they are shown, in device pixels. On the frame clock only
 //! the tiles the session damaged are rebuilt; the others are the same nodes as in the
 //! last frame, so GTK's renderer sees them unchanged and repaints only the damaged area.
@@ -53,39 +53,54 @@ impl Placement {
     }
 }
 
+/// A tile's node and the pixels it draws.
+struct Tile {
+    node: gsk::RenderNode,
+    /// Held, never read: dropped after `node` (fields drop in order), see `retired`.
+    _pixels: cairo::ImageSurface,
+}
+
 /// The render nodes of the guest screen, one per tile, keyed by the tile's position.
 #[derive(Default)]
 pub struct Tiles {
-    nodes: HashMap<(u32, u32), gsk::RenderNode>,
+    nodes: HashMap<(u32, u32), Tile>,
     placement: Option<Placement>,
+    /// Tiles replaced in the last frame. The renderer keeps the last frame's nodes until
+    /// it has drawn the next one; were a tile's pixels freed while its node lives, cairo
+    /// would first copy them for the node. One frame later, they go without a copy.
+    retired: Vec<Tile>,
 }
 
 impl Tiles {
     pub fn clear(&mut self) {
         self.nodes.clear();
+        self.retired.clear();
         self.placement = None;
     }
 
     /// Rebuilds the tiles the session damaged since the last frame, or every tile when
     /// the placement changed.
     fn update(&mut self, fb: &mut Framebuffer, placement: Placement) {
+        self.retired.clear();
         if self.placement != Some(placement) {
-            self.nodes.clear();
+            self.retired
+                .extend(self.nodes.drain().map(|(_, tile)| tile));
             self.placement = Some(placement);
             fb.damage_all();
         }
         for rect in fb.take_damage() {
-            match tile_node(fb, rect, placement) {
-                Some(node) => self.nodes.insert((rect.x, rect.y), node),
+            let old = match tile(fb, rect, placement) {
+                Some(tile) => self.nodes.insert((rect.x, rect.y), tile),
                 None => self.nodes.remove(&(rect.x, rect.y)),
             };
+            self.retired.extend(old);
         }
     }
 }
 
-/// The node of tile `rect`: its pixels at the device size they are drawn at, or `None`
-/// when the tile shrinks to nothing at this zoom.
-fn tile_node(fb: &Framebuffer, rect: TileRect, placement: Placement) -> Option<gsk::RenderNode> {
+/// Tile `rect`: its pixels at the device size they are drawn at, or `None` when the
+/// tile shrinks to nothing at this zoom.
+fn tile(fb: &Framebuffer, rect: TileRect, placement: Placement) -> Option<Tile> {
     let (x0, x1) = placement.span(placement.origin_x, rect.x, rect.width);
     let (y0, y1) = placement.span(placement.origin_y, rect.y, rect.height);
     if x1 <= x0 || y1 <= y0 {
@@ -111,7 +126,10 @@ fn tile_node(fb: &Framebuffer, rect: TileRect, placement: Placement) -> Option<g
     let cr = node.draw_context();
     cr.set_source_surface(&image, x, y).ok()?;
     cr.paint().ok()?;
-    Some(node.upcast())
+    Some(Tile {
+        node: node.upcast(),
+        _pixels: image,
+    })
 }
 
 /// `rect` scaled to `size` device pixels whose top-left is `at`. The source takes one
@@ -216,8 +234,8 @@ impl ConsoleView {
         if let Ok(mut fb) = framebuffer.lock() {
             tiles.update(&mut fb, placement);
         }
-        for node in tiles.nodes.values() {
-            snapshot.append_node(node);
+        for tile in tiles.nodes.values() {
+            snapshot.append_node(&tile.node);
         }
     }
 

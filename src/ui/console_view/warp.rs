@@ -24,15 +24,25 @@ pub(super) fn warp_pointer(widget: &gtk::Widget, x: f64, y: f64) -> bool {
     else {
         return false;
     };
-    let Ok(xlib) = Xlib::open() else {
-        return false;
-    };
     // The native widget's origin is offset in its surface by the client-side shadow, and
     // X11 counts device pixels.
     let (offset_x, offset_y) = native.surface_transform();
     let scale = f64::from(surface.scale_factor());
     let to_x = ((f64::from(point.x()) + offset_x) * scale).round() as i32;
     let to_y = ((f64::from(point.y()) + offset_y) * scale).round() as i32;
+    XLIB.with(|xlib| {
+        xlib.as_ref()
+            .map(|xlib| warp(xlib, &display, &surface, to_x, to_y))
+    })
+    .is_some()
+}
+
+thread_local! {
+    /// libX11, loaded once (opening it resolves every one of its functions).
+    static XLIB: Option<Xlib> = Xlib::open().ok();
+}
+
+fn warp(xlib: &Xlib, display: &X11Display, surface: &X11Surface, to_x: i32, to_y: i32) {
     // SAFETY: the X Display belongs to GDK's connection and lives as long as `display`;
     // the window is the surface's own, alive while `surface` is. XWarpPointer and XFlush
     // only queue and send requests on that connection, on GDK's (this) thread.
@@ -41,5 +51,4 @@ pub(super) fn warp_pointer(widget: &gtk::Widget, x: f64, y: f64) -> bool {
         (xlib.XWarpPointer)(xdisplay, 0, surface.xid(), 0, 0, 0, 0, to_x, to_y);
         (xlib.XFlush)(xdisplay);
     }
-    true
 }
