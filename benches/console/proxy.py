@@ -6,8 +6,11 @@ and parses both directions to log, with CLOCK_MONOTONIC timestamps (time.monoton
   U <t> <conn> <rects> <pixels> <bytes>      one FramebufferUpdate, logged when its last
                                              byte has arrived; pixels = sum of w*h of the
                                              rectangles that carry pixels (not pseudo)
-  K <t> <conn> <down> <keysym>               a KeyEvent (or QEMU extended key event),
-                                             logged when its bytes arrived from the viewer
+  K <t> <conn> <down> <keysym>               a KeyEvent (or QEMU extended key event);
+                                             <t> is when its bytes arrived on the proxy's
+                                             socket (the kernel's receive timestamp,
+                                             SO_TIMESTAMPNS), so the proxy's own scheduling
+                                             does not count
   S <t> <conn> <encodings...>                the viewer's SetEncodings
   E <t> <conn> <direction> <message>         parsing stopped (forwarding goes on)
 
@@ -19,6 +22,7 @@ Usage: proxy.py LISTEN_PORT UPSTREAM_PORT LOGFILE   (both on 127.0.0.1)
 """
 
 import asyncio
+import socket
 import struct
 import sys
 import time
@@ -320,50 +324,102 @@ class Conn:
         self.logfile.flush()
 
 
-async def pump(reader, writer, feeder):
+async def pump(reader, sock, feeder):
+    """Server → viewer."""
+    loop = asyncio.get_running_loop()
     try:
         while True:
             data = await reader.read(1 << 18)
             if not data:
                 break
             now = time.monotonic()
-            writer.write(data)
+            await loop.sock_sendall(sock, data)
             feeder.feed(data, now)
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        try:  # ends the other direction too: its reads see the end
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def arrival(ancillary):
+    """The kernel's receive time of the data (CLOCK_REALTIME) as CLOCK_MONOTONIC."""
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return time.monotonic() - (time.time() - (sec + nsec / 1e9))
+    return time.monotonic()
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+SCM_TIMESTAMPNS = SO_TIMESTAMPNS
+
+
+async def pump_timestamped(sock, writer, feeder):
+    """Viewer → server, each chunk stamped with the time it reached the socket."""
+    loop = asyncio.get_running_loop()
+    readable = asyncio.Event()
+    fd = sock.fileno()
+    loop.add_reader(fd, readable.set)
+    try:
+        while True:
+            await readable.wait()
+            readable.clear()
+            while True:
+                try:
+                    data, ancillary, _flags, _addr = sock.recvmsg(1 << 16, 256)
+                except BlockingIOError:
+                    break
+                if not data:
+                    return
+                writer.write(data)
+                feeder.feed(data, arrival(ancillary))
             await writer.drain()
     except (ConnectionError, OSError):
         pass
     finally:
+        loop.remove_reader(fd)
         writer.close()
 
 
 async def main():
     listen, upstream, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     logfile = open(path, "a", buffering=1)
+    loop = asyncio.get_running_loop()
 
-    async def handle(c_reader, c_writer):
+    async def handle(client):
         conn = Conn(logfile)
         conn.log(f"C {time.monotonic():.6f} {conn.id} open")
+        client.setblocking(False)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         try:
             s_reader, s_writer = await asyncio.open_connection("127.0.0.1", upstream)
         except OSError as e:
             conn.log(f"E {time.monotonic():.6f} {conn.id} connect {e}")
-            c_writer.close()
+            client.close()
             return
-        for w in (c_writer, s_writer):
-            sock = w.get_extra_info("socket")
-            if sock is not None:
-                import socket
-
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        up = pump(c_reader, s_writer, Feeder(client_gen, conn, "client"))
-        down = pump(s_reader, c_writer, Feeder(server_gen, conn, "server"))
+        s_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        up = pump_timestamped(client, s_writer, Feeder(client_gen, conn, "client"))
+        down = pump(s_reader, client, Feeder(server_gen, conn, "server"))
         await asyncio.gather(up, down)
+        client.close()
         conn.log(f"C {time.monotonic():.6f} {conn.id} close")
 
-    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", listen))
+    server.listen(8)
+    server.setblocking(False)
     print(f"LISTEN {listen}", flush=True)
-    async with server:
-        await server.serve_forever()
+    tasks = set()
+    while True:
+        client, _ = await loop.sock_accept(server)
+        task = asyncio.create_task(handle(client))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 if __name__ == "__main__":
