@@ -2,16 +2,17 @@
 //!
 //! ```text
 //! socket ─▶ vnc-rs (network + decoder tasks) ─▶ session task ─▶ SharedFramebuffer (pixels, damaged tiles)
-//!                                                  │    ▲                 ▲ take_damage / copy_tile
-//!                                 ConsoleEvent ◀───┘    └── Input         │
-//!                                 (async-channel)          (mpsc)       widget
+//!   ▲                                              │                      ▲ take_damage / copy_tile
+//!   └── Outbound ◀── Input (caller's thread)       └──▶ ConsoleEvent ──▶ widget
+//!                                                       (async-channel)
 //! ```
 //!
 //! Everything runs on one process-wide tokio runtime ([`RUNTIME`], two worker threads, so
-//! that input goes out while a large update is being decoded). The widget owns a
+//! that the session task goes on while a large update is being decoded). The widget owns a
 //! [`ConsoleSession`], receives its [`ConsoleEvent`]s on the GTK main loop, copies damaged
-//! tiles out of the framebuffer, and maps pointer positions through
-//! a [`Viewport`] before sending [`Input`].
+//! tiles out of the framebuffer, and maps pointer positions through a [`Viewport`] before
+//! sending [`Input`], which is written to the socket from the widget's thread, in order
+//! with vnc-rs's own messages (outbound.rs).
 
 mod apply;
 pub mod error;

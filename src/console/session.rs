@@ -1,12 +1,13 @@
 //! One console connection: a task on the console runtime that owns the vnc-rs client.
 //!
 //! vnc-rs's `recv_event()` holds the client's lock while it waits, which would block
-//! `input()`. So one task owns the client and `select!`s between the input channel and
-//! `recv_event()` (both cancel-safe). Nothing runs on a timer: a static guest screen
-//! leaves the task asleep. After each burst of framebuffer events the next incremental
-//! update is requested, so one request is always outstanding.
+//! `input()`. So one task owns the client and `select!`s between the command channel
+//! (clipboard, resize) and `recv_event()` (both cancel-safe). Keys and pointer input do
+//! not wait for it: [`ConsoleSession::send`] writes them to the socket at once, through
+//! the [`Outbound`] the session shares with vnc-rs. Nothing runs on a timer: a static
+//! guest screen leaves the task asleep. After each burst of framebuffer events the next
+//! incremental update is requested, so one request is always outstanding.
 
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -151,7 +152,7 @@ impl ConsoleSession {
     pub fn start<F, S>(stream: F, options: ConnectOptions) -> Self
     where
         F: std::future::Future<Output = Result<S, ConsoleError>> + Send + 'static,
-        S: ConsoleStream + AsFd,
+        S: ConsoleStream,
     {
         let framebuffer = Framebuffer::shared(1, 1).expect("1×1 is a valid size");
         let (commands, command_rx) = mpsc::unbounded_channel();
@@ -245,7 +246,7 @@ struct Gone;
 
 impl Task {
     /// The RFB handshake; then input may go straight to the returned [`Outbound`].
-    async fn connect<S: ConsoleStream + AsFd>(
+    async fn connect<S: ConsoleStream>(
         &mut self,
         stream: S,
         options: ConnectOptions,
