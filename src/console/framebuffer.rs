@@ -14,8 +14,9 @@ use super::error::ConsoleError;
 /// Bytes per pixel.
 pub const BYTES_PER_PIXEL: usize = 4;
 /// Width and height of a damage tile, in pixels: wide and low, since screens change in
-/// lines (text, scrolling, video) more often than in columns.
-pub const TILE_WIDTH: u32 = 256;
+/// lines (text, scrolling, video) more often than in columns, and each tile changed costs
+/// the renderer a node and a cairo surface whatever its size.
+pub const TILE_WIDTH: u32 = 1024;
 pub const TILE_HEIGHT: u32 = 32;
 /// The largest framebuffer side accepted from a server.
 pub const MAX_SIDE: u32 = 8192;
@@ -279,31 +280,31 @@ mod tests {
 
     #[test]
     fn new_buffer_is_black_and_fully_damaged() {
-        let mut fb = Framebuffer::new(300, 40).unwrap();
-        assert_eq!(fb.pixel(299, 39), Some([0, 0, 0, 255]));
+        let mut fb = Framebuffer::new(1100, 40).unwrap();
+        assert_eq!(fb.pixel(1099, 39), Some([0, 0, 0, 255]));
         let tiles = fb.take_damage();
         assert_eq!(tiles.len(), 2 * 2);
-        assert!(tiles.contains(&TileRect::new(256, 32, 44, 8)));
+        assert!(tiles.contains(&TileRect::new(1024, 32, 76, 8)));
         assert!(fb.take_damage().is_empty());
     }
 
     #[test]
     fn put_rect_damages_exactly_the_touched_tiles() {
-        let mut fb = Framebuffer::new(512, 512).unwrap();
+        let mut fb = Framebuffer::new(2048, 512).unwrap();
         fb.take_damage();
-        let rect = TileRect::new(250, 30, 20, 5);
+        let rect = TileRect::new(1020, 30, 20, 5);
         assert!(fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
         // A second write before the UI looked needs no second notice.
         assert!(!fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
-        assert_eq!(fb.pixel(250, 30), Some([1, 2, 3, 255]));
-        assert_eq!(fb.pixel(249, 30), Some([0, 0, 0, 255]));
+        assert_eq!(fb.pixel(1020, 30), Some([1, 2, 3, 255]));
+        assert_eq!(fb.pixel(1019, 30), Some([0, 0, 0, 255]));
         assert_eq!(
             fb.take_damage(),
             vec![
-                TileRect::new(0, 0, 256, 32),
-                TileRect::new(256, 0, 256, 32),
-                TileRect::new(0, 32, 256, 32),
-                TileRect::new(256, 32, 256, 32),
+                TileRect::new(0, 0, 1024, 32),
+                TileRect::new(1024, 0, 1024, 32),
+                TileRect::new(0, 32, 1024, 32),
+                TileRect::new(1024, 32, 1024, 32),
             ]
         );
     }

@@ -2,8 +2,8 @@
 //! forwards keyboard and mouse input to it.
 //!
 //! The session thread decodes into the framebuffer and only says "damaged"; on the next
-//! frame the widget copies the damaged tiles (256×32) into textures (render.rs) and draws
-//! every tile scaled into place. Input (input.rs) is mapped through the same
+//! frame the widget rebuilds the damaged tiles (1024×32) as render nodes holding their
+//! pixels at the size they are drawn (render.rs). Input (input.rs) is mapped through the same
 //! [`Viewport`] the drawing uses, or sent as motion when the guest's pointer is relative
 //! (pointer.rs).
 #![deny(unsafe_code)]

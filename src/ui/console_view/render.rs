@@ -1,5 +1,5 @@
-//! Drawing: each tile (256×32 pixels) of the guest screen is kept as a render node that already
-//! holds its pixels at the size they are shown, in device pixels. On the frame clock only
+//! Drawing: each tile (1024×32 pixels) of the guest screen is kept as a render node that
+//! already holds its pixels at the size they are shown, in device pixels. On the frame clock only
 //! the tiles the session damaged are rebuilt; the others are the same nodes as in the
 //! last frame, so GTK's renderer sees them unchanged and repaints only the damaged area.
 //!
