@@ -22,15 +22,19 @@ static LOG: LazyLock<Option<Mutex<File>>> = LazyLock::new(|| {
     }
 });
 
-/// Records that a press of `keysym` arrived now.
-pub fn key_pressed(keysym: u32) {
+/// The time now on `CLOCK_MONOTONIC`, in seconds, when recording; else `None`.
+pub fn now() -> Option<f64> {
+    LOG.as_ref()?;
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).ok()?;
+    Some(now.tv_sec() as f64 + now.tv_nsec() as f64 / 1e9)
+}
+
+/// Records that a press of `keysym` arrived at `seconds` (from [`now`]). Called once the
+/// key is sent, so that writing the record does not delay it.
+pub fn key_pressed(seconds: f64, keysym: u32) {
     let Some(log) = LOG.as_ref() else {
         return;
     };
-    let Ok(now) = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC) else {
-        return;
-    };
-    let seconds = now.tv_sec() as f64 + now.tv_nsec() as f64 / 1e9;
     if let Ok(mut file) = log.lock() {
         let _ = writeln!(file, "{seconds:.9} {keysym}");
     }

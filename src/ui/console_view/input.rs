@@ -138,10 +138,11 @@ impl ConsoleView {
             return glib::Propagation::Stop;
         }
         if let Some(keysym) = keyval_to_keysym(keyval.into_glib()) {
-            if down {
-                input_times::key_pressed(keysym);
-            }
+            let arrived = if down { input_times::now() } else { None };
             self.send(Input::Key { keysym, down });
+            if let Some(seconds) = arrived {
+                input_times::key_pressed(seconds, keysym);
+            }
         }
         glib::Propagation::Stop
     }

@@ -1,7 +1,8 @@
 //! Drawing: each tile (1024×32 pixels) of the guest screen is kept as a render node that
-//! already holds its pixels at the size they are shown, in device pixels. On the frame clock only
-//! the tiles the session damaged are rebuilt; the others are the same nodes as in the
-//! last frame, so GTK's renderer sees them unchanged and repaints only the damaged area.
+//! already holds its pixels at the size they are shown, in device pixels. On the frame
+//! clock only the tiles the session damaged are rebuilt; the others are the same nodes as
+//! in the last frame, so GTK's renderer sees them unchanged and repaints only the damaged
+//! area.
 //!
 //! Why not one texture per tile: GTK 4.8's cairo renderer (the one used without a GPU)
 //! converts a texture's pixels through floats every time it draws it, which cost about
