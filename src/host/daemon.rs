@@ -50,10 +50,24 @@ pub struct Diagnosis {
     pub status: Status,
     /// One sentence: what is wrong (or that all is well).
     pub problem: String,
-    /// Commands to run, in order; empty when the status is [`Status::Ok`].
+    /// Commands to run, in order, as a user with `sudo` types them; empty when the
+    /// status is [`Status::Ok`].
     pub fix: Vec<String>,
     /// Said after the commands (log out and back in, …), if anything.
     pub note: Option<String>,
+}
+
+impl Diagnosis {
+    /// The fix as the user types it: root, who needs no `sudo`, without it.
+    pub fn fix_for(&self, root: bool) -> Vec<&str> {
+        self.fix
+            .iter()
+            .map(|line| match line.strip_prefix("sudo ") {
+                Some(command) if root => command,
+                _ => line,
+            })
+            .collect()
+    }
 }
 
 /// The daemon on this host.
@@ -288,6 +302,23 @@ mod tests {
             [
                 "sudo apt install libvirt-daemon-system qemu-system-x86",
                 "sudo systemctl enable --now virtqemud.socket"
+            ]
+        );
+    }
+
+    #[test]
+    fn root_is_told_the_commands_without_sudo() {
+        let tree = Tree::new("stopped-root", DEBIAN);
+        tree.file("usr/sbin/libvirtd");
+        let d = explain(&tree.0, Status::NotRunning);
+        assert_eq!(d.fix_for(false), ["sudo libvirtd -d"]);
+        assert_eq!(d.fix_for(true), ["libvirtd -d"]);
+        let other = explain(&tree.0, Status::NotInstalled);
+        assert_eq!(
+            other.fix_for(true),
+            [
+                "apt install libvirt-daemon-system qemu-system-x86",
+                "libvirtd -d"
             ]
         );
     }

@@ -15,9 +15,11 @@ pub fn daemon_problem(status: &Status) -> String {
     }
 }
 
-/// The fix of a diagnosis: its commands, one per line, then the note.
+/// The fix of a diagnosis: its commands, one per line (without `sudo` for root), then
+/// the note.
 pub fn daemon_fix(diagnosis: &Diagnosis) -> String {
-    let mut lines: Vec<String> = diagnosis.fix.iter().map(|l| known(l)).collect();
+    let root = nix::unistd::geteuid().is_root();
+    let mut lines: Vec<String> = diagnosis.fix_for(root).into_iter().map(known).collect();
     if let Some(note) = &diagnosis.note {
         lines.push(known(note));
     }
