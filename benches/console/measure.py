@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Console benchmark harness (run by run.sh inside xvfb-run + dbus-run-session).
 
-Boots the painting test guest, puts proxy.py between the viewers and QEMU's VNC port, and
+For each scenario, boots the painting test guest (or starts pacer.py), puts proxy.py between
+the viewers and that VNC server, and
 for each viewer alone: CPU of its process over a steady window, the updates and pixels it
 received in that window (from the proxy's log), then input latency from an XTest key press
 to the KeyEvent bytes at the proxy, and for Virtdeck also from the key event in GTK (its
@@ -9,6 +10,7 @@ VIRTDECK_INPUT_TIMES record) to those bytes. Prints a Markdown table. See README
 """
 
 import argparse
+import contextlib
 import ctypes
 import json
 import os
@@ -394,7 +396,7 @@ def table(results, floor, load):
                  f"timestamp: p50 {fmt(floor['key_p50_ms'], 2)} ms, p99 {fmt(floor['key_p99_ms'], 2)} ms "
                  f"({floor['keys_seen']}/{floor['keys_sent']} seen)")
     notes.append(f"- load average before/after: {load[0]} / {load[1]} (2 cores, shared with "
-                 "other work; QEMU's TCG guest itself uses most of one core)")
+                 "the screen source and the proxy)")
     return "\n".join(out + [""] + notes)
 
 
@@ -407,17 +409,19 @@ def settings_home(logdir, scale_to_fit):
     return home
 
 
-def viewers(args, name, port, logdir):
-    """Command, environment and window title of each viewer. gvncviewer shows the screen
-    one to one; so does `virtdeck`, while `virtdeck-fit` scales it to fit its window."""
+def viewers(args, target, port, logdir):
+    """Command, environment and window title of each viewer; Virtdeck opens the console of
+    `target` (connection URI, domain name) but connects to `port`. gvncviewer shows the
+    screen one to one; so does `virtdeck`, while `virtdeck-fit` scales it to fit its window."""
     base = dict(os.environ, GSETTINGS_BACKEND="memory")
+    uri, name = target
 
     def virtdeck(fit):
         env = dict(base, GSETTINGS_BACKEND="keyfile", XDG_CONFIG_HOME=settings_home(logdir, fit),
                    GSK_RENDERER="cairo", VIRTDECK_CONSOLE_ADDRESS=f"127.0.0.1:{port}",
                    VIRTDECK_INPUT_TIMES=os.path.join(logdir, f"virtdeck-input-times-{port}-{fit}.txt"))
-        cmd = [args.virtdeck_bin, "--connect", test_guest.SESSION, "--show-domain-console", name]
-        return cmd, env, f"{name} — Console"
+        cmd = [args.virtdeck_bin, "--connect", uri, "--show-domain-console", name]
+        return cmd, env, name
 
     return {
         "virtdeck": virtdeck(False),
@@ -426,53 +430,85 @@ def viewers(args, name, port, logdir):
     }
 
 
-def scenario(rows, args, logdir):
-    """Boots the guest painting bands of `rows` lines, measures each viewer through the
-    proxy; returns their results and the bare client's floor."""
-    name = args.name
-    guest = None
-    proxy_proc = None
+def start_listening(cmd):
+    """Starts a helper that prints `LISTEN <port>` once it accepts connections."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    if not proc.stdout.readline().startswith("LISTEN "):
+        proc.terminate()
+        raise RuntimeError(f"{os.path.basename(cmd[1])} did not start")
+    return proc
+
+
+@contextlib.contextmanager
+def painting_guest(name, rows):
+    """The test guest painting bands of `rows` lines; yields (its VNC port, Virtdeck's
+    target: the domain on qemu:///session)."""
+    say(f"booting the painting guest {name} (bands of {rows} lines)")
+    guest = test_guest.Guest(name, painting=True, paint_rows=rows)
     try:
-        say(f"booting the painting guest {name} (bands of {rows} lines)")
-        guest = test_guest.Guest(name, painting=True, paint_rows=rows)
         deadline_wait("'FB: painting 1920x1080' on the guest's serial port",
                       lambda: "FB: painting 1920x1080" in guest.log(), 240, step=0.5)
         display = test_guest.virsh("vncdisplay", name).stdout.strip()
-        vnc_port = 5900 + int(display.rsplit(":", 1)[1])
-        port = free_display_port()
-        proxy_log = os.path.join(logdir, f"proxy-{rows}.log")
-        proxy_proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "proxy.py"), str(port), str(vnc_port), proxy_log],
-            stdout=subprocess.PIPE, text=True,
-        )
-        if proxy_proc.stdout.readline().split() != ["LISTEN", str(port)]:
-            raise RuntimeError("the proxy did not start")
-        say(f"guest VNC {display} (port {vnc_port}); proxy on 127.0.0.1:{port}")
-        proxy = ProxyLog(proxy_log)
-        xtest = XTest()
-        apps = viewers(args, name, port, logdir)
-        results = []
-        for app in args.apps.split():
-            cmd, env, title = apps[app]
-            results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
-        floor = bare_client_latency(port, proxy, args.keys)
-        for e in proxy.errors():
-            say(f"proxy: {e}")
-        return results, floor, proxy.errors()
+        yield 5900 + int(display.rsplit(":", 1)[1]), (test_guest.SESSION, name)
     finally:
-        if proxy_proc:
+        guest.remove()
+
+
+@contextlib.contextmanager
+def paced_server():
+    """pacer.py: a whole new screen every 30 ms, QEMU's pace, which the TCG guest cannot
+    paint. Virtdeck opens the console of test:///default's running domain `test`, whose
+    address VIRTDECK_CONSOLE_ADDRESS replaces."""
+    port = free_display_port()
+    say(f"pacer.py on 127.0.0.1:{port}: a new whole screen every 30 ms")
+    pacer = start_listening([sys.executable, os.path.join(HERE, "pacer.py"), str(port)])
+    try:
+        yield port, ("test:///default", "test")
+    finally:
+        pacer.terminate()
+        pacer.wait()
+
+
+def scenario(which, args, logdir):
+    """Starts the screen source (`paced`, or the guest painting bands of `which` lines),
+    puts the proxy in front of it and measures each viewer through the proxy; returns their
+    results and the bare client's floor."""
+    source = paced_server() if which == "paced" else painting_guest(args.name, int(which))
+    with source as (upstream, target):
+        port = free_display_port()
+        proxy_log = os.path.join(logdir, f"proxy-{which}.log")
+        proxy_proc = start_listening(
+            [sys.executable, os.path.join(HERE, "proxy.py"), str(port), str(upstream), proxy_log])
+        try:
+            say(f"screen source on port {upstream}; proxy on 127.0.0.1:{port}")
+            proxy = ProxyLog(proxy_log)
+            xtest = XTest()
+            apps = viewers(args, target, port, logdir)
+            results = []
+            for app in args.apps.split():
+                cmd, env, title = apps[app]
+                results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
+            floor = bare_client_latency(port, proxy, args.keys)
+            for e in proxy.errors():
+                say(f"proxy: {e}")
+            return results, floor, proxy.errors()
+        finally:
             proxy_proc.terminate()
             proxy_proc.wait()
-        if guest:
-            guest.remove()
+
+
+HEADINGS = {
+    "paced": "A server sends a new whole screen every 30 ms (QEMU's pace)",
+}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--virtdeck-bin", required=True)
     ap.add_argument("--apps", default="virtdeck gvncviewer")
-    ap.add_argument("--rows", default="1080 64",
-                    help="the guest's band heights, one scenario each (1080: the whole screen)")
+    ap.add_argument("--scenarios", default="1080 64 paced",
+                    help="one scenario each: the guest's band height (1080: the whole screen) "
+                         "or paced (pacer.py)")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--keys", type=int, default=100)
@@ -484,13 +520,15 @@ def main():
     # SIGTERM (e.g. from xvfb-run or a timeout) still removes the guest.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report, ok = {}, True
-    for rows in [int(r) for r in args.rows.split()]:
+    for which in args.scenarios.split():
         load0 = open("/proc/loadavg").read().split()[0]
-        results, floor, errors = scenario(rows, args, logdir)
+        results, floor, errors = scenario(which, args, logdir)
         load1 = open("/proc/loadavg").read().split()[0]
-        report[rows] = {"results": results, "bare_client": floor, "proxy_errors": errors}
-        what = "the whole screen" if rows >= 1080 else f"bands of {rows} lines"
-        print(f"### The guest repaints {what}\n")
+        report[which] = {"results": results, "bare_client": floor, "proxy_errors": errors}
+        heading = HEADINGS.get(which) or (
+            "The guest repaints the whole screen" if int(which) >= 1080
+            else f"The guest repaints bands of {which} lines")
+        print(f"### {heading}\n")
         print(table(results, floor, (load0, load1)))
         print(flush=True)
         ok = ok and all("error" not in r for r in results)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Console benchmark: Virtdeck's console window and gvncviewer (gtk-vnc) side by side on
-# the painting test guest at 1920×1080 under qemu:///session.
+# the painting test guest at 1920×1080 under qemu:///session, and on a server sending a
+# whole new screen at QEMU's pace.
 #   benches/console/run.sh
 # Environment (all optional):
 #   VD_BENCH_SECONDS=20          steady CPU window per viewer (s)
 #   VD_BENCH_KEYS=100            key presses per viewer for the latency
 #   VD_BENCH_APPS="virtdeck gvncviewer"   (also: virtdeck-fit, scaled to its window)
-#   VD_BENCH_ROWS="1080 64"      the guest's repainted band heights, one scenario each
+#   VD_BENCH_SCENARIOS="1080 64 paced"   one scenario each: the guest's repainted band
+#                                height, or paced (pacer.py: a new screen every 30 ms)
 #   VD_BENCH_OUT=DIR             where results.md, results.json and logs go
 #   VIRTDECK_BIN=PATH            use this binary instead of building target/release/virtdeck
 # Prints a Markdown table on standard output; progress goes to standard error.
@@ -67,7 +69,7 @@ out=$VD_BENCH_OUTDIR
     --virtdeck-bin "$VD_BENCH_VIRTDECK_BIN" \
     --name "$VD_BENCH_NAME" \
     --apps "${VD_BENCH_APPS:-virtdeck gvncviewer}" \
-    --rows "${VD_BENCH_ROWS:-1080 64}" \
+    --scenarios "${VD_BENCH_SCENARIOS:-1080 64 paced}" \
     --seconds "${VD_BENCH_SECONDS:-20}" \
     --keys "${VD_BENCH_KEYS:-100}" \
     --outdir "$out" | tee "$out/results.md"
