@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Console benchmark harness (run by run.sh inside xvfb-run + dbus-run-session).
 
-For each scenario, boots the painting test guest (or starts pacer.py), puts proxy.py between
-the viewers and that VNC server, and
-for each viewer alone: CPU of its process over a steady window, the updates and pixels it
-received in that window (from the proxy's log), then input latency from an XTest key press
-to the KeyEvent bytes at the proxy, and for Virtdeck also from the key event in GTK (its
-VIRTDECK_INPUT_TIMES record) to those bytes. Prints a Markdown table. See README.md.
+For each scenario, boots the painting test guest (or starts pacer.py) and puts proxy.py
+between the viewers and that VNC server. Then, for each viewer alone: CPU of its process
+over a steady window, the updates and pixels it received in that window (from the proxy's
+log), then input latency from an XTest key press to the KeyEvent bytes at the proxy, and
+for Virtdeck also from the key event in GTK (its VIRTDECK_INPUT_TIMES record) to those
+bytes. Prints a Markdown table. See README.md.
 """
 
 import argparse

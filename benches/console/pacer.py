@@ -10,9 +10,10 @@ viewer's pixel format. Raw is what a viewer on the same machine gets from Virtde
 request order anyway, and every viewer must accept it.
 
 RFB 3.8, security None, 1920×1080, QEMU's default pixel format (32 bpp, depth 24, little
-endian, red shift 16). Client messages are read and dropped, except SetPixelFormat (the
-bits per pixel of what is sent) and FramebufferUpdateRequest. Keys are counted by
-proxy.py, which sits in front of this server exactly as it sits in front of QEMU.
+endian, red shift 16). What the viewer sends is parsed by proxy.py's `client_gen`; only
+SetPixelFormat (the bits per pixel of what is sent) and FramebufferUpdateRequest matter
+here. Keys are counted by proxy.py, which sits in front of this server exactly as it sits
+in front of QEMU.
 
 Usage: pacer.py PORT   (on 127.0.0.1; prints "LISTEN PORT" once it accepts)
 """
@@ -23,13 +24,13 @@ import struct
 import sys
 import time
 
+from proxy import Conn, Feeder, client_gen
+
 WIDTH, HEIGHT = 1920, 1080
 INTERVAL = 0.030  # QEMU's VNC refresh interval (VNC_REFRESH_INTERVAL_BASE)
 NAME = b"paced screens"
 # 32 bpp, depth 24, little endian, true colour, max 255 each, shifts 16 8 0.
 PIXEL_FORMAT = struct.pack(">BBBBHHHBBBxxx", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
-# Fixed-size client messages: type → length after the type byte.
-FIXED = {3: 9, 4: 7, 5: 5, 150: 9}
 
 
 class Screens:
@@ -46,70 +47,61 @@ class Screens:
         return self.by_bpp[bytes_per_pixel][n % 2]
 
 
+class ViewerConn(Conn):
+    """proxy.py's view of one viewer's messages, telling this server when an update is
+    asked for; `bpp` (bytes per pixel) follows SetPixelFormat."""
+
+    def __init__(self):
+        super().__init__(logfile=None)
+        self.pending = asyncio.Event()
+
+    def log(self, line):
+        if line.startswith("E "):  # parsing stopped: the viewer sent something unknown
+            raise ValueError(line)
+
+    def update_requested(self):
+        self.pending.set()
+
+
 class Viewer:
     def __init__(self, reader, writer):
         self.reader = reader
         self.writer = writer
-        self.bytes_per_pixel = 4
-        self.pending = asyncio.Event()
+        self.conn = ViewerConn()
+        self.messages = Feeder(client_gen, self.conn, "client")
         self.sent = 0
+
+    async def read(self, n):
+        data = await self.reader.readexactly(n)
+        self.messages.feed(data, time.monotonic())
+        return data
 
     async def handshake(self):
         self.writer.write(b"RFB 003.008\n")
-        await self.reader.readexactly(12)
+        await self.read(12)
         self.writer.write(b"\x01\x01")  # one security type: None
-        if (await self.reader.readexactly(1))[0] != 1:
+        if (await self.read(1))[0] != 1:
             raise ValueError("the viewer chose a security type other than None")
         self.writer.write(struct.pack(">I", 0))  # SecurityResult OK
-        await self.reader.readexactly(1)  # ClientInit
+        await self.read(1)  # ClientInit
         self.writer.write(struct.pack(">HH", WIDTH, HEIGHT) + PIXEL_FORMAT
                           + struct.pack(">I", len(NAME)) + NAME)
         await self.writer.drain()
 
     async def read_messages(self):
-        read = self.reader.readexactly
-        while True:
-            kind = (await read(1))[0]
-            if kind in FIXED:
-                await read(FIXED[kind])
-                if kind == 3:
-                    self.pending.set()
-            elif kind == 0:  # SetPixelFormat
-                bits = (await read(19))[3]
-                if bits not in (8, 16, 32):
-                    raise ValueError(f"{bits} bits per pixel")
-                self.bytes_per_pixel = bits // 8
-            elif kind == 2:  # SetEncodings
-                (n,) = struct.unpack(">xH", await read(3))
-                await read(4 * n)
-            elif kind == 6:  # ClientCutText
-                (length,) = struct.unpack(">xxxi", await read(7))
-                await read(abs(length))
-            elif kind == 251:  # SetDesktopSize: the size stays
-                (screens,) = struct.unpack(">xHHBx", await read(7))
-                await read(16 * screens)
-            elif kind == 255:  # QEMU: extended key event (0) or audio (1)
-                sub = (await read(1))[0]
-                if sub == 0:
-                    await read(10)
-                elif sub == 1:
-                    (op,) = struct.unpack(">H", await read(2))
-                    await read(6 if op == 2 else 0)
-                else:
-                    raise ValueError(f"QEMU client message {sub}")
-            else:
-                raise ValueError(f"client message type {kind}")
+        while data := await self.reader.read(1 << 16):
+            self.messages.feed(data, time.monotonic())
 
     async def send_paced(self, screens):
         """On each tick, a new screen if one was asked for; a slow viewer gets fewer."""
         tick = time.monotonic()
         while True:
-            await self.pending.wait()
+            await self.conn.pending.wait()
             now = time.monotonic()
             if now < tick:
                 await asyncio.sleep(tick - now)
-            self.pending.clear()
-            self.writer.write(screens.get(self.bytes_per_pixel, self.sent))
+            self.conn.pending.clear()
+            self.writer.write(screens.get(self.conn.bpp, self.sent))
             self.sent += 1
             await self.writer.drain()
             # The next tick after this one (ticks missed while sending are skipped).

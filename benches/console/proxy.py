@@ -274,6 +274,7 @@ def client_gen(conn, feeder):
             conn.log(f"S {feeder.now:.6f} {conn.id} " + " ".join(map(str, encs)))
         elif kind == 3:  # FramebufferUpdateRequest
             yield skip(9)
+            conn.update_requested()
         elif kind == 4:  # KeyEvent
             down, keysym = struct.unpack(">BxxI", (yield read(7)))
             conn.log(f"K {feeder.now:.6f} {conn.id} {down} {keysym:#x}")
@@ -322,6 +323,9 @@ class Conn:
     def log(self, line):
         self.logfile.write(line + "\n")
         self.logfile.flush()
+
+    def update_requested(self):
+        """The viewer asked for a framebuffer update (pacer.py answers it)."""
 
 
 async def pump(reader, sock, feeder):
