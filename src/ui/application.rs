@@ -309,7 +309,10 @@ impl Application {
                 self,
                 move |connection, message| {
                     app.main_window()
-                        .add_toast(&format!("{}: {message}", connection.title()));
+                        .show_error(&crate::ui::util::Failure::new(format!(
+                            "{}: {message}",
+                            connection.title()
+                        )));
                 }
             ));
             store.append(&connection);

@@ -12,6 +12,7 @@ mod domain_list;
 pub(crate) mod host;
 mod preferences;
 mod settings;
+pub(crate) mod util;
 pub(crate) mod window;
 mod wizard;
 

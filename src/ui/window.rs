@@ -3,6 +3,7 @@
 
 use crate::i18n::gettext_f;
 use crate::libvirt::{Command, DomainState};
+use crate::ui::util::Failure;
 use crate::ui::{
     Application, Connection, ConsolePage, ConsoleWindow, Domain, DomainDetails, DomainList,
 };
@@ -57,11 +58,11 @@ mod imp {
         /// The list's width before the Console view widened the pane beside it.
         pub list_width: std::cell::Cell<Option<i32>>,
         /// Signal handlers on the shown connection, dropped when another is shown.
-        pub shown: std::cell::RefCell<Option<(Connection, Vec<glib::SignalHandlerId>)>>,
+        pub shown: crate::ui::util::BoundObject<Connection>,
         /// A console asked for on the command line before the list was loaded.
         pub pending_console: std::cell::RefCell<Option<String>>,
         /// The handler keeping the actions in step with the selected domain's state.
-        pub followed: std::cell::RefCell<Option<(Domain, glib::SignalHandlerId)>>,
+        pub followed: crate::ui::util::BoundObject<Domain>,
     }
 
     #[glib::object_subclass]
@@ -190,9 +191,7 @@ impl Window {
     /// Shows the domains of `connection`, or its state when it is not connected.
     fn show_connection(&self, connection: Option<&Connection>) {
         let imp = self.imp();
-        if let Some((old, handlers)) = imp.shown.take() {
-            handlers.into_iter().for_each(|h| old.disconnect(h));
-        }
+        imp.shown.clear();
         imp.domain_list
             .set_model(connection.map(|c| c.domains().upcast_ref::<gio::ListModel>()));
         let Some(connection) = connection else {
@@ -218,7 +217,7 @@ impl Window {
             connection.connect_status_notify(update),
             connection.connect_summary_notify(retry_console),
         ];
-        imp.shown.replace(Some((connection.clone(), handlers)));
+        imp.shown.set(connection.clone(), handlers);
         self.update_connection_page(connection);
         self.show_details(imp.domain_list.selected().as_ref());
     }
@@ -236,7 +235,7 @@ impl Window {
     }
 
     pub fn selected_connection(&self) -> Option<Connection> {
-        self.imp().shown.borrow().as_ref().map(|(c, _)| c.clone())
+        self.imp().shown.get()
     }
 
     pub fn selected_domain(&self) -> Option<Domain> {
@@ -255,12 +254,10 @@ impl Window {
                 .zip(domain)
                 .filter(|(c, _)| c.connected()),
         );
-        if let Some((old, handler)) = imp.followed.take() {
-            old.disconnect(handler);
-        }
+        imp.followed.clear();
         if let Some(domain) = domain {
             let handler = actions::follow_state(self, domain);
-            imp.followed.replace(Some((domain.clone(), handler)));
+            imp.followed.set(domain.clone(), vec![handler]);
         }
         self.update_action_states();
     }
@@ -282,10 +279,9 @@ impl Window {
         }
     }
 
-    /// Shows `message` (plain text, not markup) as a toast.
-    pub fn add_toast(&self, message: &str) {
-        let title = glib::markup_escape_text(message);
-        self.imp().toast_overlay.add_toast(adw::Toast::new(&title));
+    /// Tells the user about `error` (see [`crate::ui::util::show_error`]).
+    pub fn show_error(&self, error: &dyn crate::ui::util::UserError) {
+        crate::ui::util::show_error(&*self.imp().toast_overlay, error);
     }
 
     /// Opens the New Virtual Machine assistant.
@@ -348,11 +344,11 @@ impl Window {
                 self.imp().pending_console.replace(Some(name.to_owned()));
                 return;
             }
-            self.add_toast(&gettext_f(
+            self.show_error(&Failure::new(gettext_f(
                 // Translators: {name} is the name of a virtual machine.
                 "There is no virtual machine called “{name}”",
                 &[("name", name)],
-            ));
+            )));
             return;
         }
         self.open_console();

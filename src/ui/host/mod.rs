@@ -45,18 +45,12 @@ pub fn present(parent: &impl IsA<gtk::Window>, connection: &Connection) {
     window.present();
 }
 
-/// A dialog above `window` that only says what went wrong.
+/// Tells the user that `heading` failed, and why (`message`).
 pub(crate) fn show_error(window: &impl IsA<gtk::Window>, heading: &str, message: &str) {
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(window)
-        .modal(true)
-        .heading(heading)
-        .body(message)
-        .close_response("close")
-        .default_response("close")
-        .build();
-    dialog.add_response("close", &gettext("_Close"));
-    dialog.present();
+    crate::ui::util::show_error(
+        window.as_ref().upcast_ref::<gtk::Widget>(),
+        &crate::ui::util::Failure::with_detail(heading, message),
+    );
 }
 
 /// A switch that screen readers announce as `label` (gtk-rs cannot set accessible labels

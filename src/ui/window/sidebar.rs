@@ -102,19 +102,6 @@ fn connection_row(connection: &Connection) -> gtk::ListBoxRow {
         .tooltip_text(connection.uri())
         .build();
 
-    let menu = gtk::PopoverMenu::from_model(Some(&connection_menu(connection)));
-    menu.set_has_arrow(false);
-    menu.set_parent(&row);
-    let click = gtk::GestureClick::builder().button(3).build();
-    click.connect_pressed(glib::clone!(
-        #[weak]
-        menu,
-        move |_, _, x, y| {
-            menu.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
-            menu.popup();
-        }
-    ));
-    row.add_controller(click);
-    row.connect_destroy(move |_| menu.unparent());
+    crate::ui::util::add_context_menu(&row, &connection_menu(connection), |_| {});
     row
 }
