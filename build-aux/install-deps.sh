@@ -30,9 +30,12 @@ debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libv
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
-    locales)
-# Installed on their own by install_network_manager (see there), never in the lists above.
+    locales openssh-client)
+# Installed on their own by install_network_manager and install_sshd (see there), never in
+# the lists above.
 nm_test=(network-manager)
+# sshd for tests/remote/host.sh, which runs a private one inside a network namespace.
+sshd_test=(openssh-server)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
@@ -46,7 +49,8 @@ fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel glib2-devel get
     ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
     libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
-    xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils)
+    xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
+    openssh-clients openssh-server)
 
 missing_debs() {
     local p
@@ -112,20 +116,11 @@ fedora:*)
     ;;
 esac
 
-# NetworkManager for tests/host_nm.rs, which runs its own NetworkManager on a private D-Bus
-# inside a network namespace. The host's NetworkManager must never start because of this
-# install: it would take over eth0 and /etc/resolv.conf. So, when the package is missing:
-# - it is installed with a policy-rc.d that exits 101 (services may not start) unless one
-#   exists already, and that file is removed afterwards;
-# - --no-install-recommends keeps out dnsmasq-base, ppp, modemmanager, wpasupplicant: only
-#   network-manager and its libraries come in. The package itself writes no resolv.conf and
-#   no ifupdown configuration (it only tells which interfaces ifupdown configures);
-# - its units are disabled and masked, so it does not start at the next boot or through
-#   D-Bus activation of dbus-org.freedesktop.NetworkManager;
-# - afterwards no NetworkManager may run in the host's network namespace: one that does is
-#   killed, loudly. A NetworkManager that was installed before is left alone.
-install_network_manager() {
-    [ -z "$(missing_debs "${nm_test[@]}")" ] && return 0
+# Installs packages ($@) whose services must not start: with a policy-rc.d that exits 101
+# unless one exists already (that file is removed afterwards). Then each unit named in
+# $NO_START_UNITS is taken out of the boot targets by removing its .wants links (what
+# `systemctl disable` does, which works without a running systemd).
+apt_install_without_starting() {
     local policy=/usr/sbin/policy-rc.d ours=0
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\n# Temporary, from virtdeck build-aux/install-deps.sh\nexit 101\n' |
@@ -135,22 +130,45 @@ install_network_manager() {
         trap '"${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     apt_update_once
-    apt_install "" "${nm_test[@]}"
-    # Disable and mask by hand (what systemctl does), which works without a running systemd.
+    apt_install "" "$@"
     local unit
-    for unit in NetworkManager.service NetworkManager-wait-online.service \
-        NetworkManager-dispatcher.service; do
-        "${sudo_cmd[@]}" find /etc/systemd/system -name "$unit" -type l -delete
-        "${sudo_cmd[@]}" ln -sfn /dev/null "/etc/systemd/system/$unit"
+    for unit in $NO_START_UNITS; do
+        "${sudo_cmd[@]}" find /etc/systemd/system -path '*.wants/*' -name "$unit" -type l -delete
     done
-    "${sudo_cmd[@]}" rm -f /etc/systemd/system/dbus-org.freedesktop.nm-dispatcher.service
-    if [ -d /run/systemd/system ]; then
-        "${sudo_cmd[@]}" systemctl daemon-reload || true
-    fi
     if [ $ours -eq 1 ]; then
         "${sudo_cmd[@]}" rm -f "$policy"
         trap - EXIT
     fi
+}
+
+systemd_reload() {
+    if [ -d /run/systemd/system ]; then
+        "${sudo_cmd[@]}" systemctl daemon-reload || true
+    fi
+}
+
+# NetworkManager for tests/host_nm.rs, which runs its own NetworkManager on a private D-Bus
+# inside a network namespace. The host's NetworkManager must never start because of this
+# install: it would take over eth0 and /etc/resolv.conf. So, when the package is missing:
+# - it is installed without starting its services (apt_install_without_starting);
+# - --no-install-recommends keeps out dnsmasq-base, ppp, modemmanager, wpasupplicant: only
+#   network-manager and its libraries come in. The package itself writes no resolv.conf and
+#   no ifupdown configuration (it only tells which interfaces ifupdown configures);
+# - its units are disabled and masked, so it does not start at the next boot or through
+#   D-Bus activation of dbus-org.freedesktop.NetworkManager;
+# - afterwards no NetworkManager may run in the host's network namespace: one that does is
+#   killed, loudly. A NetworkManager that was installed before is left alone.
+install_network_manager() {
+    [ -z "$(missing_debs "${nm_test[@]}")" ] && return 0
+    local units="NetworkManager.service NetworkManager-wait-online.service
+        NetworkManager-dispatcher.service" unit
+    NO_START_UNITS=$units apt_install_without_starting "${nm_test[@]}"
+    for unit in $units; do
+        "${sudo_cmd[@]}" find /etc/systemd/system -name "$unit" -type l -delete
+        "${sudo_cmd[@]}" ln -sfn /dev/null "/etc/systemd/system/$unit"
+    done
+    "${sudo_cmd[@]}" rm -f /etc/systemd/system/dbus-org.freedesktop.nm-dispatcher.service
+    systemd_reload
     local host_ns pid
     host_ns=$(readlink /proc/$$/ns/net)
     for pid in $(grep -lx NetworkManager /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3); do
@@ -161,8 +179,24 @@ install_network_manager() {
         fi
     done
 }
+
+# openssh-server for tests/remote/host.sh. The tests only run private sshds; installing the
+# package must not open port 22 on this machine: when the package is missing, it is
+# installed without starting sshd and ssh.service/ssh.socket are taken out of the boot
+# targets (not masked: `systemctl enable --now ssh` still works). An openssh-server that
+# was installed before is left alone.
+install_sshd() {
+    [ -z "$(missing_debs "${sshd_test[@]}")" ] && return 0
+    NO_START_UNITS="ssh.service ssh.socket" apt_install_without_starting "${sshd_test[@]}"
+    systemd_reload
+}
+
 if [ "$mode" = test ]; then
-    case "$distro" in debian:12 | ubuntu:24.04) install_network_manager ;; esac
+    case "$distro" in debian:12 | ubuntu:24.04)
+        install_network_manager
+        install_sshd
+        ;;
+    esac
 fi
 
 # The UI tests also run in Simplified Chinese.
