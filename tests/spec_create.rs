@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command as Process;
 
 use virt::connect::Connect;
-use virtdeck::spec::create::{create_vm, ensure_dir_pool, CreateError, Progress};
+use virtdeck::spec::create::{create_vm_on, ensure_dir_pool, CreateError, Created, Progress};
 use virtdeck::spec::{facts, DomainType, Network, Storage, VmSpec};
 
 use common::{DomainGuard, SESSION_URI};
@@ -57,6 +57,12 @@ fn spec(name: &str, pool: &TestPool) -> VmSpec {
         },
         ..common::specs::netboot_user()
     }
+}
+
+/// Opens `spec.uri` and creates the machine there.
+fn create_vm(spec: &VmSpec, progress: &mut dyn FnMut(Progress)) -> Result<Created, CreateError> {
+    let conn = Connect::open(Some(&spec.uri)).unwrap_or_else(|e| panic!("open {}: {e}", spec.uri));
+    create_vm_on(&conn, spec, progress)
 }
 
 /// A domain name unique to this process, and the guard that removes that domain.
