@@ -43,7 +43,8 @@ impl Window {
         ));
         self.add_action(&delete);
 
-        let by_uri: [(_, Option<fn() -> Command>); 3] = [
+        type MakeCommand = fn() -> Command;
+        let by_uri: [(_, Option<MakeCommand>); 3] = [
             ("connection-connect", Some(|| Command::Connect)),
             ("connection-disconnect", Some(|| Command::Disconnect)),
             ("connection-remove", None),
