@@ -13,10 +13,14 @@ use regex::Regex;
 /// What `src/ui` must not contain: the `virt` crate's paths (`crate::libvirt::…` is fine),
 /// the `virt-sys` crate, and opening a connection.
 fn libvirt_patterns() -> Vec<Regex> {
-    [r"(^|[^A-Za-z0-9_])virt::", r"\bvirt_sys\b", r"\bConnect::open\b"]
-        .iter()
-        .map(|p| Regex::new(p).expect("valid pattern"))
-        .collect()
+    [
+        r"(^|[^A-Za-z0-9_])virt::",
+        r"\bvirt_sys\b",
+        r"\bConnect::open\b",
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("valid pattern"))
+    .collect()
 }
 
 /// What the GUI-free folders must not contain.
@@ -73,7 +77,11 @@ fn scan(dirs: &[&str], patterns: &[Regex]) -> Vec<String> {
         for file in files {
             let text = std::fs::read_to_string(&file)
                 .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
-            let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+            let name = file
+                .strip_prefix(&root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
             found.extend(offending_lines(&name, &text, patterns));
         }
     }
@@ -124,7 +132,11 @@ fn the_patterns_catch_what_they_should_and_nothing_else() {
     ] {
         assert!(offending_lines("f.rs", good, &libvirt).is_empty(), "{good}");
     }
-    let found = offending_lines("src/ui/x.rs", "fn a() {}\nuse virt::domain::Domain;\n", &libvirt);
+    let found = offending_lines(
+        "src/ui/x.rs",
+        "fn a() {}\nuse virt::domain::Domain;\n",
+        &libvirt,
+    );
     assert_eq!(found, ["src/ui/x.rs:2: use virt::domain::Domain;"]);
 
     let gui = gui_patterns();
@@ -136,7 +148,11 @@ fn the_patterns_catch_what_they_should_and_nothing_else() {
     ] {
         assert_eq!(offending_lines("f.rs", bad, &gui).len(), 1, "{bad}");
     }
-    for good in ["use glib::clone;", "// the gtkmm of C++", "use crate::host::kvm;"] {
+    for good in [
+        "use glib::clone;",
+        "// the gtkmm of C++",
+        "use crate::host::kvm;",
+    ] {
         assert!(offending_lines("f.rs", good, &gui).is_empty(), "{good}");
     }
 }

@@ -833,6 +833,27 @@ mod tests {
     }
 
     #[test]
+    fn the_default_stats_interval_is_the_settings_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/io.github.virtdeck.Virtdeck.gschema.xml"
+        );
+        let schema = std::fs::read_to_string(path).expect("the GSettings schema");
+        let doc = roxmltree::Document::parse(&schema).expect("schema XML");
+        let default = doc
+            .descendants()
+            .find(|n| n.has_tag_name("key") && n.attribute("name") == Some("stats-interval"))
+            .and_then(|key| key.children().find(|n| n.has_tag_name("default")))
+            .and_then(|d| d.text())
+            .expect("stats-interval has a default");
+        let seconds: u64 = default.trim().parse().expect("a number of seconds");
+        assert_eq!(
+            WorkerOptions::default().stats_interval,
+            Some(Duration::from_secs(seconds))
+        );
+    }
+
+    #[test]
     fn versions() {
         assert_eq!(format_version(10_002_001), "10.2.1");
         assert_eq!(format_version(2_000), "0.2.0");
