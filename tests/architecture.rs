@@ -112,26 +112,35 @@ fn gui_free_modules_import_no_gtk() {
     );
 }
 
+/// Checks that `patterns` flag each line of `bad` and none of `good`.
+fn assert_flags(patterns: &[Regex], bad: &[&str], good: &[&str]) {
+    for line in bad {
+        assert_eq!(offending_lines("f.rs", line, patterns).len(), 1, "{line}");
+    }
+    for line in good {
+        assert!(offending_lines("f.rs", line, patterns).is_empty(), "{line}");
+    }
+}
+
 #[test]
 fn the_patterns_catch_what_they_should_and_nothing_else() {
     let libvirt = libvirt_patterns();
-    for bad in [
-        "use virt::connect::Connect;",
-        "let conn = virt::connect::Connect::open(Some(uri))?;",
-        "    virt::error::clear_error_callback();",
-        "use virt_sys as sys;",
-        "let c = Connect::open(Some(&uri));",
-        "x(::virt::domain::Domain)",
-    ] {
-        assert_eq!(offending_lines("f.rs", bad, &libvirt).len(), 1, "{bad}");
-    }
-    for good in [
-        "use crate::libvirt::{Command, Request};",
-        "crate::libvirt::error::describe(&e)",
-        "let reply = connection.request(Request::Networks).await;",
-    ] {
-        assert!(offending_lines("f.rs", good, &libvirt).is_empty(), "{good}");
-    }
+    assert_flags(
+        &libvirt,
+        &[
+            "use virt::connect::Connect;",
+            "let conn = virt::connect::Connect::open(Some(uri))?;",
+            "    virt::error::clear_error_callback();",
+            "use virt_sys as sys;",
+            "let c = Connect::open(Some(&uri));",
+            "x(::virt::domain::Domain)",
+        ],
+        &[
+            "use crate::libvirt::{Command, Request};",
+            "crate::libvirt::error::describe(&e)",
+            "let reply = connection.request(Request::Networks).await;",
+        ],
+    );
     let found = offending_lines(
         "src/ui/x.rs",
         "fn a() {}\nuse virt::domain::Domain;\n",
@@ -139,20 +148,18 @@ fn the_patterns_catch_what_they_should_and_nothing_else() {
     );
     assert_eq!(found, ["src/ui/x.rs:2: use virt::domain::Domain;"]);
 
-    let gui = gui_patterns();
-    for bad in [
-        "use gtk::prelude::*;",
-        "use adw::subclass::prelude::*;",
-        "let w = gtk::Label::new(None);",
-        "use gtk4 as gtk;",
-    ] {
-        assert_eq!(offending_lines("f.rs", bad, &gui).len(), 1, "{bad}");
-    }
-    for good in [
-        "use glib::clone;",
-        "// the gtkmm of C++",
-        "use crate::host::kvm;",
-    ] {
-        assert!(offending_lines("f.rs", good, &gui).is_empty(), "{good}");
-    }
+    assert_flags(
+        &gui_patterns(),
+        &[
+            "use gtk::prelude::*;",
+            "use adw::subclass::prelude::*;",
+            "let w = gtk::Label::new(None);",
+            "use gtk4 as gtk;",
+        ],
+        &[
+            "use glib::clone;",
+            "// the gtkmm of C++",
+            "use crate::host::kvm;",
+        ],
+    );
 }

@@ -150,16 +150,7 @@ fn requests_on_the_test_driver_share_the_workers_connection() {
     let created = created.unwrap_or_else(|e| panic!("CreateVm: {e}"));
     assert_eq!(created.name, name);
     assert!(created.started);
-    assert_eq!(
-        steps,
-        [
-            Progress::PreparingStorage,
-            Progress::AllocatingDisk { fraction: 0.0 },
-            Progress::AllocatingDisk { fraction: 1.0 },
-            Progress::Defining,
-            Progress::Starting,
-        ]
-    );
+    assert_eq!(steps, common::specs::new_disk_and_start_steps());
     expect_event(
         &handle.events,
         TIMEOUT,

@@ -91,16 +91,7 @@ fn creates_defines_and_starts_a_machine_with_a_new_disk() {
 
     assert_eq!(created.name, name);
     assert!(created.started);
-    assert_eq!(
-        steps,
-        [
-            Progress::PreparingStorage,
-            Progress::AllocatingDisk { fraction: 0.0 },
-            Progress::AllocatingDisk { fraction: 1.0 },
-            Progress::Defining,
-            Progress::Starting,
-        ]
-    );
+    assert_eq!(steps, common::specs::new_disk_and_start_steps());
     let state = common::virsh_ok(SESSION_URI, &["domstate", &name]);
     assert_eq!(state.trim(), "running");
     let volume = format!("{name}.qcow2");
