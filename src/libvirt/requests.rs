@@ -192,7 +192,9 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             spec,
             progress,
             reply,
-        } => reply.answer(conn, |c| {
+        } => reply.answer(conn, move |c| {
+            // Moved in, so the sender is dropped before the reply goes out: the asker has
+            // every step by the time it has the answer.
             let mut report = |step| {
                 let _ = progress.try_send(step);
             };
