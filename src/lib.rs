@@ -11,7 +11,9 @@
 //!
 //! - [`libvirt`], [`host`], [`spec`]: GUI-free. libvirt calls block, so they never run on the GTK
 //!   main thread: one worker thread per connection owns it, takes `Command`s and sends
-//!   `Event`s, which the main loop applies to the list models.
+//!   `Event`s, which the main loop applies to the list models. What the UI needs answered
+//!   (host facts, networks, a console socket, creating a VM) is a `Request` to the same
+//!   worker with a one-shot reply, awaited on the main loop.
 //! - [`ui`]: GTK only, depends on the modules above and never the other way round.
 
 pub mod config;

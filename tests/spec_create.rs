@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command as Process;
 
 use virt::connect::Connect;
-use virtdeck::spec::create::{create_vm, ensure_dir_pool, CreateError, Progress};
+use virtdeck::spec::create::{create_vm_on, ensure_dir_pool, CreateError, Created, Progress};
 use virtdeck::spec::{facts, DomainType, Network, Storage, VmSpec};
 
 use common::{DomainGuard, SESSION_URI};
@@ -59,6 +59,12 @@ fn spec(name: &str, pool: &TestPool) -> VmSpec {
     }
 }
 
+/// Opens `spec.uri` and creates the machine there.
+fn create_vm(spec: &VmSpec, progress: &mut dyn FnMut(Progress)) -> Result<Created, CreateError> {
+    let conn = Connect::open(Some(&spec.uri)).unwrap_or_else(|e| panic!("open {}: {e}", spec.uri));
+    create_vm_on(&conn, spec, progress)
+}
+
 /// A domain name unique to this process, and the guard that removes that domain.
 fn guarded_name(tag: &str) -> (String, DomainGuard) {
     let name = format!("{}{tag}", common::prefix());
@@ -85,16 +91,7 @@ fn creates_defines_and_starts_a_machine_with_a_new_disk() {
 
     assert_eq!(created.name, name);
     assert!(created.started);
-    assert_eq!(
-        steps,
-        [
-            Progress::PreparingStorage,
-            Progress::AllocatingDisk { fraction: 0.0 },
-            Progress::AllocatingDisk { fraction: 1.0 },
-            Progress::Defining,
-            Progress::Starting,
-        ]
-    );
+    assert_eq!(steps, common::specs::new_disk_and_start_steps());
     let state = common::virsh_ok(SESSION_URI, &["domstate", &name]);
     assert_eq!(state.trim(), "running");
     let volume = format!("{name}.qcow2");

@@ -1,9 +1,14 @@
-//! The VNC password of a domain's display, which libvirt shows only in the secure XML
-//! (`VIR_DOMAIN_XML_SECURE`, refused to read-only connections). Never logged.
+//! A domain's display: a socket to it from libvirt, for a console on this computer, and
+//! the VNC password, which libvirt shows only in the secure XML (`VIR_DOMAIN_XML_SECURE`,
+//! refused to read-only connections). The password is never logged.
+
+use std::os::fd::OwnedFd;
 
 use roxmltree::Document;
 use virt::connect::Connect;
 use virt::sys::VIR_DOMAIN_XML_SECURE;
+
+use super::events::open_graphics_fd;
 
 /// The `passwd` of the first `<graphics type='vnc'>` in a domain XML, if it has one.
 pub fn vnc_password(xml: &str) -> Option<String> {
@@ -19,13 +24,19 @@ pub fn vnc_password(xml: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Reads the VNC password of the domain `uuid` on `uri`; blocks on libvirt. `Ok(None)`
+/// Reads the VNC password of the domain `uuid` on `conn`; blocks on libvirt. `Ok(None)`
 /// when the display has no password.
-pub fn read_vnc_password(uri: &str, uuid: &str) -> Result<Option<String>, virt::error::Error> {
-    let conn = Connect::open(Some(uri))?;
+pub fn read_vnc_password(conn: &Connect, uuid: &str) -> Result<Option<String>, virt::error::Error> {
     let domain = conn.lookup_domain_by_uuid_string(uuid)?;
     let xml = domain.xml_desc(VIR_DOMAIN_XML_SECURE)?;
     Ok(vnc_password(&xml))
+}
+
+/// A socket connected to the first graphics device (the VNC server) of the running domain
+/// `uuid` on `conn`, past its password: the local user may already manage the domain.
+pub fn open_socket(conn: &Connect, uuid: &str) -> Result<OwnedFd, virt::error::Error> {
+    let domain = conn.lookup_domain_by_uuid_string(uuid)?;
+    open_graphics_fd(&domain, 0, true)
 }
 
 #[cfg(test)]

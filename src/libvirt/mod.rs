@@ -7,14 +7,19 @@
 //!  │ lifecycle / close        │ ─────▶ │ owns virt::Connect, re-reads the one │ ─────▶ async-channel
 //!  │ callbacks just forward   │ (mpsc) │ domain an event names, polls stats   │        (UI main loop)
 //!  └──────────────────────────┘        └──────────────────────────────────────┘
-//!                                                    ▲ Command (async-channel)
+//!                                                    ▲ Command (async-channel), Request
+//!                                                    │ with a one-shot Reply, answered
 //! ```
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
-//! - [`graphics`]: the VNC password from the secure domain XML.
+//! - [`graphics`]: a domain's display: libvirt's socket to it, the VNC password from the
+//!   secure domain XML.
+//! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
+//!   its own [`Reply`] channel.
+//! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
@@ -25,10 +30,16 @@ pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
 pub mod graphics;
+pub mod host_info;
+pub mod networks;
+pub mod requests;
 pub mod uri;
 pub mod worker;
 
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
+pub use host_info::HostInfo;
+pub use networks::{NetworkChange, VirtualNetwork};
+pub use requests::{Answer, Reply, Request, RequestError};
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

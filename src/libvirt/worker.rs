@@ -7,6 +7,17 @@
 //! come from one bulk call per interval. When the connection dies the worker reconnects with
 //! backoff and sends a fresh snapshot. With statistics off and nothing happening, the
 //! thread sleeps in a blocking receive.
+//!
+//! Two kinds of command, one way each:
+//! - **Fire and forget** (start, shut down, delete, …): the effect comes back as list
+//!   events, a failure as [`Event::Error`].
+//! - **Requests**, whenever the asker needs an answer: [`Command::Request`] carries a
+//!   [`Request`], each variant with a typed [`Reply`](super::requests::Reply) (a one-shot
+//!   channel). [`ConnectionHandle::ask`] sends one and gives back its
+//!   [`Answer`](super::requests::Answer) to await. The worker answers on its own
+//!   connection, or with "Not connected."; a worker that is gone answers "The connection
+//!   has stopped." Everything the UI needs from libvirt goes through here, so the UI never
+//!   opens a connection of its own. The requests are served in [`super::requests`].
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -27,6 +38,7 @@ use super::events::{
     self, stats, CloseCallbackRegistration, CloseReason, DomainEvent, DomainEventId,
     DomainEventRegistration,
 };
+use super::requests::{self, Answer, Reply, Request};
 use super::uri;
 
 /// Keepalive: a ping every 5 s, the connection counts as dead after 3 unanswered.
@@ -44,14 +56,15 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
-            stats_interval: Some(Duration::from_secs(2)),
+            // The GSettings schema's default of `stats-interval`.
+            stats_interval: Some(Duration::from_secs(3)),
             autoconnect: true,
         }
     }
 }
 
 /// What the UI asks of a connection. Domains are named by UUID.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Command {
     Connect,
     Disconnect,
@@ -79,6 +92,8 @@ pub enum Command {
     RefreshStats,
     /// Change the statistics interval; `None` stops sampling (e.g. while the window is hidden).
     SetStatsInterval(Option<Duration>),
+    /// A question answered on its own reply channel; see [`ConnectionHandle::ask`].
+    Request(Request),
     Quit,
 }
 
@@ -156,6 +171,16 @@ pub struct ConnectionHandle {
 }
 
 impl ConnectionHandle {
+    /// Sends the request `make` builds around its reply, and returns the answer to wait on:
+    /// `handle.ask(Request::Networks).recv().await`, or for a request with arguments
+    /// `handle.ask(|reply| Request::VncPassword { uuid, reply })`.
+    pub fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Answer<T> {
+        let (command, answer) = Request::command(make);
+        // A stopped worker drops the request with its reply, which the answer reports.
+        let _ = self.commands.try_send(command);
+        answer
+    }
+
     /// Sends [`Command::Quit`] and waits for the worker to finish.
     pub fn quit_and_join(mut self) {
         let _ = self.commands.try_send(Command::Quit);
@@ -557,6 +582,10 @@ impl Worker {
                     self.collect_stats();
                 }
             }
+            Command::Request(request) => {
+                let conn = self.session.as_ref().map(|s| &s.conn);
+                requests::serve(conn, &self.uri, request);
+            }
             Command::Quit => {}
         }
     }
@@ -801,6 +830,27 @@ mod tests {
         let secs: Vec<f64> = (0..8).map(|a| backoff(a).as_secs_f64()).collect();
         assert_eq!(secs, [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]);
         assert_eq!(backoff(u32::MAX), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_default_stats_interval_is_the_settings_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/io.github.virtdeck.Virtdeck.gschema.xml"
+        );
+        let schema = std::fs::read_to_string(path).expect("the GSettings schema");
+        let doc = roxmltree::Document::parse(&schema).expect("schema XML");
+        let default = doc
+            .descendants()
+            .find(|n| n.has_tag_name("key") && n.attribute("name") == Some("stats-interval"))
+            .and_then(|key| key.children().find(|n| n.has_tag_name("default")))
+            .and_then(|d| d.text())
+            .expect("stats-interval has a default");
+        let seconds: u64 = default.trim().parse().expect("a number of seconds");
+        assert_eq!(
+            WorkerOptions::default().stats_interval,
+            Some(Duration::from_secs(seconds))
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! after the new disk was allocated fails, the domain is undefined and the disk this call
 //! created is deleted before the error is returned.
 //!
-//! Every call blocks (libvirt RPC, disk allocation): run it on a worker thread.
+//! Every call blocks (libvirt RPC, disk allocation): the UI has the connection worker run
+//! it ([`crate::libvirt::Request::CreateVm`]).
 
 use std::path::PathBuf;
 
@@ -21,7 +22,7 @@ use crate::libvirt::error::describe;
 /// The storage pool virt-manager and GNOME Boxes create on first use.
 pub const DEFAULT_POOL: &str = "default";
 
-/// A step of [`create_vm`], reported as it begins.
+/// A step of [`create_vm_on`], reported as it begins.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     PreparingStorage,
@@ -36,8 +37,6 @@ pub enum Progress {
 /// Why a machine could not be created. Each message is a sentence with libvirt's reason.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
-    #[error("Could not connect to {uri}: {reason}")]
-    Connect { uri: String, reason: String },
     #[error("There is no storage pool called “{pool}” on this connection.")]
     PoolMissing { pool: String },
     #[error("The storage pool “{pool}” could not be prepared: {reason}")]
@@ -56,7 +55,7 @@ pub enum CreateError {
     Xml(#[from] XmlError),
 }
 
-/// What [`create_vm`] made.
+/// What [`create_vm_on`] made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
     pub name: String,
@@ -64,20 +63,6 @@ pub struct Created {
     /// The path of the disk volume this call created.
     pub new_volume: Option<String>,
     pub started: bool,
-}
-
-/// Opens `spec.uri` and creates the machine there; see [`create_vm_on`].
-pub fn create_vm(
-    spec: &VmSpec,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Created, CreateError> {
-    // Errors travel in the Result; libvirt's default printer would repeat them on stderr.
-    virt::error::clear_error_callback();
-    let conn = Connect::open(Some(&spec.uri)).map_err(|e| CreateError::Connect {
-        uri: spec.uri.clone(),
-        reason: describe(&e),
-    })?;
-    create_vm_on(&conn, spec, progress)
 }
 
 /// Creates the machine on `conn`: prepares the storage pool (the default one is created

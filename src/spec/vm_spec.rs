@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a new virtual machine should be. [`VmSpec::validate`] checks it against the host,
 /// [`crate::spec::domain_xml::domain_xml`] turns it into libvirt XML and
-/// [`crate::spec::create::create_vm`] makes it real.
+/// [`crate::spec::create::create_vm_on`] makes it real.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmSpec {
     /// The libvirt connection URI the machine is created on.

@@ -3,8 +3,8 @@
 
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::libvirt::{
-    self, Command, ConnectionKind, ConnectionName, ConnectionState, DomainInfo, Event,
-    WorkerOptions,
+    self, Command, ConnectionKind, ConnectionName, ConnectionState, DomainInfo, Event, Reply,
+    Request, RequestError, WorkerOptions,
 };
 use crate::ui::Domain;
 use gtk::prelude::*;
@@ -120,6 +120,20 @@ impl Connection {
             if handle.commands.try_send(command).is_err() {
                 self.emit_error(&gettext("The connection has stopped"));
             }
+        }
+    }
+
+    /// Asks the connection's worker and waits for its answer, without blocking the main
+    /// loop: `connection.request(Request::Networks).await`, or with arguments
+    /// `connection.request(|reply| Request::VncPassword { uuid, reply }).await`. All of the
+    /// UI's libvirt calls go this way, over this one connection.
+    pub async fn request<T>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Request,
+    ) -> Result<T, RequestError> {
+        match self.imp().handle.get() {
+            Some(handle) => handle.ask(make).recv().await,
+            None => Err(RequestError::Stopped),
         }
     }
 

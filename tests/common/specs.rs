@@ -1,5 +1,6 @@
 //! Example [`VmSpec`]s: the golden-file cases and the base of the creation tests.
 
+use virtdeck::spec::create::Progress;
 use virtdeck::spec::{
     DeviceModels, DiskFormat, DomainType, Firmware, InstallMethod, Network, OsChoice, Storage,
     VideoModel, VmSpec,
@@ -120,5 +121,16 @@ pub fn golden() -> Vec<(&'static str, VmSpec)> {
         ("windows-uefi-network", windows_uefi_network()),
         ("netboot-user", netboot_user()),
         ("import-macvtap", import_macvtap()),
+    ]
+}
+
+/// The steps creating a machine with a new disk that starts after reports, in order.
+pub fn new_disk_and_start_steps() -> [Progress; 5] {
+    [
+        Progress::PreparingStorage,
+        Progress::AllocatingDisk { fraction: 0.0 },
+        Progress::AllocatingDisk { fraction: 1.0 },
+        Progress::Defining,
+        Progress::Starting,
     ]
 }

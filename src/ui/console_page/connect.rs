@@ -4,12 +4,11 @@
 
 use crate::console::{ConsoleSource, SendKey};
 use crate::i18n::gettext;
-use crate::libvirt::graphics::read_vnc_password;
-use crate::libvirt::{domain::Graphics, error::describe, events::open_graphics_fd, ConnectionName};
+use crate::libvirt::{domain::Graphics, ConnectionName, Request};
 use crate::ui::{Connection, Domain};
-use gtk::gio;
 
-/// The source of `domain`'s console, found off the main thread; the error is a sentence.
+/// The source of `domain`'s console, asked of the connection's worker; the error is a
+/// sentence.
 pub async fn console_source(
     connection: &Connection,
     domain: &Domain,
@@ -21,9 +20,7 @@ pub async fn console_source(
     let uuid = domain.uuid();
     let graphics = domain.info().graphics.into_iter().find(|g| g.kind == "vnc");
     match ConnectionName::parse(&uri).host {
-        None => gio::spawn_blocking(move || local_socket(&uri, &uuid))
-            .await
-            .unwrap_or_else(|_| Err(gettext("The console could not be opened"))),
+        None => local_socket(connection, uuid).await,
         Some(host) => remote_address(host, graphics),
     }
 }
@@ -43,20 +40,17 @@ pub async fn password_for(
     }
 }
 
-/// The VNC password in `domain`'s secure XML, read off the main thread; `None` when it
-/// has none or it cannot be read (a read-only connection), and the user is asked.
+/// The VNC password in `domain`'s secure XML, from the connection's worker; `None` when
+/// it has none or it cannot be read (a read-only connection), and the user is asked.
 async fn stored_password(connection: &Connection, domain: &Domain) -> Option<String> {
-    let uri = connection.uri();
     let uuid = domain.uuid();
-    let read = gio::spawn_blocking(move || read_vnc_password(&uri, &uuid)).await;
-    match read {
-        Ok(Ok(password)) => password,
-        Ok(Err(error)) => {
-            tracing::info!("no VNC password from the domain XML: {}", describe(&error));
-            None
-        }
-        Err(_) => None,
-    }
+    let read = connection
+        .request(|reply| Request::VncPassword { uuid, reply })
+        .await;
+    read.unwrap_or_else(|error| {
+        tracing::info!("no VNC password from the domain XML: {error}");
+        None
+    })
 }
 
 /// `VIRTDECK_CONSOLE_ADDRESS=host:port` makes consoles connect to that TCP address
@@ -73,13 +67,12 @@ fn address_override() -> Option<ConsoleSource> {
 }
 
 /// A socket connected to the guest's VNC server, from libvirt.
-fn local_socket(uri: &str, uuid: &str) -> Result<ConsoleSource, String> {
-    // The socket outlives the connection, which closes when dropped.
-    let conn = virt::connect::Connect::open(Some(uri)).map_err(|e| describe(&e))?;
-    conn.lookup_domain_by_uuid_string(uuid)
-        .and_then(|domain| open_graphics_fd(&domain, 0, true))
+async fn local_socket(connection: &Connection, uuid: String) -> Result<ConsoleSource, String> {
+    connection
+        .request(|reply| Request::GraphicsSocket { uuid, reply })
+        .await
         .map(ConsoleSource::Socket)
-        .map_err(|e| describe(&e))
+        .map_err(|e| e.to_string())
 }
 
 /// The guest's VNC address on a remote host.

@@ -2,8 +2,9 @@
 //! memory, whether KVM works) and its networking (network cards, bridges, libvirt's
 //! virtual networks), with creating and deleting bridges.
 //!
-//! Everything that blocks (libvirt calls, reading the host, `ip`) runs on a worker thread
-//! through [`off_main`]; the window only shows the results.
+//! libvirt is asked through the connection's worker ([`Connection::request`]); what blocks
+//! on this computer (the KVM check, `ip`) runs on a worker thread through [`off_main`]. The
+//! window only shows the results.
 
 mod bridge_dialogs;
 mod networking;
@@ -39,9 +40,8 @@ pub fn present(parent: &impl IsA<gtk::Window>, connection: &Connection) {
         .default_width(680)
         .default_height(720)
         .build();
-    let uri = connection.uri();
-    window.add(&overview::page(&uri, &connection.title()));
-    window.add(&networking::page(&uri));
+    window.add(&overview::page(connection));
+    window.add(&networking::page(connection));
     window.present();
 }
 

@@ -4,7 +4,8 @@
 use super::{bridge_dialogs, off_main, vnets};
 use crate::host::net::{self, Bridge, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{ConnectionKind, ConnectionName};
+use crate::libvirt::{ConnectionKind, ConnectionName, Request, VirtualNetwork};
+use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
@@ -19,26 +20,21 @@ pub(super) struct HostLinks {
     pub netns: Option<String>,
 }
 
-/// Everything the page shows, read off the main thread.
+/// Everything the page shows.
 struct Loaded {
     /// `None` for a remote connection: its links are not this computer's.
     host: Option<Result<HostLinks, NetError>>,
-    vnets: Result<Vec<vnets::VNet>, String>,
+    vnets: Result<Vec<VirtualNetwork>, String>,
 }
 
-fn load(uri: &str, remote: bool) -> Loaded {
-    let host = (!remote).then(|| {
-        let runner = Runner::local();
-        net::list(&runner).map(|networks| HostLinks {
-            managed: net::nm::managed_among(&runner, networks.nics.iter().map(|n| n.name.as_str())),
-            netns: runner.netns().map(str::to_owned),
-            networks,
-        })
-    });
-    Loaded {
-        host,
-        vnets: vnets::list(uri),
-    }
+/// The links of this computer. Blocks.
+fn read_links() -> Result<HostLinks, NetError> {
+    let runner = Runner::local();
+    net::list(&runner).map(|networks| HostLinks {
+        managed: net::nm::managed_among(&runner, networks.nics.iter().map(|n| n.name.as_str())),
+        netns: runner.netns().map(str::to_owned),
+        networks,
+    })
 }
 
 mod imp {
@@ -46,7 +42,7 @@ mod imp {
 
     #[derive(Default)]
     pub struct NetworkPage {
-        pub uri: OnceCell<String>,
+        pub connection: OnceCell<Connection>,
         pub groups: RefCell<Vec<adw::PreferencesGroup>>,
         /// The links last read, to check new bridge names against.
         pub links: RefCell<Vec<Link>>,
@@ -70,19 +66,27 @@ glib::wrapper! {
         @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
-pub(super) fn page(uri: &str) -> NetworkPage {
+pub(super) fn page(connection: &Connection) -> NetworkPage {
     let page: NetworkPage = glib::Object::builder()
         .property("title", gettext("Networking"))
         .property("icon-name", "network-wired-symbolic")
         .build();
-    let _ = page.imp().uri.set(uri.to_owned());
+    let _ = page.imp().connection.set(connection.clone());
     page.reload();
     page
 }
 
 impl NetworkPage {
-    pub(super) fn uri(&self) -> String {
-        self.imp().uri.get().cloned().unwrap_or_default()
+    pub(super) fn connection(&self) -> Connection {
+        self.imp()
+            .connection
+            .get()
+            .cloned()
+            .expect("the page is made with its connection")
+    }
+
+    fn uri(&self) -> String {
+        self.connection().uri()
     }
 
     fn remote(&self) -> bool {
@@ -113,7 +117,7 @@ impl NetworkPage {
 
     /// Reads everything again and shows it.
     pub(super) fn reload(&self) {
-        let uri = self.uri();
+        let connection = self.connection();
         let remote = self.remote();
         if self.imp().groups.borrow().is_empty() {
             let loading = adw::PreferencesGroup::builder()
@@ -125,8 +129,13 @@ impl NetworkPage {
             #[weak(rename_to = page)]
             self,
             async move {
-                if let Some(loaded) = off_main(move || load(&uri, remote)).await {
-                    page.render(loaded);
+                // `None` when reading the links panicked (logged).
+                if let Some(host) = off_main(move || (!remote).then(read_links)).await {
+                    let vnets = connection
+                        .request(Request::Networks)
+                        .await
+                        .map_err(|e| e.to_string());
+                    page.render(Loaded { host, vnets });
                 }
                 page.set_sensitive(true);
             }

@@ -4,101 +4,37 @@
 use super::{off_main, text};
 use crate::host::kvm::{self, Outcome};
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::error::describe;
-use crate::libvirt::worker::format_version;
-use crate::libvirt::ConnectionName;
+use crate::libvirt::{ConnectionName, HostInfo, Request};
 use crate::ui::details::property_row;
 use crate::ui::domain::format_memory;
+use crate::ui::Connection;
 use adw::prelude::*;
 use gtk::glib;
-use virt::connect::Connect;
 
-/// What libvirt says about the host.
-struct Facts {
-    hostname: String,
-    hypervisor: String,
-    libvirt: String,
-    cpu_model: String,
-    cpus: u32,
-    sockets: u32,
-    cores: u32,
-    threads: u32,
-    memory_kib: u64,
-}
-
-/// Asks libvirt about the host over a connection of its own. Blocks.
-fn read_facts(uri: &str, local: bool) -> Result<Facts, String> {
-    let conn = Connect::open(Some(uri)).map_err(|e| describe(&e))?;
-    let info = conn.node_info().map_err(|e| describe(&e))?;
-    let driver = conn.driver_type().unwrap_or_default();
-    let hyp = conn.hyp_version().map(format_version).unwrap_or_default();
-    let caps = conn.capabilities().unwrap_or_default();
-    let cpu_model = local
-        .then(local_cpu_model)
-        .flatten()
-        .or_else(|| capabilities_cpu(&caps))
-        .unwrap_or_else(|| info.model.clone());
-    Ok(Facts {
-        hostname: conn.hostname().unwrap_or_default(),
-        hypervisor: format!("{driver} {hyp}").trim().to_owned(),
-        libvirt: conn.lib_version().map(format_version).unwrap_or_default(),
-        cpu_model,
-        cpus: info.cpus,
-        sockets: info.sockets * info.nodes.max(1),
-        cores: info.cores,
-        threads: info.threads,
-        memory_kib: info.memory,
-    })
-}
-
-/// The processor's marketing name from `/proc/cpuinfo`.
-fn local_cpu_model() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    text.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        (key.trim() == "model name").then(|| value.trim().to_owned())
-    })
-}
-
-/// "AMD kvm64-v1" from the host CPU of libvirt's capabilities.
-fn capabilities_cpu(xml: &str) -> Option<String> {
-    let doc = roxmltree::Document::parse(xml).ok()?;
-    let cpu = doc
-        .descendants()
-        .find(|n| n.has_tag_name("cpu") && n.parent().is_some_and(|p| p.has_tag_name("host")))?;
-    let child = |name: &str| {
-        cpu.children()
-            .find(|n| n.has_tag_name(name))
-            .and_then(|n| n.text())
-    };
-    let words: Vec<&str> = [child("vendor"), child("model")]
-        .into_iter()
-        .flatten()
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
-}
-
-pub(super) fn page(uri: &str, title: &str) -> adw::PreferencesPage {
+pub(super) fn page(connection: &Connection) -> adw::PreferencesPage {
+    let uri = connection.uri();
     let page = adw::PreferencesPage::builder()
         .title(gettext("Overview"))
         .icon_name("computer-symbolic")
         .build();
     let host = adw::PreferencesGroup::builder()
-        .title(glib::markup_escape_text(title))
-        .description(glib::markup_escape_text(uri))
+        .title(glib::markup_escape_text(&connection.title()))
+        .description(glib::markup_escape_text(&uri))
         .build();
     let loading = property_row(&gettext("Host"), &gettext("Loading…"));
     host.add(&loading);
     page.add(&host);
-    page.add(&check_group(uri));
+    page.add(&check_group(&uri));
 
-    let remote = ConnectionName::parse(uri).is_remote();
-    let owned = uri.to_owned();
+    let connection = connection.clone();
     glib::spawn_future_local(glib::clone!(
         #[weak]
         host,
         async move {
-            let facts = off_main(move || read_facts(&owned, !remote)).await;
+            let facts = connection
+                .request(Request::HostInfo)
+                .await
+                .map_err(|e| e.to_string());
             host.remove(&loading);
             for row in facts_rows(facts) {
                 host.add(&row);
@@ -109,8 +45,7 @@ pub(super) fn page(uri: &str, title: &str) -> adw::PreferencesPage {
 }
 
 /// The rows of the facts, or of why they are missing.
-fn facts_rows(facts: Option<Result<Facts, String>>) -> Vec<adw::ActionRow> {
-    let facts = facts.unwrap_or_else(|| Err(gettext("The host could not be read.")));
+fn facts_rows(facts: Result<HostInfo, String>) -> Vec<adw::ActionRow> {
     match facts {
         Ok(f) => vec![
             property_row(&gettext("Host name"), &f.hostname),
@@ -194,16 +129,4 @@ fn check_row(title: &str, outcome: &Outcome) -> adw::ActionRow {
         .build();
     row.add_prefix(&icon);
     row
-}
-
-#[cfg(test)]
-mod tests {
-    use super::capabilities_cpu;
-
-    #[test]
-    fn the_host_cpu_comes_from_the_capabilities() {
-        let xml = "<capabilities><host><cpu><arch>x86_64</arch><model>kvm64-v1</model><vendor>AMD</vendor></cpu></host><guest><cpu><model>no</model></cpu></guest></capabilities>";
-        assert_eq!(capabilities_cpu(xml).as_deref(), Some("AMD kvm64-v1"));
-        assert_eq!(capabilities_cpu("<capabilities/>"), None);
-    }
 }

@@ -2,66 +2,15 @@
 //! start it with the host.
 
 use super::networking::{empty_row, link_row, NetworkPage};
-use super::off_main;
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::error::describe;
+use crate::libvirt::{NetworkChange, Request, VirtualNetwork};
 use adw::prelude::*;
 use gtk::glib;
-use virt::connect::Connect;
 
-/// One virtual network as libvirt has it.
-#[derive(Debug, Clone)]
-pub(super) struct VNet {
-    pub name: String,
-    pub bridge: Option<String>,
-    pub active: bool,
-    pub autostart: bool,
-    pub persistent: bool,
-}
-
-/// The virtual networks of `uri`, over a connection of their own. Blocks.
-pub(super) fn list(uri: &str) -> Result<Vec<VNet>, String> {
-    let conn = Connect::open(Some(uri)).map_err(|e| describe(&e))?;
-    let mut nets: Vec<VNet> = conn
-        .list_all_networks(0)
-        .map_err(|e| describe(&e))?
-        .into_iter()
-        .filter_map(|n| {
-            Some(VNet {
-                name: n.name().ok()?,
-                bridge: n.bridge_name().ok(),
-                active: n.is_active().unwrap_or(false),
-                autostart: n.autostart().unwrap_or(false),
-                persistent: n.is_persistent().unwrap_or(false),
-            })
-        })
-        .collect();
-    nets.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(nets)
-}
-
-/// What a switch changes.
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Active(bool),
-    Autostart(bool),
-}
-
-/// Starts or stops network `name`, or sets its autostart. Blocks.
-fn apply(uri: &str, name: &str, change: Change) -> Result<(), String> {
-    let conn = Connect::open(Some(uri)).map_err(|e| describe(&e))?;
-    let net = conn
-        .lookup_network_by_name(name)
-        .map_err(|e| describe(&e))?;
-    match change {
-        Change::Active(true) => net.create(),
-        Change::Active(false) => net.destroy(),
-        Change::Autostart(on) => net.set_autostart(on),
-    }
-    .map_err(|e| describe(&e))
-}
-
-pub(super) fn group(page: &NetworkPage, nets: Result<Vec<VNet>, String>) -> adw::PreferencesGroup {
+pub(super) fn group(
+    page: &NetworkPage,
+    nets: Result<Vec<VirtualNetwork>, String>,
+) -> adw::PreferencesGroup {
     let group = adw::PreferencesGroup::builder()
         .title(gettext("Virtual Networks"))
         .description(gettext(
@@ -105,7 +54,7 @@ pub(super) fn group(page: &NetworkPage, nets: Result<Vec<VNet>, String>) -> adw:
                 ),
             ),
             net.active,
-            Change::Active,
+            NetworkChange::Active,
         ));
         if net.persistent {
             row.add_suffix(&switch(
@@ -120,7 +69,7 @@ pub(super) fn group(page: &NetworkPage, nets: Result<Vec<VNet>, String>) -> adw:
                     ),
                 ),
                 net.autostart,
-                Change::Autostart,
+                NetworkChange::Autostart,
             ));
         }
         group.add(&row);
@@ -134,7 +83,7 @@ fn switch(
     name: &str,
     (caption, label): (&str, &str),
     active: bool,
-    change: fn(bool) -> Change,
+    change: fn(bool) -> NetworkChange,
 ) -> gtk::Box {
     let switch = super::labelled_switch(label);
     switch.set_active(active);
@@ -146,16 +95,23 @@ fn switch(
         #[upgrade_or]
         glib::Propagation::Stop,
         move |_, on| {
-            let uri = page.uri();
+            let connection = page.connection();
             let name = name.clone();
             page.set_sensitive(false);
             glib::spawn_future_local(glib::clone!(
                 #[weak]
                 page,
                 async move {
-                    let outcome = off_main(move || apply(&uri, &name, change(on))).await;
-                    if let Some(Err(reason)) = outcome {
-                        page.toast(&reason);
+                    let change = change(on);
+                    let outcome = connection
+                        .request(|reply| Request::ChangeNetwork {
+                            name,
+                            change,
+                            reply,
+                        })
+                        .await;
+                    if let Err(reason) = outcome {
+                        page.toast(&reason.to_string());
                     }
                     page.reload();
                 }

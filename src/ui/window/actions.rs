@@ -43,9 +43,10 @@ impl Window {
         ));
         self.add_action(&delete);
 
-        let by_uri = [
-            ("connection-connect", Some(Command::Connect)),
-            ("connection-disconnect", Some(Command::Disconnect)),
+        type MakeCommand = fn() -> Command;
+        let by_uri: [(_, Option<MakeCommand>); 3] = [
+            ("connection-connect", Some(|| Command::Connect)),
+            ("connection-disconnect", Some(|| Command::Disconnect)),
             ("connection-remove", None),
         ];
         for (name, command) in by_uri {
@@ -57,7 +58,7 @@ impl Window {
                     let Some(uri) = uri.and_then(|u| u.get::<String>()) else {
                         return;
                     };
-                    window.connection_action(&uri, command.clone());
+                    window.connection_action(&uri, command.map(|make| make()));
                 }
             ));
             self.add_action(&action);

@@ -1,21 +1,17 @@
-//! Finish: check the spec once more against a fresh look at the host, then create the
-//! machine on a worker thread while the summary page shows the progress.
+//! Finish: check the spec once more against a fresh look at the host, then have the
+//! connection's worker create the machine while the summary page shows the progress.
 
 use super::build::set_text;
 use super::load::read_host;
 use super::Wizard;
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::create::{create_vm, Created, Progress};
+use crate::libvirt::Request;
+use crate::spec::create::Progress;
 use crate::spec::VmSpec;
+use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gio, glib};
-
-/// What the creating thread reports.
-enum Report {
-    Step(Progress),
-    Done(Result<Created, String>),
-}
+use gtk::glib;
 
 fn progress_text(progress: &Progress) -> (String, Option<f64>) {
     match progress {
@@ -59,7 +55,7 @@ impl Wizard {
             .progress_label
             .set_label(&gettext("Checking the host…"));
         self.imp().progress_bar.pulse();
-        let Some(uri) = self.connection().map(|c| c.uri()) else {
+        let Some(connection) = self.connection() else {
             return;
         };
         glib::spawn_future_local(glib::clone!(
@@ -67,15 +63,17 @@ impl Wizard {
             self,
             async move {
                 // Bridges and names may have changed since the host was read.
-                let reading = gio::spawn_blocking(move || read_host(&uri)).await;
+                let reading = read_host(&connection).await;
                 let imp = wizard.imp();
-                if let Ok(reading) = reading {
+                if let Some(reading) = reading {
                     imp.networks.replace(reading.networks);
                     imp.facts.replace(Some(reading.facts));
                 }
                 let (spec, review) = wizard.review();
                 match spec {
-                    Some(spec) if review.problems.is_empty() => wizard.create(spec).await,
+                    Some(spec) if review.problems.is_empty() => {
+                        wizard.create(&connection, spec).await
+                    }
                     _ => {
                         wizard.set_busy(false);
                     }
@@ -84,31 +82,26 @@ impl Wizard {
         ));
     }
 
-    async fn create(&self, spec: VmSpec) {
-        let (sender, receiver) = async_channel::unbounded();
-        let thread_spec = spec.clone();
-        let spawned = std::thread::Builder::new()
-            .name("create-vm".into())
-            .spawn(move || {
-                let step = sender.clone();
-                let mut progress = move |p: Progress| {
-                    let _ = step.send_blocking(Report::Step(p));
-                };
-                let result = create_vm(&thread_spec, &mut progress).map_err(|e| e.to_string());
-                let _ = sender.send_blocking(Report::Done(result));
-            });
-        let mut outcome = Err(gettext("The creation could not begin."));
-        if spawned.is_ok() {
-            while let Ok(report) = receiver.recv().await {
-                match report {
-                    Report::Step(progress) => self.show_progress(&progress),
-                    Report::Done(result) => {
-                        outcome = result;
-                        break;
-                    }
+    /// Creates the machine on `connection`'s worker, showing each step as it begins.
+    async fn create(&self, connection: &Connection, spec: VmSpec) {
+        let (progress, steps) = async_channel::unbounded();
+        // Ends when the worker drops `progress`, after the last step.
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = wizard)]
+            self,
+            async move {
+                while let Ok(step) = steps.recv().await {
+                    wizard.show_progress(&step);
                 }
             }
-        }
+        ));
+        let outcome = connection
+            .request(|reply| Request::CreateVm {
+                spec: Box::new(spec.clone()),
+                progress,
+                reply,
+            })
+            .await;
         self.set_busy(false);
         match outcome {
             Ok(created) => {
@@ -118,12 +111,12 @@ impl Wizard {
                 }
                 self.close();
             }
-            Err(reason) => set_text(
+            Err(error) => set_text(
                 &self.imp().summary_problems,
                 &gettext_f(
                     // Translators: {reason} is libvirt's explanation.
                     "The virtual machine was not created. {reason} Nothing was left behind; go back to change your choices and try again.",
-                    &[("reason", &reason)],
+                    &[("reason", &error.to_string())],
                 ),
             ),
         }

@@ -1,15 +1,18 @@
-//! Reading what the pages need, off the main thread: the OS database, the host of the
-//! chosen connection (resources, pools, networks, bridges) and the OS of an ISO image.
+//! Reading what the pages need without blocking the main loop: the OS database, the host
+//! of the chosen connection (resources, pools, networks, bridges; libvirt's part from the
+//! connection's worker) and the OS of an ISO image.
 
 use super::build::set_text;
 use super::Wizard;
 use crate::host::net::{self, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::error::describe;
-use crate::spec::create::{ensure_pool, DEFAULT_POOL};
-use crate::spec::facts::{gather, is_local_uri};
+use crate::libvirt::Request;
+use crate::spec::create::DEFAULT_POOL;
+use crate::spec::facts::is_local_uri;
 use crate::spec::osinfo::OsDb;
 use crate::spec::{DomainType, HostFacts};
+use crate::ui::host::off_main;
+use crate::ui::Connection;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
@@ -40,30 +43,45 @@ pub fn domain_type_for(uri: &str) -> DomainType {
     }
 }
 
-/// Reads the host of `uri`. Blocking. Creates and starts the default storage pool when
-/// it is missing, as virt-manager does, so that its free space is known.
-pub(super) fn read_host(uri: &str) -> HostReading {
-    let domain_type = domain_type_for(uri);
-    virt::error::clear_error_callback();
-    let facts = virt::connect::Connect::open(Some(uri))
-        .map_err(|e| describe(&e))
-        .and_then(|conn| {
-            if let Err(e) = ensure_pool(&conn, DEFAULT_POOL) {
-                tracing::warn!("the default storage pool is not available: {e}");
-            }
-            gather(&conn, domain_type).map_err(|e| describe(&e))
-        });
-    let networks = is_local_uri(uri)
-        .then(|| net::list(&Runner::local()))
-        .and_then(|listed| {
-            listed
-                .map_err(|e| tracing::warn!("cannot list the host's networks: {e}"))
-                .ok()
-        });
-    HostReading {
+/// The network cards and bridges of this computer, for a local connection. Blocks.
+fn local_networks(uri: &str) -> Option<Networks> {
+    if !is_local_uri(uri) {
+        return None;
+    }
+    net::list(&Runner::local())
+        .map_err(|e| tracing::warn!("cannot list the host's networks: {e}"))
+        .ok()
+}
+
+/// Reads the host of `connection`: this computer's KVM check and links off the main
+/// thread, libvirt's facts from the connection's worker. Only reads. `None` when the
+/// local part panicked (logged).
+pub(super) async fn read_host(connection: &Connection) -> Option<HostReading> {
+    let uri = connection.uri();
+    let (domain_type, networks) =
+        off_main(move || (domain_type_for(&uri), local_networks(&uri))).await?;
+    let facts = connection
+        .request(|reply| Request::HostFacts { domain_type, reply })
+        .await
+        .map_err(|e| e.to_string());
+    Some(HostReading {
         domain_type,
         facts,
         networks,
+    })
+}
+
+/// Makes sure the default storage pool exists and runs, creating it when missing as
+/// virt-manager does, so that new disks have a place and its free space is known.
+async fn ensure_default_pool(connection: &Connection) {
+    let ensured = connection
+        .request(|reply| Request::EnsurePool {
+            name: DEFAULT_POOL.to_owned(),
+            reply,
+        })
+        .await;
+    if let Err(e) = ensured {
+        tracing::warn!("the default storage pool is not available: {e}");
     }
 }
 
@@ -96,7 +114,9 @@ impl Wizard {
         ));
     }
 
-    /// Reads the chosen connection's host again; the pages wait meanwhile.
+    /// Makes sure the default pool exists (a deliberate change, the one the wizard makes
+    /// before it is finished), then reads the chosen connection's host again; the pages
+    /// wait meanwhile.
     pub(super) fn load_host(&self) {
         let Some(connection) = self.connection() else {
             return;
@@ -106,13 +126,12 @@ impl Wizard {
         imp.generation.set(generation);
         imp.facts.replace(None);
         self.check_page();
-        let uri = connection.uri();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = wizard)]
             self,
             async move {
-                let Ok(reading) = gio::spawn_blocking(move || read_host(&uri)).await else {
-                    tracing::error!("reading the host panicked");
+                ensure_default_pool(&connection).await;
+                let Some(reading) = read_host(&connection).await else {
                     return;
                 };
                 if wizard.imp().generation.get() == generation {

@@ -1,0 +1,204 @@
+//! Requests: what the UI asks of a connection and waits to hear back about, answered on the
+//! worker's own connection, so that one connection (one SSH login) serves a host.
+//!
+//! A [`Request`] travels in [`Command::Request`](super::Command::Request). Each variant
+//! carries a [`Reply`], the sending half of a one-shot channel; the asker waits on the
+//! [`Answer`] that belongs to it ([`ConnectionHandle::ask`](super::ConnectionHandle::ask)
+//! makes the pair and sends the command). The worker sends exactly one result:
+//! [`RequestError::NotConnected`] while it has no connection, and when the worker stops
+//! before answering, the dropped reply makes the answer [`RequestError::Stopped`], so no
+//! asker waits forever.
+//!
+//! The worker runs requests one at a time between its other work; a request blocks it for
+//! as long as libvirt takes (creating a machine: allocating its disk).
+
+use std::fmt;
+use std::os::fd::OwnedFd;
+
+use virt::connect::Connect;
+
+use super::error::describe;
+use super::host_info::{self, HostInfo};
+use super::networks::{self, NetworkChange, VirtualNetwork};
+use super::uri::ConnectionName;
+use super::{graphics, Command};
+use crate::spec::create::{self, CreateError, Created, Progress};
+use crate::spec::{facts, DomainType, HostFacts, VmSpec};
+
+/// A question for the connection worker, with the [`Reply`] to answer it on.
+#[derive(Debug)]
+pub enum Request {
+    /// What Host Details shows about the host.
+    HostInfo(Reply<HostInfo>),
+    /// The virtual networks, sorted by name.
+    Networks(Reply<Vec<VirtualNetwork>>),
+    /// Start or stop a virtual network, or set its autostart.
+    ChangeNetwork {
+        name: String,
+        change: NetworkChange,
+        reply: Reply<()>,
+    },
+    /// A socket connected to the VNC server of a running domain, past its password: for a
+    /// console on the computer the connection's host is.
+    GraphicsSocket { uuid: String, reply: Reply<OwnedFd> },
+    /// The VNC password in the domain's secure XML; `None` when it has none.
+    VncPassword {
+        uuid: String,
+        reply: Reply<Option<String>>,
+    },
+    /// What a [`VmSpec`] is checked against (memory, pools, volumes, names, networks,
+    /// bridges, UEFI) for a machine of `domain_type`. Only reads.
+    HostFacts {
+        domain_type: DomainType,
+        reply: Reply<HostFacts>,
+    },
+    /// Make sure storage pool `name` exists and runs; the default pool is created when
+    /// missing (as virt-manager does).
+    EnsurePool { name: String, reply: Reply<()> },
+    /// Create the machine, all or nothing (see [`create::create_vm_on`]). Each step is sent
+    /// to `progress` as it begins; the worker drops that sender when it is done.
+    CreateVm {
+        spec: Box<VmSpec>,
+        progress: async_channel::Sender<Progress>,
+        reply: Reply<Created>,
+    },
+}
+
+/// Why a request has no answer. Each message is a sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("Not connected.")]
+    NotConnected,
+    /// The worker stopped (or never started) before answering.
+    #[error("The connection has stopped.")]
+    Stopped,
+    /// What libvirt said, made readable ([`describe`]).
+    #[error("{0}")]
+    Libvirt(String),
+    #[error(transparent)]
+    Create(#[from] CreateError),
+}
+
+impl From<virt::error::Error> for RequestError {
+    fn from(error: virt::error::Error) -> Self {
+        Self::Libvirt(describe(&error))
+    }
+}
+
+/// The worker's half of a one-shot channel: it answers a request once.
+pub struct Reply<T> {
+    sender: async_channel::Sender<Result<T, RequestError>>,
+}
+
+/// The asker's half: the one result, or [`RequestError::Stopped`] when the reply was
+/// dropped unanswered.
+pub struct Answer<T> {
+    receiver: async_channel::Receiver<Result<T, RequestError>>,
+}
+
+impl<T> Reply<T> {
+    /// A reply and the answer it reaches.
+    pub fn new() -> (Self, Answer<T>) {
+        let (sender, receiver) = async_channel::bounded(1);
+        (Self { sender }, Answer { receiver })
+    }
+
+    fn send(self, result: Result<T, RequestError>) {
+        // The asker may have gone (its window closed): nobody to tell.
+        let _ = self.sender.try_send(result);
+    }
+
+    /// Answers with what `f` makes of the connection, or with
+    /// [`RequestError::NotConnected`] when there is none.
+    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+        self.send(conn.map_or(Err(RequestError::NotConnected), f));
+    }
+}
+
+impl<T> fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reply")
+    }
+}
+
+impl<T> Answer<T> {
+    pub async fn recv(self) -> Result<T, RequestError> {
+        self.receiver
+            .recv()
+            .await
+            .unwrap_or(Err(RequestError::Stopped))
+    }
+
+    /// [`Answer::recv`] for threads that may block (tests, other workers).
+    pub fn recv_blocking(self) -> Result<T, RequestError> {
+        self.receiver
+            .recv_blocking()
+            .unwrap_or(Err(RequestError::Stopped))
+    }
+}
+
+impl Request {
+    /// Builds a request with `make` and wraps it in a command; returns the answer to wait on.
+    pub fn command<T>(make: impl FnOnce(Reply<T>) -> Request) -> (Command, Answer<T>) {
+        let (reply, answer) = Reply::new();
+        (Command::Request(make(reply)), answer)
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::HostInfo(_) => "HostInfo",
+            Self::Networks(_) => "Networks",
+            Self::ChangeNetwork { .. } => "ChangeNetwork",
+            Self::GraphicsSocket { .. } => "GraphicsSocket",
+            Self::VncPassword { .. } => "VncPassword",
+            Self::HostFacts { .. } => "HostFacts",
+            Self::EnsurePool { .. } => "EnsurePool",
+            Self::CreateVm { .. } => "CreateVm",
+        }
+    }
+}
+
+/// Answers `request` on `conn`, the worker's connection to `uri` if it has one. Blocks.
+pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
+    tracing::debug!(
+        request = request.name(),
+        connected = conn.is_some(),
+        "request"
+    );
+    match request {
+        Request::HostInfo(reply) => {
+            let local = !ConnectionName::parse(uri).is_remote();
+            reply.answer(conn, |c| Ok(host_info::read(c, local)?));
+        }
+        Request::Networks(reply) => reply.answer(conn, |c| Ok(networks::list(c)?)),
+        Request::ChangeNetwork {
+            name,
+            change,
+            reply,
+        } => reply.answer(conn, |c| Ok(networks::apply(c, &name, change)?)),
+        Request::GraphicsSocket { uuid, reply } => {
+            reply.answer(conn, |c| Ok(graphics::open_socket(c, &uuid)?));
+        }
+        Request::VncPassword { uuid, reply } => {
+            reply.answer(conn, |c| Ok(graphics::read_vnc_password(c, &uuid)?));
+        }
+        Request::HostFacts { domain_type, reply } => {
+            reply.answer(conn, |c| Ok(facts::gather(c, domain_type)?));
+        }
+        Request::EnsurePool { name, reply } => {
+            reply.answer(conn, |c| Ok(create::ensure_pool(c, &name).map(drop)?));
+        }
+        Request::CreateVm {
+            spec,
+            progress,
+            reply,
+        } => reply.answer(conn, move |c| {
+            // Moved in, so the sender is dropped before the reply goes out: the asker has
+            // every step by the time it has the answer.
+            let mut report = |step| {
+                let _ = progress.try_send(step);
+            };
+            Ok(create::create_vm_on(c, &spec, &mut report)?)
+        }),
+    }
+}
