@@ -306,6 +306,9 @@ class WizardTest(UiTestCase):
         self.addCleanup(lambda: os.path.exists(image) and os.remove(image))
         self.open_wizard()
         self.source_page("Import an existing disk image", image)
+        # A button activated through AT-SPI clicks 250 ms later and ignores activations
+        # meanwhile: wait for the page before pressing Forward again.
+        self.find("label", "Step 2 of 6")
         self.forward()
         self.resources_page()
         self.find("label", "Step 4 of 6")
