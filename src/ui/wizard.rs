@@ -32,7 +32,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
 use network::NetworkPage;
-use os::OsPage;
+use os::{OsChoice, OsPage};
 use page::{Page, WizardPage};
 use resources::ResourcesPage;
 use source::{InstallKind, SourcePage};
@@ -137,7 +137,7 @@ mod imp {
         fn on_forward(&self) {
             let obj = self.obj();
             let page = obj.page();
-            if let Some(next) = page.next().filter(|_| page.widget(&obj).complete()) {
+            if let Some(next) = page.next().filter(|_| page.can_go_on(&obj)) {
                 obj.show_page(next);
             }
         }
@@ -157,18 +157,22 @@ mod imp {
             self.obj().load_host();
         }
 
-        /// Fills in what the chosen OS recommends.
-        #[template_callback]
-        fn on_os_chosen(&self) {
-            if let Some(os) = self.os_page.chosen() {
-                let recommended = os.recommendation();
-                self.resources_page
-                    .set_memory(recommended.memory_mib.to_string());
-                self.resources_page.set_vcpus(recommended.vcpus.to_string());
-                self.storage_page
-                    .set_disk_size(recommended.disk_gib.to_string());
-            }
-            self.obj().show_review();
+        #[template_callback(function)]
+        fn recommended_memory(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().memory_mib.to_string())
+                .unwrap_or_default()
+        }
+
+        #[template_callback(function)]
+        fn recommended_vcpus(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().vcpus.to_string())
+                .unwrap_or_default()
+        }
+
+        #[template_callback(function)]
+        fn recommended_disk_size(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().disk_gib.to_string())
+                .unwrap_or_default()
         }
 
         #[template_callback(function)]
@@ -235,6 +239,7 @@ pub fn present(window: &Window) {
             .source_page
             .set_connections(app.connections(), window.selected_connection().as_ref());
     }
+    wizard.show_review();
     wizard.show_page(Page::Source);
     wizard.present();
 }
@@ -251,6 +256,12 @@ impl Page {
             Page::Network => imp.network_page.clone().upcast(),
             Page::Summary => imp.summary_page.clone().upcast(),
         }
+    }
+
+    /// Whether the wizard can go on from this page (to the next, or create the machine
+    /// from the last): nothing stands in the way on it, and nothing is being created.
+    fn can_go_on(self, wizard: &Wizard) -> bool {
+        self.widget(wizard).complete() && !wizard.busy()
     }
 }
 

@@ -207,12 +207,16 @@ class WizardTest(UiTestCase):
         if path is not None:
             self.fill("Image file path", path)
         self.forward()
+        # A button activated through AT-SPI clicks 250 ms later and ignores activations
+        # meanwhile: the next page is there before Forward is pressed again.
+        self.find("label", "Step 2 of 6")
 
     def resources_page(self, memory="256", vcpus="1"):
         self.find("label", "Step 3 of 6")
         self.fill("Memory in MiB", memory)
         self.fill("Virtual CPUs", vcpus)
         self.forward()
+        self.find("label", "Step 4 of 6")
 
     def set_start(self, on):
         switch = wait_for("the start switch", lambda: next(
@@ -306,9 +310,6 @@ class WizardTest(UiTestCase):
         self.addCleanup(lambda: os.path.exists(image) and os.remove(image))
         self.open_wizard()
         self.source_page("Import an existing disk image", image)
-        # A button activated through AT-SPI clicks 250 ms later and ignores activations
-        # meanwhile: wait for the page before pressing Forward again.
-        self.find("label", "Step 2 of 6")
         self.forward()
         self.resources_page()
         self.find("label", "Step 4 of 6")

@@ -40,7 +40,7 @@ impl Wizard {
 
     pub(super) fn finish(&self) {
         let imp = self.imp();
-        if self.busy() || !Page::Summary.widget(self).complete() {
+        if !Page::Summary.can_go_on(self) {
             return;
         }
         let Some(uri) = imp.source_page.connection().map(|c| c.uri()) else {
