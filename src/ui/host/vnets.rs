@@ -1,12 +1,15 @@
 //! libvirt's virtual networks on the Networking page: each with switches to run it and to
 //! start it with the host.
 
-use super::networking::{empty_row, link_row, NetworkPage};
-use super::off_main;
+use super::networking::NetworkingPage;
+use super::run_blocking;
 use crate::i18n::{gettext, gettext_f};
 use crate::libvirt::error::describe;
-use adw::prelude::*;
+use crate::ui::util::{show_error, Failure};
 use gtk::glib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use std::cell::{Cell, RefCell};
 use virt::connect::Connect;
 
 /// One virtual network as libvirt has it.
@@ -61,24 +64,43 @@ fn apply(uri: &str, name: &str, change: Change) -> Result<(), String> {
     .map_err(|e| describe(&e))
 }
 
-pub(super) fn group(page: &NetworkPage, nets: Result<Vec<VNet>, String>) -> adw::PreferencesGroup {
-    let group = adw::PreferencesGroup::builder()
-        .title(gettext("Virtual Networks"))
-        .description(gettext(
-            "Networks libvirt makes for virtual machines, usually with NAT to the host's network.",
-        ))
-        .build();
-    let nets = match nets {
-        Ok(nets) => nets,
-        Err(reason) => {
-            group.add(&empty_row(&reason));
-            return group;
-        }
-    };
-    if nets.is_empty() {
-        group.add(&empty_row(&gettext("No virtual networks")));
+mod imp {
+    use super::*;
+
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::VirtualNetwork)]
+    pub struct VirtualNetwork {
+        #[property(get, set)]
+        name: RefCell<String>,
+        /// Its bridge and whether it runs, in one line.
+        #[property(get, set)]
+        facts: RefCell<String>,
+        #[property(get, set)]
+        active: Cell<bool>,
+        #[property(get, set)]
+        autostart: Cell<bool>,
+        /// Defined for good (only those can start with the host).
+        #[property(get, set)]
+        persistent: Cell<bool>,
     }
-    for net in nets {
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for VirtualNetwork {
+        const NAME: &'static str = "VdVirtualNetwork";
+        type Type = super::VirtualNetwork;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for VirtualNetwork {}
+}
+
+glib::wrapper! {
+    /// A virtual network as its row shows it.
+    pub struct VirtualNetwork(ObjectSubclass<imp::VirtualNetwork>);
+}
+
+impl VirtualNetwork {
+    pub(super) fn new(net: &VNet) -> Self {
         let mut facts = Vec::new();
         if let Some(bridge) = &net.bridge {
             facts.push(gettext_f(
@@ -92,87 +114,61 @@ pub(super) fn group(page: &NetworkPage, nets: Result<Vec<VNet>, String>) -> adw:
         } else {
             gettext("Inactive")
         });
-        let row = link_row(&net.name, &facts);
-        row.add_suffix(&switch(
-            page,
-            &net.name,
-            (
-                &gettext("Running"),
-                &gettext_f(
-                    // Translators: {name} is a virtual network.
-                    "Run {name}",
-                    &[("name", &net.name)],
-                ),
-            ),
-            net.active,
-            Change::Active,
-        ));
-        if net.persistent {
-            row.add_suffix(&switch(
-                page,
-                &net.name,
-                (
-                    &gettext("Autostart"),
-                    &gettext_f(
-                        // Translators: {name} is a virtual network.
-                        "Start {name} with the host",
-                        &[("name", &net.name)],
-                    ),
-                ),
-                net.autostart,
-                Change::Autostart,
-            ));
-        }
-        group.add(&row);
+        glib::Object::builder()
+            .property("name", &net.name)
+            .property("facts", facts.join(" · "))
+            .property("active", net.active)
+            .property("autostart", net.autostart)
+            .property("persistent", net.persistent)
+            .build()
     }
-    group
 }
 
-/// A switch for one property of network `name`, in a box with its visible label.
-fn switch(
-    page: &NetworkPage,
-    name: &str,
-    (caption, label): (&str, &str),
-    active: bool,
-    change: fn(bool) -> Change,
-) -> gtk::Box {
-    let switch = super::labelled_switch(label);
-    switch.set_active(active);
-    switch.set_tooltip_text(Some(label));
-    let name = name.to_owned();
-    switch.connect_state_set(glib::clone!(
+/// Starts (`on`) or stops network `name` of the page's connection.
+pub(super) fn set_active(page: &NetworkingPage, name: String, on: bool) {
+    change(page, name, Change::Active(on));
+}
+
+/// Has network `name` of the page's connection start with the host (`on`) or not.
+pub(super) fn set_autostart(page: &NetworkingPage, name: String, on: bool) {
+    change(page, name, Change::Autostart(on));
+}
+
+/// Makes `change` off the main thread, says when it failed, and shows the networks again.
+fn change(page: &NetworkingPage, name: String, change: Change) {
+    let uri = page.uri();
+    page.set_sensitive(false);
+    glib::spawn_future_local(glib::clone!(
         #[weak]
         page,
-        #[upgrade_or]
-        glib::Propagation::Stop,
-        move |_, on| {
-            let uri = page.uri();
-            let name = name.clone();
-            page.set_sensitive(false);
-            glib::spawn_future_local(glib::clone!(
-                #[weak]
-                page,
-                async move {
-                    let outcome = off_main(move || apply(&uri, &name, change(on))).await;
-                    if let Some(Err(reason)) = outcome {
-                        page.toast(&reason);
-                    }
-                    page.reload();
-                }
-            ));
-            glib::Propagation::Proceed
+        async move {
+            let network = name.clone();
+            let outcome = run_blocking(move || apply(&uri, &network, change)).await;
+            if let Some(Err(reason)) = outcome {
+                show_error(&page, &Failure::with_detail(failed(change, &name), reason));
+            }
+            page.reload();
         }
     ));
-    let caption = gtk::Label::builder()
-        .label(caption)
-        .css_classes(["caption", "dim-label"])
-        .build();
-    let column = gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(2)
-        .valign(gtk::Align::Center)
-        .build();
-    column.append(&switch);
-    column.append(&caption);
-    column
+}
+
+/// What did not happen to network `name`, as a toast says it.
+fn failed(change: Change, name: &str) -> String {
+    match change {
+        Change::Active(true) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Virtual network “{name}” could not be started",
+            &[("name", name)],
+        ),
+        Change::Active(false) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Virtual network “{name}” could not be stopped",
+            &[("name", name)],
+        ),
+        Change::Autostart(_) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Whether virtual network “{name}” starts with the host could not be changed",
+            &[("name", name)],
+        ),
+    }
 }
