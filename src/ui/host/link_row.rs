@@ -6,7 +6,7 @@
 use gtk::glib;
 use gtk::prelude::*;
 use adw::subclass::prelude::*;
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 
 mod link {
     use super::*;
@@ -49,7 +49,13 @@ mod imp {
     #[properties(wrapper_type = super::LinkRow)]
     pub struct LinkRow {
         #[property(get, construct_only)]
-        link: OnceCell<super::HostLink>,
+        link: RefCell<Option<super::HostLink>>,
+        #[template_child]
+        create_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        allow_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        delete_button: TemplateChild<gtk::Button>,
     }
 
     #[glib::object_subclass]
@@ -88,7 +94,26 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for LinkRow {}
+    impl ObjectImpl for LinkRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            let Some(link) = obj.link() else {
+                return;
+            };
+            for (property, target, target_property) in [
+                ("name", obj.upcast_ref::<gtk::Widget>(), "title"),
+                ("facts", obj.upcast_ref(), "subtitle"),
+                ("can-create-bridge", self.create_button.upcast_ref(), "visible"),
+                ("can-allow-sessions", self.allow_button.upcast_ref(), "visible"),
+                ("can-delete", self.delete_button.upcast_ref(), "visible"),
+            ] {
+                link.bind_property(property, target, target_property)
+                    .sync_create()
+                    .build();
+            }
+        }
+    }
     impl WidgetImpl for LinkRow {}
     impl ListBoxRowImpl for LinkRow {}
     impl PreferencesRowImpl for LinkRow {}
@@ -122,7 +147,10 @@ impl LinkRow {
 
     /// Activates the page's `action` on this row's link.
     fn ask(&self, action: &str) {
-        if let Err(e) = self.activate_action(action, Some(&self.link().name().to_variant())) {
+        let Some(link) = self.link() else {
+            return;
+        };
+        if let Err(e) = self.activate_action(action, Some(&link.name().to_variant())) {
             tracing::error!("{action}: {e}");
         }
     }

@@ -92,9 +92,6 @@ mod imp {
         /// The connection whose host is shown; setting it reads the host.
         #[property(get, set = Self::set_connection, nullable)]
         pub connection: RefCell<Option<Connection>>,
-        /// "loading", "loaded" (see `facts`) or "failed" (see `problem`).
-        #[property(get, set)]
-        pub facts_state: RefCell<String>,
         #[property(get, set, nullable)]
         pub facts: RefCell<Option<HostFacts>>,
         /// Why the host's facts are missing.
@@ -131,6 +128,16 @@ mod imp {
     #[gtk::template_callbacks]
     impl OverviewPage {
         /// Group titles and descriptions are markup.
+        /// The stack page of the host's facts: "loaded", "failed" or "loading".
+        #[template_callback(function)]
+        fn facts_page(facts: Option<HostFacts>, problem: Option<&str>) -> &'static str {
+            match (facts, problem) {
+                (Some(_), _) => "loaded",
+                (None, Some(p)) if !p.is_empty() => "failed",
+                (None, _) => "loading",
+            }
+        }
+
         #[template_callback(function)]
         fn escape(text: Option<&str>) -> String {
             glib::markup_escape_text(text.unwrap_or_default()).into()
@@ -153,7 +160,6 @@ mod imp {
     impl ObjectImpl for OverviewPage {
         fn constructed(&self) {
             self.parent_constructed();
-            self.facts_state.replace("loading".into());
             self.check_list
                 .bind_model(Some(&*self.checks), |item| match item.downcast_ref::<HostCheck>() {
                     Some(check) => check.row(),
@@ -175,7 +181,8 @@ glib::wrapper! {
 impl OverviewPage {
     /// Reads the facts of the host of `uri` and, for this computer, checks virtualization.
     fn read_host(&self, uri: &str) {
-        self.set_facts_state("loading");
+        self.set_facts(None::<HostFacts>);
+        self.set_problem("");
         let remote = ConnectionName::parse(uri).is_remote();
         let owned = uri.to_owned();
         glib::spawn_future_local(glib::clone!(
@@ -184,14 +191,8 @@ impl OverviewPage {
             async move {
                 let facts = run_blocking(move || read_facts(&owned, !remote)).await;
                 match facts.unwrap_or_else(|| Err(gettext("The host could not be read."))) {
-                    Ok(facts) => {
-                        page.set_facts(Some(HostFacts::new(&facts)));
-                        page.set_facts_state("loaded");
-                    }
-                    Err(reason) => {
-                        page.set_problem(reason);
-                        page.set_facts_state("failed");
-                    }
+                    Ok(facts) => page.set_facts(Some(HostFacts::new(&facts))),
+                    Err(reason) => page.set_problem(reason),
                 }
             }
         ));

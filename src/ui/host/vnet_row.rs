@@ -7,7 +7,7 @@ use crate::i18n::gettext_f;
 use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
-use std::cell::OnceCell;
+use std::cell::RefCell;
 
 mod imp {
     use super::*;
@@ -17,7 +17,17 @@ mod imp {
     #[properties(wrapper_type = super::VirtualNetworkRow)]
     pub struct VirtualNetworkRow {
         #[property(get, construct_only)]
-        network: OnceCell<VirtualNetwork>,
+        network: RefCell<Option<VirtualNetwork>>,
+        #[template_child]
+        run_switch: TemplateChild<gtk::Switch>,
+        #[template_child]
+        run_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        autostart_box: TemplateChild<gtk::Box>,
+        #[template_child]
+        autostart_switch: TemplateChild<gtk::Switch>,
+        #[template_child]
+        autostart_label: TemplateChild<gtk::Label>,
     }
 
     #[glib::object_subclass]
@@ -43,7 +53,7 @@ mod imp {
         /// a change, or back after a failed one) says nothing.
         #[template_callback]
         fn run_changed(&self, on: bool) -> bool {
-            if self.obj().network().active() != on {
+            if self.obj().network().is_some_and(|n| n.active() != on) {
                 self.obj().ask("networking.run-network", on);
             }
             false
@@ -51,33 +61,48 @@ mod imp {
 
         #[template_callback]
         fn autostart_changed(&self, on: bool) -> bool {
-            if self.obj().network().autostart() != on {
+            if self.obj().network().is_some_and(|n| n.autostart() != on) {
                 self.obj().ask("networking.autostart-network", on);
             }
             false
         }
 
-        #[template_callback(function)]
-        fn run_label(name: Option<&str>) -> String {
-            gettext_f(
-                // Translators: {name} is a virtual network.
-                "Run {name}",
-                &[("name", name.unwrap_or_default())],
-            )
-        }
-
-        #[template_callback(function)]
-        fn autostart_label(name: Option<&str>) -> String {
-            gettext_f(
-                // Translators: {name} is a virtual network.
-                "Start {name} with the host",
-                &[("name", name.unwrap_or_default())],
-            )
-        }
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for VirtualNetworkRow {}
+    impl ObjectImpl for VirtualNetworkRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            let Some(network) = obj.network() else {
+                return;
+            };
+            for (property, target, target_property) in [
+                ("name", obj.upcast_ref::<gtk::Widget>(), "title"),
+                ("facts", obj.upcast_ref(), "subtitle"),
+                ("active", self.run_switch.upcast_ref(), "active"),
+                ("autostart", self.autostart_switch.upcast_ref(), "active"),
+                ("persistent", self.autostart_box.upcast_ref(), "visible"),
+            ] {
+                network
+                    .bind_property(property, target, target_property)
+                    .sync_create()
+                    .build();
+            }
+            // A row's network keeps its name.
+            let name = network.name();
+            self.run_label.set_label(&gettext_f(
+                // Translators: {name} is a virtual network.
+                "Run {name}",
+                &[("name", &name)],
+            ));
+            self.autostart_label.set_label(&gettext_f(
+                // Translators: {name} is a virtual network.
+                "Start {name} with the host",
+                &[("name", &name)],
+            ));
+        }
+    }
     impl WidgetImpl for VirtualNetworkRow {}
     impl ListBoxRowImpl for VirtualNetworkRow {}
     impl PreferencesRowImpl for VirtualNetworkRow {}
@@ -99,7 +124,10 @@ impl VirtualNetworkRow {
 
     /// Activates the page's `action` for this row's network, turning it `on` or off.
     fn ask(&self, action: &str, on: bool) {
-        let target = (self.network().name(), on).to_variant();
+        let Some(network) = self.network() else {
+            return;
+        };
+        let target = (network.name(), on).to_variant();
         if let Err(e) = self.activate_action(action, Some(&target)) {
             tracing::error!("{action}: {e}");
         }

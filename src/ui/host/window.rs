@@ -6,7 +6,7 @@ use crate::ui::Connection;
 use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
-use std::cell::OnceCell;
+use std::cell::RefCell;
 
 mod imp {
     use super::*;
@@ -17,7 +17,7 @@ mod imp {
     pub struct HostWindow {
         /// The connection whose host is shown; the pages follow it.
         #[property(get, construct_only)]
-        pub connection: OnceCell<Connection>,
+        pub connection: RefCell<Option<Connection>>,
     }
 
     #[glib::object_subclass]

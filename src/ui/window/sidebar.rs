@@ -59,8 +59,10 @@ impl Window {
         let list = &self.imp().connection_list;
         let mut index = 0;
         while let Some(row) = list.row_at_index(index) {
-            let shown = row.downcast_ref::<ConnectionRow>().map(|r| r.connection().uri());
-            if shown.as_deref() == Some(uri) {
+            let shown = row
+                .downcast_ref::<ConnectionRow>()
+                .and_then(ConnectionRow::connection);
+            if shown.is_some_and(|c| c.uri() == uri) {
                 list.select_row(Some(&row));
                 return;
             }

@@ -4,7 +4,7 @@ use crate::i18n::ngettext;
 use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, RefCell};
 
 mod imp {
     use super::*;
@@ -15,7 +15,7 @@ mod imp {
     pub struct KeepConfigurationDialog {
         /// What changed, in sentences.
         #[property(get, construct_only)]
-        pub what: OnceCell<String>,
+        pub what: RefCell<String>,
         /// Whole seconds left to answer.
         #[property(get, set)]
         pub seconds_left: Cell<u64>,

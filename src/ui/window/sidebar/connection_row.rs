@@ -5,7 +5,7 @@ use crate::ui::Connection;
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
-use std::cell::OnceCell;
+use std::cell::RefCell;
 
 mod imp {
     use super::*;
@@ -14,9 +14,15 @@ mod imp {
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/window/sidebar/connection_row.ui")]
     #[properties(wrapper_type = super::ConnectionRow)]
     pub struct ConnectionRow {
-        /// The connection shown.
+        /// The connection shown (`None` only while the template is built).
         #[property(get, construct_only)]
-        pub connection: OnceCell<Connection>,
+        pub connection: RefCell<Option<Connection>>,
+        #[template_child]
+        pub title: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub status: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub summary: TemplateChild<gtk::Label>,
     }
 
     #[glib::object_subclass]
@@ -28,7 +34,6 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             Connection::ensure_type();
             klass.bind_template();
-            klass.bind_template_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -36,17 +41,36 @@ mod imp {
         }
     }
 
-    #[gtk::template_callbacks]
-    impl ConnectionRow {
-        /// Labels with nothing to say are hidden.
-        #[template_callback(function)]
-        fn not_empty(text: Option<&str>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
+    #[glib::derived_properties]
+    impl ObjectImpl for ConnectionRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            let Some(connection) = obj.connection() else {
+                return;
+            };
+            connection
+                .bind_property("uri", &*obj, "tooltip-text")
+                .sync_create()
+                .build();
+            connection
+                .bind_property("title", &*self.title, "label")
+                .sync_create()
+                .build();
+            for (property, label) in [("status", &*self.status), ("summary", &*self.summary)] {
+                connection
+                    .bind_property(property, label, "label")
+                    .sync_create()
+                    .build();
+                // Labels with nothing to say are hidden.
+                connection
+                    .bind_property(property, label, "visible")
+                    .transform_to(|_, text: String| Some(!text.is_empty()))
+                    .sync_create()
+                    .build();
+            }
         }
     }
-
-    #[glib::derived_properties]
-    impl ObjectImpl for ConnectionRow {}
     impl WidgetImpl for ConnectionRow {}
     impl ListBoxRowImpl for ConnectionRow {}
 }
