@@ -95,6 +95,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -119,11 +120,6 @@ mod imp {
         #[template_callback(function)]
         fn kind_is(position: u32, id: &str) -> bool {
             Kind::at(position).id() == id
-        }
-
-        #[template_callback(function)]
-        fn not_empty(text: Option<&str>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
         }
     }
 

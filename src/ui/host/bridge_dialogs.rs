@@ -36,15 +36,22 @@ struct NetFailure {
     error: NetError,
 }
 
-impl UserError for NetFailure {
-    fn title(&self) -> String {
-        match self.tried {
+impl Tried {
+    /// That it failed, in one sentence.
+    fn failed(self) -> String {
+        match self {
             Tried::Create => gettext("The bridge was not created"),
             Tried::Delete => gettext("The bridge was not deleted"),
             Tried::Keep => gettext("The new configuration could not be kept"),
             Tried::Restore => gettext("The previous configuration could not be restored"),
             Tried::AllowForSessions => gettext("The bridge could not be allowed"),
         }
+    }
+}
+
+impl UserError for NetFailure {
+    fn title(&self) -> String {
+        self.tried.failed()
     }
 
     fn detail(&self) -> Option<String> {
@@ -132,21 +139,11 @@ pub(super) fn allow_for_session(page: &NetworkingPage, bridge: &str) {
                     let tried = Tried::AllowForSessions;
                     return show_error(&page, &NetFailure { tried, error });
                 }
-                None => return show_error(&page, &Failure::new(Tried::AllowForSessions.title())),
+                None => return show_error(&page, &Failure::new(Tried::AllowForSessions.failed())),
             };
             page.tell(&message);
         }
     ));
-}
-
-impl Tried {
-    fn title(self) -> String {
-        NetFailure {
-            tried: self,
-            error: NetError::NmExpired,
-        }
-        .title()
-    }
 }
 
 /// Makes the change off the main thread, then asks whether to keep it; `what` says what

@@ -3,9 +3,9 @@
 //! Allow for User Sessions) on a bridge. The buttons ask the page through its
 //! `networking.*` actions.
 
+use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
-use adw::subclass::prelude::*;
 use std::cell::{Cell, RefCell};
 
 mod link {
@@ -104,8 +104,16 @@ mod imp {
             for (property, target, target_property) in [
                 ("name", obj.upcast_ref::<gtk::Widget>(), "title"),
                 ("facts", obj.upcast_ref(), "subtitle"),
-                ("can-create-bridge", self.create_button.upcast_ref(), "visible"),
-                ("can-allow-sessions", self.allow_button.upcast_ref(), "visible"),
+                (
+                    "can-create-bridge",
+                    self.create_button.upcast_ref(),
+                    "visible",
+                ),
+                (
+                    "can-allow-sessions",
+                    self.allow_button.upcast_ref(),
+                    "visible",
+                ),
                 ("can-delete", self.delete_button.upcast_ref(), "visible"),
             ] {
                 link.bind_property(property, target, target_property)

@@ -100,7 +100,7 @@ mod imp {
             HostLink::ensure_type();
             VirtualNetwork::ensure_type();
             klass.bind_template();
-            klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
             let by_name = |act: fn(&super::NetworkingPage, &str)| {
                 move |page: &super::NetworkingPage, _: &str, target: Option<&glib::Variant>| {
                     if let Some(name) = target.and_then(|t| t.get::<String>()) {
@@ -145,25 +145,6 @@ mod imp {
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
-        }
-    }
-
-    #[gtk::template_callbacks]
-    impl NetworkingPage {
-        /// Group descriptions are markup.
-        #[template_callback(function)]
-        fn escape(text: Option<&str>) -> String {
-            glib::markup_escape_text(text.unwrap_or_default()).into()
-        }
-
-        #[template_callback(function)]
-        fn not_empty(text: Option<&str>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
-        }
-
-        #[template_callback(function)]
-        fn is_empty(text: Option<&str>) -> bool {
-            text.is_none_or(str::is_empty)
         }
     }
 

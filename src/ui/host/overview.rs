@@ -118,6 +118,7 @@ mod imp {
             HostCheck::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -137,11 +138,6 @@ mod imp {
                 (None, _) => "loading",
             }
         }
-
-        #[template_callback(function)]
-        fn escape(text: Option<&str>) -> String {
-            glib::markup_escape_text(text.unwrap_or_default()).into()
-        }
     }
 
     impl OverviewPage {
@@ -160,11 +156,12 @@ mod imp {
     impl ObjectImpl for OverviewPage {
         fn constructed(&self) {
             self.parent_constructed();
-            self.check_list
-                .bind_model(Some(&*self.checks), |item| match item.downcast_ref::<HostCheck>() {
+            self.check_list.bind_model(Some(&*self.checks), |item| {
+                match item.downcast_ref::<HostCheck>() {
                     Some(check) => check.row(),
                     None => gtk::Label::new(None).upcast(),
-                });
+                }
+            });
         }
     }
 

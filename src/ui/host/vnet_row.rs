@@ -66,7 +66,6 @@ mod imp {
             }
             false
         }
-
     }
 
     #[glib::derived_properties]
@@ -117,9 +116,7 @@ glib::wrapper! {
 
 impl VirtualNetworkRow {
     pub fn new(network: &VirtualNetwork) -> Self {
-        glib::Object::builder()
-            .property("network", network)
-            .build()
+        glib::Object::builder().property("network", network).build()
     }
 
     /// Activates the page's `action` for this row's network, turning it `on` or off.

@@ -41,6 +41,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -58,11 +59,6 @@ mod imp {
             self.obj().set_response_enabled("create", check.is_ok());
             self.problem.replace(problem.unwrap_or_default());
             self.obj().notify_problem();
-        }
-
-        #[template_callback(function)]
-        fn not_empty(text: Option<&str>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
         }
     }
 
