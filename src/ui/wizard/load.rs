@@ -8,7 +8,7 @@ use crate::libvirt::Request;
 use crate::spec::create::DEFAULT_POOL;
 use crate::spec::facts::is_local_uri;
 use crate::spec::{DomainType, HostFacts};
-use crate::ui::host::off_main;
+use crate::ui::host::run_blocking;
 use crate::ui::Connection;
 use adw::subclass::prelude::*;
 use gtk::glib;
@@ -56,7 +56,7 @@ fn local_networks(uri: &str) -> Option<Networks> {
 pub(super) async fn read_host(connection: &Connection) -> Option<HostReading> {
     let uri = connection.uri();
     let (domain_type, networks) =
-        off_main(move || (domain_type_for(&uri), local_networks(&uri))).await?;
+        run_blocking(move || (domain_type_for(&uri), local_networks(&uri))).await?;
     let facts = connection
         .request(|reply| Request::HostFacts { domain_type, reply })
         .await
