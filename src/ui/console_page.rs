@@ -138,7 +138,7 @@ mod imp {
                     .build();
             }
             domain_action::set_enabled(&*obj, None);
-            domain_action::append_items(&self.power_section, "console", &DomainAction::POWER);
+            domain_action::append_items(&self.power_section, "console", DomainAction::POWER);
             for n in 1..=12 {
                 let item = gio::MenuItem::new(Some(&format!("Ctrl+Alt+F{n}")), None);
                 item.set_action_and_target_value(

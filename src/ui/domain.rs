@@ -167,30 +167,23 @@ impl Domain {
         let used = stats.and_then(|s| s.memory_used_kib).unwrap_or(0);
         replace_cell(self, &imp.memory_used, used, "memory-used");
         // Whole bytes per second: finer changes are noise nobody reads.
-        let rate = |pick: fn(&DomainStats) -> f64| stats.map_or(-1.0, |s| pick(&s).round());
-        for (field, value, property) in [
-            (
-                &imp.disk_read_rate,
-                rate(|s| s.disk_read_bytes_per_sec),
-                "disk-read-rate",
-            ),
-            (
-                &imp.disk_write_rate,
-                rate(|s| s.disk_write_bytes_per_sec),
-                "disk-write-rate",
-            ),
-            (
-                &imp.net_rx_rate,
-                rate(|s| s.net_rx_bytes_per_sec),
-                "net-rx-rate",
-            ),
-            (
-                &imp.net_tx_rate,
-                rate(|s| s.net_tx_bytes_per_sec),
-                "net-tx-rate",
-            ),
-        ] {
-            replace_cell(self, field, value, property);
+        let rates = stats.map(|s| {
+            [
+                s.disk_read_bytes_per_sec,
+                s.disk_write_bytes_per_sec,
+                s.net_rx_bytes_per_sec,
+                s.net_tx_bytes_per_sec,
+            ]
+        });
+        let fields = [
+            (&imp.disk_read_rate, "disk-read-rate"),
+            (&imp.disk_write_rate, "disk-write-rate"),
+            (&imp.net_rx_rate, "net-rx-rate"),
+            (&imp.net_tx_rate, "net-tx-rate"),
+        ];
+        for (i, (field, property)) in fields.into_iter().enumerate() {
+            let rate = rates.map_or(-1.0, |r| r[i].round());
+            replace_cell(self, field, rate, property);
         }
     }
 

@@ -42,27 +42,21 @@ pub enum Effect {
 }
 
 impl DomainAction {
+    /// Every action, the power actions first.
     pub const ALL: [DomainAction; 9] = [
-        Self::Console,
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
         Self::Pause,
         Self::Resume,
         Self::ForceOff,
+        Self::Console,
         Self::Delete,
         Self::AddTablet,
     ];
 
     /// The power actions, in the order menus list them.
-    pub const POWER: [DomainAction; 6] = [
-        Self::Start,
-        Self::Shutdown,
-        Self::Reboot,
-        Self::Pause,
-        Self::Resume,
-        Self::ForceOff,
-    ];
+    pub const POWER: &'static [DomainAction] = Self::ALL.split_at(6).0;
 
     /// The action's name within its group: `domain-start` is `win.domain-start`.
     pub fn name(self) -> &'static str {

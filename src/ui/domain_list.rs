@@ -286,7 +286,7 @@ fn domain_menu() -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
     domain_action::append_items(&power, "win", &[DomainAction::Console]);
-    domain_action::append_items(&power, "win", &DomainAction::POWER);
+    domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
     let other = gio::Menu::new();
     domain_action::append_items(&other, "win", &[DomainAction::Delete]);

@@ -7,13 +7,13 @@ import subprocess
 
 import pyatspi
 
+from session_domain import SESSION, SessionDomainTestCase, session_virsh
 from vdui import ROOT, UiTestCase, click, find_all, label_texts, press, sensitive, wait_for
 
 EMPTY_URI = "test://" + os.path.join(ROOT, "tests", "fixtures", "empty.xml")
 STATES_URI = "test://" + os.path.join(ROOT, "tests", "fixtures", "states.xml")
 # libvirt's built-in test host: one machine, "test", running.
 DEFAULT_URI = "test:///default"
-SESSION = "qemu:///session"
 
 
 def focused(acc):
@@ -188,39 +188,15 @@ class ConsoleMenuTest(UiTestCase):
         wait_for("Start greyed out again", lambda: not sensitive(item("Start")))
 
 
-class LiveStatisticsTest(UiTestCase):
-    """A real QEMU guest (SeaBIOS with nothing to boot) uses changing amounts of CPU."""
+class LiveStatisticsTest(SessionDomainTestCase):
+    """A real QEMU machine (SeaBIOS with nothing to boot) uses changing amounts of CPU."""
 
-    def setUp(self):
-        super().setUp()
-        self.name = f"vdui-{os.getpid()}-stats"
-        self.addCleanup(self.remove_domain)
-        settings = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings")
-        os.makedirs(settings)
-        with open(os.path.join(settings, "keyfile"), "w") as f:
-            f.write("[io/github/virtdeck/Virtdeck]\nstats-interval=uint32 1\n")
-
-    def remove_domain(self):
-        for command in (["destroy", self.name], ["undefine", self.name]):
-            subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
-
-    def start_domain(self):
-        xml = os.path.join(self.home.name, "domain.xml")
-        with open(xml, "w") as f:
-            f.write(
-                f"""<domain type='qemu'>
-  <name>{self.name}</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
-</domain>"""
-            )
-        for command in (["define", xml], ["start", self.name]):
-            subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True, check=True)
+    tag = "stats"
+    stats_interval = 1
 
     def test_the_cpu_row_changes_while_the_machine_runs(self):
-        self.start_domain()
+        self.define()
+        session_virsh("start", self.name)
         app = self.launch("--connect", SESSION)
         main = app.window("Virtdeck")
         app.search(self.name)
