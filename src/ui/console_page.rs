@@ -43,8 +43,6 @@ mod imp {
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
-        pub spinner: TemplateChild<gtk::Spinner>,
-        #[template_child]
         pub view: TemplateChild<ConsoleView>,
         #[template_child]
         pub disconnected_page: TemplateChild<adw::StatusPage>,
@@ -120,6 +118,27 @@ mod imp {
         fn not(value: bool) -> bool {
             !value
         }
+
+        /// A spinning spinner keeps GTK restyling and relaying out the window on every
+        /// frame even while its page is hidden: it spins only while it is shown.
+        #[template_callback]
+        fn spins(page: Option<String>) -> bool {
+            page.as_deref() == Some("connecting")
+        }
+
+        /// What the title says under the machine's name: how to use the screen.
+        #[template_callback]
+        fn hint(grabbed: bool, relative_pointer: bool, connected: bool) -> String {
+            if grabbed && relative_pointer {
+                gettext("Press Ctrl+Alt to release the mouse and keyboard")
+            } else if grabbed {
+                gettext("Press Ctrl+Alt to release")
+            } else if connected {
+                gettext("Click to use the keyboard and mouse in the virtual machine")
+            } else {
+                String::new()
+            }
+        }
     }
 
     #[glib::derived_properties]
@@ -127,7 +146,8 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            obj.bind_property("fit", &*self.view, "fit")
+            self.view
+                .bind_property("fit", &*obj, "fit")
                 .bidirectional()
                 .sync_create()
                 .build();
@@ -147,27 +167,6 @@ mod imp {
                 );
                 self.function_keys.append_item(&item);
             }
-            // A spinning spinner keeps GTK restyling and relaying out the window on every
-            // frame even while its page is hidden: it spins only while it is shown.
-            let spin_while_shown = |stack: &gtk::Stack, spinner: &gtk::Spinner| {
-                spinner.set_spinning(stack.visible_child_name().as_deref() == Some("connecting"));
-            };
-            spin_while_shown(&self.stack, &self.spinner);
-            self.stack.connect_visible_child_name_notify(glib::clone!(
-                #[weak(rename_to = spinner)]
-                self.spinner,
-                move |stack| spin_while_shown(stack, &spinner)
-            ));
-            for property in ["grabbed", "relative-pointer"] {
-                self.view.connect_notify_local(
-                    Some(property),
-                    glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_, _| obj.update_subtitle()
-                    ),
-                );
-            }
             self.view.connect_connected_notify(glib::clone!(
                 #[weak]
                 obj,
@@ -177,7 +176,6 @@ mod imp {
                         obj.imp().stack.set_visible_child_name("console");
                         view.grab_focus();
                     }
-                    obj.update_subtitle();
                 }
             ));
             self.view.connect_disconnected(glib::clone!(
@@ -355,20 +353,6 @@ impl ConsolePage {
         imp.disconnected_page
             .set_description(Some(&glib::markup_escape_text(reason)));
         imp.stack.set_visible_child_name("disconnected");
-    }
-
-    fn update_subtitle(&self) {
-        let view = &self.imp().view;
-        let subtitle = if view.grabbed() && view.relative_pointer() {
-            gettext("Press Ctrl+Alt to release the mouse and keyboard")
-        } else if view.grabbed() {
-            gettext("Press Ctrl+Alt to release")
-        } else if view.connected() {
-            gettext("Click to use the keyboard and mouse in the virtual machine")
-        } else {
-            String::new()
-        };
-        self.imp().window_title.set_subtitle(&subtitle);
     }
 
     fn connect_console(&self) {
