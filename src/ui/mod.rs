@@ -8,6 +8,7 @@ mod console_view;
 mod console_window;
 mod details;
 mod domain;
+mod domain_action;
 mod domain_list;
 pub(crate) mod host;
 mod preferences;
