@@ -3,7 +3,7 @@
 
 use crate::config;
 use crate::i18n::gettext;
-use crate::libvirt::Command;
+use crate::ui::backend::Command;
 use crate::ui::{settings::new_settings, Connection, ConsoleWindow, Domain, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -15,7 +15,7 @@ mod password;
 
 use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
-use crate::libvirt::Tablet;
+use crate::ui::backend::Tablet;
 use crate::ui::domain_action::{self, DomainAction, DomainActionButton, DomainActionTarget};
 use crate::ui::util::{show_error, BoundObject, Failure};
 use crate::ui::{Application, Connection, ConsoleView, ConsoleWindow, Domain};

@@ -4,8 +4,8 @@
 //! changes one label and nothing loses the keyboard focus.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::domain::DiskDevice;
-use crate::libvirt::DomainInfo;
+use crate::ui::backend::domain::DiskDevice;
+use crate::ui::backend::DomainInfo;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
 use crate::ui::util::BoundObject;

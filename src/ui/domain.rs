@@ -2,7 +2,7 @@
 //! when libvirt reports a change so that rows and details follow by property bindings.
 
 use crate::i18n::gettext;
-use crate::libvirt::{DomainInfo, DomainState, DomainStats};
+use crate::ui::backend::{DomainInfo, DomainState, DomainStats};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;

@@ -8,7 +8,7 @@
 mod button;
 
 use crate::i18n::gettext;
-use crate::libvirt::{Command, DomainState};
+use crate::ui::backend::{Command, DomainState};
 use crate::ui::{Application, Connection, Domain};
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -262,7 +262,7 @@ pub fn set_accels(app: &Application) {
 #[cfg(test)]
 mod tests {
     use super::{DomainAction, Effect};
-    use crate::libvirt::{Command, DomainState};
+    use crate::ui::backend::{Command, DomainState};
 
     /// The states that accept each action, written out in full.
     fn accepted(action: DomainAction) -> &'static [DomainState] {

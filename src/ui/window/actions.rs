@@ -3,7 +3,7 @@
 
 use super::Window;
 use crate::i18n::gettext;
-use crate::libvirt::Command;
+use crate::ui::backend::Command;
 use crate::ui::Connection;
 use adw::prelude::*;
 use gtk::{gio, glib};

@@ -1,7 +1,7 @@
 //! Asks before deleting a virtual machine, offering to delete its disk images too.
 
 use crate::i18n::gettext_f;
-use crate::libvirt::Command;
+use crate::ui::backend::Command;
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
