@@ -1,6 +1,9 @@
 //! The layering the README describes, checked on the source text:
 //! - `src/ui` never talks to libvirt itself: no `virt::` or `virt_sys` paths and no
 //!   `Connect::open`; it asks the connection's worker (`Connection::request`).
+//! - Screens are composite templates: no window, dialog, page or group is assembled in
+//!   Rust, and no `gtk::Builder` or UI XML in a Rust string (rows of list factories may be
+//!   built in code).
 //! - The GUI-free folders (`src/libvirt`, `src/spec`, `src/host`, `src/console`) import
 //!   no GTK or libadwaita.
 //!
@@ -18,6 +21,19 @@ fn libvirt_patterns() -> Vec<Regex> {
         .iter()
         .map(|p| Regex::new(p).expect("valid pattern"))
         .collect()
+}
+
+/// What `src/ui` must not contain: windows, dialogs, pages and groups built in Rust, and
+/// `gtk::Builder` definitions (the stock About window is configured, not assembled).
+fn assembled_screen_patterns() -> Vec<Regex> {
+    [
+        r"\bBuilder::(new|from_string|from_resource|from_file)\b",
+        r"\b(gtk|adw)::(MessageDialog|PreferencesWindow|PreferencesPage|PreferencesGroup|ApplicationWindow|Window|Dialog|Popover)::(builder|new)\(",
+        r"<interface>",
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("valid pattern"))
+    .collect()
 }
 
 /// What the GUI-free folders must not contain.
@@ -97,6 +113,17 @@ fn the_ui_asks_the_connection_worker_instead_of_calling_libvirt() {
 }
 
 #[test]
+fn screens_are_templates_not_assembled_in_rust() {
+    let found = scan(&["src/ui"], &assembled_screen_patterns());
+    assert!(
+        found.is_empty(),
+        "src/ui assembles a screen in Rust; make it a composite template widget with its \
+         .ui under data/resources/ui/ instead:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
 fn gui_free_modules_import_no_gtk() {
     let found = scan(
         &["src/libvirt", "src/spec", "src/host", "src/console"],
@@ -144,6 +171,24 @@ fn the_patterns_catch_what_they_should_and_nothing_else() {
         &libvirt,
     );
     assert_eq!(found, ["src/ui/x.rs:2: use virt::domain::Domain;"]);
+
+    assert_flags(
+        &assembled_screen_patterns(),
+        &[
+            "let dialog = adw::MessageDialog::builder()",
+            "let window = adw::PreferencesWindow::builder()",
+            "let group = adw::PreferencesGroup::builder()",
+            "gtk::Builder::from_string(&ui)",
+            "let window = gtk::Window::new();",
+            r#"let ui = format!(r"<interface><object class='GtkSwitch'/></interface>");"#,
+        ],
+        &[
+            "let dialog: DeleteDialog = glib::Object::builder().build();",
+            "let about = adw::AboutWindow::builder()",
+            "let row = adw::ActionRow::builder()",
+            "let window = PreferencesWindow::new(app.settings(), &parent);",
+        ],
+    );
 
     assert_flags(
         &gui_patterns(),

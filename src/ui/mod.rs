@@ -1,10 +1,10 @@
 //! GTK only: the application, its windows and widgets.
 //!
 //! Screens are composite templates (`src/ui/<path>.rs` with `data/resources/ui/<path>.ui`);
-//! what a user can do to a machine is a [`domain_action::DomainAction`]; errors reach the user
-//! through [`util::show_error`]; libvirt is reached only through the connection's worker
+//! what a user can do to a machine is a `domain_action::DomainAction`; errors reach the user
+//! through `util::show_error`; libvirt is reached only through the connection's worker
 //! ([`Connection::send`], [`Connection::request`]), whose vocabulary the UI names
-//! [`backend`].
+//! `backend`.
 
 /// The connection workers' vocabulary as the UI uses it: commands, requests and the plain
 /// data they carry (domains, states, host facts). Under its own name here, so that the

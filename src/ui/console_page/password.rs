@@ -7,62 +7,80 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-/// Asks for the password of `name`'s console above the page's window (the entry hides
-/// what is typed); `refused` says the
-/// last one was not accepted. `answer` gets the password, or `None` on Cancel.
-pub fn ask(
-    page: &ConsolePage,
-    name: &str,
-    refused: bool,
-    answer: impl Fn(Option<String>) + 'static,
-) {
-    // Not a GtkPasswordEntry: GTK 4.8's stays connected to the keyboard's Caps Lock
-    // state after it is finalized, and warns on every later change.
-    let entry = gtk::Entry::builder()
-        .visibility(false)
-        .input_purpose(gtk::InputPurpose::Password)
-        .activates_default(true)
-        .build();
-    let body = if refused {
-        gettext("The password was not accepted.")
-    } else {
-        gettext("The virtual machine's display is protected by a password.")
-    };
-    let heading = gettext_f(
-        // Translators: {name} is the name of a virtual machine.
-        "Password for {name}'s Console",
-        &[("name", name)],
-    );
-    let dialog = adw::MessageDialog::builder()
-        .modal(true)
-        .title(&heading)
-        .heading(&heading)
-        .body(body)
-        .extra_child(&entry)
-        .close_response("cancel")
-        .default_response("connect")
-        .build();
-    dialog.set_transient_for(page.root().and_downcast_ref::<gtk::Window>());
-    dialog.add_responses(&[
-        ("cancel", &gettext("_Cancel")),
-        ("connect", &gettext("_Connect")),
-    ]);
-    dialog.set_response_appearance("connect", adw::ResponseAppearance::Suggested);
-    dialog.connect_response(
-        None,
-        glib::clone!(
-            #[weak]
-            entry,
-            move |_, response| {
-                let password = (response == "connect").then(|| entry.text().to_string());
-                // The entry's text is not needed any more.
-                entry.set_text("");
-                answer(password);
-            }
-        ),
-    );
-    dialog.present();
-    entry.grab_focus();
+mod imp {
+    use super::*;
+
+    #[derive(Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/console_page/password.ui")]
+    pub struct PasswordDialog {
+        #[template_child]
+        pub entry: TemplateChild<gtk::Entry>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for PasswordDialog {
+        const NAME: &'static str = "VdPasswordDialog";
+        type Type = super::PasswordDialog;
+        type ParentType = adw::MessageDialog;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for PasswordDialog {}
+    impl WidgetImpl for PasswordDialog {}
+    impl WindowImpl for PasswordDialog {}
+    impl MessageDialogImpl for PasswordDialog {}
+}
+
+glib::wrapper! {
+    /// Asks for a console's VNC password; the entry hides what is typed.
+    pub struct PasswordDialog(ObjectSubclass<imp::PasswordDialog>)
+        @extends adw::MessageDialog, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+            gtk::Root, gtk::ShortcutManager;
+}
+
+impl PasswordDialog {
+    /// Asks for the password of `name`'s console above `parent`; `refused` says the last
+    /// one was not accepted. `answer` gets the password, or `None` on Cancel.
+    pub fn ask(
+        parent: Option<&gtk::Window>,
+        name: &str,
+        refused: bool,
+        answer: impl Fn(Option<String>) + 'static,
+    ) {
+        let heading = gettext_f(
+            // Translators: {name} is the name of a virtual machine.
+            "Password for {name}'s Console",
+            &[("name", name)],
+        );
+        let body = if refused {
+            gettext("The password was not accepted.")
+        } else {
+            gettext("The virtual machine's display is protected by a password.")
+        };
+        let dialog: Self = glib::Object::builder()
+            .property("transient-for", parent)
+            .property("title", &heading)
+            .property("heading", &heading)
+            .property("body", body)
+            .build();
+        dialog.connect_response(None, move |dialog, response| {
+            let entry = &dialog.imp().entry;
+            let password = (response == "connect").then(|| entry.text().to_string());
+            // The entry's text is not needed any more.
+            entry.set_text("");
+            answer(password);
+        });
+        dialog.present();
+        dialog.imp().entry.grab_focus();
+    }
 }
 
 impl ConsolePage {
@@ -92,6 +110,7 @@ impl ConsolePage {
                 }
             }
         );
-        ask(self, &domain.name(), refused, answer);
+        let parent = self.root().and_downcast::<gtk::Window>();
+        PasswordDialog::ask(parent.as_ref(), &domain.name(), refused, answer);
     }
 }

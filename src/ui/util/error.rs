@@ -95,16 +95,49 @@ fn overlay_of(widget: &gtk::Widget) -> Option<adw::ToastOverlay> {
 }
 
 fn error_dialog(parent: &gtk::Widget, heading: &str, body: &str) {
-    let dialog = adw::MessageDialog::builder()
-        .modal(true)
-        .heading(heading)
-        .body(body)
-        .close_response("close")
-        .default_response("close")
+    let dialog: ErrorDialog = glib::Object::builder()
+        .property("heading", heading)
+        .property("body", body)
         .build();
     if let Some(window) = parent.root().and_downcast::<gtk::Window>() {
         dialog.set_transient_for(Some(&window));
     }
-    dialog.add_response("close", &gettext("_Close"));
     dialog.present();
+}
+
+mod imp {
+    use adw::subclass::prelude::*;
+    use gtk::glib;
+
+    #[derive(Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/util/error_dialog.ui")]
+    pub struct ErrorDialog {}
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ErrorDialog {
+        const NAME: &'static str = "VdErrorDialog";
+        type Type = super::ErrorDialog;
+        type ParentType = adw::MessageDialog;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for ErrorDialog {}
+    impl WidgetImpl for ErrorDialog {}
+    impl WindowImpl for ErrorDialog {}
+    impl MessageDialogImpl for ErrorDialog {}
+}
+
+glib::wrapper! {
+    /// What went wrong, where no toast can say it.
+    pub struct ErrorDialog(ObjectSubclass<imp::ErrorDialog>)
+        @extends adw::MessageDialog, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+            gtk::Root, gtk::ShortcutManager;
 }
