@@ -290,3 +290,19 @@ pub fn connection_title(uri: &str) -> String {
         None => base,
     }
 }
+
+/// A request's failure as the user reads it: the worker's own sentences in the user's
+/// language, libvirt's reasons as libvirt gave them.
+pub trait InWords {
+    fn in_words(&self) -> String;
+}
+
+impl InWords for RequestError {
+    fn in_words(&self) -> String {
+        match self {
+            RequestError::NotConnected => gettext("Not connected."),
+            RequestError::Stopped => gettext("The connection has stopped."),
+            other => other.to_string(),
+        }
+    }
+}

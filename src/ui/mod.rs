@@ -30,7 +30,7 @@ pub(crate) mod window;
 mod wizard;
 
 pub use application::Application;
-pub use connection::{connection_title, Connection};
+pub use connection::{connection_title, Connection, InWords};
 pub use console_page::ConsolePage;
 pub use console_view::ConsoleView;
 pub use console_window::ConsoleWindow;

@@ -5,6 +5,7 @@
 use crate::console::{ConsoleSource, SendKey};
 use crate::i18n::gettext;
 use crate::ui::backend::{domain::Graphics, ConnectionName, Request};
+use crate::ui::InWords;
 use crate::ui::{Connection, Domain};
 
 /// The source of `domain`'s console, asked of the connection's worker; the error is a
@@ -72,7 +73,7 @@ async fn local_socket(connection: &Connection, uuid: String) -> Result<ConsoleSo
         .request(|reply| Request::GraphicsSocket { uuid, reply })
         .await
         .map(ConsoleSource::Socket)
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.in_words())
 }
 
 /// The guest's VNC address on a remote host.

@@ -9,6 +9,7 @@ use crate::host::net::{self, Bridge, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionKind, ConnectionName, Request};
 use crate::ui::Connection;
+use crate::ui::InWords;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
@@ -234,7 +235,7 @@ impl NetworkingPage {
                 let vnets = connection
                     .request(Request::Networks)
                     .await
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| e.in_words());
                 if let Some(host) = host {
                     page.show(Loaded { host, vnets });
                 }

@@ -6,6 +6,7 @@ use crate::host::kvm;
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionName, Request};
 use crate::ui::Connection;
+use crate::ui::InWords;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
@@ -122,7 +123,7 @@ impl OverviewPage {
             async move {
                 match connection.request(Request::HostInfo).await {
                     Ok(facts) => page.set_facts(Some(HostFacts::new(&facts))),
-                    Err(reason) => page.set_problem(reason.to_string()),
+                    Err(reason) => page.set_problem(reason.in_words()),
                 }
             }
         ));

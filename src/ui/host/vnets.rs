@@ -5,6 +5,7 @@ use super::networking::NetworkingPage;
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{NetworkChange as Change, Request, VirtualNetwork as VNet};
 use crate::ui::util::{show_error, Failure};
+use crate::ui::InWords;
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -101,7 +102,7 @@ fn change(page: &NetworkingPage, name: String, change: Change) {
             if let Err(reason) = outcome {
                 show_error(
                     &page,
-                    &Failure::with_detail(failed(change, &name), reason.to_string()),
+                    &Failure::with_detail(failed(change, &name), reason.in_words()),
                 );
             }
             page.reload();

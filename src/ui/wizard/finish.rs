@@ -10,6 +10,7 @@ use crate::spec::create::Progress;
 use crate::spec::VmSpec;
 use crate::ui::backend::Request;
 use crate::ui::Connection;
+use crate::ui::InWords;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
@@ -96,7 +97,7 @@ impl Wizard {
                 &gettext_f(
                     // Translators: {reason} is libvirt's explanation.
                     "The virtual machine was not created. {reason} Nothing was left behind; go back to change your choices and try again.",
-                    &[("reason", &error.to_string())],
+                    &[("reason", &error.in_words())],
                 ),
             ),
         }

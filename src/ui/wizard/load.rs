@@ -10,6 +10,7 @@ use crate::spec::{DomainType, HostFacts};
 use crate::ui::backend::Request;
 use crate::ui::host::run_blocking;
 use crate::ui::Connection;
+use crate::ui::InWords;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
@@ -60,7 +61,7 @@ pub(super) async fn read_host(connection: &Connection) -> Option<HostReading> {
     let facts = connection
         .request(|reply| Request::HostFacts { domain_type, reply })
         .await
-        .map_err(|e| e.to_string());
+        .map_err(|e| e.in_words());
     Some(HostReading {
         domain_type,
         facts,
