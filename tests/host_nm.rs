@@ -243,7 +243,8 @@ impl Lab {
         wait_for(
             "NetworkManager to manage the test NICs",
             Duration::from_secs(30),
-            || nm::manages(&self.runner, MAIN.nic) && nm::manages(&self.runner, KEPT.nic),
+            || nm::manages(&self.runner, MAIN.nic) == Ok(true)
+                && nm::manages(&self.runner, KEPT.nic) == Ok(true),
         );
         self.assert_unbridged(&MAIN);
         self.assert_unbridged(&KEPT);
@@ -315,7 +316,7 @@ impl Lab {
             "STP is off"
         );
         assert!(
-            nm::owns(&self.runner, pair.bridge),
+            nm::owns(&self.runner, pair.bridge) == Ok(true),
             "NetworkManager owns the bridge"
         );
         // The saved profile, as NetworkManager's own client reads it: the NIC's manual
@@ -391,27 +392,20 @@ fn bridges_through_network_manager_are_kept_reverted_and_rolled_back() {
     // again at the end, long after the rollback timeout).
     let change = lab.create(&KEPT);
     lab.assert_bridged(&KEPT);
-    let copy = change.clone();
-    change.confirm(&lab.runner).expect("confirm");
-    let err = copy.confirm(&lab.runner).unwrap_err();
-    assert!(matches!(err, NetError::NmExpired), "{err}");
+    change.keep().expect("keep");
 
     // Made with the default route, kept, deleted, reverted: the bridge is back.
-    lab.create(&MAIN).confirm(&lab.runner).expect("confirm");
+    lab.create(&MAIN).keep().expect("keep");
     lab.assert_bridged(&MAIN);
-    lab.delete(&MAIN)
-        .expire(&lab.runner)
-        .expect("revert the delete");
+    lab.delete(&MAIN).revert().expect("revert the delete");
     lab.assert_bridged(&MAIN);
 
     // Deleted and kept: the NIC holds its profile again.
-    lab.delete(&MAIN)
-        .confirm(&lab.runner)
-        .expect("confirm the delete");
+    lab.delete(&MAIN).keep().expect("keep the delete");
     lab.assert_unbridged(&MAIN);
 
     // Made, then reverted at once.
-    lab.create(&MAIN).expire(&lab.runner).expect("revert");
+    lab.create(&MAIN).revert().expect("revert");
     lab.assert_unbridged(&MAIN);
 
     // Made, and nobody answers: NetworkManager rolls back by itself.
@@ -423,11 +417,8 @@ fn bridges_through_network_manager_are_kept_reverted_and_rolled_back() {
         || lab.links().iter().all(|l| l.name != MAIN.bridge),
     );
     lab.assert_unbridged(&MAIN);
-    let err = change.clone().confirm(&lab.runner).unwrap_err();
+    let err = change.keep().unwrap_err();
     assert!(matches!(err, NetError::NmExpired), "{err}");
-    change
-        .expire(&lab.runner)
-        .expect("expiring after NetworkManager's rollback is fine");
 
     // The bridge kept at the start is still there.
     lab.assert_bridged(&KEPT);

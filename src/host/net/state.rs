@@ -53,13 +53,30 @@ pub struct Link {
     pub physical: bool,
     /// For bridges: whether the spanning tree protocol is on.
     pub stp: Option<bool>,
+    /// The interface alias (`ip link set … alias`): [`MADE_HERE`] on bridges this program
+    /// made.
+    pub alias: Option<String>,
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
 }
 
+/// The alias of the bridges this program makes, which tells them from the bridges of
+/// other software.
+pub const MADE_HERE: &str = "virtdeck-bridge";
+
 impl Link {
     pub fn is_bridge(&self) -> bool {
         self.kind.as_deref() == Some("bridge")
+    }
+
+    /// Whether this program made this link (a bridge; see [`MADE_HERE`]).
+    pub fn made_here(&self) -> bool {
+        self.alias.as_deref() == Some(MADE_HERE)
+    }
+
+    /// Whether the default route (IPv4 or IPv6) leaves through this link.
+    pub fn holds_default_route(&self) -> bool {
+        self.routes.iter().any(|r| r.dst == "default")
     }
 }
 
@@ -77,6 +94,7 @@ struct IpLink {
     address: String,
     linkinfo: Option<LinkInfo>,
     parentbus: Option<String>,
+    ifalias: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +177,7 @@ pub fn read_links(runner: &Runner) -> Result<Vec<Link>, NetError> {
                 link_type: l.link_type,
                 mac: l.address,
                 master: l.master,
+                alias: l.ifalias.filter(|a| !a.is_empty()),
                 operstate: l.operstate,
                 physical,
                 addresses,
