@@ -23,7 +23,11 @@ fn assert_bridged(ns: &Netns, bridge: &str) {
     assert!(br.is_bridge() && br.up, "{br:#?}");
     assert_eq!(addresses(&br), [NIC_V4, NIC_V6]);
     assert_eq!(br.stp, Some(false));
-    assert!(br.made_here(), "the bridge is marked as made here: {:?}", br.alias);
+    assert!(
+        br.made_here(),
+        "the bridge is marked as made here: {:?}",
+        br.alias
+    );
     assert_eq!(br.mac, nic.mac, "the bridge takes the NIC's MAC address");
     assert_eq!(nic.master.as_deref(), Some(bridge));
     assert!(
@@ -107,10 +111,7 @@ fn an_unconfirmed_delete_brings_the_bridge_and_its_members_back() {
 
     let undo = delete_bridge(&ns.runner, "br0").expect("delete");
     assert!(ns.links().iter().all(|l| l.name != "br0"));
-    assert_eq!(
-        addresses(&ns.link("vdnic0")),
-        [NIC_V4, NIC_V6]
-    );
+    assert_eq!(addresses(&ns.link("vdnic0")), [NIC_V4, NIC_V6]);
     undo.revert().expect("roll back the delete");
     ns.expect_state(&bridged);
     assert_eq!(ns.link("vdtap0").master.as_deref(), Some("br0"));

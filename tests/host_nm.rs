@@ -243,8 +243,10 @@ impl Lab {
         wait_for(
             "NetworkManager to manage the test NICs",
             Duration::from_secs(30),
-            || nm::manages(&self.runner, MAIN.nic) == Ok(true)
-                && nm::manages(&self.runner, KEPT.nic) == Ok(true),
+            || {
+                nm::manages(&self.runner, MAIN.nic) == Ok(true)
+                    && nm::manages(&self.runner, KEPT.nic) == Ok(true)
+            },
         );
         self.assert_unbridged(&MAIN);
         self.assert_unbridged(&KEPT);

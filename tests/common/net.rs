@@ -100,7 +100,9 @@ impl Netns {
             ip(&args);
         }
         // The default routes leave through the NIC; the peer is the gateway.
-        ns.ip(&format!("route add default via {PEER_V4} dev vdnic0 proto static"));
+        ns.ip(&format!(
+            "route add default via {PEER_V4} dev vdnic0 proto static"
+        ));
         ns.ip(&format!("route add default via {PEER_V6} dev vdnic0"));
         // A static route through a gateway outside the NIC's prefix.
         ns.ip(&format!("route add {STATIC_ROUTE}"));

@@ -209,10 +209,18 @@ mod tests {
         std::io::Read::read_to_string(&mut reader, &mut seen).unwrap();
         assert_eq!(seen, old);
         let after = fs::metadata(&path).unwrap();
-        assert_ne!(after.ino(), before.ino(), "a new file took the old one's name");
+        assert_ne!(
+            after.ino(),
+            before.ino(),
+            "a new file took the old one's name"
+        );
         assert_eq!(after.mode() & 0o7777, 0o640, "the mode carries over");
         assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
-        assert_eq!(dir.entries("qemu"), ["bridge.conf"], "no temporary file is left");
+        assert_eq!(
+            dir.entries("qemu"),
+            ["bridge.conf"],
+            "no temporary file is left"
+        );
 
         // A denied bridge stays denied, and the file untouched.
         let err = allow_bridge_in(&path, "br9").unwrap_err();
@@ -250,7 +258,10 @@ mod tests {
         fs::write(&real, "include /etc/qemu/other.conf\n").unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert!(allow_bridge_in(&link, "br0").unwrap());
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(
             fs::read_to_string(&real).unwrap(),
             "include /etc/qemu/other.conf\nallow br0\n"

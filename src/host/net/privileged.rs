@@ -209,7 +209,10 @@ mod tests {
         assert_eq!(answer(&["keep"], false, long), None);
         assert_eq!(answer(&["  keep "], true, long), None);
         assert_eq!(answer(&["revert"], false, long), Some(Reason::Revert));
-        assert_eq!(answer(&["please", "revert"], false, long), Some(Reason::Revert));
+        assert_eq!(
+            answer(&["please", "revert"], false, long),
+            Some(Reason::Revert)
+        );
         assert_eq!(answer(&[], true, long), Some(Reason::EndOfInput));
         assert_eq!(answer(&["kept"], true, long), Some(Reason::EndOfInput));
         let start = Instant::now();
@@ -228,7 +231,10 @@ mod tests {
         let [Report::Refused { error }] = reports.as_slice() else {
             panic!("{reports:?}");
         };
-        assert!(matches!(error, NetError::BadInterfaceName { .. }), "{error}");
+        assert!(
+            matches!(error, NetError::BadInterfaceName { .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -203,17 +203,16 @@ impl Request {
 /// of them this program takes only letters, digits, `_`, `.` and `-`, so that a name is
 /// one word of an `ip -batch` line and can mean nothing else there.
 pub fn name_problem(name: &str) -> Option<String> {
-    let bad = name.chars().find(|c| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    });
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')));
     if name.is_empty() {
         Some("it is empty".to_owned())
     } else if name.len() > MAX_NAME {
         Some(format!("it is longer than {MAX_NAME} characters"))
     } else if name == "." || name == ".." {
         Some("it is reserved".to_owned())
-    } else if name.contains('/') || name.contains(':') || name.chars().any(char::is_whitespace)
-    {
+    } else if name.contains('/') || name.contains(':') || name.chars().any(char::is_whitespace) {
         Some("the kernel does not allow “/”, “:” or spaces in it".to_owned())
     } else {
         bad.map(|c| {
@@ -280,19 +279,27 @@ mod tests {
         }
         let problem = |n: &str| name_problem(n).unwrap();
         assert_eq!(problem(""), "it is empty");
-        assert_eq!(problem("abcdefghijklmnop"), "it is longer than 15 characters");
+        assert_eq!(
+            problem("abcdefghijklmnop"),
+            "it is longer than 15 characters"
+        );
         // 15 characters but 16 bytes.
         assert!(problem("abcdefghijklmnü").starts_with("it is longer"));
         assert_eq!(problem(".."), "it is reserved");
         assert_eq!(problem("."), "it is reserved");
         for kernel in ["br/0", "br:0", "br 0", "br\t0", "br0\n"] {
-            assert!(problem(kernel).starts_with("the kernel does not allow"), "{kernel:?}");
+            assert!(
+                problem(kernel).starts_with("the kernel does not allow"),
+                "{kernel:?}"
+            );
         }
         assert_eq!(
             problem("eth0;reboot"),
             "it contains “;”; use only letters, digits, “_”, “.” and “-”"
         );
-        for shell in ["$(id)", "a`b`", "a|b", "a&b", "a>b", "a\"b", "a'b", "a#b", "a\\b"] {
+        for shell in [
+            "$(id)", "a`b`", "a|b", "a&b", "a>b", "a\"b", "a'b", "a#b", "a\\b",
+        ] {
             assert!(problem(shell).starts_with("it contains"), "{shell}");
         }
         assert!(problem("br\u{7}").contains("'\\u{7}'"));
@@ -315,8 +322,8 @@ mod tests {
             r#"{"change":{"create-bridge":{"nic":"eth0","bridge":"br0","stp":false}},"countdown_secs":30}"#
         );
         assert_eq!(parse(&line).unwrap(), request);
-        let short = parse(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"netns":"vdtest-1"}"#)
-            .unwrap();
+        let short =
+            parse(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"netns":"vdtest-1"}"#).unwrap();
         assert_eq!(short.countdown_secs, 30);
         assert_eq!(short.netns.as_deref(), Some("vdtest-1"));
     }
@@ -327,20 +334,22 @@ mod tests {
         assert!(refused("ip link del eth0").starts_with("The network helper refused"));
         // Unknown fields and changes: nothing is guessed.
         assert!(refused(r#"{"change":{"run":{"command":"reboot"}}}"#).contains("unknown variant"));
-        assert!(refused(
-            r#"{"change":{"delete-bridge":{"bridge":"br0","command":"sh"}}}"#
-        )
-        .contains("unknown field"));
-        assert!(refused(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"x":1}"#)
-            .contains("unknown field"));
-        assert!(refused(
-            r#"{"change":{"delete-bridge":{"bridge":"br0"}},"countdown_secs":0}"#
-        )
-        .contains("the countdown must be 1 to 300 seconds, not 0"));
-        assert!(refused(
-            r#"{"change":{"delete-bridge":{"bridge":"br0"}},"countdown_secs":86400}"#
-        )
-        .contains("not 86400"));
+        assert!(
+            refused(r#"{"change":{"delete-bridge":{"bridge":"br0","command":"sh"}}}"#)
+                .contains("unknown field")
+        );
+        assert!(
+            refused(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"x":1}"#)
+                .contains("unknown field")
+        );
+        assert!(
+            refused(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"countdown_secs":0}"#)
+                .contains("the countdown must be 1 to 300 seconds, not 0")
+        );
+        assert!(
+            refused(r#"{"change":{"delete-bridge":{"bridge":"br0"}},"countdown_secs":86400}"#)
+                .contains("not 86400")
+        );
         assert_eq!(
             refused(r#"{"change":{"delete-bridge":{"bridge":"br0;reboot"}}}"#),
             "“br0;reboot” is not a usable network interface name: it contains “;”; use only letters, digits, “_”, “.” and “-”."
@@ -374,7 +383,10 @@ mod tests {
     #[test]
     fn the_mode_comes_from_the_first_argument_only() {
         let args = |a: &[&str]| a.iter().map(Into::into).collect::<Vec<_>>();
-        assert_eq!(Mode::from_args(&args(&["--net-helper"])), Some(Mode::Network));
+        assert_eq!(
+            Mode::from_args(&args(&["--net-helper"])),
+            Some(Mode::Network)
+        );
         assert_eq!(
             Mode::from_args(&args(&["--bridge-conf-helper"])),
             Some(Mode::BridgeConf)

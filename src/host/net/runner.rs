@@ -273,12 +273,17 @@ mod tests {
             escalate: true,
             ..Runner::in_netns("vdtest-ns")
         };
-        let pkexec = system_program(&PKEXEC_PATHS).expect("pkexec is installed (apt install pkexec)");
+        let pkexec =
+            system_program(&PKEXEC_PATHS).expect("pkexec is installed (apt install pkexec)");
         let me = std::env::current_exe().unwrap();
         let line = user.helper_command(Mode::Network).unwrap();
         assert_eq!(
             strings(&line),
-            [pkexec.to_str().unwrap(), me.to_str().unwrap(), "--net-helper"]
+            [
+                pkexec.to_str().unwrap(),
+                me.to_str().unwrap(),
+                "--net-helper"
+            ]
         );
         let line = user
             .with_helper("/usr/bin/virtdeck")
@@ -286,7 +291,11 @@ mod tests {
             .unwrap();
         assert_eq!(
             strings(&line),
-            [pkexec.to_str().unwrap(), "/usr/bin/virtdeck", "--bridge-conf-helper"]
+            [
+                pkexec.to_str().unwrap(),
+                "/usr/bin/virtdeck",
+                "--bridge-conf-helper"
+            ]
         );
     }
 
