@@ -142,43 +142,8 @@ impl Lab {
     /// A system bus of our own that lets everyone do everything, listening in the
     /// temporary directory; `DBUS_SYSTEM_BUS_ADDRESS` names it.
     fn start_bus(&mut self) {
-        let socket = self.dir.join("bus.socket");
-        let config = self.dir.join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        )
-        .expect("write the bus configuration");
-        let mut bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dbus-daemon");
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().expect("bus stdout"))
-            .read_line(&mut address)
-            .expect("read the bus address");
+        let (bus, address) = common::bus::start_private_bus(&self.dir);
         self.bus = Some(bus);
-        let address = address.trim();
-        assert!(address.starts_with("unix:"), "bus address {address:?}");
         // Set before any thread of this test reads the environment.
         std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", address);
     }

@@ -27,7 +27,11 @@ fn installed(bindir: &Path, name: &str) -> PathBuf {
         .arg(&merged)
         .output()
         .expect("msgfmt runs (apt install gettext)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&merged)
         .unwrap()
         .replace("@bindir@", bindir.to_str().unwrap());
@@ -77,7 +81,11 @@ fn the_policy_validates_and_a_broken_one_does_not() {
         ),
         (
             "wrong-order.policy",
-            text.replacen("<defaults>", "<annotate key=\"x\">y</annotate><defaults>", 1),
+            text.replacen(
+                "<defaults>",
+                "<annotate key=\"x\">y</annotate><defaults>",
+                1,
+            ),
         ),
     ];
     for (name, text) in broken {
