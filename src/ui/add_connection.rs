@@ -5,7 +5,9 @@ use crate::host::libvirtd::{SESSION_URI, SYSTEM_URI};
 use crate::i18n::gettext;
 use crate::ui::{Application, Window};
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gtk::glib;
+use std::cell::RefCell;
 
 /// The kinds of connection offered, in the order of the dialog's drop-down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,12 +21,18 @@ enum Kind {
 const KINDS: [Kind; 4] = [Kind::System, Kind::Session, Kind::Ssh, Kind::Custom];
 
 impl Kind {
-    fn label(self) -> String {
+    /// The kind at `position` of the drop-down.
+    fn at(position: u32) -> Kind {
+        KINDS[(position as usize).min(KINDS.len() - 1)]
+    }
+
+    /// How the template names the kinds that need input.
+    fn id(self) -> &'static str {
         match self {
-            Kind::System => gettext("QEMU/KVM (system)"),
-            Kind::Session => gettext("QEMU/KVM user session"),
-            Kind::Ssh => gettext("Remote host over SSH"),
-            Kind::Custom => gettext("Custom URI"),
+            Kind::System => "system",
+            Kind::Session => "session",
+            Kind::Ssh => "ssh",
+            Kind::Custom => "custom",
         }
     }
 }
@@ -58,138 +66,125 @@ fn compose_uri(kind: Kind, host: &str, custom: &str) -> Result<String, String> {
     }
 }
 
+mod imp {
+    use super::*;
+
+    #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/add_connection.ui")]
+    #[properties(wrapper_type = super::AddConnectionDialog)]
+    pub struct AddConnectionDialog {
+        /// Why the input makes no URI, shown below the form; empty when it does.
+        #[property(get)]
+        pub problem: RefCell<String>,
+        #[template_child]
+        pub kind_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub host_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub uri_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub autoconnect: TemplateChild<gtk::Switch>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for AddConnectionDialog {
+        const NAME: &'static str = "VdAddConnectionDialog";
+        type Type = super::AddConnectionDialog;
+        type ParentType = adw::MessageDialog;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[gtk::template_callbacks]
+    impl AddConnectionDialog {
+        /// "Add" stays disabled while the input makes no URI; the reason shows below the
+        /// form.
+        #[template_callback]
+        fn input_changed(&self) {
+            let problem = self.obj().uri().err().unwrap_or_default();
+            self.obj().set_response_enabled("add", problem.is_empty());
+            if *self.problem.borrow() != problem {
+                self.problem.replace(problem);
+                self.obj().notify_problem();
+            }
+        }
+
+        #[template_callback(function)]
+        fn kind_is(position: u32, id: &str) -> bool {
+            Kind::at(position).id() == id
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for AddConnectionDialog {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.input_changed();
+        }
+    }
+
+    impl WidgetImpl for AddConnectionDialog {}
+    impl WindowImpl for AddConnectionDialog {}
+
+    impl MessageDialogImpl for AddConnectionDialog {
+        /// "Add" adds the connection, connects it and remembers it.
+        fn response(&self, response: &str) {
+            if response == "add" {
+                self.obj().add();
+            }
+            self.parent_response(response);
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct AddConnectionDialog(ObjectSubclass<imp::AddConnectionDialog>)
+        @extends adw::MessageDialog, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native, gtk::Root,
+            gtk::ShortcutManager;
+}
+
+impl AddConnectionDialog {
+    pub fn new(window: &Window) -> Self {
+        glib::Object::builder()
+            .property("transient-for", window)
+            .build()
+    }
+
+    /// The URI the input makes, or why it makes none.
+    fn uri(&self) -> Result<String, String> {
+        let imp = self.imp();
+        compose_uri(
+            Kind::at(imp.kind_row.selected()),
+            &imp.host_row.text(),
+            &imp.uri_row.text(),
+        )
+    }
+
+    fn add(&self) {
+        let app = self
+            .transient_for()
+            .and_then(|w| w.application())
+            .and_downcast::<Application>();
+        let (Ok(uri), Some(app)) = (self.uri(), app) else {
+            return;
+        };
+        app.add_connection(&uri, true, true);
+        app.set_autoconnect(&uri, self.imp().autoconnect.is_active());
+    }
+}
+
 /// Shows the dialog over `window`; "Add" adds the connection and remembers it.
 pub fn present(window: &Window) {
-    let kinds: Vec<String> = KINDS.iter().map(|k| k.label()).collect();
-    let kind_row = adw::ComboRow::builder()
-        .title(gettext("Hypervisor"))
-        .model(&gtk::StringList::new(
-            &kinds.iter().map(String::as_str).collect::<Vec<_>>(),
-        ))
-        .build();
-    let host_row = adw::EntryRow::builder()
-        .title(gettext("User and host"))
-        .visible(false)
-        .build();
-    let uri_row = adw::EntryRow::builder()
-        .title(gettext("URI"))
-        .visible(false)
-        .build();
-    let autoconnect = gtk::Switch::builder()
-        .active(true)
-        .valign(gtk::Align::Center)
-        .build();
-    let autoconnect_row = adw::ActionRow::builder()
-        .title(gettext("Connect automatically"))
-        .activatable_widget(&autoconnect)
-        .build();
-    autoconnect_row.add_suffix(&autoconnect);
-    let error = gtk::Label::builder()
-        .wrap(true)
-        .xalign(0.0)
-        .visible(false)
-        .css_classes(["error"])
-        .build();
-
-    let group = adw::PreferencesGroup::new();
-    for row in [
-        kind_row.upcast_ref::<gtk::Widget>(),
-        host_row.upcast_ref(),
-        uri_row.upcast_ref(),
-        autoconnect_row.upcast_ref(),
-    ] {
-        group.add(row);
-    }
-    let content = gtk::Box::new(gtk::Orientation::Vertical, 12);
-    content.append(&group);
-    content.append(&error);
-
-    let dialog = adw::MessageDialog::builder()
-        .title(gettext("Add Connection"))
-        .heading(gettext("Add Connection"))
-        .transient_for(window)
-        .modal(true)
-        .extra_child(&content)
-        .default_response("add")
-        .close_response("cancel")
-        .build();
-    dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("add", &gettext("_Add"))]);
-    dialog.set_response_appearance("add", adw::ResponseAppearance::Suggested);
-
-    let selected = glib::clone!(
-        #[weak]
-        kind_row,
-        #[upgrade_or]
-        Kind::System,
-        move || KINDS[(kind_row.selected() as usize).min(KINDS.len() - 1)]
-    );
-    let current_uri = glib::clone!(
-        #[weak]
-        host_row,
-        #[weak]
-        uri_row,
-        #[strong]
-        selected,
-        #[upgrade_or_else]
-        || Err(String::new()),
-        move || compose_uri(selected(), &host_row.text(), &uri_row.text())
-    );
-    // "Add" stays disabled while the input makes no URI; the reason shows below the form.
-    let validate = glib::clone!(
-        #[weak]
-        dialog,
-        #[weak]
-        host_row,
-        #[weak]
-        uri_row,
-        #[weak]
-        error,
-        #[strong]
-        current_uri,
-        #[strong]
-        selected,
-        move || {
-            host_row.set_visible(selected() == Kind::Ssh);
-            uri_row.set_visible(selected() == Kind::Custom);
-            let problem = current_uri().err();
-            dialog.set_response_enabled("add", problem.is_none());
-            error.set_label(problem.as_deref().unwrap_or_default());
-            error.set_visible(problem.is_some());
-        }
-    );
-    kind_row.connect_selected_notify(glib::clone!(
-        #[strong]
-        validate,
-        move |_| validate()
-    ));
-    for entry in [&host_row, &uri_row] {
-        entry.connect_changed(glib::clone!(
-            #[strong]
-            validate,
-            move |_| validate()
-        ));
-    }
-    validate();
-
-    dialog.connect_response(
-        Some("add"),
-        glib::clone!(
-            #[weak]
-            window,
-            #[weak]
-            autoconnect,
-            move |_, _| {
-                let (Ok(uri), Some(app)) = (
-                    current_uri(),
-                    window.application().and_downcast::<Application>(),
-                ) else {
-                    return;
-                };
-                app.add_connection(&uri, true, true);
-                app.set_autoconnect(&uri, autoconnect.is_active());
-            }
-        ),
-    );
+    let dialog = AddConnectionDialog::new(window);
     dialog.present();
 }
 

@@ -1,162 +1,85 @@
-//! The New Virtual Machine assistant: six pages (connection and install method, operating
-//! system, memory and CPUs, storage, network, summary), each checked before Forward.
+//! The New Virtual Machine assistant: a frame (header with Back, Forward and Finish, a
+//! stack of pages, the creation's progress) around six pages, one widget each
+//! ([`Page`]): connection and install method, operating system, memory and CPUs,
+//! storage, network, summary.
 //!
-//! The pages fill a [`VmSpec`]; its checks ([`VmSpec::validate`]) against the host's
-//! [`HostFacts`] decide what each page shows. Reading the host, the OS database and the
-//! ISO, and creating the machine, run off the main thread.
+//! The pages say what was chosen through their properties; on every change the wizard
+//! builds a [`VmSpec`] of them, checks it ([`VmSpec::validate`]) against the host's
+//! [`HostFacts`] and gives each page the problems that are its own. A page without
+//! problems is complete, and the Forward and Finish buttons follow the visible page's
+//! `complete`. Reading the host, the OS database and the ISO, and creating the machine,
+//! run off the main thread.
+//!
+//! [`VmSpec`]: crate::spec::VmSpec
+//! [`VmSpec::validate`]: crate::spec::VmSpec::validate
 
-mod bridge_helper;
 mod build;
 mod choices;
 mod finish;
 mod load;
+mod network;
+mod os;
+mod page;
 mod problems;
-mod volumes;
+mod resources;
+mod source;
+mod storage;
+mod summary;
 
-use crate::host::net::Networks;
-use crate::spec::osinfo::{OsDb, OsInfo};
-use crate::spec::{DomainType, HostFacts, InstallMethod, Network, OsChoice, PoolVolume};
+use crate::spec::{DomainType, HostFacts};
 use crate::ui::{Application, Connection, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
+use network::NetworkPage;
+use os::{OsChoice, OsPage};
+use page::{Page, WizardPage};
+use resources::ResourcesPage;
+use source::{InstallKind, SourcePage};
 use std::cell::{Cell, RefCell};
-
-/// The pages, in order.
-const PAGES: [&str; 6] = ["source", "os", "resources", "storage", "network", "summary"];
+use storage::{StorageKind, StoragePage};
+use summary::SummaryPage;
 
 mod imp {
     use super::*;
 
-    #[derive(Default, CompositeTemplate)]
+    #[derive(Default, CompositeTemplate, glib::Properties)]
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/wizard.ui")]
+    #[properties(wrapper_type = super::Wizard)]
     pub struct Wizard {
         #[template_child]
-        pub title: TemplateChild<adw::WindowTitle>,
+        pub scroller: TemplateChild<gtk::ScrolledWindow>,
         #[template_child]
-        pub cancel_button: TemplateChild<gtk::Button>,
+        pub source_page: TemplateChild<SourcePage>,
         #[template_child]
-        pub back_button: TemplateChild<gtk::Button>,
+        pub os_page: TemplateChild<OsPage>,
         #[template_child]
-        pub forward_button: TemplateChild<gtk::Button>,
+        pub resources_page: TemplateChild<ResourcesPage>,
         #[template_child]
-        pub finish_button: TemplateChild<gtk::Button>,
+        pub storage_page: TemplateChild<StoragePage>,
         #[template_child]
-        pub stack: TemplateChild<gtk::Stack>,
+        pub network_page: TemplateChild<NetworkPage>,
         #[template_child]
-        pub connection_list: TemplateChild<gtk::ListBox>,
-        #[template_child]
-        pub iso_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub import_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub pxe_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub manual_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub media_group: TemplateChild<adw::PreferencesGroup>,
-        #[template_child]
-        pub media_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub media_browse: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub volume_group: TemplateChild<adw::PreferencesGroup>,
-        #[template_child]
-        pub volume_list: TemplateChild<gtk::ListBox>,
-        #[template_child]
-        pub source_problems: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub os_detected: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub os_search: TemplateChild<gtk::SearchEntry>,
-        #[template_child]
-        pub os_list: TemplateChild<gtk::ListBox>,
-        #[template_child]
-        pub os_problems: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub resources_group: TemplateChild<adw::PreferencesGroup>,
-        #[template_child]
-        pub memory_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub vcpus_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub resources_warning: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub resources_problems: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub new_disk_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub existing_disk_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub no_disk_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub new_disk_group: TemplateChild<adw::PreferencesGroup>,
-        #[template_child]
-        pub disk_size_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub pool_row: TemplateChild<adw::ComboRow>,
-        #[template_child]
-        pub existing_group: TemplateChild<adw::PreferencesGroup>,
-        #[template_child]
-        pub existing_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub existing_browse: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub storage_problems: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub bridge_list: TemplateChild<gtk::ListBox>,
-        #[template_child]
-        pub no_bridge_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub other_network_list: TemplateChild<gtk::ListBox>,
-        #[template_child]
-        pub bridge_helper_box: TemplateChild<gtk::Box>,
-        #[template_child]
-        pub bridge_helper_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub allow_bridge_button: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub network_problems: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub name_entry: TemplateChild<gtk::Entry>,
-        #[template_child]
-        pub review_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub bios_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub uefi_radio: TemplateChild<gtk::CheckButton>,
-        #[template_child]
-        pub start_switch: TemplateChild<gtk::Switch>,
-        #[template_child]
-        pub progress_box: TemplateChild<gtk::Box>,
+        pub summary_page: TemplateChild<SummaryPage>,
         #[template_child]
         pub progress_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub progress_bar: TemplateChild<gtk::ProgressBar>,
+        /// Why the machine was not created, below the pages.
         #[template_child]
         pub summary_problems: TemplateChild<gtk::Label>,
 
+        /// The page shown.
+        #[property(get, set, builder(Page::Source))]
+        pub page: Cell<Page>,
+        /// Creating: every control waits.
+        #[property(get, set)]
+        pub busy: Cell<bool>,
+
         pub window: glib::WeakRef<Window>,
-        /// The connection radio buttons, one per connection of the application.
-        pub connections: RefCell<Vec<(gtk::CheckButton, Connection)>>,
         /// What was read about the chosen connection's host; `None` while reading.
         pub facts: RefCell<Option<Result<HostFacts, String>>>,
         pub domain_type: Cell<Option<DomainType>>,
-        /// The host's bridges and NICs (local connections only).
-        pub networks: RefCell<Option<Networks>>,
-        /// The ISO volume radio buttons; `None` stands for the image file field.
-        pub volume_choices: RefCell<Vec<(gtk::CheckButton, Option<PoolVolume>)>>,
-        /// The network radio buttons and what each stands for.
-        pub network_choices: RefCell<Vec<(gtk::CheckButton, Network)>>,
-        pub osdb: Cell<Option<&'static OsDb>>,
-        /// The operating system radio buttons of the search results.
-        pub os_choices: RefCell<Vec<(gtk::CheckButton, OsInfo)>>,
-        pub os: RefCell<Option<OsInfo>>,
-        /// The image path whose OS was last detected.
-        pub detected_path: RefCell<Option<String>>,
-        pub chooser: RefCell<Option<gtk::FileChooserNative>>,
-        /// Creating: every control waits.
-        pub busy: Cell<bool>,
         /// Bumped on each new read of the host, so that late answers are dropped.
         pub generation: Cell<u64>,
     }
@@ -168,7 +91,11 @@ mod imp {
         type ParentType = adw::Window;
 
         fn class_init(klass: &mut Self::Class) {
+            // Named in the template's expressions.
+            WizardPage::ensure_type();
+            StorageKind::static_type();
             klass.bind_template();
+            klass.bind_template_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -176,6 +103,7 @@ mod imp {
         }
     }
 
+    #[glib::derived_properties]
     impl ObjectImpl for Wizard {}
     impl WidgetImpl for Wizard {}
     impl WindowImpl for Wizard {
@@ -189,6 +117,107 @@ mod imp {
         }
     }
     impl AdwWindowImpl for Wizard {}
+
+    #[gtk::template_callbacks]
+    impl Wizard {
+        #[template_callback]
+        fn on_cancel(&self) {
+            self.obj().close();
+        }
+
+        #[template_callback]
+        fn on_back(&self) {
+            let obj = self.obj();
+            if let Some(previous) = obj.page().previous() {
+                obj.show_page(previous);
+            }
+        }
+
+        #[template_callback]
+        fn on_forward(&self) {
+            let obj = self.obj();
+            let page = obj.page();
+            if let Some(next) = page.next().filter(|_| page.can_go_on(&obj)) {
+                obj.show_page(next);
+            }
+        }
+
+        #[template_callback]
+        fn on_finish(&self) {
+            self.obj().finish();
+        }
+
+        #[template_callback]
+        fn on_choice_changed(&self) {
+            self.obj().show_review();
+        }
+
+        #[template_callback]
+        fn on_connection_changed(&self) {
+            self.obj().load_host();
+        }
+
+        #[template_callback(function)]
+        fn recommended_memory(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().memory_mib.to_string())
+                .unwrap_or_default()
+        }
+
+        #[template_callback(function)]
+        fn recommended_vcpus(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().vcpus.to_string())
+                .unwrap_or_default()
+        }
+
+        #[template_callback(function)]
+        fn recommended_disk_size(os: Option<OsChoice>) -> String {
+            os.map(|OsChoice(os)| os.recommendation().disk_gib.to_string())
+                .unwrap_or_default()
+        }
+
+        #[template_callback(function)]
+        fn page_title(page: Page) -> String {
+            page.title()
+        }
+
+        #[template_callback(function)]
+        fn page_name(page: Page) -> &'static str {
+            page.name()
+        }
+
+        #[template_callback(function)]
+        fn has_previous(page: Page) -> bool {
+            page.previous().is_some()
+        }
+
+        #[template_callback(function)]
+        fn has_next(page: Page) -> bool {
+            page.next().is_some()
+        }
+
+        #[template_callback(function)]
+        fn is_last(page: Page) -> bool {
+            page.next().is_none()
+        }
+
+        #[template_callback(function)]
+        fn can_go_on(complete: bool, busy: bool) -> bool {
+            complete && !busy
+        }
+
+        #[template_callback(function)]
+        fn is_session(connection: Option<Connection>) -> bool {
+            connection.is_some_and(|c| c.uri().ends_with("/session"))
+        }
+
+        #[template_callback(function)]
+        fn storage_for(kind: InstallKind) -> StorageKind {
+            match kind {
+                InstallKind::Import => StorageKind::None,
+                _ => StorageKind::New,
+            }
+        }
+    }
 }
 
 glib::wrapper! {
@@ -204,145 +233,55 @@ pub fn present(window: &Window) {
         .property("transient-for", window)
         .build();
     wizard.imp().window.set(Some(window));
-    wizard.setup(window);
+    if let Some(app) = window.application().and_downcast::<Application>() {
+        wizard
+            .imp()
+            .source_page
+            .set_connections(app.connections(), window.selected_connection().as_ref());
+    }
+    wizard.show_review();
+    wizard.show_page(Page::Source);
     wizard.present();
 }
 
-impl Wizard {
-    fn setup(&self, window: &Window) {
-        let imp = self.imp();
-        let connections = window
-            .application()
-            .and_downcast::<Application>()
-            .map(|app| app.connections().clone());
-        let selected = window.selected_connection();
-        if let Some(connections) = connections {
-            self.fill_connections(&connections, selected.as_ref());
-        }
-        imp.cancel_button.connect_clicked(glib::clone!(
-            #[weak(rename_to = wizard)]
-            self,
-            move |_| wizard.close()
-        ));
-        imp.back_button.connect_clicked(glib::clone!(
-            #[weak(rename_to = wizard)]
-            self,
-            move |_| wizard.go(-1)
-        ));
-        imp.forward_button.connect_clicked(glib::clone!(
-            #[weak(rename_to = wizard)]
-            self,
-            move |_| wizard.go(1)
-        ));
-        imp.finish_button.connect_clicked(glib::clone!(
-            #[weak(rename_to = wizard)]
-            self,
-            move |_| wizard.finish()
-        ));
-        self.connect_inputs();
-        self.load_osdb();
-        self.load_host();
-        self.show_page(0);
-    }
-
-    fn page(&self) -> usize {
-        let name = self.imp().stack.visible_child_name().unwrap_or_default();
-        PAGES.iter().position(|p| *p == name).unwrap_or(0)
-    }
-
-    /// Moves `step` pages (Forward only when the page is fine).
-    fn go(&self, step: isize) {
-        let page = self.page();
-        if step > 0 && !self.check_page() {
-            return;
-        }
-        let next = page.saturating_add_signed(step).min(PAGES.len() - 1);
-        self.show_page(next);
-    }
-
-    fn show_page(&self, page: usize) {
-        let imp = self.imp();
-        imp.stack.set_visible_child_name(PAGES[page]);
-        imp.title.set_subtitle(&crate::i18n::gettext_f(
-            // Translators: the wizard's progress, e.g. "Step 2 of 6".
-            "Step {n} of {total}",
-            &[
-                ("n", &(page + 1).to_string()),
-                ("total", &PAGES.len().to_string()),
-            ],
-        ));
-        imp.back_button.set_visible(page > 0);
-        let last = page == PAGES.len() - 1;
-        imp.forward_button.set_visible(!last);
-        imp.finish_button.set_visible(last);
-        match PAGES[page] {
-            "os" => self.enter_os_page(),
-            "summary" => self.update_review(),
-            _ => {}
-        }
-        self.check_page();
-    }
-
-    /// The connection chosen on the first page.
-    fn connection(&self) -> Option<Connection> {
-        self.imp()
-            .connections
-            .borrow()
-            .iter()
-            .find(|(radio, _)| radio.is_active())
-            .map(|(_, c)| c.clone())
-    }
-
-    fn install_kind(&self) -> InstallKind {
-        let imp = self.imp();
-        if imp.import_radio.is_active() {
-            InstallKind::Import
-        } else if imp.pxe_radio.is_active() {
-            InstallKind::NetworkBoot
-        } else if imp.manual_radio.is_active() {
-            InstallKind::Manual
-        } else {
-            InstallKind::Iso
+impl Page {
+    /// The widget of this page in `wizard`.
+    fn widget(self, wizard: &Wizard) -> WizardPage {
+        let imp = wizard.imp();
+        match self {
+            Page::Source => imp.source_page.clone().upcast(),
+            Page::Os => imp.os_page.clone().upcast(),
+            Page::Resources => imp.resources_page.clone().upcast(),
+            Page::Storage => imp.storage_page.clone().upcast(),
+            Page::Network => imp.network_page.clone().upcast(),
+            Page::Summary => imp.summary_page.clone().upcast(),
         }
     }
 
-    /// The OS part of the spec: the chosen OS, else "Generic OS".
-    fn os_choice(&self) -> Option<OsChoice> {
-        let imp = self.imp();
-        let os = imp.os.borrow();
-        match (&*os, imp.osdb.get()) {
-            (Some(os), _) => Some(os.choice()),
-            (None, Some(db)) => Some(db.generic_os().choice()),
-            (None, None) => None,
-        }
-    }
-
-    fn install_method(&self) -> InstallMethod {
-        let path = self.imp().media_entry.text().trim().to_owned();
-        match self.install_kind() {
-            InstallKind::Iso => match self.chosen_volume() {
-                Some(volume) => InstallMethod::StorageVolume {
-                    pool: volume.pool,
-                    volume: volume.name,
-                },
-                None => InstallMethod::LocalIso { path },
-            },
-            InstallKind::Import => {
-                let format = crate::spec::DiskFormat::probe(std::path::Path::new(&path))
-                    .unwrap_or(crate::spec::DiskFormat::Raw);
-                InstallMethod::ImportDisk { path, format }
-            }
-            InstallKind::NetworkBoot => InstallMethod::NetworkBoot,
-            InstallKind::Manual => InstallMethod::Manual,
-        }
+    /// Whether the wizard can go on from this page (to the next, or create the machine
+    /// from the last): nothing stands in the way on it, and nothing is being created.
+    fn can_go_on(self, wizard: &Wizard) -> bool {
+        self.widget(wizard).complete() && !wizard.busy()
     }
 }
 
-/// The install method radio buttons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum InstallKind {
-    Iso,
-    Import,
-    NetworkBoot,
-    Manual,
+impl Wizard {
+    /// Shows `page`, scrolled to its top, with what it needs on entering: the OS of the
+    /// chosen image, a name for the machine.
+    fn show_page(&self, page: Page) {
+        let imp = self.imp();
+        self.set_page(page);
+        imp.scroller.vadjustment().set_value(0.0);
+        build::set_text(&imp.summary_problems, "");
+        match page {
+            Page::Os => {
+                let local = matches!(&*imp.facts.borrow(), Some(Ok(f)) if f.paths_are_local);
+                imp.os_page.examine(imp.source_page.local_image_path(local));
+            }
+            Page::Summary if imp.summary_page.vm_name().is_empty() => {
+                imp.summary_page.set_vm_name(self.default_name());
+            }
+            _ => {}
+        }
+    }
 }

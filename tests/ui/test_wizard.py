@@ -207,12 +207,16 @@ class WizardTest(UiTestCase):
         if path is not None:
             self.fill("Image file path", path)
         self.forward()
+        # A button activated through AT-SPI clicks 250 ms later and ignores activations
+        # meanwhile: the next page is there before Forward is pressed again.
+        self.find("label", "Step 2 of 6")
 
     def resources_page(self, memory="256", vcpus="1"):
         self.find("label", "Step 3 of 6")
         self.fill("Memory in MiB", memory)
         self.fill("Virtual CPUs", vcpus)
         self.forward()
+        self.find("label", "Step 4 of 6")
 
     def set_start(self, on):
         switch = wait_for("the start switch", lambda: next(

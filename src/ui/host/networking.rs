@@ -1,15 +1,18 @@
 //! The Networking page: the host's network cards and bridges, with Create Bridge… and
 //! Delete Bridge, and libvirt's virtual networks.
 
-use super::{bridge_dialogs, off_main, vnets};
+use super::link_row::{HostLink, LinkRow};
+use super::vnet_row::VirtualNetworkRow;
+use super::vnets::{self, VirtualNetwork};
+use super::{bridge_dialogs, run_blocking};
 use crate::host::net::{self, Bridge, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{ConnectionKind, ConnectionName, Request, VirtualNetwork};
+use crate::libvirt::{ConnectionKind, ConnectionName, Request};
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::glib;
-use std::cell::{OnceCell, RefCell};
+use gtk::{gio, glib};
+use std::cell::{Cell, RefCell};
 
 /// The host's links as the page shows them.
 pub(super) struct HostLinks {
@@ -20,77 +23,178 @@ pub(super) struct HostLinks {
     pub netns: Option<String>,
 }
 
-/// Everything the page shows.
+/// Everything the page shows, read off the main thread.
 struct Loaded {
     /// `None` for a remote connection: its links are not this computer's.
     host: Option<Result<HostLinks, NetError>>,
-    vnets: Result<Vec<VirtualNetwork>, String>,
+    vnets: Result<Vec<crate::libvirt::VirtualNetwork>, String>,
 }
 
-/// The links of this computer. Blocks.
-fn read_links() -> Result<HostLinks, NetError> {
-    let runner = Runner::local();
-    net::list(&runner).map(|networks| HostLinks {
-        managed: net::nm::managed_among(&runner, networks.nics.iter().map(|n| n.name.as_str())),
-        netns: runner.netns().map(str::to_owned),
-        networks,
+/// This computer's links, unless the connection is `remote`. Blocks.
+fn load_links(remote: bool) -> Option<Result<HostLinks, NetError>> {
+    (!remote).then(|| {
+        let runner = Runner::local();
+        net::list(&runner).map(|networks| HostLinks {
+            managed: net::nm::managed_among(&runner, networks.nics.iter().map(|n| n.name.as_str())),
+            netns: runner.netns().map(str::to_owned),
+            networks,
+        })
     })
 }
 
 mod imp {
     use super::*;
 
-    #[derive(Default)]
-    pub struct NetworkPage {
-        pub connection: OnceCell<Connection>,
-        pub groups: RefCell<Vec<adw::PreferencesGroup>>,
+    #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/host/networking.ui")]
+    #[properties(wrapper_type = super::NetworkingPage)]
+    pub struct NetworkingPage {
+        /// The connection whose networks are shown; setting it reads them.
+        #[property(get, set = Self::set_connection, nullable)]
+        pub connection: RefCell<Option<Connection>>,
+        /// The connection is to another computer, whose links are not shown.
+        #[property(get)]
+        pub remote: Cell<bool>,
+        /// Everything was read once.
+        #[property(get, set)]
+        pub loaded: Cell<bool>,
+        /// The network cards and bridges of this computer are shown.
+        #[property(get, set)]
+        pub links_shown: Cell<bool>,
+        /// Why they could not be read.
+        #[property(get, set)]
+        pub links_problem: RefCell<String>,
+        /// Which network namespace is shown instead of the host's, in words.
+        #[property(get, set)]
+        pub netns_note: RefCell<String>,
+        /// Why libvirt's networks could not be read.
+        #[property(get, set)]
+        pub vnets_problem: RefCell<String>,
         /// The links last read, to check new bridge names against.
         pub links: RefCell<Vec<Link>>,
+        #[template_child]
+        pub nics: TemplateChild<gio::ListStore>,
+        #[template_child]
+        pub bridges: TemplateChild<gio::ListStore>,
+        #[template_child]
+        pub networks: TemplateChild<gio::ListStore>,
+        #[template_child]
+        pub nic_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub bridge_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub network_list: TemplateChild<gtk::ListBox>,
     }
 
     #[glib::object_subclass]
-    impl ObjectSubclass for NetworkPage {
-        const NAME: &'static str = "VdHostNetworkPage";
-        type Type = super::NetworkPage;
+    impl ObjectSubclass for NetworkingPage {
+        const NAME: &'static str = "VdHostNetworkingPage";
+        type Type = super::NetworkingPage;
         type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            Connection::ensure_type();
+            HostLink::ensure_type();
+            VirtualNetwork::ensure_type();
+            klass.bind_template();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
+            let by_name = |act: fn(&super::NetworkingPage, &str)| {
+                move |page: &super::NetworkingPage, _: &str, target: Option<&glib::Variant>| {
+                    if let Some(name) = target.and_then(|t| t.get::<String>()) {
+                        act(page, &name);
+                    }
+                }
+            };
+            klass.install_action(
+                "networking.create-bridge",
+                Some(glib::VariantTy::STRING),
+                by_name(bridge_dialogs::create),
+            );
+            klass.install_action(
+                "networking.delete-bridge",
+                Some(glib::VariantTy::STRING),
+                by_name(bridge_dialogs::delete),
+            );
+            klass.install_action(
+                "networking.allow-bridge",
+                Some(glib::VariantTy::STRING),
+                by_name(bridge_dialogs::allow_for_session),
+            );
+            let switch = |act: fn(&super::NetworkingPage, String, bool)| {
+                move |page: &super::NetworkingPage, _: &str, target: Option<&glib::Variant>| {
+                    if let Some((name, on)) = target.and_then(|t| t.get::<(String, bool)>()) {
+                        act(page, name, on);
+                    }
+                }
+            };
+            let name_and_state = glib::VariantTy::new("(sb)").expect("a valid type");
+            klass.install_action(
+                "networking.run-network",
+                Some(name_and_state),
+                switch(vnets::set_active),
+            );
+            klass.install_action(
+                "networking.autostart-network",
+                Some(name_and_state),
+                switch(vnets::set_autostart),
+            );
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
     }
 
-    impl ObjectImpl for NetworkPage {}
-    impl WidgetImpl for NetworkPage {}
-    impl PreferencesPageImpl for NetworkPage {}
+    impl NetworkingPage {
+        fn set_connection(&self, connection: Option<Connection>) {
+            if *self.connection.borrow() == connection {
+                return;
+            }
+            let remote = connection
+                .as_ref()
+                .is_some_and(|c| ConnectionName::parse(&c.uri()).is_remote());
+            self.connection.replace(connection);
+            if self.remote.replace(remote) != remote {
+                self.obj().notify_remote();
+            }
+            self.obj().reload();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for NetworkingPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.nic_list.bind_model(Some(&*self.nics), link_row);
+            self.bridge_list.bind_model(Some(&*self.bridges), link_row);
+            self.network_list
+                .bind_model(Some(&*self.networks), |item| match item.downcast_ref() {
+                    Some(network) => VirtualNetworkRow::new(network).upcast(),
+                    None => gtk::Label::new(None).upcast(),
+                });
+        }
+    }
+
+    fn link_row(item: &glib::Object) -> gtk::Widget {
+        match item.downcast_ref() {
+            Some(link) => LinkRow::new(link).upcast(),
+            None => gtk::Label::new(None).upcast(),
+        }
+    }
+
+    impl WidgetImpl for NetworkingPage {}
+    impl PreferencesPageImpl for NetworkingPage {}
 }
 
 glib::wrapper! {
-    pub struct NetworkPage(ObjectSubclass<imp::NetworkPage>)
+    pub struct NetworkingPage(ObjectSubclass<imp::NetworkingPage>)
         @extends adw::PreferencesPage, gtk::Widget,
         @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
-pub(super) fn page(connection: &Connection) -> NetworkPage {
-    let page: NetworkPage = glib::Object::builder()
-        .property("title", gettext("Networking"))
-        .property("icon-name", "network-wired-symbolic")
-        .build();
-    let _ = page.imp().connection.set(connection.clone());
-    page.reload();
-    page
-}
-
-impl NetworkPage {
-    pub(super) fn connection(&self) -> Connection {
-        self.imp()
-            .connection
-            .get()
-            .cloned()
-            .expect("the page is made with its connection")
-    }
-
-    fn uri(&self) -> String {
-        self.connection().uri()
-    }
-
-    fn remote(&self) -> bool {
-        ConnectionName::parse(&self.uri()).is_remote()
+impl NetworkingPage {
+    pub(super) fn uri(&self) -> String {
+        self.connection().map(|c| c.uri()).unwrap_or_default()
     }
 
     /// Whether the connection is a local user session, whose VMs reach bridges through
@@ -104,179 +208,160 @@ impl NetworkPage {
         self.imp().links.borrow().clone()
     }
 
-    pub(super) fn window(&self) -> Option<adw::PreferencesWindow> {
-        self.root().and_downcast::<adw::PreferencesWindow>()
+    pub(super) fn window(&self) -> Option<gtk::Window> {
+        self.root().and_downcast::<gtk::Window>()
     }
 
-    /// Shows `message` (plain text) as a toast in the window.
-    pub(super) fn toast(&self, message: &str) {
-        if let Some(window) = self.window() {
+    /// Tells the user that something worked: `message` (plain text) as a toast.
+    pub(super) fn tell(&self, message: &str) {
+        if let Some(window) = self.root().and_downcast::<adw::PreferencesWindow>() {
             window.add_toast(adw::Toast::new(&glib::markup_escape_text(message)));
         }
     }
 
-    /// Reads everything again and shows it.
+    /// Reads everything again and shows it: this computer's links off the main thread,
+    /// the virtual networks from the connection's worker.
     pub(super) fn reload(&self) {
-        let connection = self.connection();
+        let Some(connection) = self.connection() else {
+            return;
+        };
         let remote = self.remote();
-        if self.imp().groups.borrow().is_empty() {
-            let loading = adw::PreferencesGroup::builder()
-                .title(gettext("Loading…"))
-                .build();
-            self.show(vec![loading]);
-        }
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = page)]
             self,
             async move {
-                // `None` when reading the links panicked (logged).
-                if let Some(host) = off_main(move || (!remote).then(read_links)).await {
-                    let vnets = connection
-                        .request(Request::Networks)
-                        .await
-                        .map_err(|e| e.to_string());
-                    page.render(Loaded { host, vnets });
+                let host = run_blocking(move || load_links(remote)).await;
+                let vnets = connection
+                    .request(Request::Networks)
+                    .await
+                    .map_err(|e| e.to_string());
+                if let Some(host) = host {
+                    page.show(Loaded { host, vnets });
                 }
                 page.set_sensitive(true);
             }
         ));
     }
 
-    fn show(&self, groups: Vec<adw::PreferencesGroup>) {
-        for old in self.imp().groups.take() {
-            self.remove(&old);
-        }
-        for group in &groups {
-            self.add(group);
-        }
-        self.imp().groups.replace(groups);
-    }
-
-    fn render(&self, loaded: Loaded) {
-        let mut groups = Vec::new();
+    fn show(&self, loaded: Loaded) {
+        let imp = self.imp();
         match loaded.host {
-            None => {
-                let group = adw::PreferencesGroup::builder()
-                    .title(gettext("Network Cards and Bridges"))
-                    .description(gettext(
-                        "The network cards of a remote host are not shown: this page can only change the bridges of this computer.",
-                    ))
-                    .build();
-                groups.push(group);
-            }
+            None => {}
             Some(Err(e)) => {
-                let group = adw::PreferencesGroup::builder()
-                    .title(gettext("Network Cards and Bridges"))
-                    .description(glib::markup_escape_text(&e.to_string()))
-                    .build();
-                groups.push(group);
+                self.set_links_shown(false);
+                self.set_links_problem(e.to_string());
             }
             Some(Ok(host)) => {
                 let mut links = host.networks.nics.clone();
                 links.extend(host.networks.bridges.iter().map(|b| b.link.clone()));
-                self.imp().links.replace(links);
-                groups.push(self.nic_group(&host));
-                groups.push(self.bridge_group(&host.networks.bridges));
+                imp.links.replace(links);
+                self.set_netns_note(netns_note(&host).unwrap_or_default());
+                let nics: Vec<HostLink> = host
+                    .networks
+                    .nics
+                    .iter()
+                    .map(|nic| nic_item(nic, &host.managed))
+                    .collect();
+                let session = self.session();
+                let bridges: Vec<HostLink> = host
+                    .networks
+                    .bridges
+                    .iter()
+                    .map(|bridge| bridge_item(bridge, session))
+                    .collect();
+                update_store(&imp.nics, &nics);
+                update_store(&imp.bridges, &bridges);
+                self.set_links_problem("");
+                self.set_links_shown(true);
             }
         }
-        groups.push(vnets::group(self, loaded.vnets));
-        self.show(groups);
+        match loaded.vnets {
+            Ok(nets) => {
+                let nets: Vec<VirtualNetwork> = nets.iter().map(VirtualNetwork::new).collect();
+                update_store(&imp.networks, &nets);
+                self.set_vnets_problem("");
+            }
+            Err(reason) => {
+                imp.networks.remove_all();
+                self.set_vnets_problem(reason);
+            }
+        }
+        self.set_loaded(true);
     }
+}
 
-    fn nic_group(&self, host: &HostLinks) -> adw::PreferencesGroup {
-        let group = adw::PreferencesGroup::builder()
-            .title(gettext("Network Cards"))
-            .build();
-        if let Some(netns) = &host.netns {
-            group.set_description(Some(&glib::markup_escape_text(&gettext_f(
-                // Translators: {netns} names a Linux network namespace; {variable} is VIRTDECK_NETNS.
-                "Only network namespace “{netns}” is shown and changed here ({variable} is set).",
-                &[("netns", netns), ("variable", net::runner::NETNS_VARIABLE)],
-            ))));
-        }
-        if host.networks.nics.is_empty() {
-            group.add(&empty_row(&gettext("No network cards found")));
-        }
-        for nic in &host.networks.nics {
-            let mut facts = vec![link_state(nic), nic.mac.clone()];
-            facts.extend(addresses(nic));
-            if let Some(master) = &nic.master {
-                facts.push(gettext_f(
-                    // Translators: {bridge} is the name of a network bridge.
-                    "In bridge {bridge}",
-                    &[("bridge", master)],
-                ));
-            }
-            if host.managed.contains(&nic.name) {
-                facts.push(gettext("Managed by NetworkManager"));
-            }
-            let row = link_row(&nic.name, &facts);
-            if nic.master.is_none() {
-                let button = row_button(&gettext("Create Bridge…"));
-                let name = nic.name.clone();
-                button.connect_clicked(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self,
-                    move |_| bridge_dialogs::create(&page, &name)
-                ));
-                row.add_suffix(&button);
-            }
-            group.add(&row);
-        }
-        group
+/// Makes `store` hold `items` (objects with a `name` and only writable properties). When
+/// they have the names of those there, in the same order, those take the new values, so
+/// their rows stay and show them; otherwise the list is replaced.
+fn update_store<T: IsA<glib::Object>>(store: &gio::ListStore, items: &[T]) {
+    let name = |object: &glib::Object| object.property::<String>("name");
+    let old: Vec<glib::Object> = store.iter().filter_map(Result::ok).collect();
+    let same = old.len() == items.len()
+        && old
+            .iter()
+            .zip(items)
+            .all(|(old, new)| name(old) == name(new.upcast_ref()));
+    if !same {
+        store.splice(0, store.n_items(), items);
+        return;
     }
+    for (old, new) in old.iter().zip(items) {
+        for pspec in new.list_properties() {
+            let value = new.property_value(pspec.name());
+            old.set_property_from_value(pspec.name(), &value);
+        }
+    }
+}
 
-    fn bridge_group(&self, bridges: &[Bridge]) -> adw::PreferencesGroup {
-        let group = adw::PreferencesGroup::builder()
-            .title(gettext("Bridges"))
-            .description(gettext(
-                "Virtual machines attached to a bridge are on the same network as the host.",
-            ))
-            .build();
-        if bridges.is_empty() {
-            group.add(&empty_row(&gettext("No bridges")));
-        }
-        for bridge in bridges {
-            let members = if bridge.members.is_empty() {
-                gettext("No members")
-            } else {
-                gettext_f(
-                    // Translators: {names} lists network interfaces.
-                    "Members: {names}",
-                    &[("names", &bridge.members.join(", "))],
-                )
-            };
-            let stp = if bridge.link.stp == Some(true) {
-                gettext("STP on")
-            } else {
-                gettext("STP off")
-            };
-            let mut facts = vec![link_state(&bridge.link), members, stp];
-            facts.extend(addresses(&bridge.link));
-            let row = link_row(&bridge.link.name, &facts);
-            if self.session() {
-                let allow = row_button(&gettext("Allow for User Sessions"));
-                let name = bridge.link.name.clone();
-                allow.connect_clicked(glib::clone!(
-                    #[weak(rename_to = page)]
-                    self,
-                    move |_| bridge_dialogs::allow_for_session(&page, &name)
-                ));
-                row.add_suffix(&allow);
-            }
-            let delete = row_button(&gettext("Delete"));
-            delete.add_css_class("destructive-action");
-            let name = bridge.link.name.clone();
-            delete.connect_clicked(glib::clone!(
-                #[weak(rename_to = page)]
-                self,
-                move |_| bridge_dialogs::delete(&page, &name)
-            ));
-            row.add_suffix(&delete);
-            group.add(&row);
-        }
-        group
+/// "Only network namespace “x” is shown…" when one is.
+fn netns_note(host: &HostLinks) -> Option<String> {
+    let netns = host.netns.as_ref()?;
+    Some(gettext_f(
+        // Translators: {netns} names a Linux network namespace; {variable} is VIRTDECK_NETNS.
+        "Only network namespace “{netns}” is shown and changed here ({variable} is set).",
+        &[("netns", netns), ("variable", net::runner::NETNS_VARIABLE)],
+    ))
+}
+
+fn nic_item(nic: &Link, managed: &[String]) -> HostLink {
+    let mut facts = vec![link_state(nic), nic.mac.clone()];
+    facts.extend(addresses(nic));
+    if let Some(master) = &nic.master {
+        facts.push(gettext_f(
+            // Translators: {bridge} is the name of a network bridge.
+            "In bridge {bridge}",
+            &[("bridge", master)],
+        ));
     }
+    if managed.contains(&nic.name) {
+        facts.push(gettext("Managed by NetworkManager"));
+    }
+    let item = HostLink::new(&nic.name, &facts.join(" · "));
+    item.set_can_create_bridge(nic.master.is_none());
+    item
+}
+
+fn bridge_item(bridge: &Bridge, session: bool) -> HostLink {
+    let members = if bridge.members.is_empty() {
+        gettext("No members")
+    } else {
+        gettext_f(
+            // Translators: {names} lists network interfaces.
+            "Members: {names}",
+            &[("names", &bridge.members.join(", "))],
+        )
+    };
+    let stp = if bridge.link.stp == Some(true) {
+        gettext("STP on")
+    } else {
+        gettext("STP off")
+    };
+    let mut facts = vec![link_state(&bridge.link), members, stp];
+    facts.extend(addresses(&bridge.link));
+    let item = HostLink::new(&bridge.link.name, &facts.join(" · "));
+    item.set_can_delete(true);
+    item.set_can_allow_sessions(session);
+    item
 }
 
 /// "Up", "Down", … in words.
@@ -293,27 +378,4 @@ fn addresses(link: &Link) -> Vec<String> {
         .iter()
         .map(|a| format!("{}/{}", a.local, a.prefixlen))
         .collect()
-}
-
-/// A row named `name` with `facts` below it.
-pub(super) fn link_row(name: &str, facts: &[String]) -> adw::ActionRow {
-    adw::ActionRow::builder()
-        .title(glib::markup_escape_text(name))
-        .subtitle(glib::markup_escape_text(&facts.join(" · ")))
-        .build()
-}
-
-pub(super) fn empty_row(text: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .title(glib::markup_escape_text(text))
-        .build();
-    row.add_css_class("dim-label");
-    row
-}
-
-fn row_button(label: &str) -> gtk::Button {
-    gtk::Button::builder()
-        .label(label)
-        .valign(gtk::Align::Center)
-        .build()
 }

@@ -1,132 +1,156 @@
 //! The Overview page: hypervisor, processors and memory of the host, and the
 //! virtualization check of this computer.
 
-use super::{off_main, text};
-use crate::host::kvm::{self, Outcome};
+use super::{run_blocking, text};
+use crate::host::kvm;
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{ConnectionName, HostInfo, Request};
-use crate::ui::details::property_row;
-use crate::ui::domain::format_memory;
+use crate::libvirt::{ConnectionName, Request};
 use crate::ui::Connection;
 use adw::prelude::*;
-use gtk::glib;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+use items::{HostCheck, HostFacts};
+use std::cell::RefCell;
 
-pub(super) fn page(connection: &Connection) -> adw::PreferencesPage {
-    let uri = connection.uri();
-    let page = adw::PreferencesPage::builder()
-        .title(gettext("Overview"))
-        .icon_name("computer-symbolic")
-        .build();
-    let host = adw::PreferencesGroup::builder()
-        .title(glib::markup_escape_text(&connection.title()))
-        .description(glib::markup_escape_text(&uri))
-        .build();
-    let loading = property_row(&gettext("Host"), &gettext("Loading…"));
-    host.add(&loading);
-    page.add(&host);
-    page.add(&check_group(&uri));
+mod items;
 
-    let connection = connection.clone();
-    glib::spawn_future_local(glib::clone!(
-        #[weak]
-        host,
-        async move {
-            let facts = connection
-                .request(Request::HostInfo)
-                .await
-                .map_err(|e| e.to_string());
-            host.remove(&loading);
-            for row in facts_rows(facts) {
-                host.add(&row);
+mod imp {
+    use super::*;
+
+    #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/host/overview.ui")]
+    #[properties(wrapper_type = super::OverviewPage)]
+    pub struct OverviewPage {
+        /// The connection whose host is shown; setting it reads the host.
+        #[property(get, set = Self::set_connection, nullable)]
+        pub connection: RefCell<Option<Connection>>,
+        #[property(get, set, nullable)]
+        pub facts: RefCell<Option<HostFacts>>,
+        /// Why the host's facts are missing.
+        #[property(get, set)]
+        pub problem: RefCell<String>,
+        /// How virtual machines will run, or why the check does not apply.
+        #[property(get, set)]
+        pub check_summary: RefCell<String>,
+        #[template_child]
+        pub checks: TemplateChild<gio::ListStore>,
+        #[template_child]
+        pub check_list: TemplateChild<gtk::ListBox>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for OverviewPage {
+        const NAME: &'static str = "VdHostOverviewPage";
+        type Type = super::OverviewPage;
+        type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            Connection::ensure_type();
+            HostFacts::ensure_type();
+            HostCheck::ensure_type();
+            klass.bind_template();
+            klass.bind_template_callbacks();
+            crate::ui::util::Closures::bind_template_callbacks(klass);
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[gtk::template_callbacks]
+    impl OverviewPage {
+        /// Group titles and descriptions are markup.
+        /// The stack page of the host's facts: "loaded", "failed" or "loading".
+        #[template_callback(function)]
+        fn facts_page(facts: Option<HostFacts>, problem: Option<&str>) -> &'static str {
+            match (facts, problem) {
+                (Some(_), _) => "loaded",
+                (None, Some(p)) if !p.is_empty() => "failed",
+                (None, _) => "loading",
             }
         }
-    ));
-    page
-}
-
-/// The rows of the facts, or of why they are missing.
-fn facts_rows(facts: Result<HostInfo, String>) -> Vec<adw::ActionRow> {
-    match facts {
-        Ok(f) => vec![
-            property_row(&gettext("Host name"), &f.hostname),
-            property_row(&gettext("Hypervisor"), &f.hypervisor),
-            property_row(&gettext("libvirt version"), &f.libvirt),
-            property_row(&gettext("Processor"), &f.cpu_model),
-            property_row(
-                &gettext("Processors"),
-                &gettext_f(
-                    // Translators: the number of logical processors and how they are made up.
-                    "{cpus} ({sockets} × {cores} cores × {threads} threads)",
-                    &[
-                        ("cpus", &f.cpus.to_string()),
-                        ("sockets", &f.sockets.to_string()),
-                        ("cores", &f.cores.to_string()),
-                        ("threads", &f.threads.to_string()),
-                    ],
-                ),
-            ),
-            property_row(&gettext("Memory"), &format_memory(f.memory_kib)),
-        ],
-        Err(reason) => vec![property_row(
-            &gettext("The host's details are not available"),
-            &reason,
-        )],
     }
-}
 
-/// The virtualization check of this computer, or why it does not apply.
-fn check_group(uri: &str) -> adw::PreferencesGroup {
-    let group = adw::PreferencesGroup::builder()
-        .title(gettext("Virtualization Check"))
-        .build();
-    if let Some(host) = ConnectionName::parse(uri).host {
-        group.set_description(Some(&glib::markup_escape_text(&gettext_f(
-            // Translators: {host} is the name of a remote computer.
-            "This check looks at this computer only. “{host}” is a remote host, so it does not apply there.",
-            &[("host", &host)],
-        ))));
-        return group;
-    }
-    group.set_description(Some(&gettext("Checking…")));
-    glib::spawn_future_local(glib::clone!(
-        #[weak]
-        group,
-        async move {
-            let Some(report) = off_main(kvm::check).await else {
+    impl OverviewPage {
+        fn set_connection(&self, connection: Option<Connection>) {
+            if *self.connection.borrow() == connection {
                 return;
-            };
-            group.set_description(Some(&glib::markup_escape_text(&text::acceleration(
-                report.acceleration,
-            ))));
-            for (item, outcome) in &report.items {
-                group.add(&check_row(&text::kvm_item(*item), outcome));
+            }
+            self.connection.replace(connection.clone());
+            if let Some(connection) = connection {
+                self.obj().read_host(&connection);
             }
         }
-    ));
-    group
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for OverviewPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.check_list.bind_model(Some(&*self.checks), |item| {
+                match item.downcast_ref::<HostCheck>() {
+                    Some(check) => check.row(),
+                    None => gtk::Label::new(None).upcast(),
+                }
+            });
+        }
+    }
+
+    impl WidgetImpl for OverviewPage {}
+    impl PreferencesPageImpl for OverviewPage {}
 }
 
-fn check_row(title: &str, outcome: &Outcome) -> adw::ActionRow {
-    let (mark, class, subtitle) = match outcome {
-        Outcome::Pass { detail } => ("✓", "success", detail.clone()),
-        Outcome::Fail { problem, fix } => (
-            "✗",
-            "error",
-            gettext_f(
-                // Translators: {problem} says what is wrong, {fix} what to do about it.
-                "{problem}\nFix: {fix}",
-                &[("problem", problem), ("fix", fix)],
-            ),
-        ),
-    };
-    let row = adw::ActionRow::builder()
-        .title(glib::markup_escape_text(title))
-        .subtitle(glib::markup_escape_text(&subtitle))
-        .build();
-    let icon = gtk::Label::builder()
-        .label(mark)
-        .css_classes([class, "title-3"])
-        .build();
-    row.add_prefix(&icon);
-    row
+glib::wrapper! {
+    pub struct OverviewPage(ObjectSubclass<imp::OverviewPage>)
+        @extends adw::PreferencesPage, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl OverviewPage {
+    /// Asks the connection's worker for the facts of its host and, for this computer,
+    /// checks virtualization.
+    fn read_host(&self, connection: &Connection) {
+        self.set_facts(None::<HostFacts>);
+        self.set_problem("");
+        let uri = connection.uri();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            #[strong]
+            connection,
+            async move {
+                match connection.request(Request::HostInfo).await {
+                    Ok(facts) => page.set_facts(Some(HostFacts::new(&facts))),
+                    Err(reason) => page.set_problem(reason.to_string()),
+                }
+            }
+        ));
+        self.imp().checks.remove_all();
+        if let Some(host) = ConnectionName::parse(&uri).host {
+            self.set_check_summary(gettext_f(
+                // Translators: {host} is the name of a remote computer.
+                "This check looks at this computer only. “{host}” is a remote host, so it does not apply there.",
+                &[("host", &host)],
+            ));
+            return;
+        }
+        self.set_check_summary(gettext("Checking…"));
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let Some(report) = run_blocking(kvm::check).await else {
+                    return;
+                };
+                page.set_check_summary(text::acceleration(report.acceleration));
+                let checks: Vec<HostCheck> = report
+                    .items
+                    .iter()
+                    .map(|(item, outcome)| HostCheck::new(&text::kvm_item(*item), outcome))
+                    .collect();
+                page.imp().checks.extend_from_slice(&checks);
+            }
+        ));
+    }
 }

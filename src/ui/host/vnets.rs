@@ -1,33 +1,52 @@
 //! libvirt's virtual networks on the Networking page: each with switches to run it and to
 //! start it with the host.
 
-use super::networking::{empty_row, link_row, NetworkPage};
+use super::networking::NetworkingPage;
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{NetworkChange, Request, VirtualNetwork};
-use adw::prelude::*;
+use crate::libvirt::{NetworkChange as Change, Request, VirtualNetwork as VNet};
+use crate::ui::util::{show_error, Failure};
 use gtk::glib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use std::cell::{Cell, RefCell};
 
-pub(super) fn group(
-    page: &NetworkPage,
-    nets: Result<Vec<VirtualNetwork>, String>,
-) -> adw::PreferencesGroup {
-    let group = adw::PreferencesGroup::builder()
-        .title(gettext("Virtual Networks"))
-        .description(gettext(
-            "Networks libvirt makes for virtual machines, usually with NAT to the host's network.",
-        ))
-        .build();
-    let nets = match nets {
-        Ok(nets) => nets,
-        Err(reason) => {
-            group.add(&empty_row(&reason));
-            return group;
-        }
-    };
-    if nets.is_empty() {
-        group.add(&empty_row(&gettext("No virtual networks")));
+mod imp {
+    use super::*;
+
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::VirtualNetwork)]
+    pub struct VirtualNetwork {
+        #[property(get, set)]
+        name: RefCell<String>,
+        /// Its bridge and whether it runs, in one line.
+        #[property(get, set)]
+        facts: RefCell<String>,
+        #[property(get, set)]
+        active: Cell<bool>,
+        #[property(get, set)]
+        autostart: Cell<bool>,
+        /// Defined for good (only those can start with the host).
+        #[property(get, set)]
+        persistent: Cell<bool>,
     }
-    for net in nets {
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for VirtualNetwork {
+        const NAME: &'static str = "VdVirtualNetwork";
+        type Type = super::VirtualNetwork;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for VirtualNetwork {}
+}
+
+glib::wrapper! {
+    /// A virtual network as its row shows it.
+    pub struct VirtualNetwork(ObjectSubclass<imp::VirtualNetwork>);
+}
+
+impl VirtualNetwork {
+    pub(super) fn new(net: &VNet) -> Self {
         let mut facts = Vec::new();
         if let Some(bridge) = &net.bridge {
             facts.push(gettext_f(
@@ -41,94 +60,72 @@ pub(super) fn group(
         } else {
             gettext("Inactive")
         });
-        let row = link_row(&net.name, &facts);
-        row.add_suffix(&switch(
-            page,
-            &net.name,
-            (
-                &gettext("Running"),
-                &gettext_f(
-                    // Translators: {name} is a virtual network.
-                    "Run {name}",
-                    &[("name", &net.name)],
-                ),
-            ),
-            net.active,
-            NetworkChange::Active,
-        ));
-        if net.persistent {
-            row.add_suffix(&switch(
-                page,
-                &net.name,
-                (
-                    &gettext("Autostart"),
-                    &gettext_f(
-                        // Translators: {name} is a virtual network.
-                        "Start {name} with the host",
-                        &[("name", &net.name)],
-                    ),
-                ),
-                net.autostart,
-                NetworkChange::Autostart,
-            ));
-        }
-        group.add(&row);
+        glib::Object::builder()
+            .property("name", &net.name)
+            .property("facts", facts.join(" · "))
+            .property("active", net.active)
+            .property("autostart", net.autostart)
+            .property("persistent", net.persistent)
+            .build()
     }
-    group
 }
 
-/// A switch for one property of network `name`, in a box with its visible label.
-fn switch(
-    page: &NetworkPage,
-    name: &str,
-    (caption, label): (&str, &str),
-    active: bool,
-    change: fn(bool) -> NetworkChange,
-) -> gtk::Box {
-    let switch = super::labelled_switch(label);
-    switch.set_active(active);
-    switch.set_tooltip_text(Some(label));
-    let name = name.to_owned();
-    switch.connect_state_set(glib::clone!(
+/// Starts (`on`) or stops network `name` of the page's connection.
+pub(super) fn set_active(page: &NetworkingPage, name: String, on: bool) {
+    change(page, name, Change::Active(on));
+}
+
+/// Has network `name` of the page's connection start with the host (`on`) or not.
+pub(super) fn set_autostart(page: &NetworkingPage, name: String, on: bool) {
+    change(page, name, Change::Autostart(on));
+}
+
+/// Has the connection's worker make `change`, says when it failed, and shows the networks
+/// again.
+fn change(page: &NetworkingPage, name: String, change: Change) {
+    let Some(connection) = page.connection() else {
+        return;
+    };
+    page.set_sensitive(false);
+    glib::spawn_future_local(glib::clone!(
         #[weak]
         page,
-        #[upgrade_or]
-        glib::Propagation::Stop,
-        move |_, on| {
-            let connection = page.connection();
-            let name = name.clone();
-            page.set_sensitive(false);
-            glib::spawn_future_local(glib::clone!(
-                #[weak]
-                page,
-                async move {
-                    let change = change(on);
-                    let outcome = connection
-                        .request(|reply| Request::ChangeNetwork {
-                            name,
-                            change,
-                            reply,
-                        })
-                        .await;
-                    if let Err(reason) = outcome {
-                        page.toast(&reason.to_string());
-                    }
-                    page.reload();
-                }
-            ));
-            glib::Propagation::Proceed
+        async move {
+            let outcome = connection
+                .request(|reply| Request::ChangeNetwork {
+                    name: name.clone(),
+                    change,
+                    reply,
+                })
+                .await;
+            if let Err(reason) = outcome {
+                show_error(
+                    &page,
+                    &Failure::with_detail(failed(change, &name), reason.to_string()),
+                );
+            }
+            page.reload();
         }
     ));
-    let caption = gtk::Label::builder()
-        .label(caption)
-        .css_classes(["caption", "dim-label"])
-        .build();
-    let column = gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(2)
-        .valign(gtk::Align::Center)
-        .build();
-    column.append(&switch);
-    column.append(&caption);
-    column
+}
+
+/// What did not happen to network `name`, as a toast says it.
+fn failed(change: Change, name: &str) -> String {
+    match change {
+        Change::Active(true) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Virtual network “{name}” could not be started",
+            &[("name", name)],
+        ),
+        Change::Active(false) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Virtual network “{name}” could not be stopped",
+            &[("name", name)],
+        ),
+        Change::Autostart(_) => gettext_f(
+            // Translators: {name} is a virtual network.
+            "Whether virtual network “{name}” starts with the host could not be changed",
+            &[("name", name)],
+        ),
+    }
 }

@@ -7,7 +7,7 @@ use super::Window;
 use crate::host::daemon::{self, Diagnosis, Status};
 use crate::host::libvirtd::SESSION_URI;
 use crate::libvirt::{Command, ConnectionKind, ConnectionName};
-use crate::ui::host::{off_main, text};
+use crate::ui::host::{run_blocking, text};
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -77,7 +77,7 @@ impl Window {
             self,
             async move {
                 let probed = uri.clone();
-                let diagnosis = off_main(move || diagnose(kind, &probed)).await;
+                let diagnosis = run_blocking(move || diagnose(kind, &probed)).await;
                 let imp = window.imp();
                 imp.diagnosing.set(false);
                 let Some(connection) = window.selected_connection() else {

@@ -2,10 +2,14 @@
 
 use super::actions::connection_menu;
 use super::Window;
+use crate::ui::util::add_context_menu;
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use connection_row::ConnectionRow;
 use gtk::{gio, glib};
+
+mod connection_row;
 
 impl Window {
     pub(super) fn bind_connections(&self, connections: &gio::ListStore) {
@@ -14,7 +18,9 @@ impl Window {
             let connection = item
                 .downcast_ref::<Connection>()
                 .expect("the connection list holds connections");
-            connection_row(connection).upcast()
+            let row = ConnectionRow::new(connection);
+            add_context_menu(&row, &connection_menu(connection), |_| {});
+            row.upcast()
         });
         imp.connection_list.connect_row_selected(glib::clone!(
             #[weak(rename_to = window)]
@@ -53,55 +59,14 @@ impl Window {
         let list = &self.imp().connection_list;
         let mut index = 0;
         while let Some(row) = list.row_at_index(index) {
-            if row.widget_name() == uri {
+            let shown = row
+                .downcast_ref::<ConnectionRow>()
+                .and_then(ConnectionRow::connection);
+            if shown.is_some_and(|c| c.uri() == uri) {
                 list.select_row(Some(&row));
                 return;
             }
             index += 1;
         }
     }
-}
-
-fn dim_label(connection: &Connection, property: &str) -> gtk::Label {
-    let label = gtk::Label::builder()
-        .xalign(0.0)
-        .wrap(true)
-        .css_classes(["dim-label", "caption"])
-        .build();
-    connection
-        .bind_property(property, &label, "label")
-        .sync_create()
-        .build();
-    connection
-        .bind_property(property, &label, "visible")
-        .transform_to(|_, text: String| Some(!text.is_empty()))
-        .sync_create()
-        .build();
-    label
-}
-
-fn connection_row(connection: &Connection) -> gtk::ListBoxRow {
-    let title = gtk::Label::builder()
-        .label(connection.title())
-        .xalign(0.0)
-        .wrap(true)
-        .css_classes(["heading"])
-        .build();
-    let content = gtk::Box::builder()
-        .orientation(gtk::Orientation::Vertical)
-        .spacing(2)
-        .margin_top(6)
-        .margin_bottom(6)
-        .build();
-    content.append(&title);
-    content.append(&dim_label(connection, "status"));
-    content.append(&dim_label(connection, "summary"));
-    let row = gtk::ListBoxRow::builder()
-        .child(&content)
-        .name(connection.uri())
-        .tooltip_text(connection.uri())
-        .build();
-
-    crate::ui::util::add_context_menu(&row, &connection_menu(connection), |_| {});
-    row
 }

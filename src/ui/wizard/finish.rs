@@ -3,6 +3,7 @@
 
 use super::build::set_text;
 use super::load::read_host;
+use super::page::Page;
 use super::Wizard;
 use crate::i18n::{gettext, gettext_f};
 use crate::libvirt::Request;
@@ -23,19 +24,6 @@ fn progress_text(progress: &Progress) -> (String, Option<f64>) {
 }
 
 impl Wizard {
-    fn set_busy(&self, busy: bool) {
-        let imp = self.imp();
-        imp.busy.set(busy);
-        imp.stack.set_sensitive(!busy);
-        imp.back_button.set_sensitive(!busy);
-        imp.cancel_button.set_sensitive(!busy);
-        imp.progress_box.set_visible(busy);
-        if busy {
-            set_text(&imp.summary_problems, "");
-        }
-        self.check_page();
-    }
-
     fn show_progress(&self, progress: &Progress) {
         let imp = self.imp();
         let (text, fraction) = progress_text(progress);
@@ -47,36 +35,28 @@ impl Wizard {
     }
 
     pub(super) fn finish(&self) {
-        if self.imp().busy.get() || !self.check_page() {
+        let imp = self.imp();
+        if !Page::Summary.can_go_on(self) {
             return;
         }
-        self.set_busy(true);
-        self.imp()
-            .progress_label
-            .set_label(&gettext("Checking the host…"));
-        self.imp().progress_bar.pulse();
-        let Some(connection) = self.connection() else {
+        let Some(connection) = imp.source_page.connection() else {
             return;
         };
+        set_text(&imp.summary_problems, "");
+        self.set_busy(true);
+        imp.progress_label.set_label(&gettext("Checking the host…"));
+        imp.progress_bar.pulse();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = wizard)]
             self,
             async move {
                 // Bridges and names may have changed since the host was read.
-                let reading = read_host(&connection).await;
-                let imp = wizard.imp();
-                if let Some(reading) = reading {
-                    imp.networks.replace(reading.networks);
-                    imp.facts.replace(Some(reading.facts));
+                if let Some(reading) = read_host(&connection).await {
+                    wizard.imp().facts.replace(Some(reading.facts));
                 }
-                let (spec, review) = wizard.review();
-                match spec {
-                    Some(spec) if review.problems.is_empty() => {
-                        wizard.create(&connection, spec).await
-                    }
-                    _ => {
-                        wizard.set_busy(false);
-                    }
+                match wizard.show_review() {
+                    Some(spec) => wizard.create(&connection, spec).await,
+                    None => wizard.set_busy(false),
                 }
             }
         ));

@@ -1,0 +1,262 @@
+//! The machine's network card: a host bridge, a virtual network, macvtap on a NIC, or
+//! user-mode networking.
+//!
+//! Session machines reach a host bridge through qemu-bridge-helper, which only allows the
+//! bridges listed in its configuration: the page says so when the chosen bridge is not,
+//! and offers to allow it.
+
+use super::choices::{bridge_detail, clear, holds_default_route, network_text, radio_row};
+use super::page::{Closures, WizardPage, WizardPageImpl};
+use crate::host::net::{
+    allow_bridge_for_session, bridge_allowed_for_session, Networks, Runner, BRIDGE_CONF,
+};
+use crate::i18n::{gettext, gettext_f};
+use crate::spec::Network;
+use crate::ui::util::{show_error, Failure};
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+use std::cell::{Cell, RefCell};
+
+/// The chosen network.
+#[derive(Debug, Clone, PartialEq, Eq, glib::Boxed)]
+#[boxed_type(name = "VdWizardNetwork", nullable)]
+pub struct NetworkChoice(pub Network);
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/wizard/network.ui")]
+    #[properties(wrapper_type = super::NetworkPage)]
+    pub struct NetworkPage {
+        #[template_child]
+        pub bridge_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub other_network_list: TemplateChild<gtk::ListBox>,
+
+        #[property(get, nullable)]
+        pub network: RefCell<Option<NetworkChoice>>,
+        /// Whether the connection is a session one (user-mode networking, the helper).
+        #[property(get, set = Self::set_session)]
+        pub session: Cell<bool>,
+        #[property(get)]
+        pub has_bridges: Cell<bool>,
+        /// The chosen bridge when qemu-bridge-helper does not allow it yet, else empty.
+        #[property(get)]
+        pub helper_bridge: RefCell<String>,
+        /// Adding the bridge to the helper's configuration.
+        #[property(get)]
+        pub allowing: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for NetworkPage {
+        const NAME: &'static str = "VdWizardNetworkPage";
+        type Type = super::NetworkPage;
+        type ParentType = WizardPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.bind_template_callbacks();
+            Closures::bind_template_callbacks(klass);
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for NetworkPage {}
+    impl WidgetImpl for NetworkPage {}
+    impl BoxImpl for NetworkPage {}
+    impl WizardPageImpl for NetworkPage {}
+
+    impl NetworkPage {
+        fn set_session(&self, session: bool) {
+            self.session.set(session);
+            self.obj().check_helper();
+        }
+    }
+
+    #[gtk::template_callbacks]
+    impl NetworkPage {
+        #[template_callback(function)]
+        fn helper_text(bridge: &str) -> String {
+            gettext_f(
+                // Translators: {bridge} is a host bridge, {file} the helper's configuration.
+                "Machines of a session connection join a bridge through qemu-bridge-helper, which does not allow “{bridge}” yet: it is not listed in {file}.",
+                &[("bridge", bridge), ("file", BRIDGE_CONF)],
+            )
+        }
+
+        /// Adds the chosen bridge to the helper's configuration (through pkexec when not
+        /// root), off the main thread.
+        #[template_callback]
+        async fn on_allow_bridge(&self) {
+            let bridge = self.helper_bridge.borrow().clone();
+            if bridge.is_empty() || self.allowing.replace(true) {
+                return;
+            }
+            let obj = self.obj().clone();
+            obj.notify_allowing();
+            let done = gio::spawn_blocking(move || {
+                allow_bridge_for_session(&Runner::local(), &bridge)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(reason)) => show_error(
+                    &obj,
+                    &Failure::with_detail(gettext("The bridge could not be allowed"), reason),
+                ),
+                Err(_) => tracing::error!("allowing the bridge panicked"),
+            }
+            self.allowing.set(false);
+            obj.notify_allowing();
+            obj.check_helper();
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct NetworkPage(ObjectSubclass<imp::NetworkPage>)
+        @extends WizardPage, gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl NetworkPage {
+    /// The chosen network; an empty bridge name when none is.
+    pub fn chosen(&self) -> Network {
+        self.network()
+            .map(|NetworkChoice(network)| network)
+            .unwrap_or(Network::Bridge {
+                name: String::new(),
+            })
+    }
+
+    fn choose(&self, network: Network) {
+        let network = Some(NetworkChoice(network));
+        if *self.imp().network.borrow() != network {
+            self.imp().network.replace(network);
+            self.notify_network();
+            self.check_helper();
+        }
+    }
+
+    /// Finds out whether the chosen bridge needs allowing for qemu-bridge-helper.
+    fn check_helper(&self) {
+        let bridge = match self.chosen() {
+            Network::Bridge { name }
+                if self.session() && !name.is_empty() && !bridge_allowed_for_session(&name) =>
+            {
+                name
+            }
+            _ => String::new(),
+        };
+        if *self.imp().helper_bridge.borrow() != bridge {
+            self.imp().helper_bridge.replace(bridge);
+            self.notify_helper_bridge();
+        }
+    }
+
+    /// Lists the bridges, virtual networks, NICs for macvtap and (on a session connection)
+    /// user-mode networking; the bridge holding the default route is chosen, else the
+    /// "default" virtual network, else the first choice.
+    pub fn set_networks(&self, networks: Option<&Networks>, virtual_networks: &[String]) {
+        let imp = self.imp();
+        clear(&imp.bridge_list);
+        clear(&imp.other_network_list);
+        let mut choices: Vec<(gtk::CheckButton, Network)> = Vec::new();
+        let mut add = |list: &gtk::ListBox, label: &str, detail: Option<&str>, network: Network| {
+            let group = choices.first().map(|(r, _)| r.clone());
+            let radio = radio_row(list, label, detail, group.as_ref());
+            radio.connect_toggled(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                #[strong]
+                network,
+                move |radio| {
+                    if radio.is_active() {
+                        page.choose(network.clone());
+                    }
+                }
+            ));
+            choices.push((radio, network));
+        };
+        let bridges = networks.map(|n| n.bridges.as_slice()).unwrap_or_default();
+        for bridge in bridges {
+            add(
+                &imp.bridge_list,
+                &bridge.link.name,
+                Some(&bridge_detail(bridge)),
+                Network::Bridge {
+                    name: bridge.link.name.clone(),
+                },
+            );
+        }
+        imp.has_bridges.set(!bridges.is_empty());
+        self.notify_has_bridges();
+        for name in virtual_networks {
+            let network = Network::VirtualNetwork { name: name.clone() };
+            let detail = (name == "default")
+                .then(|| gettext("NAT: the machine reaches out through the host"));
+            add(
+                &imp.other_network_list,
+                &network_text(&network),
+                detail.as_deref(),
+                network.clone(),
+            );
+        }
+        for nic in networks.map(|n| n.nics.as_slice()).unwrap_or_default() {
+            if nic.master.is_none() {
+                let network = Network::Macvtap {
+                    dev: nic.name.clone(),
+                };
+                add(
+                    &imp.other_network_list,
+                    &network_text(&network),
+                    Some(&gettext(
+                        "The machine cannot reach the host itself this way",
+                    )),
+                    network.clone(),
+                );
+            }
+        }
+        if self.session() {
+            add(
+                &imp.other_network_list,
+                &network_text(&Network::User),
+                Some(&gettext(
+                    "No host setup; the machine is not reachable from outside",
+                )),
+                Network::User,
+            );
+        }
+        let preferred = bridges
+            .iter()
+            .position(holds_default_route)
+            .or_else(|| {
+                choices.iter().position(|(_, n)| {
+                    *n == Network::VirtualNetwork {
+                        name: "default".into(),
+                    }
+                })
+            })
+            .unwrap_or(0);
+        match choices.get(preferred) {
+            Some((radio, network)) => {
+                radio.set_active(true);
+                self.choose(network.clone());
+            }
+            None => {
+                self.imp().network.replace(None);
+                self.notify_network();
+                self.check_helper();
+            }
+        }
+    }
+}
