@@ -152,18 +152,6 @@ impl PendingChange {
             Undo::Settled => Ok(0),
         }
     }
-
-    /// Keeps the change (the runner is not needed any more).
-    #[deprecated = "use keep()"]
-    pub fn confirm(self, _runner: &Runner) -> Result<(), NetError> {
-        self.keep()
-    }
-
-    /// Undoes the change (the runner is not needed any more).
-    #[deprecated = "use revert()"]
-    pub fn expire(self, _runner: &Runner) -> Result<(), NetError> {
-        self.revert().map(drop)
-    }
 }
 
 impl Drop for PendingChange {
