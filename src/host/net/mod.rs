@@ -39,7 +39,7 @@ pub use bridge_conf::{
 };
 pub use plan::{rollback, Snapshot};
 pub use runner::Runner;
-pub use state::{list, read_links, Address, Bridge, Link, Networks, Route};
+pub use state::{list, read_links, Address, Bridge, LeftAlone, Link, Networks, Route};
 
 /// What can go wrong with host networking, each a sentence for the user.
 /// They travel from the privileged helper to the app as they are (JSON).
