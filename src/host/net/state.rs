@@ -359,7 +359,10 @@ mod tests {
         assert_eq!(why("docker0"), Some(LeftAlone::OtherSoftware));
         assert_eq!(
             why("br2"),
-            Some(LeftAlone::SeveralCards(vec!["veth1".into(), "veth2".into()]))
+            Some(LeftAlone::SeveralCards(vec![
+                "veth1".into(),
+                "veth2".into()
+            ]))
         );
     }
 

@@ -287,7 +287,9 @@ impl Countdown {
 /// itself when the countdown is up), then says `message` (or what went wrong) on `page`
 /// if it is still there.
 fn restore(page: Option<&NetworkingPage>, pending: PendingChange, message: String) {
-    settle(page, message, Tried::Restore, move || pending.revert().map(drop));
+    settle(page, message, Tried::Restore, move || {
+        pending.revert().map(drop)
+    });
 }
 
 /// Keeps or restores off the main thread with `work`, then says `message` (or that

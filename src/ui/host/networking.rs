@@ -367,7 +367,9 @@ fn bridge_item(bridge: &Bridge, session: bool, libvirt_bridges: &[(String, Strin
     };
     let mut facts = vec![link_state(&bridge.link), members, stp];
     facts.extend(addresses(&bridge.link));
-    let left_alone = bridge.left_alone(libvirt_bridges).map(|why| left_alone_text(&why));
+    let left_alone = bridge
+        .left_alone(libvirt_bridges)
+        .map(|why| left_alone_text(&why));
     facts.extend(left_alone.clone());
     let item = HostLink::new(&bridge.link.name, &facts.join(" · "));
     item.set_can_delete(true);
