@@ -11,7 +11,7 @@ mod common;
 use std::process::Command;
 use std::time::Instant;
 
-use common::net::{addresses, Netns, NIC_V4, NIC_V6, PEER_V4};
+use common::net::{addresses, request, Netns, NIC_V4, NIC_V6, PEER_V4};
 use virtdeck::host::net::{
     self, create_bridge, delete_bridge, BridgeRequest, NetError, Runner, CONFIRM_WITHIN,
 };
@@ -121,11 +121,6 @@ fn an_unconfirmed_delete_brings_the_bridge_and_its_members_back() {
 fn bad_requests_fail_and_change_nothing() {
     let ns = Netns::new();
     let before = ns.state();
-    let request = |nic: &str, name: &str| BridgeRequest {
-        nic: nic.to_owned(),
-        name: name.to_owned(),
-        stp: false,
-    };
     let err = create_bridge(&ns.runner, &request("vdnic0", "vdbridge-too-long")).unwrap_err();
     assert!(matches!(err, NetError::InvalidName { .. }), "{err}");
     let err = create_bridge(&ns.runner, &request("vdnic0", "lo")).unwrap_err();

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::net::{Netns, NIC_V4, VIRTDECK};
+use common::net::{request, Netns, NIC_V4, VIRTDECK};
 use virtdeck::host::net::bridge::plan_create;
 use virtdeck::host::net::protocol::{Report, Request};
 use virtdeck::host::net::{
@@ -342,11 +342,6 @@ fn the_helper_refuses_bad_requests_itself_and_changes_nothing() {
     assert!(!Path::new("x").exists());
 
     // The app's own checks say the same before starting anything.
-    let request = |nic: &str, name: &str| BridgeRequest {
-        nic: nic.to_owned(),
-        name: name.to_owned(),
-        stp: false,
-    };
     let err = create_bridge(&ns.runner, &request("vdnic0;reboot", "br0")).unwrap_err();
     assert!(matches!(err, NetError::BadInterfaceName { .. }), "{err}");
     let err = delete_bridge(&ns.runner, "br0 && reboot").unwrap_err();

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use virtdeck::host::net::{self, Link, Runner};
+use virtdeck::host::net::{self, BridgeRequest, Link, Runner};
 
 /// The test NIC's addresses, its LAN peer's (the gateway) and a static route through a
 /// gateway outside the NIC's prefix. Documentation ranges: nothing real is reachable.
@@ -44,6 +44,15 @@ pub fn link(runner: &Runner, name: &str) -> Link {
         .into_iter()
         .find(|l| l.name == name)
         .unwrap_or_else(|| panic!("{name} is missing"))
+}
+
+/// A request for bridge `name` from `nic`, without STP.
+pub fn request(nic: &str, name: &str) -> BridgeRequest {
+    BridgeRequest {
+        nic: nic.to_owned(),
+        name: name.to_owned(),
+        stp: false,
+    }
 }
 
 /// The addresses of `link` as `ADDRESS/PREFIX`.

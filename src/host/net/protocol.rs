@@ -228,24 +228,20 @@ pub fn name_problem(name: &str) -> Option<String> {
 
 /// Checks the name of an interface that should exist.
 pub fn check_name(name: &str) -> Result<(), NetError> {
-    match name_problem(name) {
-        None => Ok(()),
-        Some(reason) => Err(NetError::BadInterfaceName {
-            name: name.to_owned(),
-            reason,
-        }),
-    }
+    checked(name, |name, reason| NetError::BadInterfaceName {
+        name,
+        reason,
+    })
 }
 
 /// Checks the name of a bridge to make (its form only).
 pub fn check_new_bridge_name(name: &str) -> Result<(), NetError> {
-    match name_problem(name) {
-        None => Ok(()),
-        Some(reason) => Err(NetError::InvalidName {
-            name: name.to_owned(),
-            reason,
-        }),
-    }
+    checked(name, |name, reason| NetError::InvalidName { name, reason })
+}
+
+/// `name`'s [`name_problem`], if any, as the error `error(name, reason)`.
+fn checked(name: &str, error: fn(String, String) -> NetError) -> Result<(), NetError> {
+    name_problem(name).map_or(Ok(()), |reason| Err(error(name.to_owned(), reason)))
 }
 
 /// Checks the form of a network namespace name (one file name under `/run/netns`).
