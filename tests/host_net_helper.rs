@@ -31,6 +31,8 @@ use virtdeck::host::net::{
 /// The environment variables that make [`app_side_holds_a_change`] the app of another test.
 const APP_NETNS: &str = "VDTEST_APP_NETNS";
 const APP_COUNTDOWN: &str = "VDTEST_APP_COUNTDOWN";
+/// The NIC that [`app_side_as_a_user`] makes a bridge from.
+const APP_NIC: &str = "VDTEST_APP_NIC";
 
 /// A short countdown, for the tests that wait for it.
 const SHORT: Duration = Duration::from_secs(3);
@@ -156,6 +158,73 @@ fn the_app_killed_during_the_countdown_is_rolled_back() {
         took < countdown,
         "the end of the input rolls back at once, not at the deadline"
     );
+}
+
+/// Not a test of its own: the "app" of [`a_refused_authorisation_means_nothing_happened`],
+/// run as user nobody, so that it asks pkexec. It prints the error it gets.
+#[test]
+#[ignore = "run by a_refused_authorisation_means_nothing_happened"]
+fn app_side_as_a_user() {
+    let Ok(nic) = std::env::var(APP_NIC) else {
+        return;
+    };
+    let runner = Runner::host().with_helper(VIRTDECK);
+    assert!(runner.escalates(), "not run as a user");
+    match create_bridge(&runner, &request(&nic, &format!("{nic}br"))) {
+        Ok(_) => println!("RESULT made"),
+        Err(e) => println!("RESULT {e:?}\nSAID {e}"),
+    }
+}
+
+/// As a user without a polkit agent, pkexec does not authorise (exit 127): the app says
+/// that nothing happened, and nothing did. The NIC is a veth pair of the host's namespace.
+#[test]
+fn a_refused_authorisation_means_nothing_happened() {
+    let nic = format!("vdt{}pk", std::process::id() % 100_000);
+    common::net::ip(&[
+        "link",
+        "add",
+        &nic,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &format!("{nic}p"),
+    ]);
+    struct Gone(String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+            let _ = Command::new("ip")
+                .args(["link", "del", &format!("{}br", self.0)])
+                .status();
+        }
+    }
+    let _gone = Gone(nic.clone());
+    let before = common::net::ip(&["-d", "link", "show", "dev", &nic]);
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["app_side_as_a_user", "--exact", "--ignored", "--nocapture"])
+        .env(APP_NIC, &nic)
+        .output()
+        .expect("run setpriv (util-linux)");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("RESULT NotAuthorized"), "{said}");
+    assert!(
+        said.contains("SAID You are not allowed to change the network configuration (polkit refused), so nothing was changed."),
+        "{said}"
+    );
+    assert_eq!(
+        common::net::ip(&["-d", "link", "show", "dev", &nic]),
+        before
+    );
+    assert!(!common::net::ip(&["link", "show"]).contains(&format!("{nic}br")));
 }
 
 #[test]
