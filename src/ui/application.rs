@@ -3,8 +3,8 @@
 
 use crate::config;
 use crate::i18n::gettext;
-use crate::libvirt::Command;
-use crate::ui::{settings::new_settings, Connection, Window};
+use crate::ui::backend::Command;
+use crate::ui::{settings::new_settings, Connection, ConsoleWindow, Domain, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
@@ -238,7 +238,7 @@ impl Application {
                 move |_, _| app.apply_stats_interval()
             ),
         );
-        super::window::set_accels(self);
+        super::domain_action::set_accels(self);
 
         self.set_accels_for_action("app.new-vm", &["<Control>n"]);
         self.set_accels_for_action("app.add-connection", &["<Control><Shift>n"]);
@@ -253,6 +253,38 @@ impl Application {
             .into_iter()
             .find_map(|w| w.downcast::<Window>().ok())
             .unwrap_or_else(|| Window::new(self))
+    }
+
+    /// Opens (or raises) the console window of `domain` on `connection`. One session per
+    /// guest: the main window's Console view gives way to the window while it is open.
+    pub fn open_console(&self, connection: &Connection, domain: &Domain) {
+        let main = self
+            .windows()
+            .into_iter()
+            .find_map(|w| w.downcast::<Window>().ok());
+        let open = self
+            .windows()
+            .into_iter()
+            .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
+            .find(|w| w.domain().as_ref() == Some(domain));
+        let window = open.unwrap_or_else(|| {
+            let window = ConsoleWindow::new(self.upcast_ref(), connection, domain);
+            // The Console view takes the guest back when its window closes.
+            let main = main.as_ref().map(|m| m.downgrade());
+            window.connect_destroy(move |_| {
+                let main = main.clone();
+                glib::idle_add_local_once(move || {
+                    if let Some(main) = main.and_then(|m| m.upgrade()) {
+                        main.refresh_console_view();
+                    }
+                });
+            });
+            window
+        });
+        window.present();
+        if let Some(main) = main {
+            main.refresh_console_view();
+        }
     }
 
     /// Carries out what a command line asked for, in this instance or a second launch.

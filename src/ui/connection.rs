@@ -2,7 +2,7 @@
 //! model of its domains, which libvirt's events keep current.
 
 use crate::i18n::{gettext, gettext_f, ngettext};
-use crate::libvirt::{
+use crate::ui::backend::{
     self, Command, ConnectionKind, ConnectionName, ConnectionState, DomainInfo, Event, Reply,
     Request, RequestError, WorkerOptions,
 };
@@ -42,7 +42,7 @@ mod imp {
         pub domains: OnceCell<gio::ListStore>,
         pub by_uuid: RefCell<HashMap<String, Domain>>,
         /// Dropping it (with the connection) lets the worker thread end by itself.
-        pub handle: OnceCell<libvirt::ConnectionHandle>,
+        pub handle: OnceCell<backend::ConnectionHandle>,
     }
 
     #[glib::object_subclass]
@@ -87,7 +87,7 @@ impl Connection {
             gettext("Disconnected")
         };
         connection.set_status(&status, false);
-        let handle = libvirt::spawn(
+        let handle = backend::spawn(
             uri.to_owned(),
             WorkerOptions {
                 stats_interval,

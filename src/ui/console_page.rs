@@ -15,7 +15,9 @@ mod password;
 
 use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
-use crate::libvirt::{Command, Tablet};
+use crate::ui::backend::Tablet;
+use crate::ui::domain_action::{self, DomainAction, DomainActionButton, DomainActionTarget};
+use crate::ui::util::{show_error, BoundObject, Failure};
 use crate::ui::{Application, Connection, ConsoleView, ConsoleWindow, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -31,13 +33,7 @@ mod imp {
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/console_page.ui")]
     pub struct ConsolePage {
         #[template_child]
-        pub header_bar: TemplateChild<adw::HeaderBar>,
-        #[template_child]
         pub window_title: TemplateChild<adw::WindowTitle>,
-        #[template_child]
-        pub fullscreen_button: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub window_button: TemplateChild<gtk::Button>,
         #[template_child]
         pub tablet_revealer: TemplateChild<gtk::Revealer>,
         #[template_child]
@@ -47,17 +43,23 @@ mod imp {
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
-        pub spinner: TemplateChild<gtk::Spinner>,
-        #[template_child]
         pub view: TemplateChild<ConsoleView>,
         #[template_child]
         pub disconnected_page: TemplateChild<adw::StatusPage>,
         #[template_child]
         pub function_keys: TemplateChild<gio::Menu>,
+        #[template_child]
+        pub power_section: TemplateChild<gio::Menu>,
         /// Inside the main window rather than in a window of its own.
-        #[property(get, set = Self::set_embedded)]
+        #[property(get, set)]
         pub embedded: Cell<bool>,
-        pub target: RefCell<Option<(Domain, Connection, glib::SignalHandlerId)>>,
+        /// The guest screen scales to fit the page (else one to one).
+        #[property(get, set)]
+        pub fit: Cell<bool>,
+        /// The domain shown, followed for its state.
+        pub target: BoundObject<Domain>,
+        /// The connection of the domain shown.
+        pub connection: RefCell<Option<Connection>>,
         /// The domain id (QEMU process) the current session or attempt is for; `None`
         /// while there is none.
         pub opened_for: Cell<Option<Option<u32>>>,
@@ -65,16 +67,6 @@ mod imp {
         pub connecting: Cell<bool>,
         /// The VNC password the user typed for this target; only ever in memory.
         pub password: RefCell<Option<String>>,
-    }
-
-    impl ConsolePage {
-        fn set_embedded(&self, embedded: bool) {
-            self.embedded.set(embedded);
-            self.header_bar.set_show_start_title_buttons(!embedded);
-            self.header_bar.set_show_end_title_buttons(!embedded);
-            self.fullscreen_button.set_visible(!embedded);
-            self.window_button.set_visible(embedded);
-        }
     }
 
     #[glib::object_subclass]
@@ -85,11 +77,67 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             ConsoleView::ensure_type();
+            DomainActionButton::ensure_type();
             klass.bind_template();
+            klass.bind_template_callbacks();
+            domain_action::install(klass);
+            klass.install_action(
+                "console.send-key",
+                Some(glib::VariantTy::STRING),
+                |page, _, key| {
+                    if let Some(key) = key.and_then(|k| k.str()).and_then(connect::send_key_named) {
+                        page.imp().view.send_key(key);
+                    }
+                },
+            );
+            klass.install_action("console.fullscreen", None, |page, _, _| {
+                if let Some(window) = page.root().and_downcast::<gtk::Window>() {
+                    window.set_fullscreened(!window.is_fullscreen());
+                }
+            });
+            klass.install_action("console.resize-guest", None, |page, _, _| {
+                page.imp().view.resize_guest_to_widget()
+            });
+            klass.install_action("console.reconnect", None, |page, _, _| {
+                page.connect_console()
+            });
+            klass.install_action("console.screenshot", None, |page, _, _| {
+                page.save_screenshot()
+            });
+            klass.install_property_action("console.fit", "fit");
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
+        }
+    }
+
+    #[gtk::template_callbacks(functions)]
+    impl ConsolePage {
+        #[template_callback]
+        fn not(value: bool) -> bool {
+            !value
+        }
+
+        /// A spinning spinner keeps GTK restyling and relaying out the window on every
+        /// frame even while its page is hidden: it spins only while it is shown.
+        #[template_callback]
+        fn spins(page: Option<String>) -> bool {
+            page.as_deref() == Some("connecting")
+        }
+
+        /// What the title says under the machine's name: how to use the screen.
+        #[template_callback]
+        fn hint(grabbed: bool, relative_pointer: bool, connected: bool) -> String {
+            if grabbed && relative_pointer {
+                gettext("Press Ctrl+Alt to release the mouse and keyboard")
+            } else if grabbed {
+                gettext("Press Ctrl+Alt to release")
+            } else if connected {
+                gettext("Click to use the keyboard and mouse in the virtual machine")
+            } else {
+                String::new()
+            }
         }
     }
 
@@ -98,13 +146,19 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            obj.setup_actions();
+            self.view
+                .bind_property("fit", &*obj, "fit")
+                .bidirectional()
+                .sync_create()
+                .build();
             // Fit or one to one, the same in every console and remembered between runs.
             if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                 app.settings()
-                    .bind("console-scale-to-fit", &*self.view, "fit")
+                    .bind("console-scale-to-fit", &*obj, "fit")
                     .build();
             }
+            domain_action::set_enabled(&*obj, None);
+            domain_action::append_items(&self.power_section, "console", DomainAction::POWER);
             for n in 1..=12 {
                 let item = gio::MenuItem::new(Some(&format!("Ctrl+Alt+F{n}")), None);
                 item.set_action_and_target_value(
@@ -112,27 +166,6 @@ mod imp {
                     Some(&format!("ctrl-alt-f{n}").to_variant()),
                 );
                 self.function_keys.append_item(&item);
-            }
-            // A spinning spinner keeps GTK restyling and relaying out the window on every
-            // frame even while its page is hidden: it spins only while it is shown.
-            let spin_while_shown = |stack: &gtk::Stack, spinner: &gtk::Spinner| {
-                spinner.set_spinning(stack.visible_child_name().as_deref() == Some("connecting"));
-            };
-            spin_while_shown(&self.stack, &self.spinner);
-            self.stack.connect_visible_child_name_notify(glib::clone!(
-                #[weak(rename_to = spinner)]
-                self.spinner,
-                move |stack| spin_while_shown(stack, &spinner)
-            ));
-            for property in ["grabbed", "relative-pointer"] {
-                self.view.connect_notify_local(
-                    Some(property),
-                    glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_, _| obj.update_subtitle()
-                    ),
-                );
             }
             self.view.connect_connected_notify(glib::clone!(
                 #[weak]
@@ -143,7 +176,6 @@ mod imp {
                         obj.imp().stack.set_visible_child_name("console");
                         view.grab_focus();
                     }
-                    obj.update_subtitle();
                 }
             ));
             self.view.connect_disconnected(glib::clone!(
@@ -155,9 +187,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            if let Some((domain, _, handler)) = self.target.take() {
-                domain.disconnect(handler);
-            }
+            self.target.clear();
         }
     }
 
@@ -193,8 +223,8 @@ impl ConsolePage {
     /// closes.
     pub fn set_target(&self, target: Option<(&Connection, &Domain)>) {
         let imp = self.imp();
-        let same = match (imp.target.borrow().as_ref(), target) {
-            (Some((old, _, _)), Some((_, new))) => old == new,
+        let same = match (imp.target.get(), target) {
+            (Some(old), Some((_, new))) => old == *new,
             (None, None) => true,
             _ => false,
         };
@@ -203,33 +233,30 @@ impl ConsolePage {
         }
         self.close_session();
         imp.password.take();
-        if let Some((old, _, handler)) = imp.target.take() {
-            old.disconnect(handler);
-        }
-        if let Some((connection, domain)) = target {
-            let handler = domain.connect_revision_notify(glib::clone!(
+        imp.target.clear();
+        imp.connection.replace(target.map(|(c, _)| c.clone()));
+        if let Some((_, domain)) = target {
+            let refresh = domain.connect_revision_notify(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
                 move |_| page.refresh()
             ));
-            imp.target
-                .replace(Some((domain.clone(), connection.clone(), handler)));
+            let actions = domain_action::follow(self, domain);
+            imp.target.set(domain.clone(), vec![refresh, actions]);
         }
+        domain_action::set_enabled(self, target.map(|(_, d)| d.state()));
         imp.window_title
             .set_title(&target.map(|(_, d)| d.name()).unwrap_or_default());
         self.refresh();
     }
 
     pub fn domain(&self) -> Option<Domain> {
-        self.target().map(|(d, _)| d)
+        self.imp().target.get()
     }
 
     fn target(&self) -> Option<(Domain, Connection)> {
-        self.imp()
-            .target
-            .borrow()
-            .as_ref()
-            .map(|(d, c, _)| (d.clone(), c.clone()))
+        let imp = self.imp();
+        imp.target.get().zip(imp.connection.borrow().clone())
     }
 
     /// Brings the page in step with the domain: connects when it should and is not yet,
@@ -328,20 +355,6 @@ impl ConsolePage {
         imp.stack.set_visible_child_name("disconnected");
     }
 
-    fn update_subtitle(&self) {
-        let view = &self.imp().view;
-        let subtitle = if view.grabbed() && view.relative_pointer() {
-            gettext("Press Ctrl+Alt to release the mouse and keyboard")
-        } else if view.grabbed() {
-            gettext("Press Ctrl+Alt to release")
-        } else if view.connected() {
-            gettext("Click to use the keyboard and mouse in the virtual machine")
-        } else {
-            String::new()
-        };
-        self.imp().window_title.set_subtitle(&subtitle);
-    }
-
     fn connect_console(&self) {
         let Some((domain, connection)) = self.target() else {
             return;
@@ -381,51 +394,6 @@ impl ConsolePage {
         ));
     }
 
-    fn setup_actions(&self) {
-        let group = gio::SimpleActionGroup::new();
-        let action = |name: &str, parameter: Option<&glib::VariantTy>, f: fn(&Self, &str)| {
-            let action = gio::SimpleAction::new(name, parameter);
-            action.connect_activate(glib::clone!(
-                #[weak(rename_to = page)]
-                self,
-                move |_, target| f(&page, target.and_then(|t| t.str()).unwrap_or_default())
-            ));
-            group.add_action(&action);
-        };
-        action("send-key", Some(glib::VariantTy::STRING), |page, key| {
-            if let Some(key) = connect::send_key_named(key) {
-                page.imp().view.send_key(key);
-            }
-        });
-        action("power", Some(glib::VariantTy::STRING), |page, name| {
-            if let Some((domain, connection)) = page.target() {
-                if let Some(command) = crate::ui::window::command_for(name, domain.uuid()) {
-                    connection.send(command);
-                }
-            }
-        });
-        action("fullscreen", None, |page, _| {
-            if let Some(window) = page.root().and_downcast::<gtk::Window>() {
-                window.set_fullscreened(!window.is_fullscreen());
-            }
-        });
-        action("resize-guest", None, |page, _| {
-            page.imp().view.resize_guest_to_widget()
-        });
-        action("reconnect", None, |page, _| page.connect_console());
-        action("screenshot", None, |page, _| page.save_screenshot());
-        action("add-tablet", None, |page, _| {
-            if let Some((domain, connection)) = page.target() {
-                connection.send(Command::AddTablet(domain.uuid()));
-            }
-        });
-        action("show-window", None, |page, _| {
-            let _ = page.activate_action("win.domain-console", None);
-        });
-        group.add_action(&gio::PropertyAction::new("fit", &*self.imp().view, "fit"));
-        self.insert_action_group("console", Some(&group));
-    }
-
     fn save_screenshot(&self) {
         let Some(texture) = self.imp().view.screen_texture() else {
             return;
@@ -442,15 +410,31 @@ impl ConsolePage {
         chooser.connect_response(glib::clone!(
             #[strong]
             chooser,
+            #[weak(rename_to = page)]
+            self,
             move |_, response| {
                 let path = chooser.file().and_then(|f| f.path());
                 if let (gtk::ResponseType::Accept, Some(path)) = (response, path) {
                     if let Err(e) = texture.save_to_png(&path) {
-                        tracing::warn!("cannot save the screenshot: {e}");
+                        show_error(
+                            &page,
+                            &Failure::with_detail(
+                                gettext("The screenshot could not be saved"),
+                                e.to_string(),
+                            ),
+                        );
                     }
                 }
             }
         ));
         chooser.show();
+    }
+}
+
+impl DomainActionTarget for ConsolePage {
+    const GROUP: &'static str = "console";
+
+    fn action_target(&self) -> Option<(Connection, Domain)> {
+        self.target().map(|(d, c)| (c, d))
     }
 }

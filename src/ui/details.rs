@@ -1,23 +1,84 @@
-//! The details of the selected virtual machine: state, OS, processors, memory, disks,
-//! network interfaces and display, with the power actions.
+//! The details of the selected virtual machine: its name, its actions, state, OS,
+//! processors, memory and live statistics, disks, network interfaces and display. The rows
+//! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
+//! changes one label and nothing loses the keyboard focus.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::domain::DiskDevice;
-use crate::libvirt::DomainInfo;
-use crate::ui::domain::{format_memory, state_label};
+use crate::ui::backend::domain::DiskDevice;
+use crate::ui::backend::DomainInfo;
+use crate::ui::domain::format_memory;
+use crate::ui::domain_action::DomainActionButton;
+use crate::ui::util::BoundObject;
 use crate::ui::Domain;
 use adw::prelude::*;
-use gtk::glib;
 use gtk::subclass::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+
+/// A details row: its title and value.
+type Line = (String, String);
 
 mod imp {
     use super::*;
-    use std::cell::{OnceCell, RefCell};
+    use glib::Properties;
 
-    #[derive(Default)]
+    #[derive(CompositeTemplate, Properties)]
+    #[properties(wrapper_type = super::DomainDetails)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/details.ui")]
     pub struct DomainDetails {
-        pub domain: RefCell<Option<(Domain, glib::SignalHandlerId)>>,
-        pub content: OnceCell<gtk::Box>,
+        #[template_child]
+        pub disks: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub nics: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub displays: TemplateChild<gtk::ListBox>,
+        /// The machine shown, or none.
+        #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
+        pub domain: BoundObject<Domain>,
+        /// The rows of the device lists, each a [`Line`] in a `BoxedAnyObject`.
+        pub disk_lines: gio::ListStore,
+        pub nic_lines: gio::ListStore,
+        pub display_lines: gio::ListStore,
+    }
+
+    impl Default for DomainDetails {
+        fn default() -> Self {
+            let lines = || gio::ListStore::new::<glib::BoxedAnyObject>();
+            Self {
+                disks: TemplateChild::default(),
+                nics: TemplateChild::default(),
+                displays: TemplateChild::default(),
+                domain: BoundObject::default(),
+                disk_lines: lines(),
+                nic_lines: lines(),
+                display_lines: lines(),
+            }
+        }
+    }
+
+    impl DomainDetails {
+        fn domain(&self) -> Option<Domain> {
+            self.domain.get()
+        }
+
+        fn set_domain(&self, domain: Option<Domain>) {
+            if domain.as_ref() == self.domain.get().as_ref() {
+                return;
+            }
+            let obj = self.obj();
+            match &domain {
+                Some(domain) => {
+                    // Only the device lists read more than the properties.
+                    let handler = domain.connect_revision_notify(glib::clone!(
+                        #[weak]
+                        obj,
+                        move |domain| obj.show_devices(&domain.info())
+                    ));
+                    self.domain.set(domain.clone(), vec![handler]);
+                    obj.show_devices(&domain.info());
+                }
+                None => self.domain.clear(),
+            }
+        }
     }
 
     #[glib::object_subclass]
@@ -25,29 +86,94 @@ mod imp {
         const NAME: &'static str = "VdDomainDetails";
         type Type = super::DomainDetails;
         type ParentType = gtk::Box;
+
+        fn class_init(klass: &mut Self::Class) {
+            DomainActionButton::ensure_type();
+            klass.bind_template();
+            klass.bind_template_callbacks();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
     }
 
+    #[gtk::template_callbacks(functions)]
+    impl DomainDetails {
+        #[template_callback]
+        fn page_name(domain: Option<Domain>) -> &'static str {
+            if domain.is_some() {
+                "domain"
+            } else {
+                "none"
+            }
+        }
+
+        #[template_callback]
+        fn not_empty(text: Option<String>) -> bool {
+            text.is_some_and(|t| !t.is_empty())
+        }
+
+        #[template_callback]
+        fn count(n: u32) -> String {
+            n.to_string()
+        }
+
+        #[template_callback]
+        fn memory(kib: u64) -> String {
+            format_memory(kib)
+        }
+
+        #[template_callback]
+        fn positive(n: u64) -> bool {
+            n > 0
+        }
+
+        /// Statistics are -1 while unknown.
+        #[template_callback]
+        fn known(value: f64) -> bool {
+            value >= 0.0
+        }
+
+        #[template_callback]
+        fn percent(value: f64) -> String {
+            format!("{value:.1} %")
+        }
+
+        #[template_callback]
+        fn disk_rates(read: f64, written: f64) -> String {
+            gettext_f(
+                // Translators: disk activity; {read} and {written} are sizes like "1.2 MB".
+                "{read}/s read, {written}/s written",
+                &[("read", &size(read)), ("written", &size(written))],
+            )
+        }
+
+        #[template_callback]
+        fn net_rates(received: f64, sent: f64) -> String {
+            gettext_f(
+                // Translators: network activity; {received} and {sent} are sizes like "1.2 MB".
+                "{received}/s received, {sent}/s sent",
+                &[("received", &size(received)), ("sent", &size(sent))],
+            )
+        }
+    }
+
+    #[glib::derived_properties]
     impl ObjectImpl for DomainDetails {
         fn constructed(&self) {
             self.parent_constructed();
-            let obj = self.obj();
-            obj.set_orientation(gtk::Orientation::Vertical);
-            let content = gtk::Box::builder()
-                .orientation(gtk::Orientation::Vertical)
-                .spacing(18)
-                .margin_top(18)
-                .margin_bottom(18)
-                .margin_start(18)
-                .margin_end(18)
-                .build();
-            let scroller = gtk::ScrolledWindow::builder()
-                .hscrollbar_policy(gtk::PolicyType::Never)
-                .vexpand(true)
-                .child(&content)
-                .build();
-            obj.append(&scroller);
-            let _ = self.content.set(content);
-            obj.show_domain(None);
+            for (list, lines) in [
+                (&*self.disks, &self.disk_lines),
+                (&*self.nics, &self.nic_lines),
+                (&*self.displays, &self.display_lines),
+            ] {
+                list.bind_model(Some(lines), |item| {
+                    let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
+                    let (title, value) = &*line.borrow::<Line>();
+                    property_row(title, value).upcast()
+                });
+            }
         }
     }
 
@@ -67,6 +193,36 @@ impl Default for DomainDetails {
     }
 }
 
+impl DomainDetails {
+    /// Shows the disks, network interfaces and displays of `info`, changing only the lists
+    /// that changed.
+    fn show_devices(&self, info: &DomainInfo) {
+        let imp = self.imp();
+        replace_lines(&imp.disk_lines, disk_lines(info));
+        replace_lines(&imp.nic_lines, nic_lines(info));
+        replace_lines(&imp.display_lines, display_lines(info));
+    }
+}
+
+/// Puts `lines` in `store` unless it holds them already.
+fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
+    let same = store.n_items() as usize == lines.len()
+        && store
+            .iter::<glib::BoxedAnyObject>()
+            .zip(&lines)
+            .all(|(item, line)| item.is_ok_and(|item| *item.borrow::<Line>() == *line));
+    if !same {
+        let items: Vec<glib::BoxedAnyObject> =
+            lines.into_iter().map(glib::BoxedAnyObject::new).collect();
+        store.splice(0, store.n_items(), &items);
+    }
+}
+
+/// A size in bytes for people: "1.2 MB".
+fn size(bytes: f64) -> String {
+    glib::format_size(bytes.max(0.0) as u64).to_string()
+}
+
 /// A row of a details group: a title and its value, selectable for copying.
 pub(crate) fn property_row(title: &str, value: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
@@ -77,169 +233,9 @@ pub(crate) fn property_row(title: &str, value: &str) -> adw::ActionRow {
     row
 }
 
-fn group(title: &str, rows: Vec<adw::ActionRow>) -> adw::PreferencesGroup {
-    let group = adw::PreferencesGroup::builder().title(title).build();
-    for row in &rows {
-        group.add(row);
-    }
-    group
-}
-
-/// "Ubuntu 22.04" from libosinfo's `http://ubuntu.com/ubuntu/22.04`.
-pub fn os_name(os_id: &str) -> String {
-    let mut parts = os_id.trim_end_matches('/').rsplit('/');
-    let version = parts.next().unwrap_or_default();
-    match parts.next() {
-        Some(family) if !family.contains('.') && !family.is_empty() => {
-            let mut chars = family.chars();
-            let family: String = chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default();
-            format!("{family} {version}")
-        }
-        _ => version.to_owned(),
-    }
-}
-
-impl DomainDetails {
-    /// Shows `domain`, following its changes, or a hint when nothing is selected.
-    pub fn show_domain(&self, domain: Option<&Domain>) {
-        let imp = self.imp();
-        if let Some((old, handler)) = imp.domain.take() {
-            old.disconnect(handler);
-        }
-        if let Some(domain) = domain {
-            let handler = domain.connect_revision_notify(glib::clone!(
-                #[weak(rename_to = details)]
-                self,
-                move |domain| details.render(Some(domain))
-            ));
-            imp.domain.replace(Some((domain.clone(), handler)));
-        }
-        self.render(domain);
-    }
-
-    fn render(&self, domain: Option<&Domain>) {
-        let content = self.imp().content.get().expect("constructed");
-        while let Some(child) = content.first_child() {
-            content.remove(&child);
-        }
-        let Some(domain) = domain else {
-            let empty = adw::StatusPage::builder()
-                .icon_name("computer-symbolic")
-                .title(gettext("No Virtual Machine Selected"))
-                .description(gettext("Select a virtual machine to see its details."))
-                .vexpand(true)
-                .build();
-            empty.add_css_class("compact");
-            content.append(&empty);
-            return;
-        };
-        let info = domain.info();
-        let title = gtk::Label::builder()
-            .label(&info.name)
-            .xalign(0.0)
-            .wrap(true)
-            .selectable(true)
-            .css_classes(["title-2"])
-            .build();
-        content.append(&title);
-        content.append(&actions_bar());
-        content.append(&group(&gettext("Overview"), overview_rows(domain, &info)));
-        content.append(&group(&gettext("Disks"), disk_rows(&info)));
-        content.append(&group(&gettext("Network Interfaces"), nic_rows(&info)));
-        content.append(&group(&gettext("Display"), display_rows(&info)));
-    }
-}
-
-fn actions_bar() -> gtk::FlowBox {
-    let bar = gtk::FlowBox::builder()
-        .selection_mode(gtk::SelectionMode::None)
-        .column_spacing(6)
-        .row_spacing(6)
-        .max_children_per_line(4)
-        .build();
-    let buttons = [
-        (
-            "computer-symbolic",
-            gettext("Console"),
-            "win.domain-console",
-        ),
-        (
-            "media-playback-start-symbolic",
-            gettext("Start"),
-            "win.domain-start",
-        ),
-        (
-            "system-shutdown-symbolic",
-            gettext("Shut Down"),
-            "win.domain-shutdown",
-        ),
-        (
-            "view-refresh-symbolic",
-            gettext("Reboot"),
-            "win.domain-reboot",
-        ),
-        (
-            "media-playback-pause-symbolic",
-            gettext("Pause"),
-            "win.domain-pause",
-        ),
-        (
-            "media-playback-start-symbolic",
-            gettext("Resume"),
-            "win.domain-resume",
-        ),
-        (
-            "process-stop-symbolic",
-            gettext("Force Off"),
-            "win.domain-force-off",
-        ),
-        (
-            "user-trash-symbolic",
-            gettext("Delete"),
-            "win.domain-delete",
-        ),
-    ];
-    for (icon, label, action) in buttons {
-        // Icon and words: the words are also what screen readers say.
-        let button = gtk::Button::builder()
-            .child(
-                &adw::ButtonContent::builder()
-                    .icon_name(icon)
-                    .label(&label)
-                    .build(),
-            )
-            .action_name(action)
-            .build();
-        bar.insert(&button, -1);
-    }
-    bar
-}
-
-fn overview_rows(domain: &Domain, info: &DomainInfo) -> Vec<adw::ActionRow> {
-    let mut rows = vec![property_row(&gettext("State"), &state_label(info.state))];
-    if let Some(os) = &info.os_id {
-        rows.push(property_row(&gettext("Operating system"), &os_name(os)));
-    }
-    rows.push(property_row(&gettext("vCPUs"), &info.vcpus.to_string()));
-    rows.push(property_row(
-        &gettext("Memory"),
-        &format_memory(info.memory_kib),
-    ));
-    if let Some(stats) = domain.stats() {
-        rows.push(property_row(
-            &gettext("CPU usage"),
-            &format!("{:.1} %", stats.cpu_percent),
-        ));
-    }
-    rows
-}
-
-fn disk_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
+fn disk_lines(info: &DomainInfo) -> Vec<Line> {
     if info.disks.is_empty() {
-        return vec![property_row(&gettext("Disks"), &gettext("None"))];
+        return vec![(gettext("Disks"), gettext("None"))];
     }
     info.disks
         .iter()
@@ -256,14 +252,14 @@ fn disk_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
             if let Some(size) = disk.size_bytes {
                 value = format!("{value} ({})", format_memory(size / 1024));
             }
-            property_row(&format!("{kind} {}", disk.target), &value)
+            (format!("{kind} {}", disk.target), value)
         })
         .collect()
 }
 
-fn nic_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
+fn nic_lines(info: &DomainInfo) -> Vec<Line> {
     if info.nics.is_empty() {
-        return vec![property_row(&gettext("Network"), &gettext("None"))];
+        return vec![(gettext("Network"), gettext("None"))];
     }
     info.nics
         .iter()
@@ -280,14 +276,14 @@ fn nic_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
                 .into_iter()
                 .flatten()
                 .collect();
-            property_row(&title, &details.join(" · "))
+            (title, details.join(" · "))
         })
         .collect()
 }
 
-fn display_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
+fn display_lines(info: &DomainInfo) -> Vec<Line> {
     if info.graphics.is_empty() {
-        return vec![property_row(&gettext("Display"), &gettext("None"))];
+        return vec![(gettext("Display"), gettext("None"))];
     }
     info.graphics
         .iter()
@@ -301,19 +297,7 @@ fn display_rows(info: &DomainInfo) -> Vec<adw::ActionRow> {
                     &[("address", listen)],
                 ),
             };
-            property_row(&g.kind.to_uppercase(), &value)
+            (g.kind.to_uppercase(), value)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::os_name;
-
-    #[test]
-    fn os_names_come_from_libosinfo_ids() {
-        assert_eq!(os_name("http://ubuntu.com/ubuntu/22.04"), "Ubuntu 22.04");
-        assert_eq!(os_name("http://debian.org/debian/12"), "Debian 12");
-        assert_eq!(os_name("http://libosinfo.org/linux/2022"), "Linux 2022");
-    }
 }

@@ -2,7 +2,7 @@
 //! when libvirt reports a change so that rows and details follow by property bindings.
 
 use crate::i18n::gettext;
-use crate::libvirt::{DomainInfo, DomainState, DomainStats};
+use crate::ui::backend::{DomainInfo, DomainState, DomainStats};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -12,7 +12,7 @@ mod imp {
     use super::*;
     use glib::Properties;
 
-    #[derive(Default, Properties)]
+    #[derive(Properties)]
     #[properties(wrapper_type = super::Domain)]
     pub struct Domain {
         #[property(get)]
@@ -24,6 +24,12 @@ mod imp {
         pub state_label: RefCell<String>,
         #[property(get)]
         pub state_icon: RefCell<String>,
+        /// It has a hypervisor process: running, paused, … anything but shut off.
+        #[property(get)]
+        pub active: Cell<bool>,
+        /// The guest's operating system for people ("Debian 12"), empty when unknown.
+        #[property(get)]
+        pub os_name: RefCell<String>,
         #[property(get)]
         pub vcpus: Cell<u32>,
         /// Current memory in KiB.
@@ -32,11 +38,50 @@ mod imp {
         /// CPU usage in percent of the host, -1 when unknown (not running, no sample yet).
         #[property(get, default = -1.0, minimum = -1.0)]
         pub cpu_percent: Cell<f64>,
+        /// Memory the guest uses in KiB, 0 when unknown (no balloon driver).
+        #[property(get)]
+        pub memory_used: Cell<u64>,
+        /// Disk reads in bytes per second, -1 when unknown.
+        #[property(get, default = -1.0, minimum = -1.0)]
+        pub disk_read_rate: Cell<f64>,
+        /// Disk writes in bytes per second, -1 when unknown.
+        #[property(get, default = -1.0, minimum = -1.0)]
+        pub disk_write_rate: Cell<f64>,
+        /// Network bytes received per second, -1 when unknown.
+        #[property(get, default = -1.0, minimum = -1.0)]
+        pub net_rx_rate: Cell<f64>,
+        /// Network bytes sent per second, -1 when unknown.
+        #[property(get, default = -1.0, minimum = -1.0)]
+        pub net_tx_rate: Cell<f64>,
         /// Bumped on every change of `info`, for views that show more than the properties.
         #[property(get)]
         pub revision: Cell<u64>,
         pub info: RefCell<Option<DomainInfo>>,
         pub stats: Cell<Option<DomainStats>>,
+    }
+
+    impl Default for Domain {
+        fn default() -> Self {
+            Self {
+                uuid: RefCell::default(),
+                name: RefCell::default(),
+                state_label: RefCell::default(),
+                state_icon: RefCell::default(),
+                active: Cell::default(),
+                os_name: RefCell::default(),
+                vcpus: Cell::default(),
+                memory: Cell::default(),
+                cpu_percent: Cell::new(-1.0),
+                memory_used: Cell::default(),
+                disk_read_rate: Cell::new(-1.0),
+                disk_write_rate: Cell::new(-1.0),
+                net_rx_rate: Cell::new(-1.0),
+                net_tx_rate: Cell::new(-1.0),
+                revision: Cell::default(),
+                info: RefCell::default(),
+                stats: Cell::default(),
+            }
+        }
     }
 
     #[glib::object_subclass]
@@ -95,11 +140,13 @@ impl Domain {
             state_icon(info.state).to_owned(),
             "state-icon",
         );
+        replace_cell(self, &imp.active, info.state.is_active(), "active");
+        let os = info.os_id.as_deref().map(os_name).unwrap_or_default();
+        replace(self, &imp.os_name, os, "os-name");
         replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
         replace_cell(self, &imp.memory, info.memory_kib, "memory");
         if !info.state.is_active() {
-            imp.stats.set(None);
-            replace_cell(self, &imp.cpu_percent, -1.0, "cpu-percent");
+            self.show_stats(None);
         }
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
@@ -107,10 +154,37 @@ impl Domain {
     }
 
     pub fn set_stats(&self, stats: DomainStats) {
+        self.show_stats(Some(stats));
+    }
+
+    /// The statistics as properties; `None` makes them unknown.
+    fn show_stats(&self, stats: Option<DomainStats>) {
+        let _queued = self.freeze_notify();
         let imp = self.imp();
-        let percent = (stats.cpu_percent * 10.0).round() / 10.0;
-        replace_cell(self, &imp.cpu_percent, percent, "cpu-percent");
-        imp.stats.set(Some(stats));
+        imp.stats.set(stats);
+        let cpu = stats.map_or(-1.0, |s| (s.cpu_percent * 10.0).round() / 10.0);
+        replace_cell(self, &imp.cpu_percent, cpu, "cpu-percent");
+        let used = stats.and_then(|s| s.memory_used_kib).unwrap_or(0);
+        replace_cell(self, &imp.memory_used, used, "memory-used");
+        // Whole bytes per second: finer changes are noise nobody reads.
+        let rates = stats.map(|s| {
+            [
+                s.disk_read_bytes_per_sec,
+                s.disk_write_bytes_per_sec,
+                s.net_rx_bytes_per_sec,
+                s.net_tx_bytes_per_sec,
+            ]
+        });
+        let fields = [
+            (&imp.disk_read_rate, "disk-read-rate"),
+            (&imp.disk_write_rate, "disk-write-rate"),
+            (&imp.net_rx_rate, "net-rx-rate"),
+            (&imp.net_tx_rate, "net-tx-rate"),
+        ];
+        for (i, (field, property)) in fields.into_iter().enumerate() {
+            let rate = rates.map_or(-1.0, |r| r[i].round());
+            replace_cell(self, field, rate, property);
+        }
     }
 
     /// A copy of everything known about the domain.
@@ -162,6 +236,23 @@ pub fn state_icon(state: DomainState) -> &'static str {
     }
 }
 
+/// "Ubuntu 22.04" from libosinfo's `http://ubuntu.com/ubuntu/22.04`.
+pub fn os_name(os_id: &str) -> String {
+    let mut parts = os_id.trim_end_matches('/').rsplit('/');
+    let version = parts.next().unwrap_or_default();
+    match parts.next() {
+        Some(family) if !family.contains('.') && !family.is_empty() => {
+            let mut chars = family.chars();
+            let family: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            format!("{family} {version}")
+        }
+        _ => version.to_owned(),
+    }
+}
+
 /// Memory for people: "512 MiB", "2 GiB", "1.5 GiB".
 pub fn format_memory(kib: u64) -> String {
     let mib = kib as f64 / 1024.0;
@@ -176,7 +267,14 @@ pub fn format_memory(kib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_memory;
+    use super::{format_memory, os_name};
+
+    #[test]
+    fn os_names_come_from_libosinfo_ids() {
+        assert_eq!(os_name("http://ubuntu.com/ubuntu/22.04"), "Ubuntu 22.04");
+        assert_eq!(os_name("http://debian.org/debian/12"), "Debian 12");
+        assert_eq!(os_name("http://libosinfo.org/linux/2022"), "Linux 2022");
+    }
 
     #[test]
     fn memory_reads_in_mib_or_gib() {

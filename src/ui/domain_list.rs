@@ -1,27 +1,49 @@
 //! The list of one connection's virtual machines: a GtkColumnView over a filter and sort
-//! model, with type-to-search, sortable columns and a context menu.
+//! model, with type-to-search, sortable columns and a context menu; an empty connection and
+//! a search that finds nothing say so instead of showing an empty table.
 
-use crate::i18n::gettext;
+mod cell;
+
+use crate::i18n::gettext_f;
 use crate::ui::domain::format_memory;
+use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::Domain;
+use cell::DomainCell;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
+use std::cell::Cell;
 
 mod imp {
     use super::*;
-    use std::cell::OnceCell;
+    use glib::Properties;
 
-    #[derive(Default, gtk::CompositeTemplate)]
+    #[derive(Default, gtk::CompositeTemplate, Properties)]
+    #[properties(wrapper_type = super::DomainList)]
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/domain_list.ui")]
     pub struct DomainList {
         #[template_child]
         pub search: TemplateChild<gtk::SearchEntry>,
         #[template_child]
         pub view: TemplateChild<gtk::ColumnView>,
-        pub filter: OnceCell<gtk::FilterListModel>,
-        pub selection: OnceCell<gtk::SingleSelection>,
-        pub menu: OnceCell<gtk::PopoverMenu>,
+        #[template_child]
+        pub filter: TemplateChild<gtk::FilterListModel>,
+        #[template_child]
+        pub selection: TemplateChild<gtk::SingleSelection>,
+        #[template_child]
+        pub name_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub state_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub vcpus_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub memory_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub cpu_column: TemplateChild<gtk::ColumnViewColumn>,
+        /// The connection's list has arrived: until then an empty list is not "no virtual
+        /// machines yet".
+        #[property(get, set)]
+        pub loaded: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -31,7 +53,9 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            Domain::ensure_type();
             klass.bind_template();
+            klass.bind_template_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -39,16 +63,39 @@ mod imp {
         }
     }
 
+    #[gtk::template_callbacks(functions)]
+    impl DomainList {
+        /// The page of the stack: the table, "none yet" or "no match".
+        #[template_callback]
+        fn page_name(shown: u32, loaded: bool, search: Option<String>) -> &'static str {
+            let searching = search.is_some_and(|s| !s.is_empty());
+            match (shown, searching, loaded) {
+                (0, true, _) => "no-match",
+                (0, false, true) => "empty",
+                _ => "list",
+            }
+        }
+
+        #[template_callback]
+        fn no_match(search: Option<String>) -> String {
+            gettext_f(
+                // Translators: {text} is what the user typed in the search field.
+                "No virtual machines match “{text}”.",
+                // The description is markup: what was typed is text.
+                &[(
+                    "text",
+                    &glib::markup_escape_text(search.as_deref().unwrap_or_default()),
+                )],
+            )
+        }
+    }
+
+    #[glib::derived_properties]
     impl ObjectImpl for DomainList {
         fn constructed(&self) {
             self.parent_constructed();
-            self.obj().build();
-        }
-
-        fn dispose(&self) {
-            if let Some(menu) = self.menu.get() {
-                menu.unparent();
-            }
+            self.obj().setup_columns();
+            self.obj().setup_menu();
         }
     }
 
@@ -68,10 +115,6 @@ impl Default for DomainList {
     }
 }
 
-fn domain_property(name: &str) -> gtk::PropertyExpression {
-    gtk::PropertyExpression::new(Domain::static_type(), gtk::Expression::NONE, name)
-}
-
 /// The expression "this list item's domain's `property`".
 fn item_property(list_item: &gtk::ListItem, property: &str) -> gtk::Expression {
     list_item
@@ -85,63 +128,20 @@ impl DomainList {
         glib::Object::new()
     }
 
-    fn build(&self) {
+    fn setup_columns(&self) {
         let imp = self.imp();
-        let search = &*imp.search;
-        let view = &*imp.view;
-        let name_filter = gtk::StringFilter::builder()
-            .expression(domain_property("name"))
-            .match_mode(gtk::StringFilterMatchMode::Substring)
-            .ignore_case(true)
-            .build();
-        search.connect_search_changed(glib::clone!(
-            #[weak]
-            name_filter,
-            move |entry| name_filter.set_search(Some(&entry.text()))
-        ));
-        let filter = gtk::FilterListModel::new(None::<gio::ListModel>, Some(name_filter));
-        filter.set_incremental(false);
-
-        let sorted = gtk::SortListModel::new(Some(filter.clone()), view.sorter());
-        let selection = gtk::SingleSelection::new(Some(sorted));
-        view.set_model(Some(&selection));
-        self.add_columns(view, &selection);
-
-        let menu = gtk::PopoverMenu::from_model(Some(&domain_menu()));
-        menu.set_has_arrow(false);
-        menu.set_halign(gtk::Align::Start);
-        menu.set_parent(view);
-        let secondary = gtk::GestureClick::builder().button(3).build();
-        secondary.connect_pressed(glib::clone!(
-            #[weak]
-            menu,
-            move |_, _, x, y| {
-                menu.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
-                menu.popup();
-            }
-        ));
-        view.add_controller(secondary);
-
-        let _ = imp.filter.set(filter);
-        let _ = imp.selection.set(selection);
-        let _ = imp.menu.set(menu);
-    }
-
-    fn add_columns(&self, view: &gtk::ColumnView, selection: &gtk::SingleSelection) {
-        let name = text_column(selection, "name", None);
-        let state = state_column(selection);
-        let vcpus = text_column(
-            selection,
+        imp.name_column
+            .set_factory(Some(&text_column("name", None)));
+        imp.state_column.set_factory(Some(&state_column()));
+        imp.vcpus_column.set_factory(Some(&text_column(
             "vcpus",
             Some(|value: &glib::Value| value.get::<u32>().unwrap_or(0).to_string()),
-        );
-        let memory = text_column(
-            selection,
+        )));
+        imp.memory_column.set_factory(Some(&text_column(
             "memory",
             Some(|value: &glib::Value| format_memory(value.get::<u64>().unwrap_or(0))),
-        );
-        let cpu = text_column(
-            selection,
+        )));
+        imp.cpu_column.set_factory(Some(&text_column(
             "cpu-percent",
             Some(|value: &glib::Value| {
                 let percent = value.get::<f64>().unwrap_or(-1.0);
@@ -151,51 +151,66 @@ impl DomainList {
                     format!("{percent:.1} %")
                 }
             }),
+        )));
+        imp.view
+            .sort_by_column(Some(&*imp.name_column), gtk::SortType::Ascending);
+    }
+
+    /// The context menu of a row; a right click selects the row under the pointer first.
+    fn setup_menu(&self) {
+        let view = &*self.imp().view;
+        crate::ui::util::add_context_menu(
+            view,
+            &domain_menu(),
+            glib::clone!(
+                #[weak(rename_to = list)]
+                self,
+                #[weak]
+                view,
+                move |at| {
+                    let Some((x, y)) = at else {
+                        return;
+                    };
+                    let domain = view
+                        .pick(x, y, gtk::PickFlags::DEFAULT)
+                        .and_then(|picked| DomainCell::domain_at(&picked));
+                    if let Some(domain) = domain {
+                        list.select(&domain);
+                    }
+                }
+            ),
         );
-        let columns = [
-            (name, gettext("Name"), "name", true),
-            (state, gettext("State"), "state-label", false),
-            (vcpus, gettext("vCPUs"), "vcpus", false),
-            (memory, gettext("Memory"), "memory", false),
-            (cpu, gettext("CPU"), "cpu-percent", false),
-        ];
-        for (factory, title, property, expand) in columns {
-            let column = gtk::ColumnViewColumn::new(Some(&title), Some(factory));
-            column.set_expand(expand);
-            column.set_resizable(true);
-            column.set_sorter(Some(&sorter_for(property)));
-            view.append_column(&column);
-        }
-        if let Some(first) = view
-            .columns()
-            .item(0)
-            .and_downcast::<gtk::ColumnViewColumn>()
-        {
-            view.sort_by_column(Some(&first), gtk::SortType::Ascending);
-        }
     }
 
     /// Shows the domains of `model` (a list of [`Domain`]s), or nothing.
     pub fn set_model(&self, model: Option<&gio::ListModel>) {
-        self.imp().filter.get().expect("built").set_model(model);
+        self.imp().filter.set_model(model);
     }
 
     pub fn selected(&self) -> Option<Domain> {
         self.imp()
             .selection
-            .get()
-            .and_then(|s| s.selected_item())
+            .selected_item()
             .and_downcast::<Domain>()
+    }
+
+    /// Selects `domain` when it is shown.
+    fn select(&self, domain: &Domain) -> bool {
+        self.select_where(|d| d == domain)
     }
 
     /// Selects the domain called `name` when it is shown.
     pub fn select_name(&self, name: &str) -> bool {
-        let selection = self.imp().selection.get().expect("built");
+        self.select_where(|d| d.name() == name)
+    }
+
+    fn select_where(&self, wanted: impl Fn(&Domain) -> bool) -> bool {
+        let selection = &*self.imp().selection;
         let position = (0..selection.n_items()).find(|&i| {
             selection
                 .item(i)
                 .and_downcast::<Domain>()
-                .is_some_and(|d| d.name() == name)
+                .is_some_and(|d| wanted(&d))
         });
         if let Some(position) = position {
             selection.set_selected(position);
@@ -204,8 +219,8 @@ impl DomainList {
     }
 
     pub fn connect_selection_changed<F: Fn(Option<Domain>) + 'static>(&self, f: F) {
-        let selection = self.imp().selection.get().expect("built");
-        selection
+        self.imp()
+            .selection
             .connect_selected_item_notify(move |s| f(s.selected_item().and_downcast::<Domain>()));
     }
 
@@ -215,65 +230,26 @@ impl DomainList {
     }
 }
 
-fn sorter_for(property: &str) -> gtk::Sorter {
-    match property {
-        "name" | "state-label" => gtk::StringSorter::builder()
-            .expression(domain_property(property))
-            .ignore_case(true)
-            .build()
-            .upcast(),
-        _ => gtk::NumericSorter::new(Some(domain_property(property))).upcast(),
-    }
-}
-
-/// Right-clicking a row selects it before the menu opens.
-fn select_on_secondary_click(
-    cell: &gtk::Widget,
-    list_item: &gtk::ListItem,
-    selection: &gtk::SingleSelection,
-) {
-    let click = gtk::GestureClick::builder().button(3).build();
-    click.connect_pressed(glib::clone!(
-        #[weak]
-        list_item,
-        #[weak]
-        selection,
-        move |_, _, _, _| selection.set_selected(list_item.position())
-    ));
-    cell.add_controller(click);
-}
-
 type Format = fn(&glib::Value) -> String;
 
-/// A column whose cells `build` makes for their list item; right-clicking a cell selects
-/// its row.
+/// A column whose cells `build` makes for their list item.
 fn cell_factory(
-    selection: &gtk::SingleSelection,
-    build: impl Fn(&gtk::ListItem) -> gtk::Widget + 'static,
+    build: impl Fn(&gtk::ListItem) -> DomainCell + 'static,
 ) -> gtk::SignalListItemFactory {
     let factory = gtk::SignalListItemFactory::new();
-    factory.connect_setup(glib::clone!(
-        #[weak]
-        selection,
-        move |_, item| {
-            let list_item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-            let cell = build(list_item);
-            select_on_secondary_click(&cell, list_item, &selection);
-            list_item.set_child(Some(&cell));
-        }
-    ));
+    factory.connect_setup(move |_, item| {
+        let list_item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
+        list_item.set_child(Some(&build(list_item)));
+    });
     factory
 }
 
 /// A column of labels showing a property, as text or through `format`.
-fn text_column(
-    selection: &gtk::SingleSelection,
-    property: &'static str,
-    format: Option<Format>,
-) -> gtk::SignalListItemFactory {
-    cell_factory(selection, move |list_item| {
+fn text_column(property: &'static str, format: Option<Format>) -> gtk::SignalListItemFactory {
+    cell_factory(move |list_item| {
         let label = gtk::Label::builder()
             .xalign(0.0)
+            .hexpand(true)
             .ellipsize(gtk::pango::EllipsizeMode::End)
             .width_chars(if format.is_none() { 16 } else { 4 })
             .build();
@@ -288,40 +264,32 @@ fn text_column(
             )
             .bind(&label, "label", gtk::Widget::NONE),
         };
-        label.upcast()
+        DomainCell::new(list_item, &[label.upcast()])
     })
 }
 
 /// The state column: an icon and the state in words.
-fn state_column(selection: &gtk::SingleSelection) -> gtk::SignalListItemFactory {
-    cell_factory(selection, |list_item| {
+fn state_column() -> gtk::SignalListItemFactory {
+    cell_factory(|list_item| {
         let icon = gtk::Image::builder()
             .accessible_role(gtk::AccessibleRole::Presentation)
             .build();
         let label = gtk::Label::builder().xalign(0.0).build();
         item_property(list_item, "state-icon").bind(&icon, "icon-name", gtk::Widget::NONE);
         item_property(list_item, "state-label").bind(&label, "label", gtk::Widget::NONE);
-        let cell = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        cell.append(&icon);
-        cell.append(&label);
-        cell.upcast()
+        DomainCell::new(list_item, &[icon.upcast(), label.upcast()])
     })
 }
 
 /// The actions on a virtual machine, for its context menu.
-pub fn domain_menu() -> gio::Menu {
+fn domain_menu() -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
-    power.append(Some(&gettext("Open _Console")), Some("win.domain-console"));
-    power.append(Some(&gettext("_Start")), Some("win.domain-start"));
-    power.append(Some(&gettext("Shut _Down")), Some("win.domain-shutdown"));
-    power.append(Some(&gettext("_Reboot")), Some("win.domain-reboot"));
-    power.append(Some(&gettext("_Pause")), Some("win.domain-pause"));
-    power.append(Some(&gettext("Res_ume")), Some("win.domain-resume"));
-    power.append(Some(&gettext("_Force Off")), Some("win.domain-force-off"));
+    domain_action::append_items(&power, "win", &[DomainAction::Console]);
+    domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
     let other = gio::Menu::new();
-    other.append(Some(&gettext("_Delete…")), Some("win.domain-delete"));
+    domain_action::append_items(&other, "win", &[DomainAction::Delete]);
     menu.append_section(None, &other);
     menu
 }

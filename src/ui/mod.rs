@@ -1,4 +1,16 @@
 //! GTK only: the application, its windows and widgets.
+//!
+//! Screens are composite templates (`src/ui/<path>.rs` with `data/resources/ui/<path>.ui`);
+//! what a user can do to a machine is a [`domain_action::DomainAction`]; errors reach the user
+//! through [`util::show_error`]; libvirt is reached only through the connection's worker
+//! ([`Connection::send`], [`Connection::request`]), whose vocabulary the UI names
+//! [`backend`].
+
+/// The connection workers' vocabulary as the UI uses it: commands, requests and the plain
+/// data they carry (domains, states, host facts). Under its own name here, so that the
+/// paths of the libvirt bindings (the `virt` crate) never appear in `src/ui`
+/// (`tests/architecture.rs`).
+pub(crate) use crate::libvirt as backend;
 
 mod add_connection;
 mod application;
@@ -8,6 +20,7 @@ mod console_view;
 mod console_window;
 mod details;
 mod domain;
+mod domain_action;
 mod domain_list;
 pub(crate) mod host;
 mod preferences;

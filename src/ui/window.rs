@@ -2,20 +2,19 @@
 //! and the details of the selected machine.
 
 use crate::i18n::gettext_f;
-use crate::libvirt::{Command, DomainState};
+use crate::ui::domain_action::{self, DomainActionTarget};
 use crate::ui::util::Failure;
-use crate::ui::{
-    Application, Connection, ConsolePage, ConsoleWindow, Domain, DomainDetails, DomainList,
-};
+use crate::ui::{Application, Connection, ConsolePage, Domain, DomainDetails, DomainList};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, gio, glib, CompositeTemplate};
 
 mod actions;
 mod daemon_status;
+mod delete_dialog;
 mod sidebar;
 
-pub use actions::set_accels;
+pub(crate) use delete_dialog::confirm_delete;
 
 mod imp {
     use super::*;
@@ -76,6 +75,7 @@ mod imp {
             DomainDetails::ensure_type();
             ConsolePage::ensure_type();
             klass.bind_template();
+            domain_action::install(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -212,10 +212,21 @@ impl Window {
                 }
             }
         );
+        // The summary ("3 virtual machines") is there once the list has arrived.
+        let loaded = glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |connection: &Connection| {
+                let list = &window.imp().domain_list;
+                list.set_loaded(!connection.summary().is_empty());
+            }
+        );
+        loaded(connection);
         let handlers = vec![
             connection.connect_connected_notify(update.clone()),
             connection.connect_status_notify(update),
             connection.connect_summary_notify(retry_console),
+            connection.connect_summary_notify(loaded),
         ];
         imp.shown.set(connection.clone(), handlers);
         self.update_connection_page(connection);
@@ -246,7 +257,7 @@ impl Window {
 
     fn show_details(&self, domain: Option<&Domain>) {
         let imp = self.imp();
-        imp.details.show_domain(domain);
+        imp.details.set_domain(domain);
         let connection = self.selected_connection();
         imp.console_page.set_target(
             connection
@@ -256,7 +267,7 @@ impl Window {
         );
         imp.followed.clear();
         if let Some(domain) = domain {
-            let handler = actions::follow_state(self, domain);
+            let handler = domain_action::follow(self, domain);
             imp.followed.set(domain.clone(), vec![handler]);
         }
         self.update_action_states();
@@ -356,84 +367,28 @@ impl Window {
 
     /// Opens (or raises) the console window of the selected machine.
     pub fn open_console(&self) {
-        let (Some(connection), Some(domain), Some(app)) = (
-            self.selected_connection(),
-            self.selected_domain(),
-            self.application(),
-        ) else {
-            return;
-        };
-        let open = app
-            .windows()
-            .into_iter()
-            .filter_map(|w| w.downcast::<ConsoleWindow>().ok())
-            .find(|w| w.domain().as_ref() == Some(&domain));
-        let window = open.unwrap_or_else(|| {
-            let window = ConsoleWindow::new(&app, &connection, &domain);
-            // The Console view takes the guest back when its window closes.
-            let page = self.imp().console_page.downgrade();
-            window.connect_destroy(move |_| {
-                let page = page.clone();
-                glib::idle_add_local_once(move || {
-                    if let Some(page) = page.upgrade() {
-                        page.refresh();
-                    }
-                });
-            });
-            window
-        });
-        window.present();
-        // One session per guest: the Console view gives way to the window.
+        if let (Some((connection, domain)), Some(app)) = (self.action_target(), self.app()) {
+            app.open_console(&connection, &domain);
+        }
+    }
+
+    /// The Console view gives a guest's screen way to its console window, and takes it
+    /// back when that closes.
+    pub(crate) fn refresh_console_view(&self) {
         self.imp().console_page.refresh();
     }
 
     /// Enables the domain actions that make sense for the selected domain's state.
     fn update_action_states(&self) {
         let state = self.selected_domain().map(|d| d.state());
-        actions::update_enabled(self, state);
+        domain_action::set_enabled(self, state);
     }
 }
 
-/// Which power actions a domain in `state` accepts.
-pub fn accepts(state: DomainState, command: &str) -> bool {
-    use DomainState::*;
-    match command {
-        "start" => matches!(state, Shutoff | Crashed),
-        "shutdown" | "reboot" => matches!(state, Running | Blocked),
-        "pause" => matches!(state, Running | Blocked),
-        "resume" => matches!(state, Paused | PmSuspended),
-        "force-off" => state.is_active(),
-        "delete" | "console" => true,
-        _ => false,
-    }
-}
+impl DomainActionTarget for Window {
+    const GROUP: &'static str = "win";
 
-/// The command for a power action on the domain `uuid`.
-pub(crate) fn command_for(action: &str, uuid: String) -> Option<Command> {
-    Some(match action {
-        "start" => Command::Start(uuid),
-        "shutdown" => Command::Shutdown(uuid),
-        "reboot" => Command::Reboot(uuid),
-        "pause" => Command::Pause(uuid),
-        "resume" => Command::Resume(uuid),
-        "force-off" => Command::ForceOff(uuid),
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::accepts;
-    use crate::libvirt::DomainState;
-
-    #[test]
-    fn actions_follow_the_state() {
-        assert!(accepts(DomainState::Shutoff, "start"));
-        assert!(!accepts(DomainState::Running, "start"));
-        assert!(accepts(DomainState::Paused, "resume"));
-        assert!(!accepts(DomainState::Paused, "pause"));
-        assert!(accepts(DomainState::Paused, "force-off"));
-        assert!(!accepts(DomainState::Shutoff, "force-off"));
-        assert!(accepts(DomainState::Shutoff, "delete"));
+    fn action_target(&self) -> Option<(Connection, Domain)> {
+        self.selected_connection().zip(self.selected_domain())
     }
 }

@@ -3,6 +3,7 @@
 import os
 import subprocess
 
+from session_domain import SESSION, SessionDomainTestCase
 from vdui import ROOT, UiTestCase, click, wait_for
 
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "states.xml")
@@ -82,39 +83,12 @@ class DomainListTest(UiTestCase):
         wait_for("a&b gone", lambda: app.rows() == [] or None)
 
 
-SESSION = "qemu:///session"
-
-
-class LiveEventsTest(UiTestCase):
+class LiveEventsTest(SessionDomainTestCase):
     """Another process changes domains; the window follows through libvirt's events."""
 
-    def setUp(self):
-        super().setUp()
-        self.name = f"vdui-{os.getpid()}-live"
-        self.addCleanup(self.remove_domain)
-        # No statistics polling: only events can bring the changes.
-        settings = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings")
-        os.makedirs(settings)
-        with open(os.path.join(settings, "keyfile"), "w") as f:
-            f.write("[io/github/virtdeck/Virtdeck]\nstats-interval=uint32 0\n")
-
-    def remove_domain(self):
-        for command in (["destroy", self.name], ["undefine", self.name]):
-            subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
-
-    def define(self):
-        xml = os.path.join(self.home.name, "domain.xml")
-        with open(xml, "w") as f:
-            f.write(
-                f"""<domain type='qemu'>
-  <name>{self.name}</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
-</domain>"""
-            )
-        virsh("define", xml, uri=SESSION)
+    tag = "live"
+    # No statistics polling: only events can bring the changes.
+    stats_interval = 0
 
     def state_in(self, app):
         rows = [r for r in app.rows() if r and r[0] == self.name]

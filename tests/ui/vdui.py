@@ -103,10 +103,11 @@ def click(acc):
 
 
 def press(acc, window, title, button=1):
-    """Clicks the middle of `acc` with the X pointer (`button` 3 for a right click), as a
+    """Clicks the middle of `acc` with the X pointer (`button` 3: a right click), as a
     person would: GTK 4.8 offers no AT-SPI action on check buttons and switches. `window`
     is the accessible of the X window called `title` that holds `acc`."""
-    ids = subprocess.run(["xdotool", "search", "--name", f"^{title}$"],
+    # Only shown windows: an open (or once opened) popover is a window of the same name.
+    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
                          capture_output=True, text=True).stdout.split()
     if not ids:
         raise AssertionError(f"no X window called {title!r}")
@@ -120,8 +121,8 @@ def press(acc, window, title, button=1):
     dy = (int(geometry["HEIGHT"]) - frame.height) // 2
     box = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
     x, y = box.x + dx + min(box.width // 2, 12), box.y + dy + box.height // 2
-    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click",
-                    str(button)], check=True)
+    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", str(button)],
+                   check=True)
 
 
 def _has_editable_text(acc):

@@ -4,7 +4,7 @@
 
 use crate::console::{ConsoleSource, SendKey};
 use crate::i18n::gettext;
-use crate::libvirt::{domain::Graphics, ConnectionName, Request};
+use crate::ui::backend::{domain::Graphics, ConnectionName, Request};
 use crate::ui::{Connection, Domain};
 
 /// The source of `domain`'s console, asked of the connection's worker; the error is a

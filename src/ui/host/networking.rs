@@ -7,7 +7,7 @@ use super::vnets::{self, VirtualNetwork};
 use super::{bridge_dialogs, run_blocking};
 use crate::host::net::{self, Bridge, LeftAlone, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{ConnectionKind, ConnectionName, Request};
+use crate::ui::backend::{ConnectionKind, ConnectionName, Request};
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -27,7 +27,7 @@ pub(super) struct HostLinks {
 struct Loaded {
     /// `None` for a remote connection: its links are not this computer's.
     host: Option<Result<HostLinks, NetError>>,
-    vnets: Result<Vec<crate::libvirt::VirtualNetwork>, String>,
+    vnets: Result<Vec<crate::ui::backend::VirtualNetwork>, String>,
 }
 
 /// This computer's links, unless the connection is `remote`. Blocks.

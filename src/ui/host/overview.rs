@@ -4,7 +4,7 @@
 use super::{run_blocking, text};
 use crate::host::kvm;
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{ConnectionName, Request};
+use crate::ui::backend::{ConnectionName, Request};
 use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -3,7 +3,7 @@
 
 use super::networking::NetworkingPage;
 use crate::i18n::{gettext, gettext_f};
-use crate::libvirt::{NetworkChange as Change, Request, VirtualNetwork as VNet};
+use crate::ui::backend::{NetworkChange as Change, Request, VirtualNetwork as VNet};
 use crate::ui::util::{show_error, Failure};
 use gtk::glib;
 use gtk::prelude::*;

@@ -6,7 +6,7 @@
 use super::Window;
 use crate::host::daemon::{self, Diagnosis, Status};
 use crate::host::libvirtd::SESSION_URI;
-use crate::libvirt::{Command, ConnectionKind, ConnectionName};
+use crate::ui::backend::{Command, ConnectionKind, ConnectionName};
 use crate::ui::host::{run_blocking, text};
 use crate::ui::Connection;
 use adw::prelude::*;

@@ -4,10 +4,10 @@
 
 use super::Wizard;
 use crate::host::net::{self, Networks, Runner};
-use crate::libvirt::Request;
 use crate::spec::create::DEFAULT_POOL;
 use crate::spec::facts::is_local_uri;
 use crate::spec::{DomainType, HostFacts};
+use crate::ui::backend::Request;
 use crate::ui::host::run_blocking;
 use crate::ui::Connection;
 use adw::subclass::prelude::*;

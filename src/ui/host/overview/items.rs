@@ -3,7 +3,7 @@
 
 use crate::host::kvm::Outcome;
 use crate::i18n::gettext_f;
-use crate::libvirt::HostInfo;
+use crate::ui::backend::HostInfo;
 use crate::ui::domain::format_memory;
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -1,0 +1,352 @@
+//! Everything one can do to a virtual machine, as one typed enum: each action's name,
+//! words, icon, shortcut, the states that accept it and what it does. Widgets install the
+//! actions on their class ([`install`]) under their own group (`win.domain-start` in the
+//! main window, `console.domain-start` in a console), and enable them from one place,
+//! [`set_enabled`], following the state of the domain they act on ([`follow`]). Menus and
+//! buttons only name the actions.
+
+mod button;
+
+use crate::i18n::gettext;
+use crate::ui::backend::{Command, DomainState};
+use crate::ui::{Application, Connection, Domain};
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
+
+pub use button::DomainActionButton;
+
+/// An action on one virtual machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DomainAction {
+    Console,
+    Start,
+    Shutdown,
+    Reboot,
+    Pause,
+    Resume,
+    ForceOff,
+    Delete,
+    AddTablet,
+}
+
+/// What activating an action does.
+#[derive(Debug)]
+pub enum Effect {
+    /// Sends this command to the connection's worker.
+    Send(Command),
+    /// Asks first (offering to delete the storage too), then sends [`Command::Delete`].
+    ConfirmDelete,
+    /// Opens (or raises) the console window.
+    OpenConsole,
+}
+
+impl DomainAction {
+    /// Every action, the power actions first.
+    pub const ALL: [DomainAction; 9] = [
+        Self::Start,
+        Self::Shutdown,
+        Self::Reboot,
+        Self::Pause,
+        Self::Resume,
+        Self::ForceOff,
+        Self::Console,
+        Self::Delete,
+        Self::AddTablet,
+    ];
+
+    /// The power actions, in the order menus list them.
+    pub const POWER: &'static [DomainAction] = Self::ALL.split_at(6).0;
+
+    /// The action's name within its group: `domain-start` is `win.domain-start`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Console => "domain-console",
+            Self::Start => "domain-start",
+            Self::Shutdown => "domain-shutdown",
+            Self::Reboot => "domain-reboot",
+            Self::Pause => "domain-pause",
+            Self::Resume => "domain-resume",
+            Self::ForceOff => "domain-force-off",
+            Self::Delete => "domain-delete",
+            Self::AddTablet => "domain-add-tablet",
+        }
+    }
+
+    /// The action called `name` (without its group).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The action a detailed name such as `win.domain-start` stands for, whatever its group.
+    pub fn from_detailed_name(name: &str) -> Option<Self> {
+        Self::from_name(name.split_once('.').map_or(name, |(_, n)| n))
+    }
+
+    /// Its words in a menu, with a mnemonic (and an ellipsis when it asks first).
+    pub fn menu_label(self) -> String {
+        match self {
+            Self::Console => gettext("Open _Console"),
+            Self::Start => gettext("_Start"),
+            Self::Shutdown => gettext("Shut _Down"),
+            Self::Reboot => gettext("_Reboot"),
+            Self::Pause => gettext("_Pause"),
+            Self::Resume => gettext("Res_ume"),
+            Self::ForceOff => gettext("_Force Off"),
+            Self::Delete => gettext("_Delete…"),
+            Self::AddTablet => gettext("Add USB _Tablet"),
+        }
+    }
+
+    /// Its words on a button beside its icon.
+    pub fn button_label(self) -> String {
+        match self {
+            Self::Console => gettext("Console"),
+            Self::Start => gettext("Start"),
+            Self::Shutdown => gettext("Shut Down"),
+            Self::Reboot => gettext("Reboot"),
+            Self::Pause => gettext("Pause"),
+            Self::Resume => gettext("Resume"),
+            Self::ForceOff => gettext("Force Off"),
+            Self::Delete => gettext("Delete"),
+            Self::AddTablet => gettext("Add USB Tablet"),
+        }
+    }
+
+    /// The icon of its button.
+    pub fn icon_name(self) -> &'static str {
+        match self {
+            Self::Console => "computer-symbolic",
+            Self::Start | Self::Resume => "media-playback-start-symbolic",
+            Self::Shutdown => "system-shutdown-symbolic",
+            Self::Reboot => "view-refresh-symbolic",
+            Self::Pause => "media-playback-pause-symbolic",
+            Self::ForceOff => "process-stop-symbolic",
+            Self::Delete => "user-trash-symbolic",
+            Self::AddTablet => "input-mouse-symbolic",
+        }
+    }
+
+    /// Its keyboard shortcut in the main window (see [`set_accels`]).
+    pub fn accel(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Console => "<Control><Shift>o",
+            Self::Start => "<Control><Shift>r",
+            Self::Shutdown => "<Control><Shift>d",
+            Self::Reboot => "<Control><Shift>b",
+            Self::Pause => "<Control><Shift>p",
+            Self::Resume => "<Control><Shift>u",
+            Self::ForceOff => "<Control><Shift>f",
+            Self::Delete => "<Control>Delete",
+            Self::AddTablet => return None,
+        })
+    }
+
+    /// Whether a domain in `state` accepts the action.
+    pub fn accepts(self, state: DomainState) -> bool {
+        use DomainState::*;
+        match self {
+            Self::Start => matches!(state, Shutoff | Crashed),
+            Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
+            Self::Resume => matches!(state, Paused | PmSuspended),
+            Self::ForceOff => state.is_active(),
+            Self::Console | Self::Delete | Self::AddTablet => true,
+        }
+    }
+
+    /// What the action does to the domain `uuid`.
+    pub fn effect(self, uuid: String) -> Effect {
+        match self {
+            Self::Console => Effect::OpenConsole,
+            Self::Delete => Effect::ConfirmDelete,
+            Self::Start => Effect::Send(Command::Start(uuid)),
+            Self::Shutdown => Effect::Send(Command::Shutdown(uuid)),
+            Self::Reboot => Effect::Send(Command::Reboot(uuid)),
+            Self::Pause => Effect::Send(Command::Pause(uuid)),
+            Self::Resume => Effect::Send(Command::Resume(uuid)),
+            Self::ForceOff => Effect::Send(Command::ForceOff(uuid)),
+            Self::AddTablet => Effect::Send(Command::AddTablet(uuid)),
+        }
+    }
+
+    /// A menu item for the action in `group` (`win`, `console`).
+    pub fn menu_item(self, group: &str) -> gio::MenuItem {
+        gio::MenuItem::new(
+            Some(&self.menu_label()),
+            Some(&format!("{group}.{}", self.name())),
+        )
+    }
+
+    /// Carries the action out on `domain` of `connection`, for `widget`'s window.
+    fn activate(self, widget: &gtk::Widget, connection: &Connection, domain: &Domain) {
+        match self.effect(domain.uuid()) {
+            Effect::Send(command) => connection.send(command),
+            Effect::ConfirmDelete => crate::ui::window::confirm_delete(widget, connection, domain),
+            Effect::OpenConsole => {
+                if let Some(app) = gio::Application::default().and_downcast::<Application>() {
+                    app.open_console(connection, domain);
+                }
+            }
+        }
+    }
+}
+
+/// A widget whose domain actions act on one virtual machine.
+pub trait DomainActionTarget: IsA<gtk::Widget> {
+    /// The group the actions are installed in: `win` makes `win.domain-start`.
+    const GROUP: &'static str;
+
+    /// The domain the actions act on now, with its connection.
+    fn action_target(&self) -> Option<(Connection, Domain)>;
+}
+
+/// Installs every [`DomainAction`] on the widget class of `klass`.
+pub fn install<C>(klass: &mut C)
+where
+    C: WidgetClassExt,
+    <<C as glib::subclass::types::ClassStruct>::Type as ObjectSubclass>::Type: DomainActionTarget,
+{
+    let group = <<<C as glib::subclass::types::ClassStruct>::Type as ObjectSubclass>::Type as DomainActionTarget>::GROUP;
+    for action in DomainAction::ALL {
+        klass.install_action(
+            &format!("{group}.{}", action.name()),
+            None,
+            move |widget, _, _| {
+                if let Some((connection, domain)) = widget.action_target() {
+                    action.activate(widget.upcast_ref(), &connection, &domain);
+                }
+            },
+        );
+    }
+}
+
+/// Enables the actions of `widget` that a domain in `state` accepts; none without a domain.
+/// The one place that decides whether an action is available.
+pub fn set_enabled<W: DomainActionTarget>(widget: &W, state: Option<DomainState>) {
+    for action in DomainAction::ALL {
+        widget.action_set_enabled(
+            &format!("{}.{}", W::GROUP, action.name()),
+            state.is_some_and(|s| action.accepts(s)),
+        );
+    }
+}
+
+/// Keeps the actions of `widget` in step with the state of `domain`; the handler is for the
+/// widget's [`crate::ui::util::BoundObject`].
+pub fn follow<W: DomainActionTarget>(widget: &W, domain: &Domain) -> glib::SignalHandlerId {
+    // The state in words changes exactly when the state does.
+    let widget = widget.downgrade();
+    domain.connect_state_label_notify(move |domain| {
+        if let Some(widget) = widget.upgrade() {
+            set_enabled(&widget, Some(domain.state()));
+        }
+    })
+}
+
+/// Appends items for `actions` in `group` to `menu`.
+pub fn append_items(menu: &gio::Menu, group: &str, actions: &[DomainAction]) {
+    for action in actions {
+        menu.append_item(&action.menu_item(group));
+    }
+}
+
+/// The keyboard shortcuts of the main window's domain actions.
+pub fn set_accels(app: &Application) {
+    for action in DomainAction::ALL {
+        if let Some(accel) = action.accel() {
+            app.set_accels_for_action(&format!("win.{}", action.name()), &[accel]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DomainAction, Effect};
+    use crate::ui::backend::{Command, DomainState};
+
+    /// The states that accept each action, written out in full.
+    fn accepted(action: DomainAction) -> &'static [DomainState] {
+        use DomainState::*;
+        match action {
+            DomainAction::Start => &[Shutoff, Crashed],
+            DomainAction::Shutdown | DomainAction::Reboot | DomainAction::Pause => {
+                &[Running, Blocked]
+            }
+            DomainAction::Resume => &[Paused, PmSuspended],
+            DomainAction::ForceOff => &[
+                NoState,
+                Running,
+                Blocked,
+                Paused,
+                ShuttingDown,
+                Crashed,
+                PmSuspended,
+            ],
+            DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
+                &DomainState::ALL
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_in_every_state() {
+        for action in DomainAction::ALL {
+            for state in DomainState::ALL {
+                assert_eq!(
+                    action.accepts(state),
+                    accepted(action).contains(&state),
+                    "{action:?} in {state:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_shut_off_domain_starts_and_a_running_one_does_not() {
+        assert!(DomainAction::Start.accepts(DomainState::Shutoff));
+        assert!(!DomainAction::Start.accepts(DomainState::Running));
+        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff));
+        assert!(DomainAction::ForceOff.accepts(DomainState::Paused));
+    }
+
+    #[test]
+    fn names_are_unique_and_found_again() {
+        for action in DomainAction::ALL {
+            assert_eq!(DomainAction::from_name(action.name()), Some(action));
+            assert_eq!(
+                DomainAction::from_detailed_name(&format!("win.{}", action.name())),
+                Some(action)
+            );
+        }
+        assert_eq!(DomainAction::from_name("domain-nothing"), None);
+    }
+
+    #[test]
+    fn shortcuts_are_the_documented_ones() {
+        assert_eq!(DomainAction::Start.accel(), Some("<Control><Shift>r"));
+        assert_eq!(DomainAction::Delete.accel(), Some("<Control>Delete"));
+        assert_eq!(DomainAction::Console.accel(), Some("<Control><Shift>o"));
+        let mut accels: Vec<_> = DomainAction::ALL.iter().filter_map(|a| a.accel()).collect();
+        let all = accels.len();
+        accels.sort();
+        accels.dedup();
+        assert_eq!(accels.len(), all, "two actions share a shortcut");
+    }
+
+    #[test]
+    fn effects_send_the_matching_command() {
+        let effect = |action: DomainAction| action.effect("u".to_owned());
+        assert!(matches!(effect(DomainAction::Start), Effect::Send(Command::Start(u)) if u == "u"));
+        assert!(
+            matches!(effect(DomainAction::ForceOff), Effect::Send(Command::ForceOff(u)) if u == "u")
+        );
+        assert!(
+            matches!(effect(DomainAction::AddTablet), Effect::Send(Command::AddTablet(u)) if u == "u")
+        );
+        assert!(matches!(
+            effect(DomainAction::Delete),
+            Effect::ConfirmDelete
+        ));
+        assert!(matches!(effect(DomainAction::Console), Effect::OpenConsole));
+    }
+}
