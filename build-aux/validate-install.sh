@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Virtdeck with meson into a temporary DESTDIR and validates what it installed:
-# the .desktop file, the AppStream metainfo, the GSettings schema, icons, translations
-# and the binary itself.
+# the .desktop file, the AppStream metainfo, the GSettings schema, icons, translations,
+# the polkit policy of the network helper (build-aux/validate-policy.sh) and the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,5 +38,7 @@ check "symbolic icon" test -s "$share/icons/hicolor/symbolic/apps/$app-symbolic.
 check "zh_CN translation" test -s "$share/locale/zh_CN/LC_MESSAGES/virtdeck.mo"
 check "translated desktop name" grep -q '^GenericName\[zh_CN\]=' "$share/applications/$app.desktop"
 check "screenshot in the tree" test -s data/screenshots/main-window.png
+check "polkit policy (xmllint against polkit's DTD)" build-aux/validate-policy.sh \
+    "$share/polkit-1/actions/$app.policy" /usr/bin "$dest"
 check "installed binary runs" sh -c "'$dest/usr/bin/virtdeck' --version | grep -q '^virtdeck '"
 exit $fail

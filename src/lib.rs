@@ -26,8 +26,19 @@ pub mod ui;
 
 use gtk::prelude::*;
 
-/// Starts the application: logging, translations, resources, then the GTK main loop.
+/// Starts the application: logging, translations, resources, then the GTK main loop. As
+/// `virtdeck --net-helper` or `virtdeck --bridge-conf-helper` it is the privileged network
+/// helper instead ([`host::net::privileged`]), which runs no GTK code at all.
 pub fn run() -> glib::ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(mode) = host::net::protocol::Mode::from_args(&args) {
+        init_logging();
+        if args.len() > 1 {
+            tracing::error!("{} takes no other arguments", mode.flag());
+            return glib::ExitCode::FAILURE;
+        }
+        return host::net::privileged::main(mode).into();
+    }
     prefer_cairo_without_gpu();
     init_logging();
     i18n::init();

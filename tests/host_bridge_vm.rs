@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::net::ip;
+use common::net::{ip, VIRTDECK};
 use common::{ensure_libvirtd, virsh_ok, wait_for, DomainGuard};
 use virtdeck::host::net::{self, create_bridge, delete_bridge, BridgeRequest, Runner};
 use virtdeck::spec::{Network, VmSpec};
@@ -66,7 +66,7 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     ip(&["addr", "add", &address, "dev", &nic]);
     ip(&["link", "set", &nic, "up"]);
 
-    let runner = Runner::host();
+    let runner = Runner::host().with_helper(VIRTDECK);
     let request = BridgeRequest {
         nic: nic.clone(),
         name: bridge.clone(),
@@ -74,8 +74,8 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     };
     create_bridge(&runner, &request)
         .unwrap_or_else(|e| panic!("create {bridge}: {e}"))
-        .confirm(&runner)
-        .expect("confirm");
+        .keep()
+        .expect("keep");
     assert_eq!(addresses(&bridge), [address.as_str()]);
     assert!(addresses(&nic).is_empty());
     assert_eq!(ports_of(&bridge), [nic.as_str()]);
@@ -132,8 +132,8 @@ fn a_started_vm_attaches_its_tap_to_the_bridge() {
     });
     delete_bridge(&runner, &bridge)
         .unwrap_or_else(|e| panic!("delete {bridge}: {e}"))
-        .confirm(&runner)
-        .expect("confirm");
+        .keep()
+        .expect("keep");
     assert_eq!(addresses(&nic), [address.as_str()]);
     let left = ip(&["-j", "link", "show"]);
     assert!(

@@ -15,7 +15,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -142,43 +141,8 @@ impl Lab {
     /// A system bus of our own that lets everyone do everything, listening in the
     /// temporary directory; `DBUS_SYSTEM_BUS_ADDRESS` names it.
     fn start_bus(&mut self) {
-        let socket = self.dir.join("bus.socket");
-        let config = self.dir.join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        )
-        .expect("write the bus configuration");
-        let mut bus = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dbus-daemon");
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().expect("bus stdout"))
-            .read_line(&mut address)
-            .expect("read the bus address");
+        let (bus, address) = common::bus::start_private_bus(&self.dir);
         self.bus = Some(bus);
-        let address = address.trim();
-        assert!(address.starts_with("unix:"), "bus address {address:?}");
         // Set before any thread of this test reads the environment.
         std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", address);
     }
@@ -243,7 +207,10 @@ impl Lab {
         wait_for(
             "NetworkManager to manage the test NICs",
             Duration::from_secs(30),
-            || nm::manages(&self.runner, MAIN.nic) && nm::manages(&self.runner, KEPT.nic),
+            || {
+                nm::manages(&self.runner, MAIN.nic) == Ok(true)
+                    && nm::manages(&self.runner, KEPT.nic) == Ok(true)
+            },
         );
         self.assert_unbridged(&MAIN);
         self.assert_unbridged(&KEPT);
@@ -315,7 +282,7 @@ impl Lab {
             "STP is off"
         );
         assert!(
-            nm::owns(&self.runner, pair.bridge),
+            nm::owns(&self.runner, pair.bridge) == Ok(true),
             "NetworkManager owns the bridge"
         );
         // The saved profile, as NetworkManager's own client reads it: the NIC's manual
@@ -391,27 +358,20 @@ fn bridges_through_network_manager_are_kept_reverted_and_rolled_back() {
     // again at the end, long after the rollback timeout).
     let change = lab.create(&KEPT);
     lab.assert_bridged(&KEPT);
-    let copy = change.clone();
-    change.confirm(&lab.runner).expect("confirm");
-    let err = copy.confirm(&lab.runner).unwrap_err();
-    assert!(matches!(err, NetError::NmExpired), "{err}");
+    change.keep().expect("keep");
 
     // Made with the default route, kept, deleted, reverted: the bridge is back.
-    lab.create(&MAIN).confirm(&lab.runner).expect("confirm");
+    lab.create(&MAIN).keep().expect("keep");
     lab.assert_bridged(&MAIN);
-    lab.delete(&MAIN)
-        .expire(&lab.runner)
-        .expect("revert the delete");
+    lab.delete(&MAIN).revert().expect("revert the delete");
     lab.assert_bridged(&MAIN);
 
     // Deleted and kept: the NIC holds its profile again.
-    lab.delete(&MAIN)
-        .confirm(&lab.runner)
-        .expect("confirm the delete");
+    lab.delete(&MAIN).keep().expect("keep the delete");
     lab.assert_unbridged(&MAIN);
 
     // Made, then reverted at once.
-    lab.create(&MAIN).expire(&lab.runner).expect("revert");
+    lab.create(&MAIN).revert().expect("revert");
     lab.assert_unbridged(&MAIN);
 
     // Made, and nobody answers: NetworkManager rolls back by itself.
@@ -423,11 +383,8 @@ fn bridges_through_network_manager_are_kept_reverted_and_rolled_back() {
         || lab.links().iter().all(|l| l.name != MAIN.bridge),
     );
     lab.assert_unbridged(&MAIN);
-    let err = change.clone().confirm(&lab.runner).unwrap_err();
+    let err = change.keep().unwrap_err();
     assert!(matches!(err, NetError::NmExpired), "{err}");
-    change
-        .expire(&lab.runner)
-        .expect("expiring after NetworkManager's rollback is fine");
 
     // The bridge kept at the start is still there.
     lab.assert_bridged(&KEPT);

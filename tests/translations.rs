@@ -60,7 +60,9 @@ fn has_translatable(path: &Path) -> bool {
     } else if name.ends_with(".ui") {
         text.contains("translatable=\"yes\"")
     } else {
-        name.ends_with(".desktop.in") || name.ends_with(".metainfo.xml.in")
+        name.ends_with(".desktop.in")
+            || name.ends_with(".metainfo.xml.in")
+            || name.ends_with(".policy")
     }
 }
 

@@ -2,6 +2,7 @@
 //! the libvirt daemon, `virsh`, and waiting for worker events.
 #![allow(dead_code)]
 
+pub mod bus;
 pub mod console;
 pub mod fixture;
 pub mod guest;

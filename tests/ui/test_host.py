@@ -12,7 +12,8 @@ import subprocess
 
 import pyatspi
 
-from vdui import ROOT, UiTestCase, click, find_all, label_of, press, showing, wait_for
+from vdui import (ROOT, UiTestCase, click, find_all, label_of, press, sensitive, showing,
+                  wait_for)
 
 SYSTEM = "qemu:///system"
 CHECK_ITEMS = (
@@ -353,6 +354,28 @@ class BridgeInNamespaceTest(UiTestCase):
         self.assert_original()
 
 
+    def test_default_route_warning_and_bridges_of_other_software_left_alone(self):
+        # The NIC carries the namespace's default route; a bridge no card joined, not
+        # made by Virtdeck, stands for docker0.
+        ip("-n", self.ns, "route", "add", "default", "via", "198.51.100.1", "dev", self.NIC)
+        ip("-n", self.ns, "link", "add", "vdother0", "type", "bridge")
+        app, window = self.open_networking()
+        row = row_of(app.find("label", "vdother0", within=window), "Delete")
+        app.find("label", contains="Made by other software", within=row)
+        delete = app.find("push button", "Delete", within=row)
+        self.assertFalse(sensitive(delete), "Delete is offered for another program's bridge")
+
+        row = row_of(app.find("label", self.NIC, within=window), "Create Bridge…")
+        button = app.find("push button", "Create Bridge…", within=row)
+        title = f"Create a Bridge from “{self.NIC}”?"
+        dialog = self.dialog(app, title, lambda: press(button, window, "Host Details"))
+        app.find("label", contains="Your connection to the network moves to the bridge; if it "
+                 "does not come back in 30 seconds, the change is undone.", within=dialog)
+        click(app.find("push button", "Cancel", within=dialog))
+        wait_for("the dialog closed", lambda: not app.find_all_windows(title))
+        self.assertEqual(ip("-n", self.ns, "route", "show", "default").stdout.split()[4],
+                         self.NIC, "nothing changed")
+
 class VirtualNetworkTest(UiTestCase):
     """The Running and Autostart switches of a virtual network, pressed with the pointer,
     on an isolated network the test defines on the system connection (no DNS, no DHCP)
@@ -404,3 +427,12 @@ class VirtualNetworkTest(UiTestCase):
         self.flip(app, window, f"Run {self.net}", "Active", "no")
         self.assertEqual(self.info()["Autostart"], "yes")
         self.flip(app, window, f"Start {self.net} with the host", "Autostart", "no")
+
+    def test_the_bridge_of_a_virtual_network_is_not_offered_for_deletion(self):
+        virsh("net-start", self.net)
+        app, window = open_host_details(self, "Networking")
+        bridge = f"vdtn{os.getpid()}"
+        row = row_of(app.find("label", bridge, within=window), "Delete")
+        app.find("label", contains=f"Belongs to virtual network “{self.net}”", within=row)
+        self.assertFalse(sensitive(app.find("push button", "Delete", within=row)),
+                         "Delete is offered for a virtual network's bridge")

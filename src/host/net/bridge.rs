@@ -1,19 +1,22 @@
 //! Create a bridge from a NIC (its IP configuration moves to the bridge, it joins the
 //! bridge) and delete one (the configuration moves back). Both are transactional: the
 //! state before is recorded first, a failing step restores it at once, and a successful
-//! change stays pending until confirmed — the "Keep this configuration?" countdown, which
-//! the UI drives and which restores the old state when it runs out.
+//! change stays pending until kept — the "Keep this configuration?" countdown — and is
+//! undone otherwise, even when this program is gone.
 //!
 //! When NetworkManager manages the NIC (or the bridge), the change goes through it
 //! ([`nm`]): a NetworkManager checkpoint replaces the recorded state, and NetworkManager
-//! rolls back by itself when the countdown runs out even if this program is gone; the
-//! profiles it saves survive a reboot. Otherwise the change is made at runtime with
-//! iproute2 and does not survive a reboot.
+//! rolls back by itself when the countdown runs out; the profiles it saves survive a
+//! reboot. Otherwise the privileged helper ([`super::privileged`], one process per change)
+//! makes the change at runtime with iproute2 and rolls it back by itself unless told to
+//! keep it; it does not survive a reboot.
 
 use std::time::{Duration, Instant};
 
-use super::plan::{plan, rollback, Snapshot};
-use super::state::{read_links, Link};
+use super::plan::Snapshot;
+use super::protocol::{check_name, check_new_bridge_name, Change, Report};
+use super::spawn::Helper;
+use super::state::{read_links, Link, MADE_HERE};
 use super::{nm, NetError, Runner};
 
 /// The bridge name offered by default, as in the tutorial (`virsh iface-bridge ens32 br0`).
@@ -21,9 +24,6 @@ pub const DEFAULT_BRIDGE: &str = "br0";
 
 /// How long the user has to confirm a change before it is undone.
 pub const CONFIRM_WITHIN: Duration = Duration::from_secs(30);
-
-/// The longest interface name Linux takes (`IFNAMSIZ` − 1).
-const MAX_NAME: usize = 15;
 
 /// What bridge to make from which NIC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,89 +45,140 @@ impl BridgeRequest {
     }
 }
 
-/// A network change that is made but not yet confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A network change that is made but not yet kept. Dropping it undoes the change, as
+/// [`PendingChange::revert`] does, without waiting for the result.
+#[derive(Debug)]
 pub struct PendingChange {
     undo: Undo,
-    /// When the change is undone unless confirmed.
+    /// When the change is undone unless kept. The helper (or NetworkManager) holds the
+    /// deadline that counts; this one is a moment later.
     pub deadline: Instant,
 }
 
 /// How a pending change is undone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 enum Undo {
-    /// iproute2: go back to the state before the change.
-    Snapshot(Snapshot),
+    /// iproute2: the helper process that made the change undoes it unless told `keep`.
+    Helper(Helper),
     /// NetworkManager: roll its checkpoint back (it does so by itself at the deadline).
-    Checkpoint(nm::Checkpoint),
-}
-
-impl From<nm::Checkpoint> for PendingChange {
-    fn from(checkpoint: nm::Checkpoint) -> PendingChange {
-        PendingChange {
-            deadline: checkpoint.deadline,
-            undo: Undo::Checkpoint(checkpoint),
-        }
-    }
+    Checkpoint(nm::Checkpoint, Runner),
+    /// Kept or reverted already.
+    Settled,
 }
 
 impl PendingChange {
+    fn checkpoint(checkpoint: nm::Checkpoint, runner: &Runner) -> PendingChange {
+        PendingChange {
+            deadline: checkpoint.deadline,
+            undo: Undo::Checkpoint(checkpoint, runner.clone()),
+        }
+    }
+
+    /// Starts the helper for `change` and waits until it has made it (or refused, or
+    /// failed and restored the state before).
+    fn through_helper(runner: &Runner, change: Change) -> Result<PendingChange, NetError> {
+        let mut helper = Helper::start(runner, change)?;
+        match helper.next()? {
+            Report::Applied { countdown_secs, .. } => Ok(PendingChange {
+                undo: Undo::Helper(helper),
+                deadline: Instant::now() + Duration::from_secs(countdown_secs),
+            }),
+            Report::Refused { error } => Err(error),
+            Report::FailedAndRestored { error, .. } => Err(NetError::RolledBack(Box::new(error))),
+            Report::RestoreFailed {
+                error,
+                restore_error,
+            } => Err(NetError::RollbackFailed {
+                failure: Box::new(error),
+                rollback: Box::new(restore_error),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Time left to confirm.
     pub fn remaining(&self, now: Instant) -> Duration {
         self.deadline.saturating_duration_since(now)
     }
 
-    /// Whether the countdown has run out: call [`PendingChange::expire`].
+    /// Whether the countdown has run out: the change is being undone (call
+    /// [`PendingChange::revert`] to wait for it).
     pub fn is_due(&self, now: Instant) -> bool {
         now >= self.deadline
     }
 
     /// Whether NetworkManager made the change (and undoes it by itself at the deadline).
     pub fn through_network_manager(&self) -> bool {
-        matches!(self.undo, Undo::Checkpoint(_))
+        matches!(self.undo, Undo::Checkpoint(..))
     }
 
-    /// Keeps the change. Through NetworkManager this fails when NetworkManager has rolled
-    /// back already ([`NetError::NmExpired`]).
-    pub fn confirm(self, runner: &Runner) -> Result<(), NetError> {
-        tracing::info!("network change confirmed");
-        match self.undo {
-            Undo::Snapshot(_) => Ok(()),
-            Undo::Checkpoint(c) => c.confirm(runner),
+    /// Keeps the change. Fails with [`NetError::Expired`] (or
+    /// [`NetError::NmExpired`]) when the countdown ran out and the change is undone.
+    pub fn keep(mut self) -> Result<(), NetError> {
+        tracing::info!("network change kept");
+        match std::mem::replace(&mut self.undo, Undo::Settled) {
+            Undo::Helper(mut helper) => {
+                helper.say("keep");
+                match helper.next()? {
+                    Report::Kept => Ok(()),
+                    Report::RolledBack { .. } => Err(NetError::Expired),
+                    Report::RollbackFailed { error, .. } => Err(NetError::RollbackFailed {
+                        failure: Box::new(NetError::Expired),
+                        rollback: Box::new(error),
+                    }),
+                    other => Err(unexpected(&other)),
+                }
+            }
+            Undo::Checkpoint(c, runner) => c.confirm(&runner),
+            Undo::Settled => Ok(()),
         }
     }
 
-    /// Not confirmed in time (or refused): restores the state before the change.
-    pub fn expire(self, runner: &Runner) -> Result<(), NetError> {
-        tracing::info!("network change not confirmed; restoring the previous state");
-        match self.undo {
-            Undo::Snapshot(s) => rollback(runner, &s),
-            Undo::Checkpoint(c) => c.rollback(runner),
+    /// Undoes the change now (or waits for the undoing that the countdown started).
+    /// Returns how many `ip` steps restoring took: 0 when nothing had to change back, and
+    /// through NetworkManager, which restores by itself.
+    pub fn revert(mut self) -> Result<usize, NetError> {
+        tracing::info!("network change not kept; restoring the previous state");
+        match std::mem::replace(&mut self.undo, Undo::Settled) {
+            Undo::Helper(mut helper) => {
+                helper.say("revert");
+                match helper.next()? {
+                    Report::RolledBack { steps, .. } => Ok(steps),
+                    Report::RollbackFailed { error, .. } => Err(error),
+                    other => Err(unexpected(&other)),
+                }
+            }
+            Undo::Checkpoint(c, runner) => c.rollback(&runner).map(|()| 0),
+            Undo::Settled => Ok(0),
         }
     }
 }
 
+impl Drop for PendingChange {
+    /// Nobody keeps the change: the helper sees the end of its input and rolls back;
+    /// NetworkManager's checkpoint is rolled back on a thread of its own.
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.undo, Undo::Settled) {
+            Undo::Helper(helper) => drop(helper),
+            Undo::Checkpoint(c, runner) => {
+                std::thread::spawn(move || {
+                    if let Err(e) = c.rollback(&runner) {
+                        tracing::error!("rolling back an abandoned network change: {e}");
+                    }
+                });
+            }
+            Undo::Settled => {}
+        }
+    }
+}
+
+fn unexpected(report: &Report) -> NetError {
+    NetError::HelperFailed(format!("it reported {} out of turn", report.to_line()))
+}
+
 /// Checks a new bridge name against the kernel's rules and the links that exist.
 pub fn validate_bridge_name(name: &str, links: &[Link]) -> Result<(), NetError> {
-    let invalid = |reason: &str| NetError::InvalidName {
-        name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if name.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    if name.len() > MAX_NAME {
-        return Err(invalid("it is longer than 15 characters"));
-    }
-    if name == "." || name == ".." {
-        return Err(invalid("it is reserved"));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    {
-        return Err(invalid("use only letters, digits, “_”, “.” and “-”"));
-    }
+    check_new_bridge_name(name)?;
     if links.iter().any(|l| l.name == name) {
         return Err(NetError::NameTaken(name.to_owned()));
     }
@@ -140,8 +191,54 @@ pub fn validate_bridge_name(name: &str, links: &[Link]) -> Result<(), NetError> 
 /// step restores the previous state.
 pub fn create_bridge(runner: &Runner, request: &BridgeRequest) -> Result<PendingChange, NetError> {
     let links = read_links(runner)?;
-    validate_bridge_name(&request.name, &links)?;
-    let nic = find(&links, &request.nic)?;
+    // The helper checks again; asking first spares a password prompt for nothing.
+    let (_, nic) = plan_create(&links, request)?;
+    if nm::manages(runner, &nic.name)? {
+        return nm::create_bridge(runner, request, nic)
+            .map(|c| PendingChange::checkpoint(c, runner));
+    }
+    PendingChange::through_helper(
+        runner,
+        Change::CreateBridge {
+            nic: request.nic.clone(),
+            bridge: request.name.clone(),
+            stp: request.stp,
+        },
+    )
+}
+
+/// Deletes `bridge` and gives its addresses and routes back to the NIC that joined it
+/// (its one member that is not a tap). Virtual machine taps are left unattached.
+pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, NetError> {
+    let links = read_links(runner)?;
+    let (_, uplink) = plan_delete(&links, bridge)?;
+    if nm::owns(runner, bridge)? {
+        return nm::delete_bridge(runner, bridge, uplink)
+            .map(|c| PendingChange::checkpoint(c, runner));
+    }
+    PendingChange::through_helper(
+        runner,
+        Change::DeleteBridge {
+            bridge: bridge.to_owned(),
+        },
+    )
+}
+
+/// The state before and after a change: what the helper records and what it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub before: Snapshot,
+    pub target: Snapshot,
+}
+
+/// Checks `request` against `links` and plans it; also returns the NIC.
+pub fn plan_create<'a>(
+    links: &'a [Link],
+    request: &BridgeRequest,
+) -> Result<(Transition, &'a Link), NetError> {
+    check_name(&request.nic)?;
+    validate_bridge_name(&request.name, links)?;
+    let nic = find(links, &request.nic)?;
     if nic.is_bridge() {
         return Err(NetError::IsABridge(nic.name.clone()));
     }
@@ -154,10 +251,6 @@ pub fn create_bridge(runner: &Runner, request: &BridgeRequest) -> Result<Pending
     if nic.link_type != "ether" {
         return Err(NetError::NotEthernet(nic.name.clone()));
     }
-    if nm::manages(runner, &nic.name) {
-        return nm::create_bridge(runner, request, nic).map(PendingChange::from);
-    }
-
     let before = Snapshot {
         links: vec![nic.clone()],
         absent: vec![request.name.clone()],
@@ -166,6 +259,7 @@ pub fn create_bridge(runner: &Runner, request: &BridgeRequest) -> Result<Pending
         name: request.name.clone(),
         kind: Some("bridge".to_owned()),
         stp: Some(request.stp),
+        alias: Some(MADE_HERE.to_owned()),
         master: None,
         up: true,
         physical: false,
@@ -182,14 +276,17 @@ pub fn create_bridge(runner: &Runner, request: &BridgeRequest) -> Result<Pending
         links: vec![bridge, member],
         absent: Vec::new(),
     };
-    transition(runner, before, &target, &links)
+    Ok((Transition { before, target }, nic))
 }
 
-/// Deletes `bridge` and gives its addresses and routes back to the NIC that joined it
-/// (its one member that is not a tap). Virtual machine taps are left unattached.
-pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, NetError> {
-    let links = read_links(runner)?;
-    let br = find(&links, bridge)?;
+/// Checks that `bridge` can be deleted and plans it; also returns the NIC that gets the
+/// bridge's addresses and routes back, if it has one.
+pub fn plan_delete<'a>(
+    links: &'a [Link],
+    bridge: &str,
+) -> Result<(Transition, Option<&'a Link>), NetError> {
+    check_name(bridge)?;
+    let br = find(links, bridge)?;
     if !br.is_bridge() {
         return Err(NetError::NotABridge(bridge.to_owned()));
     }
@@ -197,13 +294,10 @@ pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, Net
         .iter()
         .filter(|l| l.master.as_deref() == Some(bridge))
         .collect();
-    let uplinks: Vec<&&Link> = members
-        .iter()
-        .filter(|l| l.kind.as_deref() != Some("tun"))
-        .collect();
+    let uplinks = uplinks(links, bridge);
     let uplink = match uplinks.as_slice() {
         [] => None,
-        [nic] => Some(**nic),
+        [nic] => Some(*nic),
         many => {
             return Err(NetError::SeveralUplinks {
                 bridge: bridge.to_owned(),
@@ -211,9 +305,6 @@ pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, Net
             })
         }
     };
-    if nm::owns(runner, bridge) {
-        return nm::delete_bridge(runner, bridge, uplink).map(PendingChange::from);
-    }
     let target_links = uplink
         .map(|nic| Link {
             master: None,
@@ -232,7 +323,16 @@ pub fn delete_bridge(runner: &Runner, bridge: &str) -> Result<PendingChange, Net
         links: target_links,
         absent: vec![bridge.to_owned()],
     };
-    transition(runner, before, &target, &links)
+    Ok((Transition { before, target }, uplink))
+}
+
+/// The members of `bridge` that are not taps of virtual machines: the network cards (or,
+/// in a namespace, veth ends) that joined it.
+pub fn uplinks<'a>(links: &'a [Link], bridge: &str) -> Vec<&'a Link> {
+    links
+        .iter()
+        .filter(|l| l.master.as_deref() == Some(bridge) && l.kind.as_deref() != Some("tun"))
+        .collect()
 }
 
 fn find<'a>(links: &'a [Link], name: &str) -> Result<&'a Link, NetError> {
@@ -240,28 +340,6 @@ fn find<'a>(links: &'a [Link], name: &str) -> Result<&'a Link, NetError> {
         .iter()
         .find(|l| l.name == name)
         .ok_or_else(|| NetError::NoSuchLink(name.to_owned()))
-}
-
-/// Goes from `current` to `target`; on failure back to `before` at once.
-fn transition(
-    runner: &Runner,
-    before: Snapshot,
-    target: &Snapshot,
-    current: &[Link],
-) -> Result<PendingChange, NetError> {
-    match runner.ip_batch(&plan(target, current)) {
-        Ok(()) => Ok(PendingChange {
-            undo: Undo::Snapshot(before),
-            deadline: Instant::now() + CONFIRM_WITHIN,
-        }),
-        Err(failure) => match rollback(runner, &before) {
-            Ok(()) => Err(NetError::RolledBack(Box::new(failure))),
-            Err(second) => Err(NetError::RollbackFailed {
-                failure: Box::new(failure),
-                rollback: Box::new(second),
-            }),
-        },
-    }
 }
 
 #[cfg(test)]

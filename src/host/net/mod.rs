@@ -5,38 +5,52 @@
 //! - [`bridge`]: create/delete a bridge as a [`PendingChange`] to confirm or expire: through
 //!   NetworkManager when it manages the NIC, otherwise with iproute2.
 //! - [`plan`]: the one planner from the present state to a wanted [`Snapshot`].
-//! - [`runner`]: every command runs through [`Runner`] (namespaces, `pkexec`), and it says
-//!   whether NetworkManager is asked ([`Runner::network_manager`]).
+//! - [`runner`]: every `ip` command runs through [`Runner`] (namespaces, fixed program
+//!   paths), which also says how changes are made: through `pkexec` or not, NetworkManager
+//!   asked or not, how long the countdown is.
+//! - [`privileged`]: the privileged helper, this program started as `virtdeck --net-helper`
+//!   (through `pkexec` unless root) once per change: it checks the request, records the
+//!   state, applies the change and rolls it back by itself unless told to keep it;
+//!   [`protocol`] is what it reads and writes, [`spawn`] the app's end of it.
 //! - [`nm`]: the same two changes through NetworkManager's D-Bus API, for NICs it manages,
 //!   guarded by a NetworkManager checkpoint that rolls back by itself.
-//! - [`helper`]: `/etc/qemu/bridge.conf` for qemu-bridge-helper.
+//! - [`bridge_conf`]: `/etc/qemu/bridge.conf` for qemu-bridge-helper, also changed by the
+//!   privileged helper.
 //!
 //! libvirt's virtual networks (start, stop, autostart) belong to the libvirt connection
 //! worker, not here.
 
 pub mod bridge;
-pub mod helper;
+pub mod bridge_conf;
 pub mod nm;
 pub mod plan;
+pub mod privileged;
+pub mod protocol;
 pub mod runner;
+mod spawn;
 pub mod state;
 
 pub use bridge::{
     create_bridge, delete_bridge, validate_bridge_name, BridgeRequest, PendingChange,
     CONFIRM_WITHIN, DEFAULT_BRIDGE,
 };
-pub use helper::{
+pub use bridge_conf::{
     allow_bridge_for_session, allow_bridge_in, allows, bridge_allowed_for_session, BRIDGE_CONF,
 };
 pub use plan::{rollback, Snapshot};
 pub use runner::Runner;
-pub use state::{list, read_links, Address, Bridge, Link, Networks, Route};
+pub use state::{list, read_links, Address, Bridge, LeftAlone, Link, Networks, Route};
 
 /// What can go wrong with host networking, each a sentence for the user.
-#[derive(Debug, thiserror::Error)]
+/// They travel from the privileged helper to the app as they are (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum NetError {
     #[error("“{name}” cannot be a bridge name: {reason}.")]
     InvalidName { name: String, reason: String },
+    #[error("“{name}” is not a usable network interface name: {reason}.")]
+    BadInterfaceName { name: String, reason: String },
+    #[error("There is no network namespace named “{0}”.")]
+    NoSuchNetns(String),
     #[error("A network interface named “{0}” already exists.")]
     NameTaken(String),
     #[error("There is no network interface named “{0}”.")]
@@ -67,8 +81,24 @@ pub enum NetError {
         "The change was already undone by NetworkManager, because it was not confirmed in time."
     )]
     NmExpired,
+    #[error("Could not ask NetworkManager whether it manages “{iface}”, so nothing was changed. {cause}")]
+    NmUnsure { iface: String, cause: Box<NetError> },
     #[error("Administrator rights are needed, and pkexec is not installed to ask for them.")]
     NoPkexec,
+    #[error("The request for administrator rights was dismissed, so nothing was changed.")]
+    AuthDismissed,
+    #[error("You are not allowed to change the network configuration (polkit refused), so nothing was changed.")]
+    NotAuthorized,
+    #[error("Changing the network needs administrator rights.")]
+    NotPermitted,
+    #[error("The network helper refused the request: {0}.")]
+    BadRequest(String),
+    #[error("The network helper stopped unexpectedly: {0}.")]
+    HelperFailed(String),
+    #[error("The change was already undone, because it was not confirmed in time.")]
+    Expired,
+    #[error("{path} denies bridge “{bridge}” (a “deny” line); remove that line to allow it.")]
+    DeniedInBridgeConf { path: String, bridge: String },
     #[error("The program “{0}” is not installed.")]
     Missing(String),
     #[error("Could not run {program}: {message}.")]

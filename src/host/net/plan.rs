@@ -14,15 +14,20 @@ pub struct Snapshot {
     pub absent: Vec<String>,
 }
 
-/// Puts the links back as `snapshot` recorded them.
-pub fn rollback(runner: &Runner, snapshot: &Snapshot) -> Result<(), NetError> {
+/// Puts the links back as `snapshot` recorded them, comparing first: returns the number of
+/// steps it took, 0 (and no command run) when they are as recorded already.
+pub fn rollback(runner: &Runner, snapshot: &Snapshot) -> Result<usize, NetError> {
     let current = read_links(runner)?;
-    runner.ip_batch(&plan(snapshot, &current))
+    let lines = plan(snapshot, &current);
+    runner.ip_batch(&lines)?;
+    Ok(lines.len())
 }
 
-/// The `ip -batch` lines that turn `current` into `target`. Order matters: routes and
-/// addresses leave the old links before bridges are deleted or made, links join their
-/// bridge, then addresses arrive, links come up, and routes (which need both) come last.
+/// The `ip -batch` lines that turn `current` into `target`, none when they are equal.
+/// Order matters: routes and addresses leave the old links before bridges are deleted or
+/// made, links join their bridge, then addresses arrive, links come up, and routes (which
+/// need both) come last. A route already in place stays untouched unless its link lost an
+/// address, changed bridge or went up or down (the kernel may have dropped it then).
 pub fn plan(target: &Snapshot, current: &[Link]) -> Vec<String> {
     let absent = |name: &str| target.absent.iter().any(|a| a == name);
     // A link as it will be once the absent links are deleted.
@@ -92,6 +97,12 @@ pub fn plan(target: &Snapshot, current: &[Link]) -> Vec<String> {
             }
             Some(_) => {}
         }
+        // An alias is set, never cleared: links without one in the target keep theirs.
+        if let Some(alias) = &t.alias {
+            if c.as_ref().and_then(|c| c.alias.as_ref()) != Some(alias) {
+                lines.push(format!("link set dev {} alias {alias}", t.name));
+            }
+        }
     }
     for (t, c) in &pairs {
         if c.as_ref().and_then(|c| c.master.as_ref()) != t.master.as_ref() {
@@ -113,12 +124,27 @@ pub fn plan(target: &Snapshot, current: &[Link]) -> Vec<String> {
             lines.push(format!("link set dev {} {state}", t.name));
         }
     }
-    for (t, _) in &pairs {
-        for r in &t.routes {
+    for (t, c) in &pairs {
+        let kept = |r: &Route| {
+            c.as_ref()
+                .is_some_and(|c| c.routes.contains(r) && !disturbed(t, c))
+        };
+        for r in t.routes.iter().filter(|r| !kept(r)) {
             lines.push(format!("route replace {} dev {}", route_spec(r), t.name));
         }
     }
     lines
+}
+
+/// Whether going from `current` to `target` may cost the link routes it has: it loses an
+/// address, joins or leaves a bridge, or goes up or down.
+fn disturbed(target: &Link, current: &Link) -> bool {
+    current.master != target.master
+        || current.up != target.up
+        || current
+            .addresses
+            .iter()
+            .any(|a| !target.addresses.contains(a))
 }
 
 /// `addr add` of an address that moves from another link of this host: IPv6 skips
@@ -176,6 +202,7 @@ mod tests {
             operstate: "UP".into(),
             physical: true,
             stp: None,
+            alias: None,
             addresses: vec![
                 Address {
                     v6: false,
@@ -221,6 +248,7 @@ mod tests {
             name: "br0".into(),
             kind: Some("bridge".into()),
             stp: Some(false),
+            alias: Some("virtdeck-bridge".into()),
             ..nic.clone()
         };
         let member = Link {
@@ -246,6 +274,7 @@ mod tests {
                 "addr del 10.0.0.2/24 dev eth9",
                 "link add br0 type bridge stp_state 0",
                 "link set dev br0 address 02:00:00:00:00:09",
+                "link set dev br0 alias virtdeck-bridge",
                 "link set dev eth9 master br0",
                 "addr add 10.0.0.2/24 brd 10.0.0.255 dev br0",
                 "addr add fd00::2/64 dev br0 nodad",
@@ -275,11 +304,29 @@ mod tests {
     }
 
     #[test]
-    fn reaching_the_present_state_only_refreshes_routes() {
-        let lines = plan(&bridged(), &bridged().links);
-        assert!(
-            lines.iter().all(|l| l.starts_with("route replace")),
-            "{lines:?}"
+    fn reaching_the_present_state_takes_no_step() {
+        assert_eq!(plan(&bridged(), &bridged().links), Vec::<String>::new());
+        let before = Snapshot {
+            links: vec![nic()],
+            absent: vec!["br0".into()],
+        };
+        assert_eq!(plan(&before, &[nic()]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn only_routes_not_in_place_are_replaced() {
+        let mut current = nic();
+        current.routes.truncate(1);
+        let target = Snapshot {
+            links: vec![nic()],
+            absent: vec![],
+        };
+        assert_eq!(
+            plan(&target, &[current.clone()]),
+            ["route replace ::/0 via fd00::1 metric 1024 dev eth9"]
         );
+        // A link that goes up again may have lost its routes: all of them are replaced.
+        current.up = false;
+        assert_eq!(plan(&target, &[current]).len(), 3);
     }
 }

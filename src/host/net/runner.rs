@@ -1,30 +1,40 @@
-//! The one place where network commands run: `ip` (inside a network namespace when asked)
-//! and the few other programs the bridge code needs. Privileged steps go through `pkexec`
-//! when this process is not root, and the runner says so ([`Runner::escalates`]) so that
-//! the UI can tell the user before it happens; nothing escalates silently.
+//! The one place where `ip` runs (inside a network namespace when asked), and where the
+//! privileged helper is started. Programs are taken from fixed system paths, never through
+//! `PATH`, and run with an environment of their own. Changes go through the helper, behind
+//! `pkexec` when this process is not root, and the runner says so ([`Runner::escalates`])
+//! so that the UI can tell the user before it happens; nothing escalates silently.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use super::protocol::Mode;
 use super::NetError;
 
-/// Directories searched for programs besides `PATH`: `ip` lives in `/usr/sbin`, which a
-/// normal user's `PATH` often lacks.
-const EXTRA_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+/// Where `ip` may be, in this order.
+pub const IP_PATHS: [&str; 3] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"];
+
+/// Where `pkexec` may be, in this order.
+pub const PKEXEC_PATHS: [&str; 2] = ["/usr/bin/pkexec", "/bin/pkexec"];
+
+/// The `PATH` that `ip` gets (it runs nothing itself; this is for tidiness).
+const PROGRAM_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The environment variable naming a network namespace that the app's host networking
 /// (the Networking page, its dialogs, the wizard's bridge list) uses instead of the host's:
 /// the app then sees and changes only the links of that namespace. For tests and trials.
 pub const NETNS_VARIABLE: &str = "VIRTDECK_NETNS";
 
-/// Runs network commands, in the host's namespace or in a named one.
 #[derive(Debug, Clone)]
 pub struct Runner {
     netns: Option<String>,
     escalate: bool,
     network_manager: bool,
+    /// The program started as the privileged helper; this program when `None`.
+    helper: Option<PathBuf>,
+    confirm_within: Duration,
 }
 
 impl Runner {
@@ -34,6 +44,8 @@ impl Runner {
             netns: None,
             escalate: needs_escalation(nix::unistd::geteuid()),
             network_manager: true,
+            helper: None,
+            confirm_within: super::CONFIRM_WITHIN,
         }
     }
 
@@ -70,12 +82,36 @@ impl Runner {
         self.network_manager
     }
 
+    /// The privileged helper is `program` (a `virtdeck` binary) instead of this program:
+    /// for tests, whose own binary is not `virtdeck`.
+    pub fn with_helper(self, program: impl Into<PathBuf>) -> Runner {
+        Runner {
+            helper: Some(program.into()),
+            ..self
+        }
+    }
+
+    /// Changes are undone unless kept within `countdown` (instead of
+    /// [`super::CONFIRM_WITHIN`]); the helper takes
+    /// [`super::protocol::COUNTDOWN_SECS`]. For tests.
+    pub fn with_confirm_within(self, countdown: Duration) -> Runner {
+        Runner {
+            confirm_within: countdown,
+            ..self
+        }
+    }
+
+    /// How long a change waits to be kept before it is undone.
+    pub fn confirm_within(&self) -> Duration {
+        self.confirm_within
+    }
+
     pub fn netns(&self) -> Option<&str> {
         self.netns.as_deref()
     }
 
-    /// Whether privileged steps ask for administrator rights through `pkexec`: say so in
-    /// the UI before starting them.
+    /// Whether changes ask for administrator rights through `pkexec`: say so in the UI
+    /// before starting them.
     pub fn escalates(&self) -> bool {
         self.escalate
     }
@@ -85,12 +121,11 @@ impl Runner {
         let mut full = self.ns_args();
         full.push("-j".to_owned());
         full.extend(args.iter().map(|a| (*a).to_owned()));
-        let out = self.run("ip", &full, None, false)?;
+        let out = self.ip(&full, None)?;
         serde_json::from_str(&out).map_err(|e| NetError::Parse(e.to_string()))
     }
 
-    /// Runs `lines` as one `ip -batch -`: a single privileged call (so a single password
-    /// prompt), which stops at the first failing line.
+    /// Runs `lines` as one `ip -batch -`, which stops at the first failing line.
     pub fn ip_batch(&self, lines: &[String]) -> Result<(), NetError> {
         if lines.is_empty() {
             return Ok(());
@@ -99,7 +134,7 @@ impl Runner {
         let mut args = self.ns_args();
         args.extend(["-batch".to_owned(), "-".to_owned()]);
         let input = lines.join("\n") + "\n";
-        self.run("ip", &args, Some(input.as_bytes()), true)
+        self.ip(&args, Some(input.as_bytes()))
             .map(drop)
             .map_err(|e| match e {
                 NetError::Command { message, .. } => NetError::Command {
@@ -114,21 +149,15 @@ impl Runner {
             })
     }
 
-    /// Runs `program ARGS` (through `pkexec` when `privileged` and not root), feeding it
+    /// Runs `ip ARGS` from its system path with an environment of its own, feeding it
     /// `stdin`, and returns its standard output.
-    pub fn run(
-        &self,
-        program: &str,
-        args: &[String],
-        stdin: Option<&[u8]>,
-        privileged: bool,
-    ) -> Result<String, NetError> {
-        let line = self.command_line(program, args, privileged)?;
-        if privileged && self.escalate {
-            tracing::info!("asking for administrator rights to run {program}");
-        }
-        let mut cmd = Command::new(&line[0]);
-        cmd.args(&line[1..])
+    fn ip(&self, args: &[String], stdin: Option<&[u8]>) -> Result<String, NetError> {
+        let path = system_program(&IP_PATHS).ok_or_else(|| NetError::Missing("ip".to_owned()))?;
+        let mut cmd = Command::new(&path);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", PROGRAM_PATH)
+            .env("LC_ALL", "C")
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -136,9 +165,9 @@ impl Runner {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let shown = format!("{program} {}", args.join(" "));
+        let shown = format!("ip {}", args.join(" "));
         let spawn_err = |e: std::io::Error| NetError::Spawn {
-            program: program.to_owned(),
+            program: path.display().to_string(),
             message: e.to_string(),
         };
         let mut child = cmd.spawn().map_err(spawn_err)?;
@@ -158,21 +187,24 @@ impl Runner {
         }
     }
 
-    /// The program and arguments that run `program ARGS`: the program's absolute path
-    /// first, behind `pkexec` when the step is `privileged` and the runner escalates.
-    pub fn command_line(
-        &self,
-        program: &str,
-        args: &[String],
-        privileged: bool,
-    ) -> Result<Vec<OsString>, NetError> {
-        let path = find_program(program).ok_or_else(|| NetError::Missing(program.to_owned()))?;
-        let pkexec = if privileged && self.escalate {
-            Some(find_program("pkexec").ok_or(NetError::NoPkexec)?)
+    /// The program and arguments that start helper `mode`: this program (or the one
+    /// given to [`Runner::with_helper`]) with the mode's flag, behind `pkexec` when the
+    /// runner escalates. An installed `virtdeck` matches the polkit actions of
+    /// `io.github.virtdeck.Virtdeck.policy`, whose messages say what is being changed.
+    pub fn helper_command(&self, mode: Mode) -> Result<Vec<OsString>, NetError> {
+        let program = match &self.helper {
+            Some(program) => program.clone(),
+            None => std::env::current_exe().map_err(|e| NetError::Spawn {
+                program: "virtdeck".to_owned(),
+                message: e.to_string(),
+            })?,
+        };
+        let pkexec = if self.escalate {
+            Some(system_program(&PKEXEC_PATHS).ok_or(NetError::NoPkexec)?)
         } else {
             None
         };
-        Ok(command_line(pkexec.as_deref(), &path, args))
+        Ok(command_line(pkexec.as_deref(), &program, mode.flag()))
     }
 
     fn ns_args(&self) -> Vec<String> {
@@ -189,14 +221,14 @@ fn needs_escalation(euid: nix::unistd::Uid) -> bool {
     !euid.is_root()
 }
 
-/// `[PKEXEC] PROGRAM ARGS…`, with the program's absolute path: a user's `PATH` must not
-/// choose what runs as root.
-fn command_line(pkexec: Option<&Path>, program: &Path, args: &[String]) -> Vec<OsString> {
+/// `[PKEXEC] PROGRAM FLAG`, with absolute paths: a user's `PATH` must not choose what
+/// runs as root.
+fn command_line(pkexec: Option<&Path>, program: &Path, flag: &str) -> Vec<OsString> {
     pkexec
         .into_iter()
         .chain([program])
         .map(OsString::from)
-        .chain(args.iter().map(OsString::from))
+        .chain([OsString::from(flag)])
         .collect()
 }
 
@@ -210,13 +242,9 @@ fn failed_line(stderr: &str, lines: &[String]) -> String {
         .unwrap_or_else(|| "ip -batch".to_owned())
 }
 
-/// The absolute path of `program` on `PATH` or in the usual system directories.
-pub fn find_program(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(EXTRA_DIRS.iter().map(PathBuf::from))
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
+/// The first of `paths` that is a file.
+pub fn system_program(paths: &[&str]) -> Option<PathBuf> {
+    paths.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -239,55 +267,57 @@ mod tests {
     }
 
     #[test]
-    fn a_privileged_step_of_a_user_runs_through_pkexec_with_the_absolute_path() {
+    fn a_user_starts_the_helper_through_pkexec_with_absolute_paths() {
         assert!(needs_escalation(nix::unistd::Uid::from_raw(1000)));
         let user = Runner {
-            netns: Some("vdtest-ns".to_owned()),
             escalate: true,
-            network_manager: false,
+            ..Runner::in_netns("vdtest-ns")
         };
-        let args = ["-n", "vdtest-ns", "-batch", "-"].map(str::to_owned);
-        let ip = find_program("ip").expect("iproute2 is installed");
-        assert!(ip.is_absolute());
-        let pkexec = find_program("pkexec").expect("pkexec is installed (apt install pkexec)");
-        let line = user.command_line("ip", &args, true).unwrap();
-        let mut expected = vec![pkexec.to_str().unwrap(), ip.to_str().unwrap()];
-        expected.extend(["-n", "vdtest-ns", "-batch", "-"]);
-        assert_eq!(strings(&line), expected);
-        // Reading is never privileged.
-        let read = user.command_line("ip", &args[..2], false).unwrap();
-        assert_eq!(strings(&read), [ip.to_str().unwrap(), "-n", "vdtest-ns"]);
-    }
-
-    #[test]
-    fn the_command_line_is_the_program_path_then_its_arguments() {
-        let args = ["link".to_owned()];
-        let line = command_line(None, Path::new("/usr/sbin/ip"), &args);
-        assert_eq!(strings(&line), ["/usr/sbin/ip", "link"]);
-        let line = command_line(
-            Some(Path::new("/usr/bin/pkexec")),
-            Path::new("/x/ip"),
-            &args,
+        let pkexec =
+            system_program(&PKEXEC_PATHS).expect("pkexec is installed (apt install pkexec)");
+        let me = std::env::current_exe().unwrap();
+        let line = user.helper_command(Mode::Network).unwrap();
+        assert_eq!(
+            strings(&line),
+            [
+                pkexec.to_str().unwrap(),
+                me.to_str().unwrap(),
+                "--net-helper"
+            ]
         );
-        assert_eq!(strings(&line), ["/usr/bin/pkexec", "/x/ip", "link"]);
+        let line = user
+            .with_helper("/usr/bin/virtdeck")
+            .helper_command(Mode::BridgeConf)
+            .unwrap();
+        assert_eq!(
+            strings(&line),
+            [
+                pkexec.to_str().unwrap(),
+                "/usr/bin/virtdeck",
+                "--bridge-conf-helper"
+            ]
+        );
     }
 
     #[test]
-    fn root_never_escalates() {
+    fn root_starts_the_helper_itself() {
         assert!(!needs_escalation(nix::unistd::Uid::from_raw(0)));
         assert!(nix::unistd::geteuid().is_root(), "the tests run as root");
         let root = Runner::host();
         assert!(!root.escalates() && !Runner::in_netns("vdtest-ns").escalates());
         let line = root
-            .command_line("ip", &["-batch".to_owned(), "-".to_owned()], true)
+            .with_helper("/x/virtdeck")
+            .helper_command(Mode::Network)
             .unwrap();
-        let ip = find_program("ip").unwrap();
-        assert_eq!(strings(&line), [ip.to_str().unwrap(), "-batch", "-"]);
+        assert_eq!(strings(&line), ["/x/virtdeck", "--net-helper"]);
     }
 
     #[test]
-    fn programs_are_found_outside_path_too() {
-        assert!(find_program("ip").is_some(), "iproute2 is installed here");
-        assert!(find_program("vdtest-no-such-program").is_none());
+    fn programs_come_from_fixed_system_paths_only() {
+        let ip = system_program(&IP_PATHS).expect("iproute2 is installed here");
+        assert!(IP_PATHS.contains(&ip.to_str().unwrap()));
+        assert!(system_program(&["/nonexistent/ip"]).is_none());
+        // A directory is no program.
+        assert!(system_program(&["/usr/sbin"]).is_none());
     }
 }

@@ -53,13 +53,30 @@ pub struct Link {
     pub physical: bool,
     /// For bridges: whether the spanning tree protocol is on.
     pub stp: Option<bool>,
+    /// The interface alias (`ip link set … alias`): [`MADE_HERE`] on bridges this program
+    /// made.
+    pub alias: Option<String>,
     pub addresses: Vec<Address>,
     pub routes: Vec<Route>,
 }
 
+/// The alias of the bridges this program makes, which tells them from the bridges of
+/// other software.
+pub const MADE_HERE: &str = "virtdeck-bridge";
+
 impl Link {
     pub fn is_bridge(&self) -> bool {
         self.kind.as_deref() == Some("bridge")
+    }
+
+    /// Whether this program made this link (a bridge; see [`MADE_HERE`]).
+    pub fn made_here(&self) -> bool {
+        self.alias.as_deref() == Some(MADE_HERE)
+    }
+
+    /// Whether the default route (IPv4 or IPv6) leaves through this link.
+    pub fn holds_default_route(&self) -> bool {
+        self.routes.iter().any(|r| r.dst == "default")
     }
 }
 
@@ -77,6 +94,7 @@ struct IpLink {
     address: String,
     linkinfo: Option<LinkInfo>,
     parentbus: Option<String>,
+    ifalias: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +177,7 @@ pub fn read_links(runner: &Runner) -> Result<Vec<Link>, NetError> {
                 link_type: l.link_type,
                 mac: l.address,
                 master: l.master,
+                alias: l.ifalias.filter(|a| !a.is_empty()),
                 operstate: l.operstate,
                 physical,
                 addresses,
@@ -201,6 +220,37 @@ fn route(v6: bool, r: &IpRoute) -> Option<Route> {
 pub struct Bridge {
     pub link: Link,
     pub members: Vec<String>,
+    /// The members that are no taps of virtual machines: the network cards (or veth
+    /// ends) that joined it, whose addresses it holds.
+    pub uplinks: Vec<String>,
+}
+
+/// Why the Networking page leaves a bridge alone (offers no Delete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeftAlone {
+    /// It belongs to libvirt's virtual network of this name (virbr0 is `default`'s).
+    LibvirtNetwork(String),
+    /// No network card joined it and this program did not make it: other software did
+    /// (docker0, a VPN, a container manager), which relies on it.
+    OtherSoftware,
+    /// Several network cards joined it: which one would get its addresses back is not
+    /// clear.
+    SeveralCards(Vec<String>),
+}
+
+impl Bridge {
+    /// Why this bridge is not to be deleted here, if it is not. `networks` are libvirt's
+    /// virtual networks as (network, bridge) names.
+    pub fn left_alone(&self, networks: &[(String, String)]) -> Option<LeftAlone> {
+        if let Some((network, _)) = networks.iter().find(|(_, b)| *b == self.link.name) {
+            return Some(LeftAlone::LibvirtNetwork(network.clone()));
+        }
+        match self.uplinks.len() {
+            0 if !self.link.made_here() => Some(LeftAlone::OtherSoftware),
+            0 | 1 => None,
+            _ => Some(LeftAlone::SeveralCards(self.uplinks.clone())),
+        }
+    }
 }
 
 /// What the host networking page lists. libvirt's virtual networks are not here: the
@@ -238,10 +288,98 @@ fn networks(links: Vec<Link>, in_netns: bool) -> Networks {
                 .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
                 .map(|l| l.name.clone())
                 .collect(),
+            uplinks: super::bridge::uplinks(&links, &b.name)
+                .into_iter()
+                .map(|l| l.name.clone())
+                .collect(),
         })
         .collect();
     Networks {
         nics: links.into_iter().filter(|l| is_card(l, in_netns)).collect(),
         bridges,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(name: &str, kind: Option<&str>, master: Option<&str>) -> Link {
+        Link {
+            name: name.into(),
+            kind: kind.map(Into::into),
+            link_type: "ether".into(),
+            mac: "02:00:00:00:00:01".into(),
+            master: master.map(Into::into),
+            up: true,
+            operstate: "UP".into(),
+            physical: false,
+            stp: None,
+            alias: None,
+            addresses: vec![],
+            routes: vec![],
+        }
+    }
+
+    fn bridge(networks: &Networks, name: &str) -> Bridge {
+        networks
+            .bridges
+            .iter()
+            .find(|b| b.link.name == name)
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn bridges_of_libvirt_and_of_other_software_are_left_alone() {
+        let mut ours = link("br0", Some("bridge"), None);
+        ours.alias = Some(MADE_HERE.into());
+        let links = vec![
+            link("eth0", None, Some("br1")),
+            link("vnet0", Some("tun"), Some("br1")),
+            link("br1", Some("bridge"), None),
+            link("virbr0", Some("bridge"), None),
+            link("vnet1", Some("tun"), Some("virbr0")),
+            link("docker0", Some("bridge"), None),
+            ours,
+            link("br2", Some("bridge"), None),
+            link("veth1", Some("veth"), Some("br2")),
+            link("veth2", Some("veth"), Some("br2")),
+        ];
+        let networks = networks(links, false);
+        let libvirt = [("default".to_owned(), "virbr0".to_owned())];
+        let why = |name: &str| bridge(&networks, name).left_alone(&libvirt);
+        assert_eq!(bridge(&networks, "br1").uplinks, ["eth0"]);
+        assert_eq!(why("br1"), None, "a card joined it");
+        assert_eq!(why("br0"), None, "made here, with no card now");
+        assert_eq!(
+            why("virbr0"),
+            Some(LeftAlone::LibvirtNetwork("default".into()))
+        );
+        assert_eq!(why("docker0"), Some(LeftAlone::OtherSoftware));
+        assert_eq!(
+            why("br2"),
+            Some(LeftAlone::SeveralCards(vec![
+                "veth1".into(),
+                "veth2".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn the_default_route_is_seen_on_its_link() {
+        let mut nic = link("eth0", None, None);
+        assert!(!nic.holds_default_route());
+        nic.routes.push(Route {
+            v6: true,
+            dst: "default".into(),
+            gateway: Some("2001:db8::1".into()),
+            protocol: None,
+            metric: None,
+            scope: None,
+            prefsrc: None,
+            onlink: false,
+        });
+        assert!(nic.holds_default_route());
     }
 }

@@ -1,6 +1,8 @@
 //! Creating a bridge from a NIC and deleting one: ask first, make the change off the main
 //! thread, then "Keep this configuration?" with a countdown that restores the previous
-//! state unless the user keeps the new one.
+//! state unless the user keeps the new one. The countdown shown here follows the one that
+//! counts, the privileged helper's (or NetworkManager's): it restores the state by itself
+//! when nobody keeps the change, even when this window or the app is gone.
 
 mod create;
 mod delete;
@@ -272,7 +274,7 @@ impl Countdown {
                 page.as_ref(),
                 gettext("The new configuration is kept"),
                 Tried::Keep,
-                move || p.confirm(&Runner::local()),
+                move || p.keep(),
             );
         } else {
             let message = gettext("The previous configuration is back");
@@ -281,11 +283,12 @@ impl Countdown {
     }
 }
 
-/// Restores the state before `pending`, then says `message` (or what went wrong) on
-/// `page` if it is still there.
+/// Restores the state before `pending` (or waits for the helper, which restores it by
+/// itself when the countdown is up), then says `message` (or what went wrong) on `page`
+/// if it is still there.
 fn restore(page: Option<&NetworkingPage>, pending: PendingChange, message: String) {
     settle(page, message, Tried::Restore, move || {
-        pending.expire(&Runner::local())
+        pending.revert().map(drop)
     });
 }
 

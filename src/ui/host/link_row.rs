@@ -1,6 +1,7 @@
 //! A network card or bridge of this computer on the Networking page, with the buttons
 //! that act on it: Create Bridge… on a card in no bridge, Delete (and, for user sessions,
-//! Allow for User Sessions) on a bridge. The buttons ask the page through its
+//! Allow for User Sessions) on a bridge — greyed out, with the reason, on bridges of
+//! libvirt's networks and of other software. The buttons ask the page through its
 //! `networking.*` actions.
 
 use adw::subclass::prelude::*;
@@ -26,6 +27,10 @@ mod link {
         /// A bridge.
         #[property(get, set)]
         can_delete: Cell<bool>,
+        /// Why this bridge is not to be deleted here (libvirt's, other software's), in
+        /// words; empty when it may be.
+        #[property(get, set)]
+        left_alone: RefCell<String>,
         /// A bridge that user sessions' VMs may be allowed to use (qemu-bridge-helper).
         #[property(get, set)]
         can_allow_sessions: Cell<bool>,
@@ -120,6 +125,15 @@ mod imp {
                     .sync_create()
                     .build();
             }
+            // A bridge left alone keeps its Delete button, greyed out, saying why.
+            link.bind_property("left-alone", &*self.delete_button, "sensitive")
+                .transform_to(|_, why: String| Some(why.is_empty()))
+                .sync_create()
+                .build();
+            link.bind_property("left-alone", &*self.delete_button, "tooltip-text")
+                .transform_to(|_, why: String| Some((!why.is_empty()).then_some(why)))
+                .sync_create()
+                .build();
         }
     }
     impl WidgetImpl for LinkRow {}

@@ -5,7 +5,7 @@ use super::link_row::{HostLink, LinkRow};
 use super::vnet_row::VirtualNetworkRow;
 use super::vnets::{self, VirtualNetwork};
 use super::{bridge_dialogs, run_blocking};
-use crate::host::net::{self, Bridge, Link, NetError, Networks, Runner};
+use crate::host::net::{self, Bridge, LeftAlone, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionKind, ConnectionName, Request};
 use crate::ui::Connection;
@@ -246,6 +246,13 @@ impl NetworkingPage {
 
     fn show(&self, loaded: Loaded) {
         let imp = self.imp();
+        // Bridges of libvirt's networks are left alone: (network, bridge) names.
+        let libvirt_bridges: Vec<(String, String)> = loaded
+            .vnets
+            .iter()
+            .flatten()
+            .filter_map(|n| Some((n.name.clone(), n.bridge.clone()?)))
+            .collect();
         match loaded.host {
             None => {}
             Some(Err(e)) => {
@@ -268,7 +275,7 @@ impl NetworkingPage {
                     .networks
                     .bridges
                     .iter()
-                    .map(|bridge| bridge_item(bridge, session))
+                    .map(|bridge| bridge_item(bridge, session, &libvirt_bridges))
                     .collect();
                 update_store(&imp.nics, &nics);
                 update_store(&imp.bridges, &bridges);
@@ -342,7 +349,9 @@ fn nic_item(nic: &Link, managed: &[String]) -> HostLink {
     item
 }
 
-fn bridge_item(bridge: &Bridge, session: bool) -> HostLink {
+/// A bridge's row; `libvirt_bridges` are the (network, bridge) names of libvirt's virtual
+/// networks, whose bridges are not offered for deletion.
+fn bridge_item(bridge: &Bridge, session: bool, libvirt_bridges: &[(String, String)]) -> HostLink {
     let members = if bridge.members.is_empty() {
         gettext("No members")
     } else {
@@ -359,10 +368,34 @@ fn bridge_item(bridge: &Bridge, session: bool) -> HostLink {
     };
     let mut facts = vec![link_state(&bridge.link), members, stp];
     facts.extend(addresses(&bridge.link));
+    let left_alone = bridge
+        .left_alone(libvirt_bridges)
+        .map(|why| left_alone_text(&why));
+    facts.extend(left_alone.clone());
     let item = HostLink::new(&bridge.link.name, &facts.join(" · "));
     item.set_can_delete(true);
+    item.set_left_alone(left_alone.unwrap_or_default());
     item.set_can_allow_sessions(session);
     item
+}
+
+/// Why a bridge is not deleted here, in words.
+fn left_alone_text(why: &LeftAlone) -> String {
+    match why {
+        LeftAlone::LibvirtNetwork(network) => gettext_f(
+            // Translators: {network} is the name of a libvirt virtual network.
+            "Belongs to virtual network “{network}”: stop or delete the network instead",
+            &[("network", network)],
+        ),
+        LeftAlone::OtherSoftware => gettext(
+            "Made by other software (no network card joined it), so it is not deleted here",
+        ),
+        LeftAlone::SeveralCards(cards) => gettext_f(
+            // Translators: {cards} lists network cards.
+            "Several network cards joined it ({cards}): it is not clear which one would get its addresses back",
+            &[("cards", &cards.join(", "))],
+        ),
+    }
 }
 
 /// "Up", "Down", … in words.

@@ -32,28 +32,27 @@ pub(super) struct Client {
 
 impl Client {
     /// The client for `runner`'s NetworkManager; `None` when the runner has none (another
-    /// network namespace), the system bus is unreachable or NetworkManager is not running.
-    /// NetworkManager is never started through bus activation.
-    pub(super) fn connect(runner: &Runner) -> Option<Client> {
+    /// network namespace), there is no system bus or NetworkManager is not running on it.
+    /// A bus that is there but fails to answer is an error. NetworkManager is never
+    /// started through bus activation.
+    pub(super) fn connect(runner: &Runner) -> Result<Option<Client>, NetError> {
         if !runner.network_manager() {
-            return None;
+            return Ok(None);
         }
         let conn = match Connection::system() {
             Ok(conn) => conn,
-            Err(e) => {
+            Err(zbus::Error::InputOutput(e)) if no_bus(&e) => {
                 tracing::debug!("no system bus: {e}");
-                return None;
+                return Ok(None);
             }
+            Err(e) => return Err(error("connecting to the system bus", e)),
         };
         let ask = || -> Result<bool, zbus::Error> {
             let bus = zbus::blocking::fdo::DBusProxy::new(&conn)?;
             Ok(bus.name_has_owner(NM.try_into()?)?)
         };
-        let running = ask().unwrap_or_else(|e| {
-            tracing::debug!("asking the bus for NetworkManager: {e}");
-            false
-        });
-        running.then_some(Client { conn })
+        let running = ask().map_err(|e| error("NameHasOwner", e))?;
+        Ok(running.then_some(Client { conn }))
     }
 
     /// Calls `iface.method(body)` on NetworkManager's object `path`.
@@ -142,6 +141,15 @@ impl Client {
             }
         }
     }
+}
+
+/// Whether connecting failed because no bus listens at all.
+fn no_bus(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::NotFound | ErrorKind::ConnectionRefused | ErrorKind::PermissionDenied
+    )
 }
 
 /// `p` as an object path argument.

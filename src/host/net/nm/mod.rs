@@ -42,37 +42,67 @@ pub struct Checkpoint {
 
 /// Whether NetworkManager manages interface `iface` (connected or not). NetworkManager
 /// only counts for a runner that has one ([`Runner::network_manager`]); when it is not
-/// running, nothing is managed.
-pub fn manages(runner: &Runner, iface: &str) -> bool {
-    !managed_among(runner, [iface]).is_empty()
+/// running (or there is no system bus), nothing is managed. Any other failure to find
+/// out is an error ([`NetError::NmUnsure`]): the change must not go around NetworkManager
+/// on a guess.
+pub fn manages(runner: &Runner, iface: &str) -> Result<bool, NetError> {
+    let client = Client::connect(runner).map_err(|e| unsure(iface, e))?;
+    let Some(client) = client else {
+        return Ok(false);
+    };
+    managed(&client, iface).map_err(|e| unsure(iface, e))
 }
 
-/// The interfaces of `ifaces` that NetworkManager manages, asked over one connection.
+/// The interfaces of `ifaces` that NetworkManager manages, asked over one connection (for
+/// showing; a failure to ask counts as not managed and is logged).
 pub fn managed_among<'a>(
     runner: &Runner,
     ifaces: impl IntoIterator<Item = &'a str>,
 ) -> Vec<String> {
-    let Some(client) = Client::connect(runner) else {
+    let client = Client::connect(runner).unwrap_or_else(|e| {
+        tracing::warn!("asking NetworkManager: {e}");
+        None
+    });
+    let Some(client) = client else {
         return Vec::new();
     };
     ifaces
         .into_iter()
-        .filter(|iface| managed(&client, iface).unwrap_or(false))
+        .filter(|iface| {
+            managed(&client, iface).unwrap_or_else(|e| {
+                tracing::warn!("asking NetworkManager about {iface}: {e}");
+                false
+            })
+        })
         .map(str::to_owned)
         .collect()
 }
 
+/// Whether NetworkManager manages `iface`; a device it does not know is not managed.
 fn managed(client: &Client, iface: &str) -> Result<bool, NetError> {
-    let device = client.device(iface)?;
+    let device = match client.device(iface) {
+        Ok(device) => device,
+        Err(NetError::NmNoDevice(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
     client.property(&device, DEVICE, "Managed")
 }
 
+fn unsure(iface: &str, cause: NetError) -> NetError {
+    NetError::NmUnsure {
+        iface: iface.to_owned(),
+        cause: Box::new(cause),
+    }
+}
+
 /// Whether bridge `bridge` is up through a profile of NetworkManager's (not one it made up
-/// for a bridge made without it): such a bridge is deleted through NetworkManager.
-pub fn owns(runner: &Runner, bridge: &str) -> bool {
+/// for a bridge made without it): such a bridge is deleted through NetworkManager. A
+/// failure to find out is an error, as for [`manages`].
+pub fn owns(runner: &Runner, bridge: &str) -> Result<bool, NetError> {
     const GENERATED_OR_EXTERNAL: u32 = 0x02 | 0x08;
-    let Some(client) = Client::connect(runner) else {
-        return false;
+    let client = Client::connect(runner).map_err(|e| unsure(bridge, e))?;
+    let Some(client) = client else {
+        return Ok(false);
     };
     let owned = || -> Result<bool, NetError> {
         if !managed(&client, bridge)? {
@@ -84,7 +114,7 @@ pub fn owns(runner: &Runner, bridge: &str) -> bool {
         let flags: u32 = client.property(&path, CONNECTION, "Flags")?;
         Ok(flags & GENERATED_OR_EXTERNAL == 0)
     };
-    owned().unwrap_or(false)
+    owned().map_err(|e| unsure(bridge, e))
 }
 
 /// Makes bridge `request.name` from `nic` through NetworkManager: a checkpoint, a bridge
@@ -159,7 +189,7 @@ pub fn delete_bridge(
 }
 
 fn connect(runner: &Runner) -> Result<Client, NetError> {
-    Client::connect(runner).ok_or(NetError::NmNotRunning)
+    Client::connect(runner)?.ok_or(NetError::NmNotRunning)
 }
 
 fn checkpoint(client: &Client, devices: &[&str]) -> Result<Checkpoint, NetError> {

@@ -1,5 +1,6 @@
 //! "Create a Bridge from “eth1”?": the new bridge's name, checked as it is typed, and
-//! whether it runs STP.
+//! whether it runs STP; a warning when the card carries the computer's connection (the
+//! default route).
 
 use crate::host::net::{validate_bridge_name, BridgeRequest, Link, Runner, DEFAULT_BRIDGE};
 use crate::i18n::gettext_f;
@@ -24,6 +25,9 @@ mod imp {
         /// The change asks for administrator rights (polkit).
         #[property(get)]
         pub escalates: Cell<bool>,
+        /// The card holds the default route: the computer's connection moves with it.
+        #[property(get, construct_only)]
+        pub holds_default_route: Cell<bool>,
         /// The host's links, which the name must not clash with.
         pub links: RefCell<Vec<Link>>,
         #[template_child]
@@ -98,9 +102,13 @@ glib::wrapper! {
 impl CreateBridgeDialog {
     /// Asks over `parent` for a bridge from `nic`, whose name must differ from `links`'.
     pub fn new(parent: &impl IsA<gtk::Window>, nic: &str, links: Vec<Link>) -> Self {
+        let holds_default_route = links
+            .iter()
+            .any(|l| l.name == nic && l.holds_default_route());
         let dialog: Self = glib::Object::builder()
             .property("transient-for", parent)
             .property("nic", nic)
+            .property("holds-default-route", holds_default_route)
             .build();
         dialog.imp().links.replace(links);
         dialog.imp().name_row.set_text(DEFAULT_BRIDGE);
