@@ -258,10 +258,36 @@ pub fn states_fixture() -> PathBuf {
 
 /// A small QEMU (TCG) domain that starts without any disk: it only tries to boot from
 /// the network, which keeps the firmware busy. `disk` adds a raw disk image.
-pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
+pub fn tiny_qemu_domain_xml(name: &str, disks: Option<&str>) -> String {
+    tiny_domain(name, disks.as_slice(), false, false)
+}
+
+/// [`tiny_qemu_domain_xml`] with ACPI, which PCI hot-plug and UEFI need, and raw disk
+/// images `disks` (`vda`, `vdb`, …); with `uefi` it boots OVMF, and libvirt keeps its
+/// UEFI variables in a file of its own (NVRAM).
+pub fn acpi_qemu_domain_xml(name: &str, disks: &[&str], uefi: bool) -> String {
+    tiny_domain(name, disks, true, uefi)
+}
+
+fn tiny_domain(name: &str, disks: &[&str], acpi: bool, uefi: bool) -> String {
     qemu_domain_xml(name, 48, |w| {
+        if acpi {
+            w.create_element("features").write_inner_content(|w| {
+                w.create_element("acpi").write_empty()?;
+                Ok(())
+            })?;
+        }
         w.create_element("os").write_inner_content(|w| {
             pc_hvm_type(w)?;
+            if uefi {
+                w.create_element("loader")
+                    .with_attribute(("readonly", "yes"))
+                    .with_attribute(("type", "pflash"))
+                    .write_text_content(BytesText::new(OVMF_CODE))?;
+                w.create_element("nvram")
+                    .with_attribute(("template", OVMF_VARS))
+                    .write_empty()?;
+            }
             w.create_element("boot")
                 .with_attribute(("dev", "network"))
                 .write_empty()?;
@@ -269,8 +295,9 @@ pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
         })?;
         w.create_element("devices").write_inner_content(|w| {
             text(w, "emulator", "/usr/bin/qemu-system-x86_64")?;
-            if let Some(path) = disk {
-                raw_file_disk(w, "disk", path, "vda", "virtio")?;
+            for (i, path) in disks.iter().enumerate() {
+                let dev = format!("vd{}", char::from(b'a' + i as u8));
+                raw_file_disk(w, "disk", path, &dev, "virtio")?;
             }
             local_vnc(w)?;
             Ok(())
@@ -278,6 +305,10 @@ pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
         Ok(())
     })
 }
+
+/// Debian's OVMF (package ovmf), without Secure Boot, which a `pc` machine can boot.
+pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 /// A TCG domain (`type='qemu'`) with one vCPU and `memory_mib` of memory; `rest` writes
 /// the elements after `<vcpu>`.
