@@ -4,6 +4,7 @@ Runs inside tests/ui/session.sh: an Xvfb display, a D-Bus session bus and the AT
 """
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -107,7 +108,8 @@ def press(acc, window, title, button=1):
     person would: GTK 4.8 offers no AT-SPI action on check buttons and switches. `window`
     is the accessible of the X window called `title` that holds `acc`."""
     # Only shown windows: an open (or once opened) popover is a window of the same name.
-    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
+    literal = re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", title)
+    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{literal}$"],
                          capture_output=True, text=True).stdout.split()
     if not ids:
         raise AssertionError(f"no X window called {title!r}")
