@@ -1,6 +1,7 @@
 //! Deleting a machine deletes exactly what the user confirmed, on the real daemon:
 //! - of two volumes, one also used by another machine, only the checked, unshared one goes;
-//! - a UEFI machine deleted keeping its storage keeps its UEFI variables (NVRAM file);
+//! - a UEFI machine deleted keeping its storage keeps its UEFI variables (NVRAM file) and
+//!   the state of its emulated TPM, which go only when their deletion is confirmed;
 //! - a disk plugged into a running machine reaches the worker through libvirt's device
 //!   event, so the Delete dialog (which lists the worker's domain info) offers it.
 
@@ -9,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::fixture::{acpi_qemu_domain_xml, temp_xml};
+use common::fixture::{acpi_qemu_domain_xml, temp_xml, Extras};
 use common::{
     connect_and_snapshot, expect_event, quiet_options, virsh, virsh_ok, DomainGuard, PoolGuard,
     SESSION_URI,
@@ -26,15 +27,24 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
-/// Defines the tiny machine of `guard` with `disks` (and OVMF with `uefi`).
-fn define(guard: &DomainGuard, disks: &[&Path], uefi: bool) {
+/// Defines the tiny machine of `guard` with `extras`.
+fn define(guard: &DomainGuard, extras: Extras) {
     let tag = guard
         .name
         .strip_prefix(&common::prefix())
         .expect("prefixed");
-    let disks: Vec<&str> = disks.iter().map(|p| path_str(p)).collect();
-    let xml = temp_xml(tag, &acpi_qemu_domain_xml(&guard.name, &disks, uefi));
+    let xml = temp_xml(tag, &acpi_qemu_domain_xml(&guard.name, extras));
     virsh_ok(SESSION_URI, &["define", path_str(&xml)]);
+}
+
+/// Defines the tiny machine of `guard` with the disk images `disks`.
+fn define_with_disks(guard: &DomainGuard, disks: &[&Path]) {
+    let disks: Vec<&str> = disks.iter().map(|p| path_str(p)).collect();
+    let extras = Extras {
+        disks: &disks,
+        ..Extras::default()
+    };
+    define(guard, extras);
 }
 
 fn find<'a>(list: &'a [DomainInfo], name: &str) -> &'a DomainInfo {
@@ -66,8 +76,8 @@ fn only_the_checked_unshared_volume_is_deleted() {
     let shared = pool.create_volume("shared.img");
     let guard = DomainGuard::session("delown");
     let other = DomainGuard::session("delother");
-    define(&guard, &[&own, &shared], false);
-    define(&other, &[&shared], false);
+    define_with_disks(&guard, &[&own, &shared]);
+    define_with_disks(&other, &[&shared]);
 
     let (handle, list) = connect_and_snapshot(SESSION_URI, quiet_options());
     let info = find(&list, &guard.name);
@@ -110,59 +120,85 @@ fn only_the_checked_unshared_volume_is_deleted() {
 }
 
 #[test]
-fn uefi_variables_stay_unless_their_deletion_is_confirmed() {
+fn uefi_variables_and_tpm_state_stay_unless_their_deletion_is_confirmed() {
     common::ensure_libvirtd();
     assert!(
         Path::new(common::fixture::OVMF_CODE).exists(),
         "OVMF is needed (apt install ovmf)"
     );
+    assert!(
+        Path::new("/usr/bin/swtpm").exists(),
+        "swtpm is needed for an emulated TPM (apt install swtpm swtpm-tools)"
+    );
     let keep = DomainGuard::session("uefikeep");
-    let drop_vars = DomainGuard::session("uefidrop");
-    define(&keep, &[], true);
-    define(&drop_vars, &[], true);
-    // libvirt makes the variables file from its template when the machine first starts.
-    for guard in [&keep, &drop_vars] {
+    let drop_all = DomainGuard::session("uefidrop");
+    for guard in [&keep, &drop_all] {
+        let extras = Extras {
+            uefi: true,
+            tpm: true,
+            ..Extras::default()
+        };
+        define(guard, extras);
+        // libvirt makes the variables file from its template, and swtpm its state, when
+        // the machine first starts.
         virsh_ok(SESSION_URI, &["start", &guard.name]);
     }
 
     let (handle, list) = connect_and_snapshot(SESSION_URI, quiet_options());
-    let nvram_of = |guard: &DomainGuard| {
+    let files_of = |guard: &DomainGuard| {
         let info = find(&list, &guard.name);
         assert_eq!(info.state, DomainState::Running);
+        assert!(info.tpm_state, "an emulated TPM keeps state on the host");
         let nvram = info
             .nvram
             .clone()
             .expect("a UEFI machine has an NVRAM file");
-        assert!(Path::new(&nvram).exists(), "{nvram} was made at start");
-        (info.uuid.clone(), nvram)
+        let tpm = format!("{SWTPM_STATE}/{}", info.uuid);
+        for path in [&nvram, &tpm] {
+            assert!(Path::new(path).exists(), "{path} was made at start");
+        }
+        (info.uuid.clone(), nvram, tpm)
     };
-    let (keep_uuid, kept) = nvram_of(&keep);
-    let (drop_uuid, dropped) = nvram_of(&drop_vars);
-    let _cleanup = RemoveOnDrop(vec![kept.clone(), dropped.clone()]);
+    let (keep_uuid, kept_nvram, kept_tpm) = files_of(&keep);
+    let (drop_uuid, dropped_nvram, dropped_tpm) = files_of(&drop_all);
+    let _cleanup = RemoveOnDrop(vec![
+        kept_nvram.clone(),
+        kept_tpm.clone(),
+        dropped_nvram.clone(),
+        dropped_tpm.clone(),
+    ]);
 
-    // Keeping the storage (the dialog's default) keeps the UEFI variables.
+    // Keeping the storage (the dialog's default) keeps both.
     delete(&handle, &keep_uuid, DeleteStorage::default());
-    assert!(Path::new(&kept).exists(), "{kept} was deleted");
+    for path in [&kept_nvram, &kept_tpm] {
+        assert!(Path::new(path).exists(), "{path} was deleted");
+    }
 
     delete(
         &handle,
         &drop_uuid,
         DeleteStorage {
             nvram: true,
+            tpm: true,
             ..DeleteStorage::default()
         },
     );
-    assert!(!Path::new(&dropped).exists(), "{dropped} is still there");
+    for path in [&dropped_nvram, &dropped_tpm] {
+        assert!(!Path::new(path).exists(), "{path} is still there");
+    }
     handle.quit_and_join();
 }
 
-/// Removes files when dropped, for what a test leaves on purpose.
+/// Where the system daemon keeps the state of emulated TPMs, a folder per machine UUID.
+const SWTPM_STATE: &str = "/var/lib/libvirt/swtpm";
+
+/// Removes files and folders when dropped, for what a test leaves on purpose.
 struct RemoveOnDrop(Vec<String>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         for path in &self.0 {
-            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
         }
     }
 }
@@ -172,7 +208,7 @@ fn a_hot_plugged_disk_reaches_the_worker_through_the_device_event() {
     let pool = PoolGuard::session_dir("hotpool");
     let plugged = pool.create_volume("plugged.img");
     let guard = DomainGuard::session("hotplug");
-    define(&guard, &[], false);
+    define_with_disks(&guard, &[]);
     virsh_ok(SESSION_URI, &["start", &guard.name]);
 
     let (handle, list) = connect_and_snapshot(SESSION_URI, quiet_options());

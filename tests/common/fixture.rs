@@ -258,18 +258,36 @@ pub fn states_fixture() -> PathBuf {
 
 /// A small QEMU (TCG) domain that starts without any disk: it only tries to boot from
 /// the network, which keeps the firmware busy. `disk` adds a raw disk image.
-pub fn tiny_qemu_domain_xml(name: &str, disks: Option<&str>) -> String {
-    tiny_domain(name, disks.as_slice(), false, false)
+pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
+    let disks = disk.as_slice();
+    tiny_domain(
+        name,
+        &Extras {
+            disks,
+            ..Extras::default()
+        },
+        false,
+    )
 }
 
-/// [`tiny_qemu_domain_xml`] with ACPI, which PCI hot-plug and UEFI need, and raw disk
-/// images `disks` (`vda`, `vdb`, …); with `uefi` it boots OVMF, and libvirt keeps its
-/// UEFI variables in a file of its own (NVRAM).
-pub fn acpi_qemu_domain_xml(name: &str, disks: &[&str], uefi: bool) -> String {
-    tiny_domain(name, disks, true, uefi)
+/// What [`acpi_qemu_domain_xml`] adds to the tiny domain.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Raw disk images, as `vda`, `vdb`, …
+    pub disks: &'a [&'a str],
+    /// Boot OVMF; libvirt keeps the UEFI variables in a file of its own (NVRAM).
+    pub uefi: bool,
+    /// An emulated TPM 2.0 (swtpm), whose state libvirt keeps on the host.
+    pub tpm: bool,
 }
 
-fn tiny_domain(name: &str, disks: &[&str], acpi: bool, uefi: bool) -> String {
+/// [`tiny_qemu_domain_xml`] with ACPI, which PCI hot-plug and UEFI need, and `extras`.
+pub fn acpi_qemu_domain_xml(name: &str, extras: Extras) -> String {
+    tiny_domain(name, &extras, true)
+}
+
+fn tiny_domain(name: &str, extras: &Extras, acpi: bool) -> String {
+    let Extras { disks, uefi, tpm } = *extras;
     qemu_domain_xml(name, 48, |w| {
         if acpi {
             w.create_element("features").write_inner_content(|w| {
@@ -298,6 +316,17 @@ fn tiny_domain(name: &str, disks: &[&str], acpi: bool, uefi: bool) -> String {
             for (i, path) in disks.iter().enumerate() {
                 let dev = format!("vd{}", char::from(b'a' + i as u8));
                 raw_file_disk(w, "disk", path, &dev, "virtio")?;
+            }
+            if tpm {
+                w.create_element("tpm")
+                    .with_attribute(("model", "tpm-tis"))
+                    .write_inner_content(|w| {
+                        w.create_element("backend")
+                            .with_attribute(("type", "emulator"))
+                            .with_attribute(("version", "2.0"))
+                            .write_empty()?;
+                        Ok(())
+                    })?;
             }
             local_vnc(w)?;
             Ok(())
