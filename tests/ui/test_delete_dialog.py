@@ -1,6 +1,6 @@
 """The Delete dialog lists the machine's disk images with a check box each; one that
-another machine also uses starts unchecked and says so, and Delete removes exactly the
-checked image."""
+another machine also uses starts unchecked and says so, the UEFI variables and TPM state
+are offered unchecked, and Delete removes exactly the checked image."""
 
 import os
 import shutil
@@ -19,17 +19,23 @@ def checked(acc):
         return False
 
 
-def domain_xml(name, disks):
+def domain_xml(name, disks, uefi_tpm=False):
     devices = "".join(
         f"""<disk type='file' device='disk'><driver name='qemu' type='raw'/>
       <source file='{path}'/><target dev='vd{chr(ord("a") + i)}' bus='virtio'/></disk>"""
         for i, path in enumerate(disks)
     )
+    firmware = ""
+    if uefi_tpm:
+        firmware = """<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
+    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/>"""
+        devices += "<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>"
     return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>32</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <os><type arch='x86_64' machine='pc'>hvm</type>{firmware}</os>
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>{devices}</devices>
 </domain>"""
 
@@ -49,13 +55,19 @@ class DeleteDialogTest(SessionDomainTestCase):
             session_virsh("vol-create-as", self.pool, volume, "1M", "--format", "raw")
         self.own = os.path.join(self.pool_dir, "own.img")
         self.shared = os.path.join(self.pool_dir, "shared.img")
-        for name, disks in ((self.name, [self.own, self.shared]), (self.other, [self.shared])):
-            xml = os.path.join(self.home.name, f"{name}.xml")
-            with open(xml, "w") as f:
-                f.write(domain_xml(name, disks))
-            session_virsh("define", xml)
+        self.define(self.name, [self.own, self.shared], uefi_tpm=True)
+        self.define(self.other, [self.shared])
+
+    def define(self, name, disks, uefi_tpm=False):
+        xml = os.path.join(self.home.name, f"{name}.xml")
+        with open(xml, "w") as f:
+            f.write(domain_xml(name, disks, uefi_tpm))
+        session_virsh("define", xml)
 
     def remove_the_rest(self):
+        # The UEFI variables and TPM state this test keeps on purpose.
+        subprocess.run(["virsh", "-c", SESSION, "undefine", "--nvram", "--tpm", self.name],
+                       capture_output=True)
         subprocess.run(["virsh", "-c", SESSION, "undefine", self.other], capture_output=True)
         subprocess.run(["virsh", "-c", SESSION, "pool-destroy", self.pool], capture_output=True)
         shutil.rmtree(self.pool_dir, ignore_errors=True)
@@ -84,6 +96,12 @@ class DeleteDialogTest(SessionDomainTestCase):
         self.assertFalse(checked(boxes[self.shared]), "the shared image starts unchecked")
         notes = label_texts(dialog)
         self.assertIn(f"Also used by “{self.other}”", notes)
+        # The UEFI variables and the TPM state have boxes of their own, unchecked, and say
+        # what losing them means.
+        for words in ("Delete its UEFI variables", "Delete its TPM state"):
+            self.assertFalse(checked(app.find("check box", words, within=dialog)), words)
+        self.assertIn("BitLocker or other disks sealed to the TPM will not unlock. "
+                      "Kept unless checked.", notes)
 
         # Nothing is deleted unless the storage is asked for.
         also = app.find("check box", "Also delete its storage:", within=dialog)
