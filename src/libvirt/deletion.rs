@@ -94,7 +94,7 @@ pub fn storage_choices<'a>(
 pub enum UndefineError {
     #[error("{}", describe(.0))]
     Libvirt(VirtError),
-    #[error("This host's libvirt cannot keep the TPM state of a machine it deletes (that takes libvirt 8.9), so nothing was deleted. To delete the machine anyway, choose to delete its TPM state too.")]
+    #[error("This host's libvirt cannot keep the TPM state of a machine it deletes (that takes libvirt 8.9), so the machine was not deleted. To delete it anyway, choose to delete its TPM state too.")]
     CannotKeepTpm,
 }
 

@@ -2,8 +2,9 @@
 //!
 //! The worker lists the domains once ([`Event::Snapshot`]); after that only domain events
 //! change the list: lifecycle events, and devices plugged into or out of a running domain
-//! (a hot-plugged disk changes no lifecycle state). An event callback (on the libvirt event loop thread) just forwards the
-//! domain's UUID here; the worker re-reads that one domain and sends
+//! (a hot-plugged disk changes no lifecycle state). An event callback (on the libvirt
+//! event loop thread) just forwards the domain's UUID here; the worker re-reads that one
+//! domain and sends
 //! [`Event::DomainAdded`], [`Event::DomainChanged`] or [`Event::DomainRemoved`]. Statistics
 //! come from one bulk call per interval. When the connection dies the worker reconnects with
 //! backoff and sends a fresh snapshot. With statistics off and nothing happening, the
