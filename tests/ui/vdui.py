@@ -18,12 +18,18 @@ ARTIFACTS = os.environ.get("VIRTDECK_ARTIFACTS", os.path.join(ROOT, "target", "u
 DEADLINE = float(os.environ.get("VIRTDECK_UI_DEADLINE", "20"))
 
 
+class AppExited(AssertionError):
+    """The app under test is gone: waiting any longer cannot help."""
+
+
 def wait_for(what, condition, timeout=DEADLINE, step=0.1):
     """Polls `condition` until it returns something truthy; fails with `what` otherwise."""
     end = time.monotonic() + timeout
     while True:
         try:
             value = condition()
+        except AppExited:
+            raise
         except Exception:  # the tree changes under our feet while the app works
             value = None
         if value:
@@ -158,6 +164,11 @@ class App:
         self.app = wait_for("virtdeck on the accessibility bus", self._find_app, timeout=2 * DEADLINE)
 
     def _find_app(self):
+        code = self.proc.poll()
+        if code is not None:
+            # Not worth waiting for: say so at once (a display that cannot be opened, a
+            # second instance that handed its arguments over, a crash).
+            raise AppExited(f"virtdeck exited with status {code} before it showed a window")
         for app in pyatspi.Registry.getDesktop(0):
             if app is not None and app.get_process_id() == self.proc.pid:
                 return app
