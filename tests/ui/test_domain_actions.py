@@ -8,7 +8,8 @@ import subprocess
 import pyatspi
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import ROOT, UiTestCase, click, find_all, label_texts, press, sensitive, wait_for
+from vdui import (ROOT, UiTestCase, click, find_all, label_texts, press, sensitive, showing,
+                  wait_for)
 
 EMPTY_URI = "test://" + os.path.join(ROOT, "tests", "fixtures", "empty.xml")
 STATES_URI = "test://" + os.path.join(ROOT, "tests", "fixtures", "states.xml")
@@ -58,9 +59,13 @@ def menu_items(app, window, button):
 
 
 def close_menu(app, window):
+    """Closes the open context menu with Escape and waits until it is gone: a click while
+    it closes only dismisses it."""
     wid = xdotool("search", "--onlyvisible", "--name", f"^{window.name}$").split()[0]
     xdotool("windowfocus", "--sync", wid)
     xdotool("key", "Escape")
+    wait_for("the menu closed", lambda: not [
+        item for item in find_all(window, role="menu item") if showing(item) and on_screen(item)])
 
 
 class EmptyStatesTest(UiTestCase):
@@ -127,8 +132,15 @@ class DetailsTest(UiTestCase):
 class ListMenuTest(UiTestCase):
     def row_of(self, app, name):
         view = app.find(name="Virtual machines", role="tree table")
+        def laid_out(row):
+            box = row.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+            return box.width > 0 and box.x >= 0 and box.y >= 0
+
+        # After filtering, a row of the old list may linger in the tree until the view is
+        # laid out again: only a shown row in its place will do.
         return wait_for(f"the row of {name}", lambda: next(
-            row for row in find_all(view, role="table row") if label_texts(row)[:1] == [name]))
+            row for row in find_all(view, role="table row")
+            if label_texts(row)[:1] == [name] and showing(row) and laid_out(row)))
 
     def test_a_right_click_selects_the_row_and_its_menu_follows_its_state(self):
         app = self.launch("--connect", STATES_URI)

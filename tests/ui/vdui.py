@@ -127,7 +127,15 @@ def press(acc, window, title, button=1):
     # The X window is larger than the frame by the client-side shadow around it.
     dx = (int(geometry["WIDTH"]) - frame.width) // 2
     dy = (int(geometry["HEIGHT"]) - frame.height) // 2
-    box = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    # A widget that was just shown (a row after the list was filtered) may not be laid
+    # out yet: wait until it has a place inside the window.
+    def placed():
+        box = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        inside = (box.width > 0 and box.height > 0 and box.x >= 0 and box.y >= 0
+                  and box.x + box.width <= frame.width and box.y + box.height <= frame.height)
+        return box if inside else None
+
+    box = wait_for(f"{acc.getRoleName()} {acc.name!r} laid out in the window", placed)
     x, y = box.x + dx + min(box.width // 2, 12), box.y + dy + box.height // 2
     subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", str(button)],
                    check=True)
