@@ -19,6 +19,7 @@
 //!   secure domain XML.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
+//! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
@@ -30,6 +31,7 @@ pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
 pub mod graphics;
+pub mod history;
 pub mod host_info;
 pub mod networks;
 pub mod requests;
@@ -37,6 +39,7 @@ pub mod uri;
 pub mod worker;
 
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
+pub use history::{Series, StatsHistory};
 pub use host_info::HostInfo;
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};

@@ -1,5 +1,6 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
-//! processors, memory and live statistics, disks, network interfaces and display. The rows
+//! processors, memory and live statistics, disks, network interfaces and display; and on a
+//! second page its performance graphs ([`performance`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -8,11 +9,16 @@ use crate::ui::backend::domain::DiskDevice;
 use crate::ui::backend::DomainInfo;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
+use crate::ui::graph;
 use crate::ui::util::BoundObject;
 use crate::ui::Domain;
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
+
+mod performance;
+
+use performance::PerformancePage;
 
 /// A details row: its title and value.
 type Line = (String, String);
@@ -89,6 +95,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             DomainActionButton::ensure_type();
+            PerformancePage::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
         }
@@ -137,25 +144,17 @@ mod imp {
 
         #[template_callback]
         fn percent(value: f64) -> String {
-            format!("{value:.1} %")
+            graph::percent(value)
         }
 
         #[template_callback]
         fn disk_rates(read: f64, written: f64) -> String {
-            gettext_f(
-                // Translators: disk activity; {read} and {written} are sizes like "1.2 MB".
-                "{read}/s read, {written}/s written",
-                &[("read", &size(read)), ("written", &size(written))],
-            )
+            graph::disk_rates(read, written)
         }
 
         #[template_callback]
         fn net_rates(received: f64, sent: f64) -> String {
-            gettext_f(
-                // Translators: network activity; {received} and {sent} are sizes like "1.2 MB".
-                "{received}/s received, {sent}/s sent",
-                &[("received", &size(received)), ("sent", &size(sent))],
-            )
+            graph::net_rates(received, sent)
         }
     }
 
@@ -216,11 +215,6 @@ fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
             lines.into_iter().map(glib::BoxedAnyObject::new).collect();
         store.splice(0, store.n_items(), &items);
     }
-}
-
-/// A size in bytes for people: "1.2 MB".
-fn size(bytes: f64) -> String {
-    glib::format_size(bytes.max(0.0) as u64).to_string()
 }
 
 /// A row of a details group: a title and its value, selectable for copying.

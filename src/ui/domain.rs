@@ -2,7 +2,7 @@
 //! when libvirt reports a change so that rows and details follow by property bindings.
 
 use crate::i18n::gettext;
-use crate::ui::backend::{DomainInfo, DomainState, DomainStats};
+use crate::ui::backend::{DomainInfo, DomainState, DomainStats, StatsHistory};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -56,8 +56,14 @@ mod imp {
         /// Bumped on every change of `info`, for views that show more than the properties.
         #[property(get)]
         pub revision: Cell<u64>,
+        /// Bumped on every change of the statistics history (a sample added, or cleared when
+        /// the machine stops), for graphs.
+        #[property(get)]
+        pub samples: Cell<u64>,
         pub info: RefCell<Option<DomainInfo>>,
         pub stats: Cell<Option<DomainStats>>,
+        /// The recent statistics, kept while the connection is open and the machine runs.
+        pub history: RefCell<StatsHistory>,
     }
 
     impl Default for Domain {
@@ -78,8 +84,10 @@ mod imp {
                 net_rx_rate: Cell::new(-1.0),
                 net_tx_rate: Cell::new(-1.0),
                 revision: Cell::default(),
+                samples: Cell::default(),
                 info: RefCell::default(),
                 stats: Cell::default(),
+                history: RefCell::default(),
             }
         }
     }
@@ -162,6 +170,7 @@ impl Domain {
         let _queued = self.freeze_notify();
         let imp = self.imp();
         imp.stats.set(stats);
+        self.record(stats.as_ref());
         let cpu = stats.map_or(-1.0, |s| (s.cpu_percent * 10.0).round() / 10.0);
         replace_cell(self, &imp.cpu_percent, cpu, "cpu-percent");
         let used = stats.and_then(|s| s.memory_used_kib).unwrap_or(0);
@@ -185,6 +194,27 @@ impl Domain {
             let rate = rates.map_or(-1.0, |r| r[i].round());
             replace_cell(self, field, rate, property);
         }
+    }
+
+    /// Adds `stats` to the history; `None` (the machine stopped) empties it, so that a new
+    /// run starts a new graph.
+    fn record(&self, stats: Option<&DomainStats>) {
+        let imp = self.imp();
+        {
+            let mut history = imp.history.borrow_mut();
+            match stats {
+                Some(stats) => history.push(stats),
+                None if history.is_empty() => return,
+                None => history.clear(),
+            }
+        }
+        imp.samples.set(imp.samples.get().wrapping_add(1));
+        self.notify_samples();
+    }
+
+    /// The recent statistics, oldest first.
+    pub fn history(&self) -> std::cell::Ref<'_, StatsHistory> {
+        self.imp().history.borrow()
     }
 
     /// A copy of everything known about the domain.
