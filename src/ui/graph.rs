@@ -6,9 +6,7 @@
 //! it reads in dark mode, and cairo draws at the window's scale. It follows the machine's
 //! `samples` property, but only while mapped: a graph on a hidden page neither draws nor
 //! formats text, and catches up when it is shown. Its value in words is `value-text`, for
-//! the label beside it, which is also its accessible description (the template says the
-//! graph is `described-by` that label: gtk-rs 0.11 offers `update_property` only from
-//! GTK 4.10 on).
+//! the label beside it, and its tooltip, which GTK makes its accessible description.
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::history::{axis_ceiling, Ring, Series};
@@ -71,11 +69,17 @@ pub(crate) fn value_text(
     match kind {
         GraphKind::Cpu => latest(Series::Cpu).map(percent),
         GraphKind::Memory => latest(Series::Memory).map(|used| {
+            let used = used as u64;
+            // Without the guest's own figures it is the host's resident size of the
+            // machine, which can exceed the memory given to the guest.
+            if used > memory_kib {
+                return format_memory(used);
+            }
             gettext_f(
                 // Translators: memory in use; {used} and {total} are sizes like "512 MiB".
                 "{used} of {total}",
                 &[
-                    ("used", &format_memory(used as u64)),
+                    ("used", &format_memory(used)),
                     ("total", &format_memory(memory_kib)),
                 ],
             )
@@ -254,6 +258,9 @@ impl Graph {
             None => String::new(),
         };
         if *imp.value_text.borrow() != text {
+            // GTK makes the tooltip the accessible description (gtk-rs 0.11 offers
+            // `update_property` only from GTK 4.10 on).
+            self.set_tooltip_text(Some(&text).filter(|t| !t.is_empty()).map(|t| t.as_str()));
             imp.value_text.replace(text);
             self.notify_value_text();
         }
@@ -336,6 +343,11 @@ mod tests {
         };
         assert_eq!(text(GraphKind::Cpu), "12.3 %");
         assert_eq!(text(GraphKind::Memory), "120 MiB of 512 MiB");
+        assert_eq!(
+            value_text(GraphKind::Memory, &h, 64 * 1024).as_deref(),
+            Some("120 MiB"),
+            "more than the guest has (the host's resident size) is no share of it"
+        );
         assert_eq!(text(GraphKind::Disk), "1.5 kB/s read, 0 bytes/s written");
         assert_eq!(
             text(GraphKind::Network),
