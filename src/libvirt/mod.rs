@@ -13,6 +13,7 @@
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
 //! - [`graphics`]: a domain's display: libvirt's socket to it, the VNC password from the
@@ -26,6 +27,7 @@
 //! - [`error`]: libvirt's error messages made readable.
 #![deny(unsafe_code)]
 
+pub mod addresses;
 pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
@@ -38,6 +40,7 @@ pub mod requests;
 pub mod uri;
 pub mod worker;
 
+pub use addresses::{AddressSource, GuestAddresses, GuestNic};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};
 pub use host_info::HostInfo;
