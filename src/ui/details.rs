@@ -11,13 +11,16 @@ use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
 use crate::ui::graph;
 use crate::ui::util::BoundObject;
-use crate::ui::Domain;
+use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
+use std::cell::RefCell;
 
+mod addresses;
 mod performance;
 
+use addresses::GuestAddressesGroup;
 use performance::PerformancePage;
 
 /// A details row: its title and value.
@@ -40,6 +43,9 @@ mod imp {
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
+        /// The connection the machine is on, for what the details ask its worker.
+        #[property(get, set, nullable)]
+        pub connection: RefCell<Option<Connection>>,
         /// The rows of the device lists, each a [`Line`] in a `BoxedAnyObject`.
         pub disk_lines: gio::ListStore,
         pub nic_lines: gio::ListStore,
@@ -54,6 +60,7 @@ mod imp {
                 nics: TemplateChild::default(),
                 displays: TemplateChild::default(),
                 domain: BoundObject::default(),
+                connection: RefCell::default(),
                 disk_lines: lines(),
                 nic_lines: lines(),
                 display_lines: lines(),
@@ -96,6 +103,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             DomainActionButton::ensure_type();
             PerformancePage::ensure_type();
+            GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
         }

@@ -2,7 +2,7 @@
 //! when libvirt reports a change so that rows and details follow by property bindings.
 
 use crate::i18n::gettext;
-use crate::ui::backend::{DomainInfo, DomainState, DomainStats, StatsHistory};
+use crate::ui::backend::{DomainInfo, DomainState, DomainStats, GuestAddresses, StatsHistory};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -56,6 +56,10 @@ mod imp {
         /// Bumped on every change of `info`, for views that show more than the properties.
         #[property(get)]
         pub revision: Cell<u64>,
+        /// The guest's first IP address, empty while unknown (not asked yet, not running,
+        /// or no source knew one).
+        #[property(get)]
+        pub address: RefCell<String>,
         /// Bumped on every change of the statistics history (a sample added, or cleared when
         /// the machine stops), for graphs.
         #[property(get)]
@@ -64,6 +68,8 @@ mod imp {
         pub stats: Cell<Option<DomainStats>>,
         /// The recent statistics, kept while the connection is open and the machine runs.
         pub history: RefCell<StatsHistory>,
+        /// What the worker last said about the guest's addresses.
+        pub guest_addresses: RefCell<Option<GuestAddresses>>,
     }
 
     impl Default for Domain {
@@ -84,10 +90,12 @@ mod imp {
                 net_rx_rate: Cell::new(-1.0),
                 net_tx_rate: Cell::new(-1.0),
                 revision: Cell::default(),
+                address: RefCell::default(),
                 samples: Cell::default(),
                 info: RefCell::default(),
                 stats: Cell::default(),
                 history: RefCell::default(),
+                guest_addresses: RefCell::default(),
             }
         }
     }
@@ -155,6 +163,7 @@ impl Domain {
         replace_cell(self, &imp.memory, info.memory_kib, "memory");
         if !info.state.is_active() {
             self.show_stats(None);
+            self.set_guest_addresses(None);
         }
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
@@ -210,6 +219,21 @@ impl Domain {
         }
         imp.samples.set(imp.samples.get().wrapping_add(1));
         self.notify_samples();
+    }
+
+    /// Takes what the worker said about the guest's addresses; `None` forgets them.
+    pub fn set_guest_addresses(&self, addresses: Option<GuestAddresses>) {
+        let first = addresses
+            .as_ref()
+            .and_then(GuestAddresses::first)
+            .unwrap_or_default()
+            .to_owned();
+        self.imp().guest_addresses.replace(addresses);
+        replace(self, &self.imp().address, first, "address");
+    }
+
+    pub fn guest_addresses(&self) -> Option<GuestAddresses> {
+        self.imp().guest_addresses.borrow().clone()
     }
 
     /// The recent statistics, oldest first.

@@ -40,6 +40,8 @@ mod imp {
         pub memory_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
         pub cpu_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub address_column: TemplateChild<gtk::ColumnViewColumn>,
         /// The connection's list has arrived: until then an empty list is not "no virtual
         /// machines yet".
         #[property(get, set)]
@@ -149,6 +151,17 @@ impl DomainList {
                     "—".to_owned()
                 } else {
                     format!("{percent:.1} %")
+                }
+            }),
+        )));
+        imp.address_column.set_factory(Some(&text_column(
+            "address",
+            Some(|value: &glib::Value| {
+                let address = value.get::<String>().unwrap_or_default();
+                if address.is_empty() {
+                    "—".to_owned()
+                } else {
+                    address
                 }
             }),
         )));

@@ -84,3 +84,23 @@ class PerformancePageTest(SessionDomainTestCase):
         self.open_performance(app, main)
         cpu = wait_for("the CPU graph shown", lambda: self.graph(app, main, GRAPHS[0]))
         wait_for("'Not running'", lambda: description(cpu) == "Not running")
+
+
+class GuestAddressesTest(SessionDomainTestCase):
+    """A running machine without a guest agent or a lease: the details say so and how to
+    get an agent; the list's IP column has a dash."""
+
+    tag = "addr"
+    stats_interval = 1
+
+    def test_no_agent_says_how_to_get_one(self):
+        self.define()
+        session_virsh("start", self.name)
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        app.search(self.name)
+        wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
+        wait_for("the agent hint", lambda: find_all(
+            main, role="label", name="Install qemu-guest-agent in the guest to see more"))
+        wait_for("the reason", lambda: find_all(main, contains="No addresses known"))
+        self.assertEqual(app.rows()[0][-1], "—")
