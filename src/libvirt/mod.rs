@@ -43,7 +43,7 @@ pub mod worker;
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};
-pub use host_info::HostInfo;
+pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
 pub use uri::{ConnectionKind, ConnectionName};
