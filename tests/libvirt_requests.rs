@@ -115,6 +115,15 @@ fn requests_on_the_test_driver_share_the_workers_connection() {
     assert!(info.cpus > 0 && info.memory_kib > 0, "{info:?}");
     assert!(!info.hypervisor.is_empty() && !info.libvirt.is_empty());
     assert!(!info.cpu_model.is_empty());
+    // The test host: one machine, "test", running; one pool, "default-pool".
+    assert_eq!(info.running, 1, "{info:?}");
+    assert!(info.committed_kib > 0, "{info:?}");
+    let pool = info
+        .pools
+        .iter()
+        .find(|p| p.name == "default-pool")
+        .unwrap_or_else(|| panic!("the default pool in {:?}", info.pools));
+    assert!(pool.active && pool.capacity_bytes > 0, "{pool:?}");
 
     // A change shows in the next answer: the same connection served both.
     assert!(network(&networks(&handle), "default").active);
