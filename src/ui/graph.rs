@@ -1,5 +1,5 @@
 //! `VdGraph`: a machine's recent statistics of one kind (CPU, memory, disk or network) as a
-//! line graph, newest on the right.
+//! line graph, newest on the right; small, as a sparkline, in the list's CPU column.
 //!
 //! A small own widget rather than a plotting crate: it draws one cairo path per series in
 //! `snapshot` (no widget per point), in the style's accent and foreground colours so that
@@ -133,6 +133,9 @@ mod imp {
         /// The newest value in words, as a label beside the graph shows it.
         #[property(get)]
         pub value_text: RefCell<String>,
+        /// Small and without a frame, for a list cell.
+        #[property(get, set)]
+        pub sparkline: Cell<bool>,
     }
 
     impl Graph {
@@ -188,9 +191,11 @@ mod imp {
         }
 
         fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
-            match orientation {
-                gtk::Orientation::Horizontal => (120, 240, -1, -1),
-                _ => (48, 64, -1, -1),
+            match (orientation, self.sparkline.get()) {
+                (gtk::Orientation::Horizontal, false) => (120, 240, -1, -1),
+                (_, false) => (48, 64, -1, -1),
+                (gtk::Orientation::Horizontal, true) => (48, 64, -1, -1),
+                (_, true) => (16, 16, -1, -1),
             }
         }
 
@@ -205,10 +210,12 @@ mod imp {
             let accent = style.lookup_color("accent_color").unwrap_or(foreground);
             let bounds = graphene::Rect::new(0.0, 0.0, width as f32, height as f32);
             let cr = snapshot.append_cairo(&bounds);
-            set_colour(&cr, &foreground, 0.15);
-            cr.set_line_width(1.0);
-            cr.rectangle(0.5, 0.5, width - 1.0, height - 1.0);
-            let _ = cr.stroke();
+            if !self.sparkline.get() {
+                set_colour(&cr, &foreground, 0.15);
+                cr.set_line_width(1.0);
+                cr.rectangle(0.5, 0.5, width - 1.0, height - 1.0);
+                let _ = cr.stroke();
+            }
 
             let Some(domain) = self.domain.get() else {
                 return;
@@ -220,7 +227,7 @@ mod imp {
                 trace(&cr, history.series(*series), width, height, top);
                 if i == 0 {
                     set_colour(&cr, &accent, 1.0);
-                    cr.set_line_width(2.0);
+                    cr.set_line_width(if self.sparkline.get() { 1.5 } else { 2.0 });
                     cr.set_dash(&[], 0.0);
                 } else {
                     set_colour(&cr, &foreground, 0.7);
@@ -240,6 +247,15 @@ glib::wrapper! {
 }
 
 impl Graph {
+    /// A small CPU graph for a list cell.
+    pub fn new_sparkline() -> Self {
+        glib::Object::builder()
+            .property("kind", GraphKind::Cpu)
+            .property("sparkline", true)
+            .property("valign", gtk::Align::Center)
+            .build()
+    }
+
     /// Takes in new samples: the words always, the drawing only while shown.
     fn refresh(&self) {
         if !self.is_mapped() {
@@ -277,6 +293,9 @@ fn set_colour(cr: &gtk::cairo::Context, colour: &gdk::RGBA, alpha: f64) {
     );
 }
 
+/// Pixels kept free above and below the line.
+const INSET: f64 = 2.5;
+
 /// Adds `ring` to the current path: the newest value at the right edge, the ring's whole
 /// capacity across the width, `top` at the top; gaps (NaN) break the line.
 fn trace(cr: &gtk::cairo::Context, ring: &Ring, width: f64, height: f64, top: f64) {
@@ -290,7 +309,8 @@ fn trace(cr: &gtk::cairo::Context, ring: &Ring, width: f64, height: f64, top: f6
         }
         let x = start + i as f64 * step;
         let share = (f64::from(value) / top).clamp(0.0, 1.0);
-        let y = height - 1.0 - share * (height - 2.0);
+        // Inset, so that an idle line is not hidden in the frame.
+        let y = height - INSET - share * (height - 2.0 * INSET);
         if pen_down {
             cr.line_to(x, y);
         } else {
