@@ -28,7 +28,11 @@ fn ask<T: Send + 'static>(
 
 fn addresses(handle: &ConnectionHandle, uuid: &str) -> Result<GuestAddresses, RequestError> {
     let uuid = uuid.to_owned();
-    ask(handle, |reply| Request::GuestAddresses { uuid, reply })
+    ask(handle, |reply| Request::GuestAddresses {
+        uuid,
+        agent: true,
+        reply,
+    })
 }
 
 #[test]

@@ -111,14 +111,18 @@ pub fn choose(
 /// Reads the addresses of the domain `uuid` on `conn`; blocks on libvirt (the agent is
 /// given libvirt's timeout). A machine that is not running has none; a source that cannot
 /// answer is passed over, so only a missing domain is an error. Stops at the first source
-/// with addresses, but always asks the agent, so the answer says whether there is one.
-pub fn read(conn: &Connect, uuid: &str) -> Result<GuestAddresses, virt::error::Error> {
+/// with addresses; asks the agent first when `agent`, so the answer says whether there is
+/// one (without, `agent` in the answer is false).
+pub fn read(conn: &Connect, uuid: &str, agent: bool) -> Result<GuestAddresses, virt::error::Error> {
     let domain = conn.lookup_domain_by_uuid_string(uuid)?;
     if !domain.is_active()? {
         return Ok(GuestAddresses::default());
     }
     let mut answers = Vec::new();
-    for source in AddressSource::ALL {
+    let sources = AddressSource::ALL
+        .into_iter()
+        .filter(|s| agent || *s != AddressSource::Agent);
+    for source in sources {
         let answer = domain
             .interface_addresses(source.raw(), 0)
             .map(usable)

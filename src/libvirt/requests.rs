@@ -42,10 +42,12 @@ pub enum Request {
     /// A socket connected to the VNC server of a running domain, past its password: for a
     /// console on the computer the connection's host is.
     GraphicsSocket { uuid: String, reply: Reply<OwnedFd> },
-    /// The guest's IP addresses: from its agent, else the DHCP lease, else ARP (see
+    /// The guest's IP addresses: from its agent (unless `agent` is false: the agent of a
+    /// busy guest may take seconds), else the DHCP lease, else ARP (see
     /// [`addresses::read`]). Not running, or no source with addresses, is an answer too.
     GuestAddresses {
         uuid: String,
+        agent: bool,
         reply: Reply<GuestAddresses>,
     },
     /// The VNC password in the domain's secure XML; `None` when it has none.
@@ -187,8 +189,8 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         Request::GraphicsSocket { uuid, reply } => {
             reply.answer(conn, |c| Ok(graphics::open_socket(c, &uuid)?));
         }
-        Request::GuestAddresses { uuid, reply } => {
-            reply.answer(conn, |c| Ok(addresses::read(c, &uuid)?));
+        Request::GuestAddresses { uuid, agent, reply } => {
+            reply.answer(conn, |c| Ok(addresses::read(c, &uuid, agent)?));
         }
         Request::VncPassword { uuid, reply } => {
             reply.answer(conn, |c| Ok(graphics::read_vnc_password(c, &uuid)?));

@@ -232,6 +232,12 @@ impl Domain {
         replace(self, &self.imp().address, first, "address");
     }
 
+    /// Takes the guest's first address when one is known, from an answer that did not ask
+    /// the agent (which does not replace what the details learnt).
+    pub fn set_address(&self, address: &str) {
+        replace(self, &self.imp().address, address.to_owned(), "address");
+    }
+
     pub fn guest_addresses(&self) -> Option<GuestAddresses> {
         self.imp().guest_addresses.borrow().clone()
     }

@@ -161,7 +161,11 @@ impl GuestAddressesGroup {
             async move {
                 let uuid = domain.uuid();
                 let answer = connection
-                    .request(|reply| Request::GuestAddresses { uuid, reply })
+                    .request(|reply| Request::GuestAddresses {
+                        uuid,
+                        agent: true,
+                        reply,
+                    })
                     .await;
                 group.imp().asking.set(false);
                 match answer {
