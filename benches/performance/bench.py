@@ -1,7 +1,13 @@
 #!/usr/bin/python3
-"""Measures Virtdeck's CPU use (its whole process tree, from /proc) with one running
-machine selected, its Performance page hidden, shown, and hidden again. Run by run.sh
-inside Xvfb with the AT-SPI bus; prints one line per window and asserts nothing."""
+"""Measures Virtdeck's CPU use (its whole process tree, from /proc):
+
+1. with one running machine selected, its Performance page hidden, shown, and hidden
+   again;
+2. with 200 running machines (libvirt's test driver) in the list, the CPU history
+   column on and off.
+
+Run by run.sh inside Xvfb with the AT-SPI bus; prints one line per window and asserts
+nothing."""
 
 import os
 import subprocess
@@ -15,6 +21,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(ROOT, "benches", "domain_list"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ui"))
 from measure import cpu_seconds  # noqa: E402  (benches/domain_list)
+from make_fixture import fixture  # noqa: E402  (benches/domain_list)
 from vdui import App, click, find_all, wait_for  # noqa: E402  (tests/ui)
 
 SESSION = "qemu:///session"
@@ -43,7 +50,53 @@ def page_switch(main, name):
     click(tabs[0])
 
 
+def settings_env(home, **keys):
+    """The environment of an app whose GSettings hold `keys` (name → GVariant text)."""
+    settings = os.path.join(home, "config", "glib-2.0", "settings")
+    os.makedirs(settings, exist_ok=True)
+    with open(os.path.join(settings, "keyfile"), "w") as f:
+        f.write("[io/github/virtdeck/Virtdeck]\n")
+        for key, value in keys.items():
+            f.write(f"{key.replace('_', '-')}={value}\n")
+    return {
+        "XDG_CONFIG_HOME": os.path.join(home, "config"),
+        "XDG_DATA_HOME": os.path.join(home, "data"),
+        "GSETTINGS_BACKEND": "keyfile",
+    }
+
+
+def sparklines():
+    count = int(os.environ.get("VD_BENCH_RUNNING", "200"))
+    home = tempfile.TemporaryDirectory(prefix="vd-bench-")
+    node = os.path.join(home.name, "running.xml")
+    with open(node, "w") as f:
+        text = fixture(count)
+        for state in ("3", "5"):
+            text = text.replace(f"<test:runstate>{state}</test:runstate>",
+                                "<test:runstate>1</test:runstate>")
+        f.write(text)
+    results = {}
+    for on in ("true", "false"):
+        env = settings_env(os.path.join(home.name, on), stats_interval=f"uint32 {INTERVAL}",
+                           cpu_sparklines=on)
+        app = App("--connect", "test://" + node, env=env)
+        try:
+            wait_for("the list", lambda: len(app.rows()) > 10, timeout=60)
+            results[on] = window_cpu(app.proc.pid)
+            print(f"{count} running machines, CPU history column {'on ' if on == 'true' else 'off'}: "
+                  f"{results[on]:.2f} % of a core")
+        finally:
+            app.quit()
+    print(f"CPU history column on − off: {results['true'] - results['false']:+.2f} % of a core")
+    home.cleanup()
+
+
 def main():
+    page()
+    sparklines()
+
+
+def page():
     name = f"vdbench-perf-{os.getpid()}"
     home = tempfile.TemporaryDirectory(prefix="vd-bench-")
     xml = os.path.join(home.name, "domain.xml")
@@ -55,15 +108,7 @@ def main():
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
 </domain>""")
-    settings = os.path.join(home.name, "config", "glib-2.0", "settings")
-    os.makedirs(settings)
-    with open(os.path.join(settings, "keyfile"), "w") as f:
-        f.write(f"[io/github/virtdeck/Virtdeck]\nstats-interval=uint32 {INTERVAL}\n")
-    env = {
-        "XDG_CONFIG_HOME": os.path.join(home.name, "config"),
-        "XDG_DATA_HOME": os.path.join(home.name, "data"),
-        "GSETTINGS_BACKEND": "keyfile",
-    }
+    env = settings_env(home.name, stats_interval=f"uint32 {INTERVAL}")
     virsh("create", xml)
     app = None
     try:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Performance-page benchmark: Virtdeck's CPU use with one running machine (a diskless TCG
+# Performance benchmark: Virtdeck's CPU use with one running machine (a diskless TCG
 # guest idling in SeaBIOS on qemu:///session) while its details show the Details page,
-# then the Performance page (four graphs drawing every sample), then Details again.
+# then the Performance page (four graphs drawing every sample), then Details again; and
+# with 200 running machines (test driver) in the list, the CPU history column on and off.
 #   benches/performance/run.sh
 # Environment (all optional):
 #   VD_BENCH_SECONDS=30      length of each measuring window
 #   VD_BENCH_INTERVAL=1      statistics interval in seconds (the app's default is 3)
+#   VD_BENCH_RUNNING=200     running machines of the list part
 #   VIRTDECK_BIN=PATH        the binary (default: target/release/virtdeck if built, else
 #                            target/debug/virtdeck)
 # Prints the figures; asserts nothing.
