@@ -24,7 +24,7 @@ use addresses::GuestAddressesGroup;
 use performance::PerformancePage;
 
 /// A details row: its title and value.
-type Line = (String, String);
+pub(crate) type Line = (String, String);
 
 mod imp {
     use super::*;
@@ -175,11 +175,7 @@ mod imp {
                 (&*self.nics, &self.nic_lines),
                 (&*self.displays, &self.display_lines),
             ] {
-                list.bind_model(Some(lines), |item| {
-                    let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
-                    let (title, value) = &*line.borrow::<Line>();
-                    property_row(title, value).upcast()
-                });
+                bind_lines(list, lines);
             }
         }
     }
@@ -211,8 +207,17 @@ impl DomainDetails {
     }
 }
 
+/// Shows each [`Line`] of `lines` (in a `BoxedAnyObject`) as a [`property_row`] of `list`.
+pub(crate) fn bind_lines(list: &gtk::ListBox, lines: &gio::ListStore) {
+    list.bind_model(Some(lines), |item| {
+        let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
+        let (title, value) = &*line.borrow::<Line>();
+        property_row(title, value).upcast()
+    });
+}
+
 /// Puts `lines` in `store` unless it holds them already.
-fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
+pub(crate) fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
     let same = store.n_items() as usize == lines.len()
         && store
             .iter::<glib::BoxedAnyObject>()

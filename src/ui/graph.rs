@@ -144,22 +144,17 @@ mod imp {
         }
 
         fn set_domain(&self, domain: Option<Domain>) {
-            if domain.as_ref() == self.domain.get().as_ref() {
-                return;
-            }
             let obj = self.obj();
-            match &domain {
-                Some(domain) => {
-                    let handler = domain.connect_samples_notify(glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_| obj.refresh()
-                    ));
-                    self.domain.set(domain.clone(), vec![handler]);
-                }
-                None => self.domain.clear(),
+            let followed = self.domain.follow(domain.as_ref(), |domain| {
+                vec![domain.connect_samples_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.refresh()
+                ))]
+            });
+            if followed {
+                obj.refresh();
             }
-            obj.refresh();
         }
 
         fn set_kind(&self, kind: GraphKind) {

@@ -3,7 +3,7 @@ words as its accessible description, following the statistics as they come."""
 
 import re
 
-from session_domain import SESSION, SessionDomainTestCase, session_virsh
+from session_domain import SESSION, SessionDomainTestCase
 from vdui import click, find_all, screenshot, wait_for
 
 GRAPHS = ("CPU usage graph", "Memory in use graph", "Disk activity graph",
@@ -43,12 +43,7 @@ class PerformancePageTest(SessionDomainTestCase):
         return None
 
     def test_four_graphs_show_values_of_a_running_machine(self):
-        self.define()
-        session_virsh("start", self.name)
-        app = self.launch("--connect", SESSION)
-        main = app.window("Virtdeck")
-        app.search(self.name)
-        wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
+        app, main = self.launch_running()
         self.open_performance(app, main)
         graphs = {name: wait_for(f"the {name} shown", lambda n=name: self.graph(app, main, n))
                   for name in GRAPHS}
@@ -99,12 +94,7 @@ class GuestAddressesTest(SessionDomainTestCase):
     stats_interval = 1
 
     def test_no_agent_says_how_to_get_one(self):
-        self.define()
-        session_virsh("start", self.name)
-        app = self.launch("--connect", SESSION)
-        main = app.window("Virtdeck")
-        app.search(self.name)
-        wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
+        app, main = self.launch_running()
         wait_for("the agent hint", lambda: find_all(
             main, role="label", name="Install qemu-guest-agent in the guest to see more"))
         wait_for("the reason", lambda: find_all(main, contains="No addresses known"))

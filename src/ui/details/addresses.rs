@@ -10,7 +10,7 @@ use gtk::subclass::prelude::*;
 use gtk::{gio, glib, prelude::*, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
-use super::{property_row, replace_lines, Line};
+use super::{bind_lines, replace_lines, Line};
 
 /// Ask again after this many statistics samples (30 s at the default interval).
 const ASK_EVERY_SAMPLES: u64 = 10;
@@ -67,34 +67,29 @@ mod imp {
         }
 
         fn set_domain(&self, domain: Option<Domain>) {
-            if domain.as_ref() == self.domain.get().as_ref() {
-                return;
-            }
             let obj = self.obj();
-            match &domain {
-                Some(domain) => {
-                    let handlers = vec![
-                        domain.connect_active_notify(glib::clone!(
-                            #[weak]
-                            obj,
-                            move |_| obj.ask()
-                        )),
-                        domain.connect_samples_notify(glib::clone!(
-                            #[weak]
-                            obj,
-                            move |domain| {
-                                if domain.samples() % ASK_EVERY_SAMPLES == 0 && obj.is_mapped() {
-                                    obj.ask();
-                                }
+            let followed = self.domain.follow(domain.as_ref(), |domain| {
+                vec![
+                    domain.connect_active_notify(glib::clone!(
+                        #[weak]
+                        obj,
+                        move |_| obj.ask()
+                    )),
+                    domain.connect_samples_notify(glib::clone!(
+                        #[weak]
+                        obj,
+                        move |domain| {
+                            if domain.samples() % ASK_EVERY_SAMPLES == 0 && obj.is_mapped() {
+                                obj.ask();
                             }
-                        )),
-                    ];
-                    self.domain.set(domain.clone(), handlers);
-                }
-                None => self.domain.clear(),
+                        }
+                    )),
+                ]
+            });
+            if followed {
+                obj.show(domain.as_ref().and_then(Domain::guest_addresses).as_ref());
+                obj.ask();
             }
-            obj.show(domain.as_ref().and_then(Domain::guest_addresses).as_ref());
-            obj.ask();
         }
 
         fn set_connection(&self, connection: Option<Connection>) {
@@ -122,11 +117,7 @@ mod imp {
     impl ObjectImpl for GuestAddressesGroup {
         fn constructed(&self) {
             self.parent_constructed();
-            self.list.bind_model(Some(&self.lines), |item| {
-                let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
-                let (title, value) = &*line.borrow::<Line>();
-                property_row(title, value).upcast()
-            });
+            bind_lines(&self.list, &self.lines);
         }
     }
 

@@ -103,11 +103,7 @@ mod imp {
     impl ObjectImpl for OverviewPage {
         fn constructed(&self) {
             self.parent_constructed();
-            self.pool_list.bind_model(Some(&self.pools.0), |item| {
-                let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
-                let (name, value) = &*line.borrow::<(String, String)>();
-                crate::ui::details::property_row(name, value).upcast()
-            });
+            crate::ui::details::bind_lines(&self.pool_list, &self.pools.0);
             self.check_list.bind_model(Some(&*self.checks), |item| {
                 match item.downcast_ref::<HostCheck>() {
                     Some(check) => check.row(),
@@ -142,13 +138,8 @@ impl OverviewPage {
             async move {
                 match connection.request(Request::HostInfo).await {
                     Ok(facts) => {
-                        let pools: Vec<glib::BoxedAnyObject> = facts
-                            .pools
-                            .iter()
-                            .map(|p| glib::BoxedAnyObject::new(pool_line(p)))
-                            .collect();
-                        let store = &page.imp().pools.0;
-                        store.splice(0, store.n_items(), &pools);
+                        let pools = facts.pools.iter().map(pool_line).collect();
+                        crate::ui::details::replace_lines(&page.imp().pools.0, pools);
                         page.set_facts(Some(HostFacts::new(&facts)));
                     }
                     Err(reason) => page.set_problem(reason.in_words()),
