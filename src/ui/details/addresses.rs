@@ -93,8 +93,10 @@ mod imp {
         }
 
         fn set_connection(&self, connection: Option<Connection>) {
-            self.connection.replace(connection);
-            self.obj().ask();
+            if *self.connection.borrow() != connection {
+                self.connection.replace(connection);
+                self.obj().ask();
+            }
         }
     }
 
@@ -159,13 +161,16 @@ impl GuestAddressesGroup {
                     })
                     .await;
                 group.imp().asking.set(false);
+                if let Ok(addresses) = &answer {
+                    domain.set_guest_addresses(Some(addresses.clone()));
+                }
+                if group.domain().as_ref() != Some(&domain) {
+                    // Another machine was selected meanwhile: its turn.
+                    group.ask();
+                    return;
+                }
                 match answer {
-                    Ok(addresses) => {
-                        domain.set_guest_addresses(Some(addresses.clone()));
-                        if group.domain().as_ref() == Some(&domain) {
-                            group.show(Some(&addresses));
-                        }
-                    }
+                    Ok(addresses) => group.show(Some(&addresses)),
                     Err(error) => {
                         tracing::debug!("no guest addresses: {error}");
                         group.set_status(error.in_words(), false);
