@@ -25,7 +25,10 @@ wait_answer() {
 
 if ! answers && [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
     conf=/etc/libvirt/qemu.conf
-    for setting in 'user = "root"' 'group = "root"' 'namespaces = []'; do
+    # swtpm (emulated TPMs) runs as root too, like QEMU: its certificate authority's files
+    # then have one owner, whichever daemon made them first.
+    for setting in 'user = "root"' 'group = "root"' 'namespaces = []' 'swtpm_user = "root"' \
+        'swtpm_group = "root"'; do
         key=${setting%% =*}
         if ! grep -q "^${key} = " "$conf" 2>/dev/null; then
             echo "$setting" >>"$conf"

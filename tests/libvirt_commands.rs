@@ -8,10 +8,12 @@ use common::fixture::{
     fixture_domains, states_fixture, temp_xml, tiny_qemu_domain_xml, STATES_FIXTURE_COUNT,
 };
 use common::{
-    connect_and_snapshot, ensure_libvirtd, expect_event, prefix, quiet_options, test_uri, virsh,
-    virsh_ok, DomainGuard, PoolGuard, SESSION_URI,
+    connect_and_snapshot, expect_event, prefix, quiet_options, test_uri, virsh, virsh_ok,
+    DomainGuard, PoolGuard, SESSION_URI,
 };
-use virtdeck::libvirt::{Action, Command, ConnectionHandle, ConnectionState, DomainState, Event};
+use virtdeck::libvirt::{
+    Action, Command, ConnectionHandle, ConnectionState, DeleteStorage, DomainState, Event,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -96,7 +98,7 @@ fn power_commands_on_the_test_driver() {
         &handle,
         Command::Delete {
             uuid: off.clone(),
-            delete_storage: false,
+            storage: DeleteStorage::default(),
         },
     );
     expect_removed(&handle, &off);
@@ -105,7 +107,7 @@ fn power_commands_on_the_test_driver() {
         &handle,
         Command::Delete {
             uuid: paused.clone(),
-            delete_storage: false,
+            storage: DeleteStorage::default(),
         },
     );
     expect_removed(&handle, &paused);
@@ -156,31 +158,8 @@ fn power_commands_on_the_test_driver() {
 
 #[test]
 fn delete_with_storage_removes_the_volumes() {
-    ensure_libvirtd();
-    let pool = format!("{}pool", prefix());
-    let dir = std::env::temp_dir().join(&pool);
-    std::fs::create_dir_all(&dir).unwrap();
-    let _pool_guard = PoolGuard {
-        uri: SESSION_URI.into(),
-        name: pool.clone(),
-        dir: dir.clone(),
-    };
-    virsh_ok(
-        SESSION_URI,
-        &[
-            "pool-create-as",
-            &pool,
-            "dir",
-            "--target",
-            dir.to_str().unwrap(),
-        ],
-    );
-    virsh_ok(
-        SESSION_URI,
-        &["vol-create-as", &pool, "disk.img", "1M", "--format", "raw"],
-    );
-    let image = dir.join("disk.img");
-    assert!(image.exists());
+    let pool = PoolGuard::session_dir("pool");
+    let image = pool.create_volume("disk.img");
 
     let name = format!("{}delete", prefix());
     let _guard = DomainGuard {
@@ -212,7 +191,10 @@ fn delete_with_storage_removes_the_volumes() {
         &handle,
         Command::Delete {
             uuid: uuid.clone(),
-            delete_storage: true,
+            storage: DeleteStorage {
+                volumes: vec![image.to_str().unwrap().to_owned()],
+                ..DeleteStorage::default()
+            },
         },
     );
     expect_removed(&handle, &uuid);

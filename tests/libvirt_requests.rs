@@ -21,7 +21,7 @@ use virtdeck::libvirt::{
     spawn, Command, ConnectionHandle, ConnectionState, Event, GuestAddresses, NetworkChange, Reply,
     Request, RequestError, VirtualNetwork, WorkerOptions,
 };
-use virtdeck::spec::create::{CreateError, Created, Progress};
+use virtdeck::spec::create::{CreateError, CreateFailure, Created, Progress};
 use virtdeck::spec::{DomainType, HostFacts, Network, Storage, VmSpec};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -178,7 +178,13 @@ fn requests_on_the_test_driver_share_the_workers_connection() {
     let (failed, steps) = create(&handle, &test_spec("test"));
     let failed = failed.expect_err("the name is taken");
     assert!(
-        matches!(failed, RequestError::Create(CreateError::Define { .. })),
+        matches!(
+            &failed,
+            RequestError::Create(CreateFailure {
+                error: CreateError::Define { .. },
+                left_behind,
+            }) if left_behind.is_empty()
+        ),
         "{failed:?}"
     );
     assert!(steps.contains(&Progress::Defining), "{steps:?}");

@@ -62,7 +62,14 @@ fn spec(name: &str, pool: &TestPool) -> VmSpec {
 /// Opens `spec.uri` and creates the machine there.
 fn create_vm(spec: &VmSpec, progress: &mut dyn FnMut(Progress)) -> Result<Created, CreateError> {
     let conn = Connect::open(Some(&spec.uri)).unwrap_or_else(|e| panic!("open {}: {e}", spec.uri));
-    create_vm_on(&conn, spec, progress)
+    create_vm_on(&conn, spec, progress).map_err(|failure| {
+        assert!(
+            failure.left_behind.is_empty(),
+            "cleanup left {:?}",
+            failure.left_behind
+        );
+        failure.error
+    })
 }
 
 /// A domain name unique to this process, and the guard that removes that domain.

@@ -100,6 +100,8 @@ pub struct Disk {
     /// File or block device path, `pool/volume`, or a network disk's name.
     pub source: Option<String>,
     pub read_only: bool,
+    /// Marked `<shareable/>`: meant to be used by several machines at once.
+    pub shareable: bool,
     /// Capacity in bytes, when the hypervisor could tell.
     pub size_bytes: Option<u64>,
 }
@@ -153,6 +155,10 @@ pub struct DomainInfo {
     pub graphics: Vec<Graphics>,
     /// Whether the guest has a USB tablet, which gives it absolute pointer positions.
     pub tablet: Tablet,
+    /// The file that keeps the UEFI variables (boot entries, Secure Boot keys), if any.
+    pub nvram: Option<String>,
+    /// Whether the machine has an emulated TPM, whose state libvirt keeps on the host.
+    pub tpm_state: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -245,6 +251,11 @@ impl DomainInfo {
             } else {
                 Tablet::Missing
             },
+            nvram: child(root, "os")
+                .and_then(|os| child(os, "nvram"))
+                .and_then(nvram_path),
+            tpm_state: each("tpm")
+                .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
         })
     }
 }
@@ -308,8 +319,19 @@ fn parse_disk(node: Node) -> Disk {
         device,
         source,
         read_only: child(node, "readonly").is_some(),
+        shareable: child(node, "shareable").is_some(),
         size_bytes: None,
     }
+}
+
+/// `<nvram>/path</nvram>`, or (libvirt 8.5 and later) `<nvram type='file'><source
+/// file='/path'/></nvram>`.
+fn nvram_path(node: Node) -> Option<String> {
+    node.text()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .or_else(|| child_attr(node, "source", "file"))
+        .map(str::to_owned)
 }
 
 fn parse_nic(node: Node) -> Nic {
@@ -624,6 +646,34 @@ mod tests {
         let parse = |xml| DomainInfo::from_xml(xml, DomainState::Running, true).unwrap();
         assert_eq!(parse(with).tablet, Tablet::Present);
         assert_eq!(parse(without).tablet, Tablet::Missing);
+    }
+
+    #[test]
+    fn finds_uefi_variables_tpm_state_and_shareable_disks() {
+        let uefi = "<domain><name>u</name><uuid>u</uuid>\
+            <os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>\
+            <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'> /var/lib/libvirt/qemu/nvram/u_VARS.fd </nvram></os>\
+            <devices><disk type='file' device='disk'><source file='/s.img'/><target dev='vdb'/><shareable/></disk>\
+            <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm></devices></domain>";
+        let info = DomainInfo::from_xml(uefi, DomainState::Shutoff, true).unwrap();
+        assert_eq!(
+            info.nvram.as_deref(),
+            Some("/var/lib/libvirt/qemu/nvram/u_VARS.fd")
+        );
+        assert!(info.tpm_state);
+        assert!(info.disks[0].shareable && !info.disks[0].read_only);
+
+        let newer = "<domain><name>n</name><uuid>n</uuid><os><nvram type='file'>\
+            <source file='/nv/n_VARS.fd'/></nvram></os><devices>\
+            <tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>\
+            </devices></domain>";
+        let info = DomainInfo::from_xml(newer, DomainState::Shutoff, true).unwrap();
+        assert_eq!(info.nvram.as_deref(), Some("/nv/n_VARS.fd"));
+        assert!(!info.tpm_state, "a host TPM keeps no state on the host");
+
+        let bios = DomainInfo::from_xml(FULL, DomainState::Running, true).unwrap();
+        assert_eq!((bios.nvram, bios.tpm_state), (None, false));
+        assert!(bios.disks.iter().all(|d| !d.shareable));
     }
 
     #[test]

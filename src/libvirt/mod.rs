@@ -4,7 +4,7 @@
 //!  libvirt event loop thread            connection worker thread (one per URI)
 //!  (events::ensure_event_loop)          (worker::spawn)
 //!  ┌──────────────────────────┐  Msg   ┌──────────────────────────────────────┐  Event
-//!  │ lifecycle / close        │ ─────▶ │ owns virt::Connect, re-reads the one │ ─────▶ async-channel
+//!  │ domain / close events    │ ─────▶ │ owns virt::Connect, re-reads the one │ ─────▶ async-channel
 //!  │ callbacks just forward   │ (mpsc) │ domain an event names, polls stats   │        (UI main loop)
 //!  └──────────────────────────┘        └──────────────────────────────────────┘
 //!                                                    ▲ Command (async-channel), Request
@@ -14,6 +14,8 @@
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
+//! - [`deletion`]: deleting a machine: the storage offered with it, and removing exactly
+//!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
 //! - [`graphics`]: a domain's display: libvirt's socket to it, the VNC password from the
@@ -28,6 +30,7 @@
 #![deny(unsafe_code)]
 
 pub mod addresses;
+pub mod deletion;
 pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
@@ -41,6 +44,7 @@ pub mod uri;
 pub mod worker;
 
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
+pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};

@@ -23,7 +23,7 @@ use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
 use super::uri::ConnectionName;
 use super::{graphics, Command};
-use crate::spec::create::{self, CreateError, Created, Progress};
+use crate::spec::create::{self, CreateFailure, Created, Progress};
 use crate::spec::{facts, DomainType, HostFacts, VmSpec};
 
 /// A question for the connection worker, with the [`Reply`] to answer it on.
@@ -84,8 +84,9 @@ pub enum RequestError {
     /// What libvirt said, made readable ([`describe`]).
     #[error("{0}")]
     Libvirt(String),
+    /// The machine was not created; the failure names what could not be removed again.
     #[error(transparent)]
-    Create(#[from] CreateError),
+    Create(#[from] CreateFailure),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -199,7 +200,11 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             reply.answer(conn, |c| Ok(facts::gather(c, domain_type)?));
         }
         Request::EnsurePool { name, reply } => {
-            reply.answer(conn, |c| Ok(create::ensure_pool(c, &name).map(drop)?));
+            reply.answer(conn, |c| {
+                create::ensure_pool(c, &name)
+                    .map(drop)
+                    .map_err(|error| RequestError::Create(CreateFailure::nothing_made(error)))
+            });
         }
         Request::CreateVm {
             spec,

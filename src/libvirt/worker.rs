@@ -1,8 +1,10 @@
 //! One thread per connection, owning its `virt::Connect`: [`Command`]s in, [`Event`]s out.
 //!
-//! The worker lists the domains once ([`Event::Snapshot`]); after that only lifecycle events
-//! change the list. An event callback (on the libvirt event loop thread) just forwards the
-//! domain's UUID here; the worker re-reads that one domain and sends
+//! The worker lists the domains once ([`Event::Snapshot`]); after that only domain events
+//! change the list: lifecycle events, and devices plugged into or out of a running domain
+//! (a hot-plugged disk changes no lifecycle state). An event callback (on the libvirt
+//! event loop thread) just forwards the domain's UUID here; the worker re-reads that one
+//! domain and sends
 //! [`Event::DomainAdded`], [`Event::DomainChanged`] or [`Event::DomainRemoved`]. Statistics
 //! come from one bulk call per interval. When the connection dies the worker reconnects with
 //! backoff and sends a fresh snapshot. With statistics off and nothing happening, the
@@ -29,6 +31,7 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 use virt_sys as sys;
 
+use super::deletion::{self, DeleteStorage};
 use super::domain::{
     compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample, Tablet,
     USB_TABLET_XML,
@@ -77,12 +80,13 @@ pub enum Command {
     Pause(String),
     /// Resume a paused domain, or wake a power-management suspended one.
     Resume(String),
-    /// Stop if running, undefine (with managed save, snapshot/checkpoint metadata, NVRAM
-    /// and TPM state), and with `delete_storage` delete the disk images that are storage
-    /// volumes (CD-ROMs and read-only disks are kept).
+    /// Stop if running, undefine (with managed save and snapshot/checkpoint metadata),
+    /// then delete exactly the storage the user confirmed: the volumes at
+    /// `storage.volumes`, and the UEFI variables and TPM state only when asked (they are
+    /// kept otherwise). The worker re-reads nothing to decide what to delete.
     Delete {
         uuid: String,
-        delete_storage: bool,
+        storage: DeleteStorage,
     },
     /// Add a USB tablet to the domain's configuration, and to the running guest when the
     /// hypervisor can plug it in live (else it arrives at the next start). The domain is
@@ -274,6 +278,9 @@ enum Msg {
 struct Session {
     _close: Option<CloseCallbackRegistration>,
     _lifecycle: DomainEventRegistration,
+    /// Devices plugged into or out of running domains (a hot-plugged disk), which no
+    /// lifecycle event announces.
+    _devices: Vec<DomainEventRegistration>,
     /// What the UI was last told about each domain, by UUID.
     known: HashMap<String, DomainInfo>,
     conn: Connect,
@@ -448,11 +455,21 @@ impl Worker {
         })
         .map_err(|error| tracing::warn!(%error, "no close notifications for this connection"))
         .ok();
-        let tx = self.inbox.clone();
-        let lifecycle =
-            events::register_domain_event(&conn, DomainEventId::Lifecycle, move |event| {
+        let subscribe = |id| {
+            let tx = self.inbox.clone();
+            events::register_domain_event(&conn, id, move |event| {
                 let _ = tx.send(Msg::Domain { generation, event });
-            })?;
+            })
+        };
+        let lifecycle = subscribe(DomainEventId::Lifecycle)?;
+        let devices = [DomainEventId::DeviceAdded, DomainEventId::DeviceRemoved]
+            .into_iter()
+            .filter_map(|id| {
+                subscribe(id)
+                    .map_err(|error| tracing::warn!(?id, %error, "no device events"))
+                    .ok()
+            })
+            .collect();
 
         let hypervisor = conn.driver_type().unwrap_or_default();
         let version = conn.hyp_version().map(format_version).unwrap_or_default();
@@ -470,6 +487,7 @@ impl Worker {
         self.session = Some(Session {
             _close: close,
             _lifecycle: lifecycle,
+            _devices: devices,
             known,
             conn,
         });
@@ -568,10 +586,7 @@ impl Worker {
                     _ => d.resume(),
                 })
             }
-            Command::Delete {
-                uuid,
-                delete_storage,
-            } => self.delete(&uuid, delete_storage),
+            Command::Delete { uuid, storage } => self.delete(&uuid, &storage),
             Command::AddTablet(uuid) => self.add_tablet(&uuid),
             Command::RefreshStats => self.collect_stats(),
             Command::SetStatsInterval(interval) => {
@@ -643,44 +658,41 @@ impl Worker {
         self.refresh_domain(uuid);
     }
 
-    fn delete(&mut self, uuid: &str, delete_storage: bool) {
+    fn delete(&mut self, uuid: &str, storage: &DeleteStorage) {
         let Some(dom) = self.lookup(Action::Delete, uuid) else {
             return;
         };
-        let paths = if delete_storage {
-            match storage_paths(&dom) {
-                Ok(paths) => paths,
-                Err(e) => {
-                    self.error(Action::Delete, Some(uuid), e.message());
-                    return;
-                }
-            }
-        } else {
-            Vec::new()
-        };
+        // Only to know whether an old daemon could keep the TPM state; what is deleted is
+        // what the command says.
+        let has_tpm_state = self
+            .session
+            .as_ref()
+            .and_then(|s| s.known.get(uuid))
+            .is_none_or(|info| info.tpm_state);
         let removed = (|| {
             if dom.is_active()? {
                 dom.destroy()?;
             }
             if dom.is_persistent()? {
-                undefine_everything(&dom)?;
+                return Ok(deletion::undefine(&dom, storage, has_tpm_state));
             }
-            Ok::<_, virt::error::Error>(())
+            Ok::<_, virt::error::Error>(Ok(()))
         })();
-        if let Err(e) = removed {
-            self.error(Action::Delete, Some(uuid), describe(&e));
+        let message = match removed {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(describe(&e)),
+        };
+        if let Some(message) = message {
+            self.error(Action::Delete, Some(uuid), message);
             return;
         }
-        for path in paths {
+        for path in &storage.volumes {
             let Some(session) = &self.session else {
                 return;
             };
-            let deleted = session
-                .conn
-                .lookup_storage_vol_by_path(&path)
-                .and_then(|vol| vol.delete(0));
-            if let Err(e) = deleted {
-                self.error(Action::DeleteStorage, Some(uuid), describe(&e));
+            if let Err(message) = deletion::delete_volume(&session.conn, path) {
+                self.error(Action::DeleteStorage, Some(uuid), message);
             }
         }
     }
@@ -771,44 +783,6 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
         }
     }
     Ok(info)
-}
-
-/// Local image paths of the domain's writable disks (no CD-ROMs, no shared read-only media).
-fn storage_paths(dom: &Domain) -> Result<Vec<String>, ReadError> {
-    let info = DomainInfo::from_xml(&dom.xml_desc(0)?, DomainState::NoState, true)
-        .map_err(ReadError::Xml)?;
-    Ok(info
-        .disks
-        .iter()
-        .filter(|d| d.device == DiskDevice::Disk && !d.read_only)
-        .filter_map(|d| d.source_path().map(str::to_owned))
-        .collect())
-}
-
-/// Undefines with as much cleanup as the driver supports: all extras, then fewer.
-fn undefine_everything(dom: &Domain) -> Result<(), virt::error::Error> {
-    const BASIC: u32 =
-        sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
-    const ATTEMPTS: [u32; 3] = [
-        BASIC
-            | sys::VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
-            | sys::VIR_DOMAIN_UNDEFINE_NVRAM
-            | sys::VIR_DOMAIN_UNDEFINE_TPM,
-        BASIC | sys::VIR_DOMAIN_UNDEFINE_NVRAM,
-        BASIC,
-    ];
-    let mut last = None;
-    for flags in ATTEMPTS {
-        match dom.undefine_flags(flags) {
-            Ok(()) => return Ok(()),
-            Err(e) if is_unsupported(&e) => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    match dom.undefine() {
-        Ok(()) => Ok(()),
-        Err(e) => Err(last.unwrap_or(e)),
-    }
 }
 
 /// libvirt's `major * 1_000_000 + minor * 1000 + micro` as text.

@@ -1,6 +1,7 @@
 //! Making a [`VmSpec`] real on a libvirt connection, with nothing half-made: when any step
 //! after the new disk was allocated fails, the domain is undefined and the disk this call
-//! created is deleted before the error is returned.
+//! created is deleted before the error is returned. What could not be removed is named in
+//! the [`CreateFailure`], so that the user can remove it.
 //!
 //! Every call blocks (libvirt RPC, disk allocation): the UI has the connection worker run
 //! it ([`crate::libvirt::Request::CreateVm`]).
@@ -55,6 +56,68 @@ pub enum CreateError {
     Xml(#[from] XmlError),
 }
 
+/// A machine that was not created: why, and what of it could not be removed again.
+#[derive(Debug)]
+pub struct CreateFailure {
+    pub error: CreateError,
+    /// Empty when everything made on the way was removed.
+    pub left_behind: Vec<Leftover>,
+}
+
+impl CreateFailure {
+    /// A failure before anything was made.
+    pub fn nothing_made(error: CreateError) -> Self {
+        Self {
+            error,
+            left_behind: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for CreateFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)?;
+        for left in &self.left_behind {
+            write!(f, " {left}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CreateFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Something [`create_vm_on`] made before it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Made {
+    /// The domain, by name.
+    Domain(String),
+    /// The new disk image, by path.
+    Volume(String),
+}
+
+/// Something made on the way that could not be removed, and libvirt's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    pub what: Made,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reason = &self.reason;
+        match &self.what {
+            Made::Domain(name) => {
+                write!(f, "The virtual machine “{name}” is left behind: {reason}")
+            }
+            Made::Volume(path) => write!(f, "The disk image {path} is left behind: {reason}"),
+        }
+    }
+}
+
 /// What [`create_vm_on`] made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -73,18 +136,44 @@ pub fn create_vm_on(
     conn: &Connect,
     spec: &VmSpec,
     progress: &mut dyn FnMut(Progress),
+) -> Result<Created, CreateFailure> {
+    let mut undo = Undo::default();
+    match create_steps(conn, spec, progress, &mut undo) {
+        Ok(created) => {
+            undo.disarm();
+            info!("created virtual machine {:?} on {}", spec.name, spec.uri);
+            Ok(created)
+        }
+        Err(error) => Err(CreateFailure {
+            error,
+            left_behind: undo.roll_back(),
+        }),
+    }
+}
+
+/// The steps of [`create_vm_on`]; each thing made is added to `undo` as soon as it exists.
+fn create_steps(
+    conn: &Connect,
+    spec: &VmSpec,
+    progress: &mut dyn FnMut(Progress),
+    undo: &mut Undo,
 ) -> Result<Created, CreateError> {
     let xml = domain_xml(spec)?;
-    let mut undo = Undo::default();
     if let InstallMethod::StorageVolume { pool, .. } = &spec.install {
         progress(Progress::PreparingStorage);
         ensure_pool(conn, pool)?;
     }
+    let mut new_volume_path = None;
     if let Storage::NewVolume { pool, size_gib } = &spec.storage {
         progress(Progress::PreparingStorage);
         let pool = ensure_pool(conn, pool)?;
         progress(Progress::AllocatingDisk { fraction: 0.0 });
-        undo.volume = Some(new_volume(&pool, &spec.new_volume_name(), *size_gib)?);
+        let volume = new_volume(&pool, &spec.new_volume_name(), *size_gib)?;
+        let path = volume.path().unwrap_or_else(|_| spec.new_volume_name());
+        new_volume_path = Some(path.clone());
+        undo.push(Made::Volume(path), move || {
+            volume.delete(0).map_err(|e| describe(&e))
+        });
         progress(Progress::AllocatingDisk { fraction: 1.0 });
     }
     if let Network::VirtualNetwork { name } = &spec.network {
@@ -96,56 +185,78 @@ pub fn create_vm_on(
         .map_err(|e| CreateError::Define {
             reason: describe(&e),
         })?;
-    undo.domain = Some(domain);
-    let domain = undo.domain.as_ref().expect("just set");
+    let defined = domain.clone();
+    undo.push(Made::Domain(spec.name.clone()), move || {
+        remove_domain(&defined).map_err(|e| describe(&e))
+    });
     if spec.start_after {
         progress(Progress::Starting);
         domain.create().map_err(|e| CreateError::Start {
             reason: describe(&e),
         })?;
     }
-    let created = Created {
+    Ok(Created {
         name: spec.name.clone(),
         uuid: domain.uuid_string().unwrap_or_default(),
-        new_volume: undo.volume.as_ref().and_then(|v| v.path().ok()),
+        new_volume: new_volume_path,
         started: spec.start_after,
-    };
-    undo.disarm();
-    info!("created virtual machine {:?} on {}", spec.name, spec.uri);
-    Ok(created)
+    })
 }
 
-/// What to remove if creation stops half-way; dropping it removes it.
+/// Stops and undefines a half-made domain; one that is gone already counts as removed.
+fn remove_domain(domain: &Domain) -> Result<(), VirtError> {
+    let gone = |e: &VirtError| e.code().to_raw() == sys::VIR_ERR_NO_DOMAIN;
+    match domain.is_active() {
+        Ok(true) => domain.destroy()?,
+        Ok(false) => {}
+        Err(e) if gone(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    match undefine(domain) {
+        Err(e) if !gone(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+type Removal = Box<dyn FnOnce() -> Result<(), String>>;
+
+/// What to remove if creation stops half-way: each thing made, with how to remove it.
+/// [`Undo::roll_back`] removes them newest first and reports what stayed; dropping an
+/// armed `Undo` (a panic half-way) rolls back too.
 #[derive(Default)]
 struct Undo {
-    volume: Option<StorageVol>,
-    domain: Option<Domain>,
+    made: Vec<(Made, Removal)>,
 }
 
 impl Undo {
+    fn push(&mut self, what: Made, remove: impl FnOnce() -> Result<(), String> + 'static) {
+        self.made.push((what, Box::new(remove)));
+    }
+
+    /// Keeps everything: creation succeeded.
     fn disarm(&mut self) {
-        self.volume = None;
-        self.domain = None;
+        self.made.clear();
+    }
+
+    /// Removes everything made, newest first; returns what could not be removed.
+    fn roll_back(&mut self) -> Vec<Leftover> {
+        let mut left_behind = Vec::new();
+        while let Some((what, remove)) = self.made.pop() {
+            match remove() {
+                Ok(()) => debug!("removed the half-made {what:?}"),
+                Err(reason) => {
+                    warn!("could not remove the half-made {what:?}: {reason}");
+                    left_behind.push(Leftover { what, reason });
+                }
+            }
+        }
+        left_behind
     }
 }
 
 impl Drop for Undo {
     fn drop(&mut self) {
-        if let Some(domain) = self.domain.take() {
-            if domain.is_active().unwrap_or(false) {
-                if let Err(e) = domain.destroy() {
-                    warn!("could not stop the half-made domain: {e}");
-                }
-            }
-            if let Err(e) = undefine(&domain) {
-                warn!("could not undefine the half-made domain: {e}");
-            }
-        }
-        if let Some(volume) = self.volume.take() {
-            if let Err(e) = volume.delete(0) {
-                warn!("could not delete the half-made volume: {e}");
-            }
-        }
+        self.roll_back();
     }
 }
 
@@ -280,4 +391,85 @@ fn ensure_network_active(conn: &Connect, name: &str) -> Result<(), CreateError> 
         network.create().map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    #[test]
+    fn a_rollback_removes_newest_first_and_names_what_stayed() {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let mut undo = Undo::default();
+        for (what, outcome) in [
+            (
+                Made::Volume("/p/vm.qcow2".into()),
+                Err("Permission denied."),
+            ),
+            (Made::Domain("vm".into()), Ok(())),
+        ] {
+            let order = order.clone();
+            let name = format!("{what:?}");
+            undo.push(what, move || {
+                order.borrow_mut().push(name);
+                outcome.map_err(str::to_owned)
+            });
+        }
+        let left = undo.roll_back();
+        assert_eq!(
+            *order.borrow(),
+            [r#"Domain("vm")"#, r#"Volume("/p/vm.qcow2")"#],
+            "the domain goes before its disk"
+        );
+        assert_eq!(
+            left,
+            [Leftover {
+                what: Made::Volume("/p/vm.qcow2".into()),
+                reason: "Permission denied.".into(),
+            }]
+        );
+        assert!(undo.roll_back().is_empty(), "each thing is removed once");
+
+        let failure = CreateFailure {
+            error: CreateError::Start {
+                reason: "No bridge.".into(),
+            },
+            left_behind: left,
+        };
+        assert_eq!(
+            failure.to_string(),
+            "The virtual machine could not be started: No bridge. \
+             The disk image /p/vm.qcow2 is left behind: Permission denied."
+        );
+    }
+
+    #[test]
+    fn a_clean_rollback_leaves_nothing_and_a_disarmed_undo_removes_nothing() {
+        let mut undo = Undo::default();
+        undo.push(Made::Domain("vm".into()), || Ok(()));
+        assert!(undo.roll_back().is_empty());
+
+        let removed = Rc::new(RefCell::new(false));
+        let mut undo = Undo::default();
+        let flag = removed.clone();
+        undo.push(Made::Domain("kept".into()), move || {
+            *flag.borrow_mut() = true;
+            Ok(())
+        });
+        undo.disarm();
+        drop(undo);
+        assert!(!*removed.borrow());
+
+        let dropped = Rc::new(RefCell::new(false));
+        let flag = dropped.clone();
+        let mut undo = Undo::default();
+        undo.push(Made::Domain("half".into()), move || {
+            *flag.borrow_mut() = true;
+            Ok(())
+        });
+        drop(undo);
+        assert!(*dropped.borrow(), "dropping an armed undo rolls back");
+    }
 }

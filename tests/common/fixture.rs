@@ -259,9 +259,53 @@ pub fn states_fixture() -> PathBuf {
 /// A small QEMU (TCG) domain that starts without any disk: it only tries to boot from
 /// the network, which keeps the firmware busy. `disk` adds a raw disk image.
 pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
+    let disks = disk.as_slice();
+    tiny_domain(
+        name,
+        &Extras {
+            disks,
+            ..Extras::default()
+        },
+        false,
+    )
+}
+
+/// What [`acpi_qemu_domain_xml`] adds to the tiny domain.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Raw disk images, as `vda`, `vdb`, …
+    pub disks: &'a [&'a str],
+    /// Boot OVMF; libvirt keeps the UEFI variables in a file of its own (NVRAM).
+    pub uefi: bool,
+    /// An emulated TPM 2.0 (swtpm), whose state libvirt keeps on the host.
+    pub tpm: bool,
+}
+
+/// [`tiny_qemu_domain_xml`] with ACPI, which PCI hot-plug and UEFI need, and `extras`.
+pub fn acpi_qemu_domain_xml(name: &str, extras: Extras) -> String {
+    tiny_domain(name, &extras, true)
+}
+
+fn tiny_domain(name: &str, extras: &Extras, acpi: bool) -> String {
+    let Extras { disks, uefi, tpm } = *extras;
     qemu_domain_xml(name, 48, |w| {
+        if acpi {
+            w.create_element("features").write_inner_content(|w| {
+                w.create_element("acpi").write_empty()?;
+                Ok(())
+            })?;
+        }
         w.create_element("os").write_inner_content(|w| {
             pc_hvm_type(w)?;
+            if uefi {
+                w.create_element("loader")
+                    .with_attribute(("readonly", "yes"))
+                    .with_attribute(("type", "pflash"))
+                    .write_text_content(BytesText::new(OVMF_CODE))?;
+                w.create_element("nvram")
+                    .with_attribute(("template", OVMF_VARS))
+                    .write_empty()?;
+            }
             w.create_element("boot")
                 .with_attribute(("dev", "network"))
                 .write_empty()?;
@@ -269,8 +313,20 @@ pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
         })?;
         w.create_element("devices").write_inner_content(|w| {
             text(w, "emulator", "/usr/bin/qemu-system-x86_64")?;
-            if let Some(path) = disk {
-                raw_file_disk(w, "disk", path, "vda", "virtio")?;
+            for (i, path) in disks.iter().enumerate() {
+                let dev = format!("vd{}", char::from(b'a' + i as u8));
+                raw_file_disk(w, "disk", path, &dev, "virtio")?;
+            }
+            if tpm {
+                w.create_element("tpm")
+                    .with_attribute(("model", "tpm-tis"))
+                    .write_inner_content(|w| {
+                        w.create_element("backend")
+                            .with_attribute(("type", "emulator"))
+                            .with_attribute(("version", "2.0"))
+                            .write_empty()?;
+                        Ok(())
+                    })?;
             }
             local_vnc(w)?;
             Ok(())
@@ -278,6 +334,10 @@ pub fn tiny_qemu_domain_xml(name: &str, disk: Option<&str>) -> String {
         Ok(())
     })
 }
+
+/// Debian's OVMF (package ovmf), without Secure Boot, which a `pc` machine can boot.
+pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 /// A TCG domain (`type='qemu'`) with one vCPU and `memory_mib` of memory; `rest` writes
 /// the elements after `<vcpu>`.

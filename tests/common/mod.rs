@@ -113,6 +113,51 @@ pub struct PoolGuard {
     pub dir: PathBuf,
 }
 
+impl PoolGuard {
+    /// A transient directory pool `<prefix><tag>` on the session connection, in a new
+    /// directory of its own.
+    pub fn session_dir(tag: &str) -> Self {
+        ensure_libvirtd();
+        let name = format!("{}{tag}", prefix());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).expect("create the pool directory");
+        let guard = Self {
+            uri: SESSION_URI.into(),
+            name,
+            dir,
+        };
+        let target = guard.dir.to_str().expect("UTF-8 path");
+        virsh_ok(
+            &guard.uri,
+            &["pool-create-as", &guard.name, "dir", "--target", target],
+        );
+        guard
+    }
+
+    /// Makes a 1 MiB raw volume called `name`; returns its path.
+    pub fn create_volume(&self, name: &str) -> PathBuf {
+        virsh_ok(
+            &self.uri,
+            &["vol-create-as", &self.name, name, "1M", "--format", "raw"],
+        );
+        let path = self.dir.join(name);
+        assert!(path.exists(), "{} was not made", path.display());
+        path
+    }
+
+    /// The names of the pool's volumes, as `virsh vol-list` gives them after a refresh.
+    pub fn volumes(&self) -> Vec<String> {
+        virsh_ok(&self.uri, &["pool-refresh", &self.name]);
+        let mut names: Vec<String> = virsh_ok(&self.uri, &["vol-list", &self.name])
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+}
+
 impl Drop for PoolGuard {
     fn drop(&mut self) {
         let _ = virsh(&self.uri, &["pool-destroy", &self.name]);

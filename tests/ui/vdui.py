@@ -4,6 +4,7 @@ Runs inside tests/ui/session.sh: an Xvfb display, a D-Bus session bus and the AT
 """
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -17,12 +18,18 @@ ARTIFACTS = os.environ.get("VIRTDECK_ARTIFACTS", os.path.join(ROOT, "target", "u
 DEADLINE = float(os.environ.get("VIRTDECK_UI_DEADLINE", "20"))
 
 
+class AppExited(AssertionError):
+    """The app under test is gone: waiting any longer cannot help."""
+
+
 def wait_for(what, condition, timeout=DEADLINE, step=0.1):
     """Polls `condition` until it returns something truthy; fails with `what` otherwise."""
     end = time.monotonic() + timeout
     while True:
         try:
             value = condition()
+        except AppExited:
+            raise
         except Exception:  # the tree changes under our feet while the app works
             value = None
         if value:
@@ -107,7 +114,8 @@ def press(acc, window, title, button=1):
     person would: GTK 4.8 offers no AT-SPI action on check buttons and switches. `window`
     is the accessible of the X window called `title` that holds `acc`."""
     # Only shown windows: an open (or once opened) popover is a window of the same name.
-    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
+    literal = re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", title)
+    ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{literal}$"],
                          capture_output=True, text=True).stdout.split()
     if not ids:
         raise AssertionError(f"no X window called {title!r}")
@@ -156,6 +164,11 @@ class App:
         self.app = wait_for("virtdeck on the accessibility bus", self._find_app, timeout=2 * DEADLINE)
 
     def _find_app(self):
+        code = self.proc.poll()
+        if code is not None:
+            # Not worth waiting for: say so at once (a display that cannot be opened, a
+            # second instance that handed its arguments over, a crash).
+            raise AppExited(f"virtdeck exited with status {code} before it showed a window")
         for app in pyatspi.Registry.getDesktop(0):
             if app is not None and app.get_process_id() == self.proc.pid:
                 return app

@@ -1,12 +1,21 @@
-//! Asks before deleting a virtual machine, offering to delete its disk images too.
+//! Asks before deleting a virtual machine, offering to delete its storage too: a check
+//! box per disk image (those other machines use too, CD-ROMs and read-only disks start
+//! unchecked), and the UEFI variables and TPM state, which are kept unless checked. The
+//! worker deletes exactly the paths that are checked when the user confirms.
+//!
+//! The list follows the machine: a disk plugged in while the dialog is open appears.
+
+mod storage_row;
 
 use crate::i18n::gettext_f;
-use crate::ui::backend::Command;
+use crate::ui::backend::{storage_choices, Command, DeleteStorage, DomainInfo};
+use crate::ui::util::BoundObject;
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{glib, CompositeTemplate};
-use std::cell::RefCell;
+use gtk::{gio, glib, CompositeTemplate};
+use std::cell::{Cell, RefCell};
+use storage_row::{StorageItem, StorageRow};
 
 mod imp {
     use super::*;
@@ -18,14 +27,31 @@ mod imp {
     pub struct DeleteDialog {
         #[template_child]
         pub delete_storage: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub volume_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub delete_nvram: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub delete_tpm: TemplateChild<gtk::CheckButton>,
         /// The machine to delete.
         #[property(get, construct_only)]
         pub domain: RefCell<Option<Domain>>,
         #[property(get, construct_only)]
         pub connection: RefCell<Option<Connection>>,
-        /// The disk images that "Also delete its storage" deletes, one a line.
+        /// Its disk images, as [`StorageItem`]s.
+        #[template_child]
+        pub volumes: TemplateChild<gio::ListStore>,
+        /// Whether there is anything to offer: disk images, UEFI variables, TPM state.
         #[property(get)]
-        pub volumes: RefCell<String>,
+        pub has_storage: Cell<bool>,
+        #[property(get)]
+        pub has_volumes: Cell<bool>,
+        #[property(get)]
+        pub has_nvram: Cell<bool>,
+        #[property(get)]
+        pub has_tpm: Cell<bool>,
+        /// The machine, followed while the dialog is open.
+        pub followed: BoundObject<Domain>,
     }
 
     #[glib::object_subclass]
@@ -35,20 +61,12 @@ mod imp {
         type ParentType = adw::MessageDialog;
 
         fn class_init(klass: &mut Self::Class) {
+            StorageItem::ensure_type();
             klass.bind_template();
-            klass.bind_template_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
-        }
-    }
-
-    #[gtk::template_callbacks]
-    impl DeleteDialog {
-        #[template_callback(function)]
-        fn has_text(text: Option<String>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
         }
     }
 
@@ -57,16 +75,10 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            let volumes: Vec<String> = obj
-                .domain()
-                .map(|d| d.info().disks)
-                .unwrap_or_default()
-                .iter()
-                .filter(|d| !d.read_only)
-                .filter_map(|d| d.source_path().map(str::to_owned))
-                .collect();
-            self.volumes.replace(volumes.join("\n"));
-            obj.notify_volumes();
+            self.volume_list.bind_model(Some(&*self.volumes), |item| {
+                let item = item.downcast_ref::<StorageItem>().expect("a storage item");
+                StorageRow::new(item).upcast()
+            });
             // Set here, not bound in the template: GTK 4.8 warns when a dialog with a
             // binding on its own property goes away.
             let name = obj.domain().map(|d| d.name()).unwrap_or_default();
@@ -75,6 +87,20 @@ mod imp {
                 "Delete “{name}”?",
                 &[("name", &name)],
             )));
+            let Some(domain) = obj.domain() else {
+                return;
+            };
+            let handler = domain.connect_revision_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |domain| obj.show_storage(&domain.info())
+            ));
+            self.followed.set(domain.clone(), vec![handler]);
+            obj.show_storage(&domain.info());
+        }
+
+        fn dispose(&self) {
+            self.followed.clear();
         }
     }
 
@@ -89,8 +115,7 @@ mod imp {
             {
                 connection.send(Command::Delete {
                     uuid: domain.uuid(),
-                    delete_storage: !self.volumes.borrow().is_empty()
-                        && self.delete_storage.is_active(),
+                    storage: obj.confirmed_storage(),
                 });
             }
             self.parent_response(response);
@@ -103,6 +128,75 @@ glib::wrapper! {
         @extends adw::MessageDialog, gtk::Window, gtk::Widget,
         @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
             gtk::Root, gtk::ShortcutManager;
+}
+
+impl DeleteDialog {
+    /// Lists the storage of `info`, keeping what the user checked or unchecked for images
+    /// already listed; the list is replaced only when its images changed.
+    fn show_storage(&self, info: &DomainInfo) {
+        let imp = self.imp();
+        let others: Vec<DomainInfo> = self
+            .connection()
+            .map(|c| {
+                c.domains()
+                    .iter::<Domain>()
+                    .filter_map(Result::ok)
+                    .map(|d| d.info())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let old: Vec<StorageItem> = imp.volumes.iter().filter_map(Result::ok).collect();
+        let items: Vec<StorageItem> = storage_choices(info, &others)
+            .iter()
+            .map(|choice| {
+                let before = old.iter().find(|item| item.path() == choice.path);
+                let checked = before.map_or(choice.checked_by_default(), |b| b.checked());
+                StorageItem::new(choice, checked)
+            })
+            .collect();
+        let same = old.len() == items.len()
+            && old
+                .iter()
+                .zip(&items)
+                .all(|(a, b)| a.path() == b.path() && a.note() == b.note());
+        if !same {
+            imp.volumes.splice(0, imp.volumes.n_items(), &items);
+        }
+        let flags = [
+            (&imp.has_volumes, !items.is_empty(), "has-volumes"),
+            (&imp.has_nvram, info.nvram.is_some(), "has-nvram"),
+            (&imp.has_tpm, info.tpm_state, "has-tpm"),
+        ];
+        let any = flags.iter().any(|(_, value, _)| *value);
+        for (cell, value, name) in flags
+            .into_iter()
+            .chain([(&imp.has_storage, any, "has-storage")])
+        {
+            if cell.replace(value) != value {
+                self.notify(name);
+            }
+        }
+    }
+
+    /// What the user confirmed to delete: nothing unless "Also delete its storage" is
+    /// checked, then exactly the checked images, UEFI variables and TPM state.
+    fn confirmed_storage(&self) -> DeleteStorage {
+        let imp = self.imp();
+        if !(self.has_storage() && imp.delete_storage.is_active()) {
+            return DeleteStorage::default();
+        }
+        DeleteStorage {
+            volumes: imp
+                .volumes
+                .iter::<StorageItem>()
+                .filter_map(Result::ok)
+                .filter(|item| item.checked())
+                .map(|item| item.path())
+                .collect(),
+            nvram: self.has_nvram() && imp.delete_nvram.is_active(),
+            tpm: self.has_tpm() && imp.delete_tpm.is_active(),
+        }
+    }
 }
 
 /// Asks, over the window of `widget`, before deleting `domain` of `connection`.

@@ -6,9 +6,9 @@ use super::load::read_host;
 use super::page::Page;
 use super::Wizard;
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::create::Progress;
+use crate::spec::create::{Made, Progress};
 use crate::spec::VmSpec;
-use crate::ui::backend::Request;
+use crate::ui::backend::{Request, RequestError};
 use crate::ui::Connection;
 use crate::ui::InWords;
 use adw::prelude::*;
@@ -94,12 +94,106 @@ impl Wizard {
             }
             Err(error) => set_text(
                 &self.imp().summary_problems,
-                &gettext_f(
-                    // Translators: {reason} is libvirt's explanation.
-                    "The virtual machine was not created. {reason} Nothing was left behind; go back to change your choices and try again.",
-                    &[("reason", &error.in_words())],
-                ),
+                &not_created(&error, &spec.name),
             ),
         }
+    }
+}
+
+/// Why the machine `name` was not created, and what of it the user has to remove: that
+/// nothing was left behind is said only when the worker removed everything it made.
+fn not_created(error: &RequestError, name: &str) -> String {
+    let (reason, left_behind) = match error {
+        RequestError::Create(failure) => (failure.error.to_string(), &failure.left_behind[..]),
+        // The worker stopped half-way: what it made may still be there.
+        RequestError::Stopped => {
+            return gettext_f(
+                // Translators: {reason} says why; {name} is the new machine's name.
+                "The virtual machine was not created. {reason} Part of it may be left behind: look for a virtual machine called “{name}” and its disk image, and remove them before you try again.",
+                &[("reason", &error.in_words()), ("name", name)],
+            );
+        }
+        other => (other.in_words(), &[][..]),
+    };
+    if left_behind.is_empty() {
+        return gettext_f(
+            // Translators: {reason} is libvirt's explanation.
+            "The virtual machine was not created. {reason} Nothing was left behind; go back to change your choices and try again.",
+            &[("reason", &reason)],
+        );
+    }
+    let items: Vec<String> = left_behind
+        .iter()
+        .map(|left| match &left.what {
+            Made::Domain(name) => gettext_f(
+                // Translators: a line of a list of what could not be removed; {reason} is libvirt's.
+                "• the virtual machine “{name}”: {reason}",
+                &[("name", name), ("reason", &left.reason)],
+            ),
+            Made::Volume(path) => gettext_f(
+                // Translators: a line of a list of what could not be removed; {reason} is libvirt's.
+                "• the disk image {path}: {reason}",
+                &[("path", path), ("reason", &left.reason)],
+            ),
+        })
+        .collect();
+    gettext_f(
+        // Translators: {reason} is libvirt's explanation; {leftovers} is a list, one item a line.
+        "The virtual machine was not created. {reason} What was made on the way could not all be removed; remove these yourself, then go back to change your choices and try again:\n{leftovers}",
+        &[("reason", &reason), ("leftovers", &items.join("\n"))],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::create::{CreateError, CreateFailure, Leftover};
+
+    fn failure(left_behind: Vec<Leftover>) -> RequestError {
+        RequestError::Create(CreateFailure {
+            error: CreateError::Start {
+                reason: "No bridge.".into(),
+            },
+            left_behind,
+        })
+    }
+
+    #[test]
+    fn nothing_left_behind_only_after_a_clean_rollback() {
+        let clean = not_created(&failure(Vec::new()), "vm");
+        assert!(clean.contains("Nothing was left behind"), "{clean}");
+        assert!(
+            clean.contains("could not be started: No bridge."),
+            "{clean}"
+        );
+
+        let left = not_created(
+            &failure(vec![
+                Leftover {
+                    what: Made::Domain("vm".into()),
+                    reason: "Busy.".into(),
+                },
+                Leftover {
+                    what: Made::Volume("/p/vm.qcow2".into()),
+                    reason: "Permission denied.".into(),
+                },
+            ]),
+            "vm",
+        );
+        assert!(!left.contains("Nothing was left behind"), "{left}");
+        assert!(
+            left.contains("\n• the virtual machine “vm”: Busy."),
+            "{left}"
+        );
+        assert!(
+            left.ends_with("\n• the disk image /p/vm.qcow2: Permission denied."),
+            "{left}"
+        );
+
+        let stopped = not_created(&RequestError::Stopped, "vm");
+        assert!(!stopped.contains("Nothing was left behind"), "{stopped}");
+        assert!(stopped.contains("“vm”"), "{stopped}");
+        let offline = not_created(&RequestError::NotConnected, "vm");
+        assert!(offline.contains("Nothing was left behind"), "{offline}");
     }
 }

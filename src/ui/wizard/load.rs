@@ -4,11 +4,13 @@
 
 use super::Wizard;
 use crate::host::net::{self, Networks, Runner};
+use crate::i18n::gettext;
 use crate::spec::create::DEFAULT_POOL;
 use crate::spec::facts::is_local_uri;
 use crate::spec::{DomainType, HostFacts};
 use crate::ui::backend::Request;
 use crate::ui::host::run_blocking;
+use crate::ui::util::{show_error, Failure};
 use crate::ui::Connection;
 use crate::ui::InWords;
 use adw::subclass::prelude::*;
@@ -71,16 +73,19 @@ pub(super) async fn read_host(connection: &Connection) -> Option<HostReading> {
 
 /// Makes sure the default storage pool exists and runs, creating it when missing as
 /// virt-manager does, so that new disks have a place and its free space is known.
-async fn ensure_default_pool(connection: &Connection) {
-    let ensured = connection
+async fn ensure_default_pool(connection: &Connection) -> Result<(), Failure> {
+    connection
         .request(|reply| Request::EnsurePool {
             name: DEFAULT_POOL.to_owned(),
             reply,
         })
-        .await;
-    if let Err(e) = ensured {
-        tracing::warn!("the default storage pool is not available: {e}");
-    }
+        .await
+        .map_err(|e| {
+            Failure::with_detail(
+                gettext("The default storage pool could not be prepared"),
+                e.in_words(),
+            )
+        })
 }
 
 impl Wizard {
@@ -100,7 +105,10 @@ impl Wizard {
             #[weak(rename_to = wizard)]
             self,
             async move {
-                ensure_default_pool(&connection).await;
+                if let Err(failure) = ensure_default_pool(&connection).await {
+                    // The pages still offer what there is; new disks need another pool.
+                    show_error(&wizard, &failure);
+                }
                 let Some(reading) = read_host(&connection).await else {
                     return;
                 };
