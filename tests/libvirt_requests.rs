@@ -1,6 +1,7 @@
 //! Requests to the connection worker, answered on the worker's own connection: host info,
 //! virtual networks, the wizard's host facts, the default pool, VM creation, a domain's
-//! display (socket and VNC password), and the errors when there is no connection.
+//! display (socket and VNC password), a guest's addresses, and the errors when there is no
+//! connection.
 //!
 //! The test driver keeps its state per connection: a change one request makes shows in the
 //! answer to the next only when both ran on the same connection, which is how these tests
@@ -17,8 +18,8 @@ use common::{
     DomainGuard, SESSION_URI,
 };
 use virtdeck::libvirt::{
-    spawn, Command, ConnectionHandle, ConnectionState, Event, NetworkChange, Reply, Request,
-    RequestError, VirtualNetwork, WorkerOptions,
+    spawn, Command, ConnectionHandle, ConnectionState, Event, GuestAddresses, NetworkChange, Reply,
+    Request, RequestError, VirtualNetwork, WorkerOptions,
 };
 use virtdeck::spec::create::{CreateError, CreateFailure, Created, Progress};
 use virtdeck::spec::{DomainType, HostFacts, Network, Storage, VmSpec};
@@ -115,6 +116,15 @@ fn requests_on_the_test_driver_share_the_workers_connection() {
     assert!(info.cpus > 0 && info.memory_kib > 0, "{info:?}");
     assert!(!info.hypervisor.is_empty() && !info.libvirt.is_empty());
     assert!(!info.cpu_model.is_empty());
+    // The test host: one machine, "test", running; one pool, "default-pool".
+    assert_eq!(info.running, 1, "{info:?}");
+    assert!(info.committed_kib > 0, "{info:?}");
+    let pool = info
+        .pools
+        .iter()
+        .find(|p| p.name == "default-pool")
+        .unwrap_or_else(|| panic!("the default pool in {:?}", info.pools));
+    assert!(pool.active && pool.capacity_bytes > 0, "{pool:?}");
 
     // A change shows in the next answer: the same connection served both.
     assert!(network(&networks(&handle), "default").active);
@@ -414,5 +424,47 @@ fn a_session_domain_s_graphics_socket_and_vnc_password() {
     })
     .expect_err("no such domain");
     assert_sentence(&error.to_string());
+    handle.quit_and_join();
+}
+
+fn addresses(handle: &ConnectionHandle, uuid: &str) -> Result<GuestAddresses, RequestError> {
+    let uuid = uuid.to_owned();
+    ask(handle, |reply| Request::GuestAddresses {
+        uuid,
+        agent: true,
+        reply,
+    })
+}
+
+/// A running guest without an agent or a DHCP lease is answered (no source, no agent),
+/// not failed; so is a machine that does not run; only one that does not exist is an error.
+#[test]
+fn a_guest_without_agent_or_lease_is_answered_with_nothing() {
+    ensure_libvirtd();
+    let (handle, _) = connect_and_snapshot(SESSION_URI, quiet_options());
+
+    let stopped = DomainGuard::session("addr-off");
+    stopped.virsh_tiny("define");
+    let uuid = virsh_ok(SESSION_URI, &["domuuid", &stopped.name])
+        .trim()
+        .to_owned();
+    let answer = addresses(&handle, &uuid).expect("a machine that is off is answered");
+    assert_eq!(answer, GuestAddresses::default());
+
+    // SeaBIOS with nothing to boot: no agent, no network lease, nothing in ARP.
+    let running = DomainGuard::session("addr-on");
+    running.virsh_tiny("create");
+    let uuid = virsh_ok(SESSION_URI, &["domuuid", &running.name])
+        .trim()
+        .to_owned();
+    let answer = addresses(&handle, &uuid).expect("a running machine without an agent is answered");
+    assert_eq!(answer.source, None, "{answer:?}");
+    assert!(!answer.agent, "no agent in SeaBIOS: {answer:?}");
+    assert!(answer.nics.is_empty(), "{answer:?}");
+    assert_eq!(answer.first(), None);
+
+    let error =
+        addresses(&handle, "00000000-0000-0000-0000-000000000000").expect_err("no such machine");
+    assert!(matches!(error, RequestError::Libvirt(_)), "{error:?}");
     handle.quit_and_join();
 }

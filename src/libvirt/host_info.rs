@@ -23,6 +23,23 @@ pub struct HostInfo {
     pub cores: u32,
     pub threads: u32,
     pub memory_kib: u64,
+    /// Memory not in use on the host, when libvirt could tell.
+    pub free_memory_kib: Option<u64>,
+    /// Memory the running machines have now, summed, and how many run.
+    pub committed_kib: u64,
+    pub running: u32,
+    /// Every storage pool, sorted by name.
+    pub pools: Vec<PoolUse>,
+}
+
+/// How full a storage pool is. Sizes are known only while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUse {
+    pub name: String,
+    pub active: bool,
+    pub capacity_bytes: u64,
+    pub allocation_bytes: u64,
+    pub available_bytes: u64,
 }
 
 /// Reads the host of `conn`; `local` says it is this computer. Blocks.
@@ -36,6 +53,7 @@ pub fn read(conn: &Connect, local: bool) -> Result<HostInfo, Error> {
         .flatten()
         .or_else(|| capabilities_cpu(&caps))
         .unwrap_or_else(|| info.model.clone());
+    let committed = committed_memory(conn).unwrap_or_default();
     Ok(HostInfo {
         hostname: conn.hostname().unwrap_or_default(),
         hypervisor: format!("{driver} {hyp}").trim().to_owned(),
@@ -46,7 +64,42 @@ pub fn read(conn: &Connect, local: bool) -> Result<HostInfo, Error> {
         cores: info.cores,
         threads: info.threads,
         memory_kib: info.memory,
+        free_memory_kib: conn.free_memory().ok().map(|bytes| bytes / 1024),
+        committed_kib: committed.iter().sum(),
+        running: u32::try_from(committed.len()).unwrap_or(u32::MAX),
+        pools: pools(conn),
     })
+}
+
+/// The current memory of each running domain, in KiB.
+fn committed_memory(conn: &Connect) -> Result<Vec<u64>, Error> {
+    let running = conn.list_all_domains(virt::sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE)?;
+    Ok(running
+        .iter()
+        .filter_map(|d| d.info().ok())
+        .map(|i| i.memory)
+        .collect())
+}
+
+/// Every storage pool and its use; a pool that vanished meanwhile is passed over.
+fn pools(conn: &Connect) -> Vec<PoolUse> {
+    let mut pools: Vec<PoolUse> = conn
+        .list_all_storage_pools(0)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|pool| {
+            let info = pool.info().ok()?;
+            Some(PoolUse {
+                name: pool.name().ok()?,
+                active: info.state == virt::sys::VIR_STORAGE_POOL_RUNNING,
+                capacity_bytes: info.capacity,
+                allocation_bytes: info.allocation,
+                available_bytes: info.available,
+            })
+        })
+        .collect();
+    pools.sort_by(|a, b| a.name.cmp(&b.name));
+    pools
 }
 
 /// "AMD kvm64-v1" from the host CPU of libvirt's capabilities.

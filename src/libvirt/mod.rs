@@ -13,6 +13,7 @@
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`deletion`]: deleting a machine: the storage offered with it, and removing exactly
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
@@ -21,27 +22,32 @@
 //!   secure domain XML.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
+//! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
 #![deny(unsafe_code)]
 
+pub mod addresses;
 pub mod deletion;
 pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
 pub mod graphics;
+pub mod history;
 pub mod host_info;
 pub mod networks;
 pub mod requests;
 pub mod uri;
 pub mod worker;
 
+pub use addresses::{AddressSource, GuestAddresses, GuestNic};
 pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
-pub use host_info::HostInfo;
+pub use history::{Series, StatsHistory};
+pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
 pub use uri::{ConnectionKind, ConnectionName};

@@ -17,6 +17,7 @@ use std::os::fd::OwnedFd;
 
 use virt::connect::Connect;
 
+use super::addresses::{self, GuestAddresses};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
@@ -41,6 +42,14 @@ pub enum Request {
     /// A socket connected to the VNC server of a running domain, past its password: for a
     /// console on the computer the connection's host is.
     GraphicsSocket { uuid: String, reply: Reply<OwnedFd> },
+    /// The guest's IP addresses: from its agent (unless `agent` is false: the agent of a
+    /// busy guest may take seconds), else the DHCP lease, else ARP (see
+    /// [`addresses::read`]). Not running, or no source with addresses, is an answer too.
+    GuestAddresses {
+        uuid: String,
+        agent: bool,
+        reply: Reply<GuestAddresses>,
+    },
     /// The VNC password in the domain's secure XML; `None` when it has none.
     VncPassword {
         uuid: String,
@@ -151,6 +160,7 @@ impl Request {
             Self::Networks(_) => "Networks",
             Self::ChangeNetwork { .. } => "ChangeNetwork",
             Self::GraphicsSocket { .. } => "GraphicsSocket",
+            Self::GuestAddresses { .. } => "GuestAddresses",
             Self::VncPassword { .. } => "VncPassword",
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
@@ -179,6 +189,9 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         } => reply.answer(conn, |c| Ok(networks::apply(c, &name, change)?)),
         Request::GraphicsSocket { uuid, reply } => {
             reply.answer(conn, |c| Ok(graphics::open_socket(c, &uuid)?));
+        }
+        Request::GuestAddresses { uuid, agent, reply } => {
+            reply.answer(conn, |c| Ok(addresses::read(c, &uuid, agent)?));
         }
         Request::VncPassword { uuid, reply } => {
             reply.answer(conn, |c| Ok(graphics::read_vnc_password(c, &uuid)?));

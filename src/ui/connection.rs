@@ -182,15 +182,53 @@ impl Connection {
             Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
             Event::DomainRemoved(uuid) => self.remove(&uuid),
             Event::Stats(stats) => {
-                let by_uuid = self.imp().by_uuid.borrow();
-                for (uuid, stats) in stats {
-                    if let Some(domain) = by_uuid.get(&uuid) {
-                        domain.set_stats(stats);
+                let mut addresses_wanted = Vec::new();
+                {
+                    let by_uuid = self.imp().by_uuid.borrow();
+                    for (uuid, stats) in stats {
+                        if let Some(domain) = by_uuid.get(&uuid) {
+                            domain.set_stats(stats);
+                            if wants_address(domain) {
+                                addresses_wanted.push(domain.clone());
+                            }
+                        }
                     }
                 }
+                addresses_wanted
+                    .iter()
+                    .for_each(|d| self.read_first_address(d));
             }
             Event::Error { message, .. } => self.emit_error(&message),
         }
+    }
+
+    /// Asks the worker for the first address of `domain` for the list, from the DHCP
+    /// lease or ARP: the agent of a busy guest may take seconds (the details ask it).
+    fn read_first_address(&self, domain: &Domain) {
+        let uuid = domain.uuid();
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = connection)]
+            self,
+            #[weak]
+            domain,
+            async move {
+                let answer = connection
+                    .request(|reply| Request::GuestAddresses {
+                        uuid,
+                        agent: false,
+                        reply,
+                    })
+                    .await;
+                match answer {
+                    Ok(addresses) => {
+                        if let Some(first) = addresses.first() {
+                            domain.set_address(first);
+                        }
+                    }
+                    Err(error) => tracing::debug!("no address for the list: {error}"),
+                }
+            }
+        ));
     }
 
     fn apply_state(&self, state: ConnectionState) {
@@ -305,4 +343,11 @@ impl InWords for RequestError {
             other => other.to_string(),
         }
     }
+}
+
+/// Whether the list should ask for `domain`'s address after this sample: at its first
+/// sample and every tenth while none is known, every hundredth once one is.
+fn wants_address(domain: &Domain) -> bool {
+    let every = if domain.address().is_empty() { 10 } else { 100 };
+    domain.samples() % every == 1
 }

@@ -1,5 +1,6 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
-//! processors, memory and live statistics, disks, network interfaces and display. The rows
+//! processors, memory and live statistics, disks, network interfaces and display; and on a
+//! second page its performance graphs ([`performance`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -8,14 +9,22 @@ use crate::ui::backend::domain::DiskDevice;
 use crate::ui::backend::DomainInfo;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
+use crate::ui::graph;
 use crate::ui::util::BoundObject;
-use crate::ui::Domain;
+use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
+use std::cell::RefCell;
+
+mod addresses;
+mod performance;
+
+use addresses::GuestAddressesGroup;
+use performance::PerformancePage;
 
 /// A details row: its title and value.
-type Line = (String, String);
+pub(crate) type Line = (String, String);
 
 mod imp {
     use super::*;
@@ -34,6 +43,9 @@ mod imp {
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
+        /// The connection the machine is on, for what the details ask its worker.
+        #[property(get, set, nullable)]
+        pub connection: RefCell<Option<Connection>>,
         /// The rows of the device lists, each a [`Line`] in a `BoxedAnyObject`.
         pub disk_lines: gio::ListStore,
         pub nic_lines: gio::ListStore,
@@ -48,6 +60,7 @@ mod imp {
                 nics: TemplateChild::default(),
                 displays: TemplateChild::default(),
                 domain: BoundObject::default(),
+                connection: RefCell::default(),
                 disk_lines: lines(),
                 nic_lines: lines(),
                 display_lines: lines(),
@@ -89,6 +102,8 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             DomainActionButton::ensure_type();
+            PerformancePage::ensure_type();
+            GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
         }
@@ -137,25 +152,17 @@ mod imp {
 
         #[template_callback]
         fn percent(value: f64) -> String {
-            format!("{value:.1} %")
+            graph::percent(value)
         }
 
         #[template_callback]
         fn disk_rates(read: f64, written: f64) -> String {
-            gettext_f(
-                // Translators: disk activity; {read} and {written} are sizes like "1.2 MB".
-                "{read}/s read, {written}/s written",
-                &[("read", &size(read)), ("written", &size(written))],
-            )
+            graph::disk_rates(read, written)
         }
 
         #[template_callback]
         fn net_rates(received: f64, sent: f64) -> String {
-            gettext_f(
-                // Translators: network activity; {received} and {sent} are sizes like "1.2 MB".
-                "{received}/s received, {sent}/s sent",
-                &[("received", &size(received)), ("sent", &size(sent))],
-            )
+            graph::net_rates(received, sent)
         }
     }
 
@@ -168,11 +175,7 @@ mod imp {
                 (&*self.nics, &self.nic_lines),
                 (&*self.displays, &self.display_lines),
             ] {
-                list.bind_model(Some(lines), |item| {
-                    let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
-                    let (title, value) = &*line.borrow::<Line>();
-                    property_row(title, value).upcast()
-                });
+                bind_lines(list, lines);
             }
         }
     }
@@ -204,8 +207,17 @@ impl DomainDetails {
     }
 }
 
+/// Shows each [`Line`] of `lines` (in a `BoxedAnyObject`) as a [`property_row`] of `list`.
+pub(crate) fn bind_lines(list: &gtk::ListBox, lines: &gio::ListStore) {
+    list.bind_model(Some(lines), |item| {
+        let line = item.downcast_ref::<glib::BoxedAnyObject>().expect("a line");
+        let (title, value) = &*line.borrow::<Line>();
+        property_row(title, value).upcast()
+    });
+}
+
 /// Puts `lines` in `store` unless it holds them already.
-fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
+pub(crate) fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
     let same = store.n_items() as usize == lines.len()
         && store
             .iter::<glib::BoxedAnyObject>()
@@ -216,11 +228,6 @@ fn replace_lines(store: &gio::ListStore, lines: Vec<Line>) {
             lines.into_iter().map(glib::BoxedAnyObject::new).collect();
         store.splice(0, store.n_items(), &items);
     }
-}
-
-/// A size in bytes for people: "1.2 MB".
-fn size(bytes: f64) -> String {
-    glib::format_size(bytes.max(0.0) as u64).to_string()
 }
 
 /// A row of a details group: a title and its value, selectable for copying.

@@ -2,7 +2,7 @@
 //! when libvirt reports a change so that rows and details follow by property bindings.
 
 use crate::i18n::gettext;
-use crate::ui::backend::{DomainInfo, DomainState, DomainStats};
+use crate::ui::backend::{DomainInfo, DomainState, DomainStats, GuestAddresses, StatsHistory};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -56,8 +56,20 @@ mod imp {
         /// Bumped on every change of `info`, for views that show more than the properties.
         #[property(get)]
         pub revision: Cell<u64>,
+        /// The guest's first IP address, empty while unknown (not asked yet, not running,
+        /// or no source knew one).
+        #[property(get)]
+        pub address: RefCell<String>,
+        /// Bumped on every change of the statistics history (a sample added, or cleared when
+        /// the machine stops), for graphs.
+        #[property(get)]
+        pub samples: Cell<u64>,
         pub info: RefCell<Option<DomainInfo>>,
         pub stats: Cell<Option<DomainStats>>,
+        /// The recent statistics, kept while the connection is open and the machine runs.
+        pub history: RefCell<StatsHistory>,
+        /// What the worker last said about the guest's addresses.
+        pub guest_addresses: RefCell<Option<GuestAddresses>>,
     }
 
     impl Default for Domain {
@@ -78,8 +90,12 @@ mod imp {
                 net_rx_rate: Cell::new(-1.0),
                 net_tx_rate: Cell::new(-1.0),
                 revision: Cell::default(),
+                address: RefCell::default(),
+                samples: Cell::default(),
                 info: RefCell::default(),
                 stats: Cell::default(),
+                history: RefCell::default(),
+                guest_addresses: RefCell::default(),
             }
         }
     }
@@ -147,6 +163,7 @@ impl Domain {
         replace_cell(self, &imp.memory, info.memory_kib, "memory");
         if !info.state.is_active() {
             self.show_stats(None);
+            self.set_guest_addresses(None);
         }
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
@@ -162,6 +179,7 @@ impl Domain {
         let _queued = self.freeze_notify();
         let imp = self.imp();
         imp.stats.set(stats);
+        self.record(stats.as_ref());
         let cpu = stats.map_or(-1.0, |s| (s.cpu_percent * 10.0).round() / 10.0);
         replace_cell(self, &imp.cpu_percent, cpu, "cpu-percent");
         let used = stats.and_then(|s| s.memory_used_kib).unwrap_or(0);
@@ -185,6 +203,48 @@ impl Domain {
             let rate = rates.map_or(-1.0, |r| r[i].round());
             replace_cell(self, field, rate, property);
         }
+    }
+
+    /// Adds `stats` to the history; `None` (the machine stopped) empties it, so that a new
+    /// run starts a new graph.
+    fn record(&self, stats: Option<&DomainStats>) {
+        let imp = self.imp();
+        {
+            let mut history = imp.history.borrow_mut();
+            match stats {
+                Some(stats) => history.push(stats),
+                None if history.is_empty() => return,
+                None => history.clear(),
+            }
+        }
+        imp.samples.set(imp.samples.get().wrapping_add(1));
+        self.notify_samples();
+    }
+
+    /// Takes what the worker said about the guest's addresses; `None` forgets them.
+    pub fn set_guest_addresses(&self, addresses: Option<GuestAddresses>) {
+        let first = addresses
+            .as_ref()
+            .and_then(GuestAddresses::first)
+            .unwrap_or_default()
+            .to_owned();
+        self.imp().guest_addresses.replace(addresses);
+        replace(self, &self.imp().address, first, "address");
+    }
+
+    /// Takes the guest's first address when one is known, from an answer that did not ask
+    /// the agent (which does not replace what the details learnt).
+    pub fn set_address(&self, address: &str) {
+        replace(self, &self.imp().address, address.to_owned(), "address");
+    }
+
+    pub fn guest_addresses(&self) -> Option<GuestAddresses> {
+        self.imp().guest_addresses.borrow().clone()
+    }
+
+    /// The recent statistics, oldest first.
+    pub fn history(&self) -> std::cell::Ref<'_, StatsHistory> {
+        self.imp().history.borrow()
     }
 
     /// A copy of everything known about the domain.

@@ -7,6 +7,8 @@ mod cell;
 use crate::i18n::gettext_f;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::{self, DomainAction};
+use crate::ui::graph::Graph;
+use crate::ui::settings::new_settings;
 use crate::ui::Domain;
 use cell::DomainCell;
 use gtk::prelude::*;
@@ -40,6 +42,12 @@ mod imp {
         pub memory_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
         pub cpu_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub address_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub sparkline_column: TemplateChild<gtk::ColumnViewColumn>,
+        /// Where `cpu-sparklines` comes from.
+        pub settings: std::cell::OnceCell<gio::Settings>,
         /// The connection's list has arrived: until then an empty list is not "no virtual
         /// machines yet".
         #[property(get, set)]
@@ -152,6 +160,30 @@ impl DomainList {
                 }
             }),
         )));
+        imp.address_column.set_factory(Some(&text_column(
+            "address",
+            Some(|value: &glib::Value| {
+                let address = value.get::<String>().unwrap_or_default();
+                if address.is_empty() {
+                    "—".to_owned()
+                } else {
+                    address
+                }
+            }),
+        )));
+        imp.sparkline_column
+            .set_factory(Some(&cell_factory(|list_item| {
+                let graph = Graph::new_sparkline();
+                list_item
+                    .property_expression("item")
+                    .bind(&graph, "domain", gtk::Widget::NONE);
+                DomainCell::new(list_item, &[graph.upcast()])
+            })));
+        let settings = imp.settings.get_or_init(new_settings);
+        settings
+            .bind("cpu-sparklines", &*imp.sparkline_column, "visible")
+            .get()
+            .build();
         imp.view
             .sort_by_column(Some(&*imp.name_column), gtk::SortType::Ascending);
     }

@@ -22,6 +22,7 @@ mod details;
 mod domain;
 mod domain_action;
 mod domain_list;
+mod graph;
 pub(crate) mod host;
 mod preferences;
 mod settings;

@@ -20,6 +20,8 @@ mod imp {
         pub interval: TemplateChild<gtk::SpinButton>,
         #[template_child]
         pub scale_to_fit: TemplateChild<gtk::Switch>,
+        #[template_child]
+        pub sparklines: TemplateChild<gtk::Switch>,
     }
 
     #[glib::object_subclass]
@@ -47,6 +49,9 @@ mod imp {
                 .build();
             settings
                 .bind("console-scale-to-fit", &*self.scale_to_fit, "active")
+                .build();
+            settings
+                .bind("cpu-sparklines", &*self.sparklines, "active")
                 .build();
         }
     }

@@ -257,8 +257,9 @@ impl Window {
 
     fn show_details(&self, domain: Option<&Domain>) {
         let imp = self.imp();
-        imp.details.set_domain(domain);
         let connection = self.selected_connection();
+        imp.details.set_connection(connection.as_ref());
+        imp.details.set_domain(domain);
         imp.console_page.set_target(
             connection
                 .as_ref()

@@ -49,3 +49,15 @@ class SessionDomainTestCase(UiTestCase):
 </domain>"""
             )
         session_virsh("define", xml)
+
+    def launch_running(self):
+        """Defines and starts the machine, launches Virtdeck on the session connection and
+        searches for it; returns the app and its main window once the list says Running."""
+        from vdui import wait_for
+        self.define()
+        session_virsh("start", self.name)
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        app.search(self.name)
+        wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
+        return app, main

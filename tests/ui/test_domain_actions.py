@@ -7,7 +7,7 @@ import subprocess
 
 import pyatspi
 
-from session_domain import SESSION, SessionDomainTestCase, session_virsh
+from session_domain import SessionDomainTestCase
 from vdui import (ROOT, UiTestCase, click, find_all, label_texts, press, sensitive, showing,
                   wait_for)
 
@@ -207,12 +207,7 @@ class LiveStatisticsTest(SessionDomainTestCase):
     stats_interval = 1
 
     def test_the_cpu_row_changes_while_the_machine_runs(self):
-        self.define()
-        session_virsh("start", self.name)
-        app = self.launch("--connect", SESSION)
-        main = app.window("Virtdeck")
-        app.search(self.name)
-        wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
+        app, main = self.launch_running()
         first = wait_for("a CPU figure", lambda: row_value(app, "CPU usage", within=main))
         self.assertRegex(first, r"^\d+\.\d %$")
         seen = {first}

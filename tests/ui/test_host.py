@@ -103,6 +103,18 @@ class HostDetailsTest(UiTestCase):
         # /dev/kvm is the item this process can judge by itself.
         self.assertEqual(marks["Access to /dev/kvm"], "✓" if usable else "✗", marks)
 
+    def test_the_overview_shows_memory_committed_and_each_pool_s_use(self):
+        app, window = open_host_details(self)
+        running = len(virsh("list", "--name").split())
+        app.find("label", "Memory of running machines", within=window)
+        app.find("label", contains=f"· {running} running", within=window)
+        app.find("label", "Memory in use", within=window)
+        pools = app.find(name="Storage pools", within=window)
+        # Other tests make and remove pools of their own meanwhile: look for the default one.
+        self.assertIn("default", virsh("pool-list", "--all", "--name").split())
+        app.find("label", "default", within=pools)
+        app.find("label", contains="used of", within=pools)
+
 
 class DaemonStoppedTest(UiTestCase):
     def test_stopped_daemon_shows_the_fix_and_try_again_connects(self):

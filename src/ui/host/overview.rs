@@ -1,5 +1,6 @@
-//! The Overview page: hypervisor, processors and memory of the host, and the
-//! virtualization check of this computer.
+//! The Overview page: hypervisor, processors and memory of the host, how much of it the
+//! running machines have, its storage pools' use, and the virtualization check of this
+//! computer.
 
 use super::{run_blocking, text};
 use crate::host::kvm;
@@ -10,7 +11,7 @@ use crate::ui::InWords;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
-use items::{HostCheck, HostFacts};
+use items::{pool_line, HostCheck, HostFacts};
 use std::cell::RefCell;
 
 mod items;
@@ -37,6 +38,19 @@ mod imp {
         pub checks: TemplateChild<gio::ListStore>,
         #[template_child]
         pub check_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub pool_list: TemplateChild<gtk::ListBox>,
+        /// The storage pools' lines, each a (name, use) in a `BoxedAnyObject`.
+        pub pools: PoolLines,
+    }
+
+    /// A list store of `BoxedAnyObject` lines.
+    pub struct PoolLines(pub gio::ListStore);
+
+    impl Default for PoolLines {
+        fn default() -> Self {
+            Self(gio::ListStore::new::<glib::BoxedAnyObject>())
+        }
     }
 
     #[glib::object_subclass]
@@ -89,6 +103,7 @@ mod imp {
     impl ObjectImpl for OverviewPage {
         fn constructed(&self) {
             self.parent_constructed();
+            crate::ui::details::bind_lines(&self.pool_list, &self.pools.0);
             self.check_list.bind_model(Some(&*self.checks), |item| {
                 match item.downcast_ref::<HostCheck>() {
                     Some(check) => check.row(),
@@ -122,7 +137,11 @@ impl OverviewPage {
             connection,
             async move {
                 match connection.request(Request::HostInfo).await {
-                    Ok(facts) => page.set_facts(Some(HostFacts::new(&facts))),
+                    Ok(facts) => {
+                        let pools = facts.pools.iter().map(pool_line).collect();
+                        crate::ui::details::replace_lines(&page.imp().pools.0, pools);
+                        page.set_facts(Some(HostFacts::new(&facts)));
+                    }
                     Err(reason) => page.set_problem(reason.in_words()),
                 }
             }

@@ -26,6 +26,27 @@ impl<T: IsA<glib::Object>> BoundObject<T> {
         self.bound.replace(Some((object, handlers)));
     }
 
+    /// Follows `object` (none: nothing) with the handlers `connect` makes on it, after
+    /// letting go of the last one; `false`, doing nothing, when it is already followed.
+    pub fn follow(
+        &self,
+        object: Option<&T>,
+        connect: impl FnOnce(&T) -> Vec<glib::SignalHandlerId>,
+    ) -> bool {
+        if object == self.bound.borrow().as_ref().map(|(o, _)| o) {
+            return false;
+        }
+        match object {
+            Some(object) => {
+                self.clear();
+                let handlers = connect(object);
+                self.set(object.clone(), handlers);
+            }
+            None => self.clear(),
+        }
+        true
+    }
+
     /// Disconnects the handlers and lets go of the object.
     pub fn clear(&self) {
         // The borrow ends before disconnecting: a handler may run code that looks here.
