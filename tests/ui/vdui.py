@@ -119,11 +119,22 @@ def press(acc, window, title, button=1):
                          capture_output=True, text=True).stdout.split()
     if not ids:
         raise AssertionError(f"no X window called {title!r}")
-    wid = ids[-1]
-    shell = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid],
-                           capture_output=True, text=True).stdout
-    geometry = dict(line.split("=", 1) for line in shell.split())
     frame = window.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+
+    def geometry_of(wid):
+        shell = subprocess.run(["xdotool", "getwindowgeometry", "--shell", wid],
+                               capture_output=True, text=True).stdout
+        return dict(line.split("=", 1) for line in shell.split())
+
+    # Several X windows may carry the title (a popover's surface, a window of an app that
+    # is still going away): the one is as large as the frame plus its shadow.
+    def fits(geometry):
+        extra_w = int(geometry.get("WIDTH", -1)) - frame.width
+        extra_h = int(geometry.get("HEIGHT", -1)) - frame.height
+        return 0 <= extra_w <= 200 and 0 <= extra_h <= 200
+
+    found = [(wid, geometry_of(wid)) for wid in ids]
+    wid, geometry = next(((w, g) for w, g in reversed(found) if fits(g)), found[-1])
     # The X window is larger than the frame by the client-side shadow around it.
     dx = (int(geometry["WIDTH"]) - frame.width) // 2
     dy = (int(geometry["HEIGHT"]) - frame.height) // 2
