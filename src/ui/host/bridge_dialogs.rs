@@ -9,9 +9,9 @@ mod delete;
 mod keep;
 
 use super::networking::NetworkingPage;
-use super::run_blocking;
 use crate::host::net::{self, NetError, PendingChange, Runner};
 use crate::i18n::{gettext, gettext_f};
+use crate::ui::util::run_blocking;
 use crate::ui::util::{show_error, Failure, UserError};
 use adw::prelude::*;
 use create::CreateBridgeDialog;

@@ -4,7 +4,7 @@
 //!
 //! libvirt is asked through the connection's worker ([`Connection::request`]); work on this
 //! computer that blocks (the KVM check, `ip`, NetworkManager, `/proc`, the daemon's sockets)
-//! runs on gio's thread pool through [`run_blocking`]. The window only shows the results.
+//! runs on gio's thread pool through `util::run_blocking`. The window only shows the results.
 
 mod bridge_dialogs;
 mod link_row;
@@ -17,21 +17,6 @@ mod window;
 
 use crate::ui::Connection;
 use adw::prelude::*;
-use gtk::gio;
-
-/// Runs the blocking `f` on gio's thread pool and gives its result back on the main
-/// loop; `None` when it panicked (which is logged).
-pub(crate) async fn run_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    match gio::spawn_blocking(f).await {
-        Ok(value) => Some(value),
-        Err(_) => {
-            tracing::error!("a background task panicked");
-            None
-        }
-    }
-}
 
 /// Opens the Host Details window of `connection`.
 pub fn present(parent: &impl IsA<gtk::Window>, connection: &Connection) {

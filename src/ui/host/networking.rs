@@ -1,13 +1,14 @@
 //! The Networking page: the host's network cards and bridges, with Create Bridge… and
 //! Delete Bridge, and libvirt's virtual networks.
 
+use super::bridge_dialogs;
 use super::link_row::{HostLink, LinkRow};
 use super::vnet_row::VirtualNetworkRow;
 use super::vnets::{self, VirtualNetwork};
-use super::{bridge_dialogs, run_blocking};
 use crate::host::net::{self, Bridge, LeftAlone, Link, NetError, Networks, Runner};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionKind, ConnectionName, Request};
+use crate::ui::util::run_blocking;
 use crate::ui::Connection;
 use crate::ui::InWords;
 use adw::prelude::*;

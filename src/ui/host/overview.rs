@@ -2,10 +2,11 @@
 //! running machines have, its storage pools' use, and the virtualization check of this
 //! computer.
 
-use super::{run_blocking, text};
+use super::text;
 use crate::host::kvm;
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionName, Request};
+use crate::ui::util::run_blocking;
 use crate::ui::Connection;
 use crate::ui::InWords;
 use adw::prelude::*;

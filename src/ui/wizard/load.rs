@@ -9,7 +9,7 @@ use crate::spec::create::DEFAULT_POOL;
 use crate::spec::facts::is_local_uri;
 use crate::spec::{DomainType, HostFacts};
 use crate::ui::backend::Request;
-use crate::ui::host::run_blocking;
+use crate::ui::util::run_blocking;
 use crate::ui::util::{show_error, Failure};
 use crate::ui::Connection;
 use crate::ui::InWords;

@@ -12,10 +12,10 @@ use crate::host::net::{
 };
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::Network;
-use crate::ui::util::{show_error, Failure};
+use crate::ui::util::{run_blocking, show_error, Failure};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gio, glib, CompositeTemplate};
+use gtk::{glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
 /// The chosen network.
@@ -101,19 +101,18 @@ mod imp {
             }
             let obj = self.obj().clone();
             obj.notify_allowing();
-            let done = gio::spawn_blocking(move || {
+            let done = run_blocking(move || {
                 allow_bridge_for_session(&Runner::local(), &bridge)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             })
             .await;
             match done {
-                Ok(Ok(())) => {}
-                Ok(Err(reason)) => show_error(
+                Some(Ok(())) | None => {}
+                Some(Err(reason)) => show_error(
                     &obj,
                     &Failure::with_detail(gettext("The bridge could not be allowed"), reason),
                 ),
-                Err(_) => tracing::error!("allowing the bridge panicked"),
             }
             self.allowing.set(false);
             obj.notify_allowing();

@@ -7,10 +7,10 @@ use super::page::{Closures, WizardPage, WizardPageImpl};
 use super::source::InstallKind;
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::osinfo::{OsDb, OsInfo};
-use crate::ui::util::{show_error, Failure};
+use crate::ui::util::{run_blocking, show_error, Failure};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gtk::{gio, glib, CompositeTemplate};
+use gtk::{glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
 /// How many search results the OS list shows.
@@ -101,24 +101,23 @@ impl OsPage {
             #[weak(rename_to = page)]
             self,
             async move {
-                let loaded =
-                    gio::spawn_blocking(|| OsDb::system().map_err(|e| e.to_string())).await;
+                let loaded = run_blocking(|| OsDb::system().map_err(|e| e.to_string())).await;
                 match loaded {
-                    Ok(Ok(db)) => {
+                    Some(Ok(db)) => {
                         page.imp().osdb.set(Some(db));
                         if page.os().is_none() {
                             page.choose(db.generic_os());
                         }
                         page.fill_list();
                     }
-                    Ok(Err(reason)) => show_error(
+                    Some(Err(reason)) => show_error(
                         &page,
                         &Failure::with_detail(
                             gettext("The operating system database could not be read"),
                             reason,
                         ),
                     ),
-                    Err(_) => tracing::error!("reading the OS database panicked"),
+                    None => {}
                 }
             }
         ));
@@ -192,20 +191,20 @@ impl OsPage {
             #[weak(rename_to = page)]
             self,
             async move {
-                let detected = gio::spawn_blocking(move || {
+                let detected = run_blocking(move || {
                     db.detect_iso(std::path::Path::new(&path))
                         .map(|os| os.cloned())
                         .map_err(|e| e.to_string())
                 })
                 .await;
                 match detected {
-                    Ok(Ok(Some(os))) => {
+                    Some(Ok(Some(os))) => {
                         page.show_detected(Some(&os), None);
                         page.choose(os);
                         page.fill_list();
                     }
-                    Ok(Ok(None)) => page.show_detected(None, None),
-                    Ok(Err(e)) => page.show_detected(
+                    Some(Ok(None)) => page.show_detected(None, None),
+                    Some(Err(e)) => page.show_detected(
                         None,
                         Some(&gettext_f(
                             // Translators: {reason} says why the image could not be read.
@@ -213,7 +212,7 @@ impl OsPage {
                             &[("reason", &e)],
                         )),
                     ),
-                    Err(_) => tracing::error!("detecting the OS panicked"),
+                    None => {}
                 }
             }
         ));
