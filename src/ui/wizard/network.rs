@@ -6,12 +6,13 @@
 //! and offers to allow it.
 
 use super::choices::{bridge_detail, clear, holds_default_route, network_text, radio_row};
-use super::page::{Closures, WizardPage, WizardPageImpl};
+use super::page::{WizardPage, WizardPageImpl};
 use crate::host::net::{
     allow_bridge_for_session, bridge_allowed_for_session, Networks, Runner, BRIDGE_CONF,
 };
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::Network;
+use crate::ui::util::Closures;
 use crate::ui::util::{run_blocking, show_error, Failure};
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -3,10 +3,11 @@
 //! main thread.
 
 use super::choices::{clear, os_display_name, radio_row};
-use super::page::{Closures, WizardPage, WizardPageImpl};
+use super::page::{WizardPage, WizardPageImpl};
 use super::source::InstallKind;
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::osinfo::{OsDb, OsInfo};
+use crate::ui::util::Closures;
 use crate::ui::util::{run_blocking, show_error, Failure};
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -146,19 +146,6 @@ pub trait WizardPageImpl: BoxImpl {}
 
 unsafe impl<T: WizardPageImpl> IsSubclassable<T> for WizardPage {}
 
-/// Closures the pages' templates share: `Closures::bind_template_callbacks(klass)` in a
-/// page's `class_init`.
-pub struct Closures;
-
-#[gtk::template_callbacks(functions)]
-impl Closures {
-    /// Whether a text is there to show: a label without one is hidden.
-    #[template_callback]
-    fn has_text(text: &str) -> bool {
-        !text.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! The memory and virtual CPUs of the machine, with a warning when the host has less
 //! memory free than asked for.
 
-use super::page::{Closures, WizardPage, WizardPageImpl};
+use super::page::{WizardPage, WizardPageImpl};
+use crate::ui::util::Closures;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};

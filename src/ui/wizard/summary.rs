@@ -1,8 +1,9 @@
 //! The last page: the machine's name, a review of every choice, the firmware, and whether
 //! to start the machine once it is made.
 
-use super::page::{Closures, WizardPage, WizardPageImpl};
+use super::page::{WizardPage, WizardPageImpl};
 use crate::i18n::gettext;
+use crate::ui::util::Closures;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
