@@ -24,6 +24,7 @@
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
+//! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
@@ -40,6 +41,7 @@ pub mod history;
 pub mod host_info;
 pub mod networks;
 pub mod requests;
+pub mod storage;
 pub mod uri;
 pub mod worker;
 
@@ -50,6 +52,10 @@ pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
+pub use storage::{
+    PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,
+    VolumeFormat, VolumeInfo, VolumeSpec,
+};
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

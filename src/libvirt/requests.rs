@@ -21,6 +21,7 @@ use super::addresses::{self, GuestAddresses};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
+use super::storage::{self, StorageError, StorageRequest};
 use super::uri::ConnectionName;
 use super::{graphics, Command};
 use crate::spec::create::{self, CreateFailure, Created, Progress};
@@ -71,6 +72,8 @@ pub enum Request {
         progress: async_channel::Sender<Progress>,
         reply: Reply<Created>,
     },
+    /// The connection's storage pools and volumes (the Storage page).
+    Storage(StorageRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -87,6 +90,8 @@ pub enum RequestError {
     /// The machine was not created; the failure names what could not be removed again.
     #[error(transparent)]
     Create(#[from] CreateFailure),
+    #[error(transparent)]
+    Storage(StorageError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -113,14 +118,18 @@ impl<T> Reply<T> {
         (Self { sender }, Answer { receiver })
     }
 
-    fn send(self, result: Result<T, RequestError>) {
+    pub(super) fn send(self, result: Result<T, RequestError>) {
         // The asker may have gone (its window closed): nobody to tell.
         let _ = self.sender.try_send(result);
     }
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(
+        self,
+        conn: Option<&Connect>,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError>,
+    ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }
@@ -165,6 +174,7 @@ impl Request {
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
+            Self::Storage(request) => request.name(),
         }
     }
 }
@@ -218,5 +228,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             };
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
+        Request::Storage(request) => storage::serve(conn, request),
     }
 }
