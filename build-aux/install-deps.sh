@@ -30,7 +30,8 @@ debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libv
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
-    locales openssh-client libxml2-utils swtpm swtpm-tools)
+    locales openssh-client libxml2-utils swtpm swtpm-tools
+    e2fsprogs mount)
 # Installed on their own by install_network_manager and install_sshd (see there), never in
 # the lists above.
 nm_test=(network-manager)
