@@ -53,7 +53,7 @@ pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
 pub use storage::{
-    PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,
+    Field, PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,
     VolumeFormat, VolumeInfo, VolumeSpec,
 };
 pub use uri::{ConnectionKind, ConnectionName};

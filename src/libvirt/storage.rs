@@ -112,8 +112,54 @@ pub enum StorageError {
     File { path: String, reason: String },
     #[error("The upload was cancelled.")]
     Cancelled,
-    #[error("{0}")]
-    Invalid(String),
+    #[error("Enter {}.", .0.what())]
+    Empty(Field),
+    #[error("A name cannot contain “/” or start with “.”.")]
+    BadName,
+    #[error("The directory must be an absolute path.")]
+    Relative,
+}
+
+/// A field of the dialogs that make pools and volumes, for saying which one is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Directory,
+    Device,
+    MountPoint,
+    Server,
+    Export,
+    Group,
+    Iqn,
+    File,
+}
+
+impl Field {
+    fn what(self) -> &'static str {
+        match self {
+            Self::Name => "a name",
+            Self::Directory => "a directory",
+            Self::Device => "a device",
+            Self::MountPoint => "a mount point",
+            Self::Server => "the server",
+            Self::Export => "the exported directory",
+            Self::Group => "a volume group",
+            Self::Iqn => "the target's IQN",
+            Self::File => "a file",
+        }
+    }
+}
+
+impl StorageError {
+    /// The field a check found wrong, when it was one.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Self::Empty(field) => Some(*field),
+            Self::BadName | Self::PoolExists(_) | Self::VolumeExists(_) => Some(Field::Name),
+            Self::Relative => Some(Field::Directory),
+            _ => None,
+        }
+    }
 }
 
 impl From<virt::error::Error> for StorageError {
@@ -309,12 +355,10 @@ pub fn check_name<'a>(
 ) -> Result<(), StorageError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(StorageError::Invalid("Enter a name.".into()));
+        return Err(StorageError::Empty(Field::Name));
     }
     if name.contains('/') || name.starts_with('.') {
-        return Err(StorageError::Invalid(
-            "A name cannot contain “/” or start with “.”.".into(),
-        ));
+        return Err(StorageError::BadName);
     }
     if taken.any(|t| t == name) {
         return Err(exists(name.to_owned()));
@@ -323,9 +367,9 @@ pub fn check_name<'a>(
 }
 
 /// Checks a path on a local host: it must exist (for a device or a file to upload).
-pub fn check_exists(path: &str) -> Result<(), StorageError> {
+pub fn check_exists(path: &str, field: Field) -> Result<(), StorageError> {
     if path.trim().is_empty() {
-        return Err(StorageError::Invalid("Enter a path.".into()));
+        return Err(StorageError::Empty(field));
     }
     if !Path::new(path.trim()).exists() {
         return Err(StorageError::PathMissing(path.trim().to_owned()));
@@ -336,28 +380,26 @@ pub fn check_exists(path: &str) -> Result<(), StorageError> {
 /// Checks what a new pool needs besides its name; `local` says the host is this
 /// computer, whose paths can be looked at.
 pub fn check_source(source: &PoolSource, local: bool) -> Result<(), StorageError> {
-    let need = |value: &str, what: &str| {
+    let need = |value: &str, field: Field| {
         if value.trim().is_empty() {
-            Err(StorageError::Invalid(format!("Enter {what}.")))
+            Err(StorageError::Empty(field))
         } else {
             Ok(())
         }
     };
     match source {
         PoolSource::Dir { path } => {
-            need(path, "a directory")?;
+            need(path, Field::Directory)?;
             if !path.trim().starts_with('/') {
-                return Err(StorageError::Invalid(
-                    "The directory must be an absolute path.".into(),
-                ));
+                return Err(StorageError::Relative);
             }
             Ok(())
         }
         PoolSource::Fs { device, target } => {
-            need(device, "a device")?;
-            need(target, "a mount point")?;
+            need(device, Field::Device)?;
+            need(target, Field::MountPoint)?;
             if local {
-                check_exists(device)?;
+                check_exists(device, Field::Device)?;
             }
             Ok(())
         }
@@ -366,20 +408,20 @@ pub fn check_source(source: &PoolSource, local: bool) -> Result<(), StorageError
             export,
             target,
         } => {
-            need(host, "the server")?;
-            need(export, "the exported directory")?;
-            need(target, "a mount point")
+            need(host, Field::Server)?;
+            need(export, Field::Export)?;
+            need(target, Field::MountPoint)
         }
         PoolSource::Logical { group, device } => {
-            need(group, "a volume group")?;
+            need(group, Field::Group)?;
             match device {
-                Some(device) if local => check_exists(device),
+                Some(device) if local => check_exists(device, Field::Device),
                 _ => Ok(()),
             }
         }
         PoolSource::Iscsi { host, iqn } => {
-            need(host, "the target's host")?;
-            need(iqn, "the target's IQN")
+            need(host, Field::Server)?;
+            need(iqn, Field::Iqn)
         }
     }
 }

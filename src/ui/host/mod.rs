@@ -1,6 +1,6 @@
 //! The Host Details window of a connection: what the host is (hypervisor, processors,
 //! memory, whether KVM works) and its networking (network cards, bridges, libvirt's
-//! virtual networks), with creating and deleting bridges.
+//! virtual networks), with creating and deleting bridges, and its storage pools and volumes.
 //!
 //! libvirt is asked through the connection's worker ([`Connection::request`]); work on this
 //! computer that blocks (the KVM check, `ip`, NetworkManager, `/proc`, the daemon's sockets)
@@ -10,6 +10,7 @@ mod bridge_dialogs;
 mod link_row;
 mod networking;
 mod overview;
+mod storage;
 pub(crate) mod text;
 mod vnet_row;
 mod vnets;

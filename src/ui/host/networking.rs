@@ -302,7 +302,7 @@ impl NetworkingPage {
 /// Makes `store` hold `items` (objects with a `name` and only writable properties). When
 /// they have the names of those there, in the same order, those take the new values, so
 /// their rows stay and show them; otherwise the list is replaced.
-fn update_store<T: IsA<glib::Object>>(store: &gio::ListStore, items: &[T]) {
+pub(super) fn update_store<T: IsA<glib::Object>>(store: &gio::ListStore, items: &[T]) {
     let name = |object: &glib::Object| object.property::<String>("name");
     let old: Vec<glib::Object> = store.iter().filter_map(Result::ok).collect();
     let same = old.len() == items.len()

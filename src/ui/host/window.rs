@@ -1,7 +1,8 @@
-//! The Host Details window of a connection: its Overview and Networking pages.
+//! The Host Details window of a connection: its Overview, Networking and Storage pages.
 
 use super::networking::NetworkingPage;
 use super::overview::OverviewPage;
+use super::storage::StoragePage;
 use crate::ui::Connection;
 use adw::subclass::prelude::*;
 use gtk::glib;
@@ -29,6 +30,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             OverviewPage::ensure_type();
             NetworkingPage::ensure_type();
+            StoragePage::ensure_type();
             klass.bind_template();
         }
 

@@ -1,0 +1,228 @@
+//! The Storage page's dialogs and what their answers do: Add Pool…, New Volume…, Resize…,
+//! Upload File…, and the questions before deleting a pool or a volume.
+
+mod delete_pool;
+mod delete_volume;
+mod new_pool;
+mod upload;
+mod volume;
+
+use super::volumes::VolumesView;
+use super::StoragePage;
+use crate::i18n::gettext_f;
+use crate::ui::backend::{Field, PoolChange, StorageError, StorageRequest};
+use adw::prelude::*;
+use gtk::glib;
+
+/// Marks the row of the field `error` is about with the error style, the others without;
+/// returns the error's words, or "" when there is none.
+fn mark_fields(rows: &[(Field, &gtk::Widget)], error: Option<&StorageError>) -> String {
+    let field = error.and_then(StorageError::field);
+    for (row_field, row) in rows {
+        if Some(*row_field) == field {
+            row.add_css_class("error");
+        } else {
+            row.remove_css_class("error");
+        }
+    }
+    error.map(super::items::storage_words).unwrap_or_default()
+}
+
+pub(super) fn add_pool(page: &StoragePage) {
+    let Some(window) = page.window() else {
+        return;
+    };
+    let dialog = new_pool::NewPoolDialog::new(&window, page.pool_infos(), !page.remote());
+    dialog.connect_response(
+        Some("create"),
+        glib::clone!(
+            #[weak]
+            page,
+            move |dialog, _| {
+                let spec = dialog.spec();
+                let Some(connection) = page.connection() else {
+                    return;
+                };
+                page.set_sensitive(false);
+                glib::spawn_future_local(glib::clone!(
+                    #[weak]
+                    page,
+                    async move {
+                        let name = spec.name.clone();
+                        let outcome = connection
+                            .request(|reply| {
+                                crate::ui::backend::Request::Storage(StorageRequest::CreatePool {
+                                    spec,
+                                    reply,
+                                })
+                            })
+                            .await;
+                        match outcome {
+                            Ok(()) => page.tell(&gettext_f(
+                                // Translators: {name} is a storage pool.
+                                "Pool “{name}” was created.",
+                                &[("name", &name)],
+                            )),
+                            Err(reason) => crate::ui::util::show_error(
+                                &page,
+                                &crate::ui::util::Failure::with_detail(
+                                    gettext_f(
+                                        // Translators: {name} is a storage pool.
+                                        "Pool “{name}” was not created",
+                                        &[("name", &name)],
+                                    ),
+                                    super::items::request_words(&reason),
+                                ),
+                            ),
+                        }
+                        page.reload();
+                    }
+                ));
+            }
+        ),
+    );
+    dialog.present();
+}
+
+pub(super) fn delete_pool(page: &StoragePage, name: String) {
+    let Some(window) = page.window() else {
+        return;
+    };
+    let Some(pool) = page
+        .pool_items()
+        .into_iter()
+        .find(|pool| pool.name() == name)
+    else {
+        return;
+    };
+    let dialog = delete_pool::DeletePoolDialog::new(&window, &pool);
+    dialog.connect_response(
+        None,
+        glib::clone!(
+            #[weak]
+            page,
+            move |_, response| {
+                let data = match response {
+                    "forget" => false,
+                    "delete" => true,
+                    _ => return,
+                };
+                page.change(name.clone(), PoolChange::Delete { data });
+            }
+        ),
+    );
+    dialog.present();
+}
+
+pub(super) fn create_volume(view: &VolumesView) {
+    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+        return;
+    };
+    let dialog = volume::VolumeDialog::for_new(&window, view.volume_infos());
+    dialog.connect_response(
+        Some("apply"),
+        glib::clone!(
+            #[weak]
+            view,
+            move |dialog, _| {
+                let spec = dialog.spec();
+                let pool = view.pool_name();
+                let failed = gettext_f(
+                    // Translators: {name} is a storage volume.
+                    "Volume “{name}” was not created",
+                    &[("name", &spec.name)],
+                );
+                view.ask(
+                    move |reply| StorageRequest::CreateVolume { pool, spec, reply },
+                    failed,
+                );
+            }
+        ),
+    );
+    dialog.present();
+}
+
+pub(super) fn resize_volume(view: &VolumesView, name: String) {
+    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+        return;
+    };
+    let Some(info) = view.volume_infos().into_iter().find(|v| v.name == name) else {
+        return;
+    };
+    let dialog = volume::VolumeDialog::for_resize(&window, &info);
+    dialog.connect_response(
+        Some("apply"),
+        glib::clone!(
+            #[weak]
+            view,
+            move |dialog, _| {
+                let capacity = dialog.spec().capacity;
+                let pool = view.pool_name();
+                let failed = gettext_f(
+                    // Translators: {name} is a storage volume.
+                    "Volume “{name}” was not resized",
+                    &[("name", &name)],
+                );
+                let name = name.clone();
+                view.ask(
+                    move |reply| StorageRequest::ResizeVolume {
+                        pool,
+                        name,
+                        capacity,
+                        reply,
+                    },
+                    failed,
+                );
+            }
+        ),
+    );
+    dialog.present();
+}
+
+pub(super) fn delete_volume(view: &VolumesView, name: String) {
+    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+        return;
+    };
+    let dialog = delete_volume::DeleteVolumeDialog::new(&window, &name);
+    dialog.connect_response(
+        Some("delete"),
+        glib::clone!(
+            #[weak]
+            view,
+            move |_, _| {
+                let pool = view.pool_name();
+                let failed = gettext_f(
+                    // Translators: {name} is a storage volume.
+                    "Volume “{name}” was not deleted",
+                    &[("name", &name)],
+                );
+                let name = name.clone();
+                view.ask(
+                    move |reply| StorageRequest::DeleteVolume { pool, name, reply },
+                    failed,
+                );
+            }
+        ),
+    );
+    dialog.present();
+}
+
+pub(super) fn upload(view: &VolumesView) {
+    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+        return;
+    };
+    let dialog = upload::UploadDialog::new(&window, view.volume_infos());
+    dialog.connect_response(
+        Some("upload"),
+        glib::clone!(
+            #[weak]
+            view,
+            move |dialog, _| {
+                let (file, name) = dialog.choice();
+                let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+                view.start_upload(file, name, size);
+            }
+        ),
+    );
+    dialog.present();
+}
