@@ -19,6 +19,15 @@ mod window;
 use crate::ui::Connection;
 use adw::prelude::*;
 
+/// Activates `action` of the page around `row` for the thing called `name`, turning it
+/// `on` or off: how a row's switch asks its page.
+fn ask_page(row: &impl IsA<gtk::Widget>, action: &str, name: String, on: bool) {
+    let target = (name, on).to_variant();
+    if let Err(e) = row.activate_action(action, Some(&target)) {
+        tracing::error!("{action}: {e}");
+    }
+}
+
 /// Opens the Host Details window of `connection`.
 pub fn present(parent: &impl IsA<gtk::Window>, connection: &Connection) {
     let window = window::HostWindow::new(parent, connection);

@@ -121,12 +121,8 @@ impl VirtualNetworkRow {
 
     /// Activates the page's `action` for this row's network, turning it `on` or off.
     fn ask(&self, action: &str, on: bool) {
-        let Some(network) = self.network() else {
-            return;
-        };
-        let target = (network.name(), on).to_variant();
-        if let Err(e) = self.activate_action(action, Some(&target)) {
-            tracing::error!("{action}: {e}");
+        if let Some(network) = self.network() {
+            super::ask_page(self, action, network.name(), on);
         }
     }
 }

@@ -114,115 +114,104 @@ pub(super) fn delete_pool(page: &StoragePage, name: String) {
     dialog.present();
 }
 
-pub(super) fn create_volume(view: &VolumesView) {
-    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
-        return;
-    };
-    let dialog = volume::VolumeDialog::for_new(&window, view.volume_infos());
-    dialog.connect_response(
-        Some("apply"),
-        glib::clone!(
-            #[weak]
-            view,
-            move |dialog, _| {
-                let spec = dialog.spec();
-                let pool = view.pool_name();
-                let failed = gettext_f(
-                    // Translators: {name} is a storage volume.
-                    "Volume “{name}” was not created",
-                    &[("name", &spec.name)],
-                );
-                view.ask(
-                    move |reply| StorageRequest::CreateVolume { pool, spec, reply },
-                    failed,
-                );
-            }
-        ),
-    );
+/// The window of `view`, over which its dialogs open.
+fn window_of(view: &VolumesView) -> Option<gtk::Window> {
+    gtk::prelude::WidgetExt::root(view).and_downcast()
+}
+
+/// Shows `dialog`; when it answers `response`, `then` acts for `view` (if still there).
+fn present_then<D: IsA<adw::MessageDialog> + IsA<gtk::Window>>(
+    view: &VolumesView,
+    dialog: D,
+    response: &str,
+    then: impl Fn(&VolumesView, &D) + 'static,
+) {
+    let view = view.downgrade();
+    dialog.connect_response(Some(response), move |dialog, _| {
+        if let Some(view) = view.upgrade() {
+            then(&view, dialog);
+        }
+    });
     dialog.present();
 }
 
+pub(super) fn create_volume(view: &VolumesView) {
+    let Some(window) = window_of(view) else {
+        return;
+    };
+    let dialog = volume::VolumeDialog::for_new(&window, view.volume_infos());
+    present_then(view, dialog, "apply", |view, dialog| {
+        let spec = dialog.spec();
+        let pool = view.pool_name();
+        let failed = gettext_f(
+            // Translators: {name} is a storage volume.
+            "Volume “{name}” was not created",
+            &[("name", &spec.name)],
+        );
+        view.ask(
+            move |reply| StorageRequest::CreateVolume { pool, spec, reply },
+            failed,
+        );
+    });
+}
+
 pub(super) fn resize_volume(view: &VolumesView, name: String) {
-    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+    let Some(window) = window_of(view) else {
         return;
     };
     let Some(info) = view.volume_infos().into_iter().find(|v| v.name == name) else {
         return;
     };
     let dialog = volume::VolumeDialog::for_resize(&window, &info);
-    dialog.connect_response(
-        Some("apply"),
-        glib::clone!(
-            #[weak]
-            view,
-            move |dialog, _| {
-                let capacity = dialog.spec().capacity;
-                let pool = view.pool_name();
-                let failed = gettext_f(
-                    // Translators: {name} is a storage volume.
-                    "Volume “{name}” was not resized",
-                    &[("name", &name)],
-                );
-                let name = name.clone();
-                view.ask(
-                    move |reply| StorageRequest::ResizeVolume {
-                        pool,
-                        name,
-                        capacity,
-                        reply,
-                    },
-                    failed,
-                );
-            }
-        ),
-    );
-    dialog.present();
+    present_then(view, dialog, "apply", move |view, dialog| {
+        let capacity = dialog.spec().capacity;
+        let pool = view.pool_name();
+        let failed = gettext_f(
+            // Translators: {name} is a storage volume.
+            "Volume “{name}” was not resized",
+            &[("name", &name)],
+        );
+        let name = name.clone();
+        view.ask(
+            move |reply| StorageRequest::ResizeVolume {
+                pool,
+                name,
+                capacity,
+                reply,
+            },
+            failed,
+        );
+    });
 }
 
 pub(super) fn delete_volume(view: &VolumesView, name: String) {
-    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+    let Some(window) = window_of(view) else {
         return;
     };
     let dialog = delete_volume::DeleteVolumeDialog::new(&window, &name);
-    dialog.connect_response(
-        Some("delete"),
-        glib::clone!(
-            #[weak]
-            view,
-            move |_, _| {
-                let pool = view.pool_name();
-                let failed = gettext_f(
-                    // Translators: {name} is a storage volume.
-                    "Volume “{name}” was not deleted",
-                    &[("name", &name)],
-                );
-                let name = name.clone();
-                view.ask(
-                    move |reply| StorageRequest::DeleteVolume { pool, name, reply },
-                    failed,
-                );
-            }
-        ),
-    );
-    dialog.present();
+    present_then(view, dialog, "delete", move |view, _| {
+        let pool = view.pool_name();
+        let failed = gettext_f(
+            // Translators: {name} is a storage volume.
+            "Volume “{name}” was not deleted",
+            &[("name", &name)],
+        );
+        let name = name.clone();
+        view.ask(
+            move |reply| StorageRequest::DeleteVolume { pool, name, reply },
+            failed,
+        );
+    });
 }
 
 pub(super) fn upload(view: &VolumesView) {
-    let Some(window) = gtk::prelude::WidgetExt::root(view).and_downcast::<gtk::Window>() else {
+    let Some(window) = window_of(view) else {
         return;
     };
     let dialog = upload::UploadDialog::new(&window, view.volume_infos());
-    dialog.connect_response(
-        Some("upload"),
-        glib::clone!(
-            #[weak]
-            view,
-            move |dialog, _| {
-                let (file, name) = dialog.choice();
-                let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-                view.start_upload(file, name, size);
-            }
-        ),
-    );
-    dialog.present();
+    present_then(view, dialog, "upload", |view, dialog| {
+        let (file, name) = dialog.choice();
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        view.start_upload(file, name, size);
+    });
 }

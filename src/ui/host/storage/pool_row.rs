@@ -151,12 +151,8 @@ impl StoragePoolRow {
 
     /// Activates the page's `action` for this row's pool, turning it `on` or off.
     fn ask(&self, action: &str, on: bool) {
-        let Some(pool) = self.pool() else {
-            return;
-        };
-        let target = (pool.name(), on).to_variant();
-        if let Err(e) = self.activate_action(action, Some(&target)) {
-            tracing::error!("{action}: {e}");
+        if let Some(pool) = self.pool() {
+            crate::ui::host::ask_page(self, action, pool.name(), on);
         }
     }
 }
