@@ -50,7 +50,10 @@ pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
-pub use networks::{NetworkChange, VirtualNetwork};
+pub use networks::{
+    ForwardMode, Ipv4Subnet, Lease, NetworkChange, NetworkDetails, NetworkError, NetworkRequest,
+    NetworkSpec, TakenSubnet, VirtualNetwork,
+};
 pub use requests::{Answer, Reply, Request, RequestError};
 pub use storage::{
     Field, PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,

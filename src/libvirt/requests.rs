@@ -20,7 +20,7 @@ use virt::connect::Connect;
 use super::addresses::{self, GuestAddresses};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
-use super::networks::{self, NetworkChange, VirtualNetwork};
+use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, VirtualNetwork};
 use super::storage::{self, StorageError, StorageRequest};
 use super::uri::ConnectionName;
 use super::{graphics, Command};
@@ -74,6 +74,8 @@ pub enum Request {
     },
     /// The connection's storage pools and volumes (the Storage page).
     Storage(StorageRequest),
+    /// Making, reading and deleting virtual networks (the Networking page).
+    Network(NetworkRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -92,6 +94,8 @@ pub enum RequestError {
     Create(#[from] CreateFailure),
     #[error(transparent)]
     Storage(StorageError),
+    #[error(transparent)]
+    Network(NetworkError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -175,6 +179,7 @@ impl Request {
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
             Self::Storage(request) => request.name(),
+            Self::Network(request) => request.name(),
         }
     }
 }
@@ -229,5 +234,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
         Request::Storage(request) => storage::serve(conn, request),
+        Request::Network(request) => networks::serve(conn, request),
     }
 }
