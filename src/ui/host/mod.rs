@@ -12,6 +12,7 @@ mod networking;
 mod overview;
 mod storage;
 pub(crate) mod text;
+mod vnet_dialogs;
 mod vnet_row;
 mod vnets;
 mod window;

@@ -3,6 +3,7 @@
 
 use super::bridge_dialogs;
 use super::link_row::{HostLink, LinkRow};
+use super::vnet_dialogs;
 use super::vnet_row::VirtualNetworkRow;
 use super::vnets::{self, VirtualNetwork};
 use crate::host::net::{self, Bridge, LeftAlone, Link, NetError, Networks, Runner};
@@ -74,6 +75,8 @@ mod imp {
         pub vnets_problem: RefCell<String>,
         /// The links last read, to check new bridge names against.
         pub links: RefCell<Vec<Link>>,
+        /// The bridges of the virtual networks last read.
+        pub bridge_names: RefCell<Vec<String>>,
         #[template_child]
         pub nics: TemplateChild<gio::ListStore>,
         #[template_child]
@@ -100,6 +103,7 @@ mod imp {
             VirtualNetwork::ensure_type();
             klass.bind_template();
             crate::ui::util::Closures::bind_template_callbacks(klass);
+            klass.bind_template_callbacks();
             let by_name = |act: fn(&super::NetworkingPage, &str)| {
                 move |page: &super::NetworkingPage, _: &str, target: Option<&glib::Variant>| {
                     if let Some(name) = target.and_then(|t| t.get::<String>()) {
@@ -129,6 +133,14 @@ mod imp {
                     }
                 }
             };
+            klass.install_action("networking.add-network", None, |page, _, _| {
+                vnet_dialogs::add(page);
+            });
+            klass.install_action(
+                "networking.network-details",
+                Some(glib::VariantTy::STRING),
+                by_name(vnet_dialogs::show),
+            );
             let name_and_state = glib::VariantTy::new("(sb)").expect("a valid type");
             klass.install_action(
                 "networking.run-network",
@@ -144,6 +156,20 @@ mod imp {
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
+        }
+    }
+
+    #[gtk::template_callbacks]
+    impl NetworkingPage {
+        /// A chosen virtual network shows its details.
+        #[template_callback]
+        fn network_activated(&self, row: &gtk::ListBoxRow) {
+            if let Some(network) = row
+                .downcast_ref::<VirtualNetworkRow>()
+                .and_then(VirtualNetworkRow::network)
+            {
+                vnet_dialogs::show(&self.obj(), &network.name());
+            }
         }
     }
 
@@ -206,6 +232,11 @@ impl NetworkingPage {
         name.kind == ConnectionKind::QemuSession && !name.is_remote()
     }
 
+    /// The bridges of libvirt's virtual networks, whose routes are the networks'.
+    pub(super) fn libvirt_bridges(&self) -> Vec<String> {
+        self.imp().bridge_names.borrow().clone()
+    }
+
     pub(super) fn links(&self) -> Vec<Link> {
         self.imp().links.borrow().clone()
     }
@@ -254,6 +285,8 @@ impl NetworkingPage {
             .flatten()
             .filter_map(|n| Some((n.name.clone(), n.bridge.clone()?)))
             .collect();
+        imp.bridge_names
+            .replace(libvirt_bridges.iter().map(|(_, b)| b.clone()).collect());
         match loaded.host {
             None => {}
             Some(Err(e)) => {
