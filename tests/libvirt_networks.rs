@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::guest::{wait_for_serial, GuestBoot, GuestOptions, TestGuest};
 use common::{
     connect_and_snapshot, ensure_libvirtd, fixture, prefix, quiet_options, virsh, virsh_ok,
     DomainGuard, SESSION_URI,
@@ -192,4 +193,52 @@ fn isolated_and_nat_networks_checks_and_deletion() {
     }
     let left = virsh_ok(SESSION_URI, &["net-list", "--all", "--name"]);
     assert!(!left.contains(&isolated) && !left.contains(&nat), "{left}");
+}
+
+#[test]
+fn a_guest_s_dhcp_lease_is_in_the_network_s_details() {
+    ensure_libvirtd();
+    let (handle, _) = connect_and_snapshot(SESSION_URI, quiet_options());
+    let tag = (std::process::id() + 7) % 250;
+    let name = format!("{}lease", prefix());
+    let _cleanup = NetworkCleanup(name.clone());
+    create(
+        &handle,
+        spec(
+            &name,
+            ForwardMode::Isolated,
+            &format!("172.28.{tag}.1/24"),
+            Some((&format!("172.28.{tag}.100"), &format!("172.28.{tag}.199"))),
+        ),
+    )
+    .expect("an isolated network with DHCP");
+    let guest = TestGuest::start(
+        SESSION_URI,
+        "lease-guest",
+        &GuestOptions {
+            boot: GuestBoot::Kernel {
+                extra_cmdline: "virtdeck.net=dhcp".into(),
+            },
+            network: Some(name.clone()),
+            ..GuestOptions::default()
+        },
+    );
+    let line = wait_for_serial(&guest.serial_log, "DHCP: eth0 172.28.", Duration::from_secs(120));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let info = loop {
+        let info = details(&handle, &name);
+        if !info.leases.is_empty() || std::time::Instant::now() > deadline {
+            break info;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(info.leases.len(), 1, "one lease after {line:?}: {info:?}");
+    let lease = &info.leases[0];
+    assert_eq!(lease.vm, guest.name);
+    assert!(
+        line.contains(lease.address.split('/').next().unwrap_or("?")),
+        "the guest says {line:?}, libvirt {lease:?}"
+    );
+    assert_eq!(info.running_vms, vec![guest.name.clone()]);
+    drop(guest);
 }
