@@ -89,3 +89,69 @@ class VirtualNetworkCreateTest(UiTestCase):
         click(app.find("push button", "Delete Network", within=dialog))
         wait_for("the network gone",
                  lambda: self.net not in virsh("net-list", "--all", "--name").split())
+
+
+class LeaseInDetailsTest(UiTestCase):
+    """The test guest with its DHCP client on (virtdeck.net=dhcp) on an isolated network
+    with DHCP: the network's details show its lease, held by the guest."""
+
+    def setUp(self):
+        super().setUp()
+        import xml.etree.ElementTree as ET
+
+        import guest
+
+        pid = os.getpid()
+        tag = (pid + 11) % 250
+        self.net = f"vdtest-{pid}-lease"
+        self.vm = f"vdtest-{pid}-lease-guest"
+        self.subnet = f"172.27.{tag}"
+        net_xml = os.path.join(self.home.name, "net.xml")
+        with open(net_xml, "w") as f:
+            f.write(f"<network><name>{self.net}</name><ip address='{self.subnet}.1' "
+                    f"prefix='24'><dhcp><range start='{self.subnet}.100' "
+                    f"end='{self.subnet}.199'/></dhcp></ip></network>")
+        virsh("net-create", net_xml)
+        self.addCleanup(lambda: subprocess.run(
+            ["virsh", "-c", SYSTEM, "net-destroy", self.net], capture_output=True))
+
+        self.serial = os.path.join(self.home.name, "serial.log")
+        domain = ET.fromstring(guest.domain_xml(self.vm, self.serial, guest.build()))
+        cmdline = domain.find("os/cmdline")
+        cmdline.text += " virtdeck.net=dhcp"
+        card = ET.SubElement(domain.find("devices"), "interface", type="network")
+        ET.SubElement(card, "source", network=self.net)
+        ET.SubElement(card, "model", type="virtio")
+        dom_xml = os.path.join(self.home.name, "domain.xml")
+        with open(dom_xml, "w") as f:
+            f.write(ET.tostring(domain, encoding="unicode"))
+        self.addCleanup(lambda: [subprocess.run(["virsh", "-c", SYSTEM, verb, self.vm],
+                                                capture_output=True)
+                                 for verb in ("destroy", "undefine")])
+        virsh("define", dom_xml)
+        virsh("start", self.vm)
+
+    def serial_text(self):
+        try:
+            with open(self.serial, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def test_the_guest_s_lease_is_in_the_network_s_details(self):
+        line = wait_for("the guest's DHCP lease", lambda: next(
+            (l for l in self.serial_text().splitlines()
+             if l.startswith(f"DHCP: eth0 {self.subnet}.")), None), timeout=180)
+        address = line.split()[2].split("/")[0]
+        app, window = open_host_details(self, "Networking")
+        title = app.find("label", self.net, within=window)
+        press(title, window, "Host Details")
+        dialog = wait_for("the details", lambda: next(
+            (w for w in find_all(app.app, role="dialog")
+             if find_all(w, role="label", contains=f"Virtual Network “{self.net}”")), None))
+        app.find("label", contains=f"{address}/", within=dialog)
+        app.find("label", contains=f"Held by {self.vm}", within=dialog)
+        # Deleting it is refused while the guest runs, naming the guest.
+        click(app.find("push button", "Delete Network", within=dialog))
+        app.find("label", contains="was not deleted")
+        self.assertIn(self.net, virsh("net-list", "--name").split())
