@@ -223,7 +223,11 @@ fn a_guest_s_dhcp_lease_is_in_the_network_s_details() {
             ..GuestOptions::default()
         },
     );
-    let line = wait_for_serial(&guest.serial_log, "DHCP: eth0 172.28.", Duration::from_secs(120));
+    let line = wait_for_serial(
+        &guest.serial_log,
+        "DHCP: eth0 172.28.",
+        Duration::from_secs(120),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let info = loop {
         let info = details(&handle, &name);

@@ -29,6 +29,31 @@ fn ask_page(row: &impl IsA<gtk::Widget>, action: &str, name: String, on: bool) {
     }
 }
 
+/// Tells how a change ended: `done` as a toast when it worked, else the error path with
+/// `failed` as the title and the reason as its detail.
+fn report(widget: &impl IsA<gtk::Widget>, outcome: Result<(), String>, done: &str, failed: &str) {
+    match outcome {
+        Ok(()) => {
+            if let Some(window) = widget.root().and_downcast::<adw::PreferencesWindow>() {
+                window.add_toast(adw::Toast::new(&gtk::glib::markup_escape_text(done)));
+            }
+        }
+        Err(reason) => crate::ui::util::show_error(
+            widget,
+            &crate::ui::util::Failure::with_detail(failed, reason),
+        ),
+    }
+}
+
+/// Marks a dialog's field as wrong (the error style) or not.
+fn mark_wrong(row: &impl IsA<gtk::Widget>, wrong: bool) {
+    if wrong {
+        row.add_css_class("error");
+    } else {
+        row.remove_css_class("error");
+    }
+}
+
 /// Opens the Host Details window of `connection`.
 pub fn present(parent: &impl IsA<gtk::Window>, connection: &Connection) {
     let window = window::HostWindow::new(parent, connection);

@@ -117,24 +117,20 @@ pub(super) fn add(page: &NetworkingPage) {
                                 Request::Network(NetworkRequest::Create { spec, local, reply })
                             })
                             .await;
-                        match outcome {
-                            Ok(()) => page.tell(&gettext_f(
+                        crate::ui::host::report(
+                            &page,
+                            outcome.map_err(|e| request_words(&e)),
+                            &gettext_f(
                                 // Translators: {name} is a virtual network.
                                 "Virtual network “{name}” was created.",
                                 &[("name", &name)],
-                            )),
-                            Err(reason) => show_error(
-                                &page,
-                                &Failure::with_detail(
-                                    gettext_f(
-                                        // Translators: {name} is a virtual network.
-                                        "Virtual network “{name}” was not created",
-                                        &[("name", &name)],
-                                    ),
-                                    request_words(&reason),
-                                ),
                             ),
-                        }
+                            &gettext_f(
+                                // Translators: {name} is a virtual network.
+                                "Virtual network “{name}” was not created",
+                                &[("name", &name)],
+                            ),
+                        );
                         page.reload();
                     }
                 ));
@@ -190,24 +186,20 @@ pub(super) fn show(page: &NetworkingPage, name: &str) {
                                 Request::Network(NetworkRequest::Delete { name: asked, reply })
                             })
                             .await;
-                        match outcome {
-                            Ok(()) => page.tell(&gettext_f(
+                        crate::ui::host::report(
+                            &page,
+                            outcome.map_err(|e| request_words(&e)),
+                            &gettext_f(
                                 // Translators: {name} is a virtual network.
                                 "Virtual network “{name}” was deleted.",
                                 &[("name", &name)],
-                            )),
-                            Err(reason) => show_error(
-                                &page,
-                                &Failure::with_detail(
-                                    gettext_f(
-                                        // Translators: {name} is a virtual network.
-                                        "Virtual network “{name}” was not deleted",
-                                        &[("name", &name)],
-                                    ),
-                                    request_words(&reason),
-                                ),
                             ),
-                        }
+                            &gettext_f(
+                                // Translators: {name} is a virtual network.
+                                "Virtual network “{name}” was not deleted",
+                                &[("name", &name)],
+                            ),
+                        );
                         page.reload();
                     }
                 ));

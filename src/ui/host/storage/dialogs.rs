@@ -19,11 +19,7 @@ use gtk::glib;
 fn mark_fields(rows: &[(Field, &gtk::Widget)], error: Option<&StorageError>) -> String {
     let field = error.and_then(StorageError::field);
     for (row_field, row) in rows {
-        if Some(*row_field) == field {
-            row.add_css_class("error");
-        } else {
-            row.remove_css_class("error");
-        }
+        crate::ui::host::mark_wrong(*row, Some(*row_field) == field);
     }
     error.map(super::items::storage_words).unwrap_or_default()
 }
@@ -57,24 +53,20 @@ pub(super) fn add_pool(page: &StoragePage) {
                                 })
                             })
                             .await;
-                        match outcome {
-                            Ok(()) => page.tell(&gettext_f(
+                        crate::ui::host::report(
+                            &page,
+                            outcome.map_err(|e| super::items::request_words(&e)),
+                            &gettext_f(
                                 // Translators: {name} is a storage pool.
                                 "Pool “{name}” was created.",
                                 &[("name", &name)],
-                            )),
-                            Err(reason) => crate::ui::util::show_error(
-                                &page,
-                                &crate::ui::util::Failure::with_detail(
-                                    gettext_f(
-                                        // Translators: {name} is a storage pool.
-                                        "Pool “{name}” was not created",
-                                        &[("name", &name)],
-                                    ),
-                                    super::items::request_words(&reason),
-                                ),
                             ),
-                        }
+                            &gettext_f(
+                                // Translators: {name} is a storage pool.
+                                "Pool “{name}” was not created",
+                                &[("name", &name)],
+                            ),
+                        );
                         page.reload();
                     }
                 ));

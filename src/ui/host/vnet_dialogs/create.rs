@@ -118,11 +118,7 @@ mod imp {
                 ("dhcp", &*self.dhcp_end_row),
                 ("ipv6", &*self.ipv6_row),
             ] {
-                if field == wrong {
-                    row.add_css_class("error");
-                } else {
-                    row.remove_css_class("error");
-                }
+                crate::ui::host::mark_wrong(row, field == wrong);
             }
             let problem = match result {
                 Err(Wrong::Field(_, words)) => words,

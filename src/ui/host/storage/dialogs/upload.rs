@@ -95,11 +95,7 @@ mod imp {
                 (&*self.file_row, &file_problem),
                 (&*self.name_row, &name_problem),
             ] {
-                if problem.is_some() {
-                    row.add_css_class("error");
-                } else {
-                    row.remove_css_class("error");
-                }
+                crate::ui::host::mark_wrong(row, problem.is_some());
             }
             let result = file_problem.or(name_problem);
             let problem = result.as_ref().map(storage_words).unwrap_or_default();

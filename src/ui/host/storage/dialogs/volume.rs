@@ -82,11 +82,7 @@ mod imp {
                 (&*self.name_row, &name_problem),
                 (&*self.size_row, &size_problem),
             ] {
-                if problem.is_some() {
-                    row.add_css_class("error");
-                } else {
-                    row.remove_css_class("error");
-                }
+                crate::ui::host::mark_wrong(row, problem.is_some());
             }
             let problem = name_problem.or(size_problem);
             obj.set_response_enabled("apply", problem.is_none());
