@@ -41,8 +41,13 @@ class StoragePageTest(UiTestCase):
         with open(self.upload, "wb") as f:
             f.write(os.urandom(5 << 20))
         self.addCleanup(self.remove_pool)
+        # A pool whose name the dialog must refuse.
+        self.taken = f"vdtest-storage-ui-{pid}-taken"
+        os.makedirs(os.path.join(self.base, "taken"))
+        virsh("pool-create-as", self.taken, "dir", "--target", os.path.join(self.base, "taken"))
 
     def remove_pool(self):
+        subprocess.run(["virsh", "-c", SYSTEM, "pool-destroy", self.taken], capture_output=True)
         subprocess.run(["virsh", "-c", SYSTEM, "pool-destroy", self.pool], capture_output=True)
         subprocess.run(["virsh", "-c", SYSTEM, "pool-undefine", self.pool], capture_output=True)
         shutil.rmtree(self.base, ignore_errors=True)
@@ -55,7 +60,7 @@ class StoragePageTest(UiTestCase):
 
     def test_create_a_pool_then_make_upload_and_delete_volumes(self):
         app, window = open_host_details(self, "Storage")
-        taken = virsh("pool-list", "--all", "--name").split()[0]
+        taken = self.taken
 
         click(app.find("push button", "Add Pool…", within=window))
         dialog = self.dialog(app, "Add a Storage Pool")
