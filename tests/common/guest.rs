@@ -103,6 +103,12 @@ pub struct GuestOptions {
     pub boot: GuestBoot,
     pub video: GuestVideo,
     pub memory_mib: u32,
+    /// A virtio NIC on this libvirt network (the guest's `eth0`; `virtdeck.net=dhcp` gives
+    /// it an address).
+    pub network: Option<String>,
+    /// A raw file as the first virtio disk (the guest's `/dev/vda`; `virtdeck.disk=write`
+    /// overwrites its first MiB).
+    pub disk: Option<PathBuf>,
 }
 
 impl Default for GuestOptions {
@@ -111,6 +117,8 @@ impl Default for GuestOptions {
             boot: GuestBoot::default(),
             video: GuestVideo::default(),
             memory_mib: 256,
+            network: None,
+            disk: None,
         }
     }
 }
@@ -129,6 +137,22 @@ pub fn guest_domain_xml(name: &str, serial_log: &Path, opts: &GuestOptions) -> S
         w.create_element("devices").write_inner_content(|w| {
             if opts.boot == GuestBoot::Cdrom {
                 raw_file_disk(w, "cdrom", &image.iso.to_string_lossy(), "hdc", "ide")?;
+            }
+            if let Some(disk) = &opts.disk {
+                raw_file_disk(w, "disk", &disk.to_string_lossy(), "vda", "virtio")?;
+            }
+            if let Some(network) = &opts.network {
+                w.create_element("interface")
+                    .with_attribute(("type", "network"))
+                    .write_inner_content(|w| {
+                        w.create_element("source")
+                            .with_attribute(("network", network.as_str()))
+                            .write_empty()?;
+                        w.create_element("model")
+                            .with_attribute(("type", "virtio"))
+                            .write_empty()?;
+                        Ok(())
+                    })?;
             }
             w.create_element("controller")
                 .with_attribute(("type", "usb"))

@@ -9,6 +9,7 @@ pub mod guest;
 pub mod net;
 pub mod rfb;
 pub mod specs;
+pub mod vnet;
 
 use std::path::PathBuf;
 use std::process::{Command as Process, Output};

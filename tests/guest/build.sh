@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the tiny test guest (see README.md beside this script) from Debian packages and
 # caches it under /var/tmp/virtdeck-guest (VIRTDECK_GUEST_CACHE overrides). A build is
-# reused until one of its inputs changes: this script, init, modules, the kernel package
-# apt offers, busybox-static or grub. Prints GUEST_ISO=, GUEST_KERNEL= and GUEST_INITRD=.
+# reused until one of its inputs changes: this script, init, modules, udhcpc.script, the
+# kernel package apt offers, busybox-static or grub. Prints GUEST_ISO=, GUEST_KERNEL= and GUEST_INITRD=.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +30,7 @@ kernel_version=$(apt-cache show --no-all-versions "$kernel_deb" | sed -n 's/^Ver
 
 key=$(
     {
-        cat "$here/build.sh" "$here/init" "$here/modules"
+        cat "$here/build.sh" "$here/init" "$here/modules" "$here/udhcpc.script"
         echo "$kernel_deb $kernel_version"
         dpkg-query -W -f='${Package} ${Version}\n' "${need_debs[@]}"
     } | sha256sum | cut -c1-16
@@ -99,6 +99,8 @@ done
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
 cp "$here/modules" "$root/etc/guest-modules"
+cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
+chmod 755 "$root/etc/udhcpc.script"
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 >"$work/initrd.img"
 cp "$vmlinuz" "$work/vmlinuz"
 
