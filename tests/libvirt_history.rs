@@ -4,12 +4,15 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::guest::{GuestOptions, TestGuest};
-use common::{ensure_libvirtd, expect_event, quiet_options, virsh_ok, SESSION_URI};
+use common::{
+    assert_no_negative, ensure_libvirtd, expect_event, history_until, quiet_options, virsh_ok,
+    SESSION_URI,
+};
 use virtdeck::libvirt::history::Series;
-use virtdeck::libvirt::{spawn, Command, Event, StatsHistory};
+use virtdeck::libvirt::{spawn, Command, Event};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -29,20 +32,13 @@ fn a_booting_guest_s_disk_reads_reach_the_history() {
         .trim()
         .to_owned();
 
-    let mut history = StatsHistory::default();
-    let deadline = Instant::now() + TIMEOUT;
-    while history.series(Series::DiskRead).max() == 0.0 {
-        assert!(
-            Instant::now() < deadline,
-            "no disk reads while the guest boots: {history:?}"
-        );
-        let Ok(Event::Stats(stats)) = handle.events.recv_blocking() else {
-            continue;
-        };
-        if let Some((_, st)) = stats.iter().find(|(u, _)| *u == uuid) {
-            history.push(st);
-        }
-    }
+    let history = history_until(
+        &handle,
+        &uuid,
+        TIMEOUT,
+        "disk reads while the guest boots",
+        |h| h.series(Series::DiskRead).max() > 0.0,
+    );
     guest.wait_ready(TIMEOUT);
     eprintln!(
         "{} samples; disk reads up to {} bytes/s, CPU up to {} %",
@@ -50,15 +46,7 @@ fn a_booting_guest_s_disk_reads_reach_the_history() {
         history.series(Series::DiskRead).max(),
         history.series(Series::Cpu).max()
     );
-    for series in Series::ALL {
-        assert!(
-            history
-                .series(series)
-                .iter()
-                .all(|v| v.is_nan() || v >= 0.0),
-            "{series:?}"
-        );
-    }
+    assert_no_negative(&history);
     assert!(history.series(Series::Cpu).max() > 0.0);
     handle
         .commands

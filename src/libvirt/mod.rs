@@ -12,8 +12,12 @@
 //! ```
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
-//!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//!   parts of the C API that the `virt` crate lacks for events and statistics.
+//! - [`guest_sys`]: the same for a guest's addresses and its agent's facts. These two are
+//!   the only modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
+//! - [`guest_info`]: what the guest agent tells of the guest (hostname, OS, time zone,
+//!   users, filesystems).
 //! - [`deletion`]: deleting a machine: the storage offered with it, and removing exactly
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
@@ -36,6 +40,9 @@ pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
 pub mod graphics;
+pub mod guest_info;
+#[allow(unsafe_code)]
+pub mod guest_sys;
 pub mod history;
 pub mod host_info;
 pub mod networks;
@@ -46,6 +53,7 @@ pub mod worker;
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
 pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
+pub use guest_info::{GuestFacts, GuestFilesystem, GuestInfo, GuestOs, GuestUser};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};

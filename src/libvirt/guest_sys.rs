@@ -1,0 +1,114 @@
+//! The two guest calls `virt` 0.5 gets wrong or lacks, over `virt-sys`, with every
+//! allocation libvirt hands back freed:
+//!
+//! - [`interface_addresses`]: `virDomainInterfaceAddresses`. `virt` 0.5 copies the
+//!   strings out but never frees the interface structures or their address arrays
+//!   (`virDomainInterfaceFree`), so each call leaked; asked every few samples for every
+//!   running machine, that added up.
+//! - [`guest_info`]: `virDomainGetGuestInfo`, which `virt` 0.5 lacks: the guest agent's
+//!   facts as typed parameters, read out by [`events`](super::events)' reader and freed.
+
+use std::ffi::{c_int, CStr};
+use std::ptr;
+
+use virt::domain::Domain;
+use virt::error::Error;
+use virt_sys as sys;
+
+use super::events::{read_typed_params, TypedValue};
+
+/// One interface of a `virDomainInterfaceAddresses` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawInterface {
+    /// The guest's name for it (agent) or the host's (`vnet3`; lease and ARP).
+    pub name: String,
+    pub hwaddr: Option<String>,
+    /// `(address, prefix length)`.
+    pub addrs: Vec<(String, u32)>,
+}
+
+/// `virDomainInterfaceAddresses` from `source` (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`).
+pub fn interface_addresses(domain: &Domain, source: u32) -> Result<Vec<RawInterface>, Error> {
+    let mut ifaces: *mut sys::virDomainInterfacePtr = ptr::null_mut();
+    // SAFETY: a valid domain; libvirt allocates an array of `count` interfaces.
+    let count =
+        unsafe { sys::virDomainInterfaceAddresses(domain.as_ptr(), &mut ifaces, source, 0) };
+    if count < 0 {
+        return Err(Error::last_error());
+    }
+    let count = usize::try_from(count).unwrap_or(0);
+    let mut out = Vec::with_capacity(count);
+    if ifaces.is_null() {
+        return Ok(out);
+    }
+    for i in 0..count {
+        // SAFETY: the array holds `count` interface pointers.
+        let iface = unsafe { *ifaces.add(i) };
+        if iface.is_null() {
+            continue;
+        }
+        // SAFETY: a valid interface until it is freed right after.
+        out.push(unsafe { read_interface(&*iface) });
+        // SAFETY: frees the interface, its strings and its address array, once.
+        unsafe { sys::virDomainInterfaceFree(iface) };
+    }
+    // SAFETY: the array itself was allocated by libvirt with malloc.
+    unsafe { libc::free(ifaces.cast()) };
+    Ok(out)
+}
+
+/// # Safety
+/// `iface` must be a valid interface: its strings NUL-terminated or null, `addrs` holding
+/// `naddrs` addresses.
+unsafe fn read_interface(iface: &sys::virDomainInterface) -> RawInterface {
+    let count = usize::try_from(iface.naddrs).unwrap_or(0);
+    let addrs = if iface.addrs.is_null() || count == 0 {
+        Vec::new()
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(iface.addrs, count) }
+            .iter()
+            // SAFETY: each address string is valid with its interface.
+            .map(|a| (unsafe { owned(a.addr) }.unwrap_or_default(), a.prefix))
+            .collect()
+    };
+    RawInterface {
+        // SAFETY: guaranteed by the caller.
+        name: unsafe { owned(iface.name) }.unwrap_or_default(),
+        // SAFETY: guaranteed by the caller.
+        hwaddr: unsafe { owned(iface.hwaddr) },
+        addrs,
+    }
+}
+
+/// # Safety
+/// `ptr` must be null or a NUL-terminated string.
+unsafe fn owned(ptr: *const std::ffi::c_char) -> Option<String> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: guaranteed by the caller.
+    Some(
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+/// `virDomainGetGuestInfo` of every kind the agent supports (libvirt leaves out kinds the
+/// agent cannot answer): `hostname`, `os.*`, `timezone.*`, `user.*`, `fs.*`, … Fails when
+/// the domain has no agent or the agent does not answer.
+pub fn guest_info(domain: &Domain) -> Result<Vec<(String, TypedValue)>, Error> {
+    let mut params: sys::virTypedParameterPtr = ptr::null_mut();
+    let mut count: c_int = 0;
+    // SAFETY: a valid domain; libvirt allocates `count` parameters into `params`.
+    let ret = unsafe { sys::virDomainGetGuestInfo(domain.as_ptr(), 0, &mut params, &mut count, 0) };
+    if ret < 0 {
+        return Err(Error::last_error());
+    }
+    // SAFETY: `params` holds `count` parameters until freed below.
+    let out = unsafe { read_typed_params(params, count) };
+    // SAFETY: frees the parameters (and their strings) libvirt allocated, once.
+    unsafe { sys::virTypedParamsFree(params, count) };
+    Ok(out)
+}
