@@ -5,7 +5,7 @@
 use virt::connect::Connect;
 use virt::sys;
 
-use super::guest_sys::{self, RawInterface};
+use super::ffi::{self, RawInterface};
 
 /// Where a domain's addresses came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,7 @@ pub fn read(conn: &Connect, uuid: &str, agent: bool) -> Result<GuestAddresses, v
         .into_iter()
         .filter(|s| agent || *s != AddressSource::Agent);
     for source in sources {
-        let answer = guest_sys::interface_addresses(&domain, source.raw())
+        let answer = ffi::interface_addresses(&domain, source.raw())
             .map(usable)
             .map_err(|e| e.to_string());
         let found = answer.as_ref().is_ok_and(|nics| !nics.is_empty());

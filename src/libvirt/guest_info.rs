@@ -6,7 +6,7 @@
 use virt::connect::Connect;
 
 use super::events::TypedValue;
-use super::guest_sys;
+use super::ffi;
 
 /// The guest's operating system as its `/etc/os-release` (or Windows) names it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,7 +192,7 @@ pub fn read(conn: &Connect, uuid: &str) -> Result<GuestFacts, virt::error::Error
     if !domain.is_active()? {
         return Ok(GuestFacts::NotRunning);
     }
-    Ok(match guest_sys::guest_info(&domain) {
+    Ok(match ffi::guest_info(&domain) {
         Ok(params) => GuestFacts::Known(parse(&params)),
         Err(error) => GuestFacts::NoAgent(super::error::describe(&error)),
     })

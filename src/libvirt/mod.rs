@@ -13,8 +13,8 @@
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks for events and statistics.
-//! - [`guest_sys`]: the same for a guest's addresses and its agent's facts. These two are
-//!   the only modules with `unsafe`.
+//! - [`ffi`]: the same for a guest's addresses, its agent's facts and the host's CPU and
+//!   memory counters. These two are the only modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`guest_info`]: what the guest agent tells of the guest (hostname, OS, time zone,
 //!   users, filesystems).
@@ -28,6 +28,7 @@
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
+//! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
@@ -39,12 +40,13 @@ pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod graphics;
 pub mod guest_info;
-#[allow(unsafe_code)]
-pub mod guest_sys;
 pub mod history;
 pub mod host_info;
+pub mod host_load;
 pub mod networks;
 pub mod requests;
 pub mod uri;
@@ -56,6 +58,7 @@ pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use guest_info::{GuestFacts, GuestFilesystem, GuestInfo, GuestOs, GuestUser};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
+pub use host_load::{HostLoad, MemoryUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
 pub use uri::{ConnectionKind, ConnectionName};

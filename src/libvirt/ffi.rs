@@ -1,5 +1,6 @@
-//! The two guest calls `virt` 0.5 gets wrong or lacks, over `virt-sys`, with every
-//! allocation libvirt hands back freed:
+//! The calls `virt` 0.5 gets wrong or lacks (besides the events and bulk statistics of
+//! [`events`](super::events)), over `virt-sys`, with every allocation libvirt hands back
+//! freed:
 //!
 //! - [`interface_addresses`]: `virDomainInterfaceAddresses`. `virt` 0.5 copies the
 //!   strings out but never frees the interface structures or their address arrays
@@ -7,10 +8,14 @@
 //!   running machine, that added up.
 //! - [`guest_info`]: `virDomainGetGuestInfo`, which `virt` 0.5 lacks: the guest agent's
 //!   facts as typed parameters, read out by [`events`](super::events)' reader and freed.
+//! - [`node_cpu_stats`], [`node_memory_stats`]: `virNodeGetCPUStats` and
+//!   `virNodeGetMemoryStats` for the whole host, which `virt` 0.5 lacks: named counters
+//!   (nanoseconds of CPU time; KiB of memory).
 
 use std::ffi::{c_int, CStr};
 use std::ptr;
 
+use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::error::Error;
 use virt_sys as sys;
@@ -111,4 +116,98 @@ pub fn guest_info(domain: &Domain) -> Result<Vec<(String, TypedValue)>, Error> {
     // SAFETY: frees the parameters (and their strings) libvirt allocated, once.
     unsafe { sys::virTypedParamsFree(params, count) };
     Ok(out)
+}
+
+/// The fields of `virNodeCPUStats` / `virNodeMemoryStats` (the same layout): a fixed-size
+/// name and a counter.
+trait NodeField {
+    fn name(&self) -> Option<String>;
+    fn value(&self) -> u64;
+}
+
+macro_rules! node_field {
+    ($t:ty) => {
+        impl NodeField for $t {
+            fn name(&self) -> Option<String> {
+                // The terminator must be inside the array.
+                let end = self.field.iter().position(|c| *c == 0)?;
+                let bytes: Vec<u8> = self.field[..end].iter().map(|c| *c as u8).collect();
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            fn value(&self) -> u64 {
+                self.value
+            }
+        }
+    };
+}
+
+node_field!(sys::virNodeCPUStats);
+node_field!(sys::virNodeMemoryStats);
+
+/// Both node calls: first how many fields, then the fields, as `(name, value)`.
+fn node_stats<T: NodeField + Copy>(
+    call: impl Fn(*mut T, &mut c_int) -> c_int,
+    zero: T,
+) -> Result<Vec<(String, u64)>, Error> {
+    let mut count: c_int = 0;
+    if call(ptr::null_mut(), &mut count) < 0 {
+        return Err(Error::last_error());
+    }
+    let mut fields = vec![zero; usize::try_from(count).unwrap_or(0)];
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    if call(fields.as_mut_ptr(), &mut count) < 0 {
+        return Err(Error::last_error());
+    }
+    fields.truncate(usize::try_from(count).unwrap_or(0));
+    Ok(fields
+        .iter()
+        .filter_map(|f| Some((f.name()?, f.value())))
+        .collect())
+}
+
+/// `virNodeGetCPUStats` of all the host's CPUs together: `kernel`, `user`, `idle`, `iowait`
+/// (Linux), nanoseconds since boot.
+pub fn node_cpu_stats(conn: &Connect) -> Result<Vec<(String, u64)>, Error> {
+    // SAFETY: a plain struct of an array and a number: all zeroes is a valid value.
+    let zero: sys::virNodeCPUStats = unsafe { std::mem::zeroed() };
+    node_stats(
+        |fields, count| {
+            // SAFETY: a valid connection; `fields` is null (asking the count) or has room
+            // for `count` entries.
+            unsafe {
+                sys::virNodeGetCPUStats(
+                    conn.as_ptr(),
+                    sys::VIR_NODE_CPU_STATS_ALL_CPUS,
+                    fields,
+                    count,
+                    0,
+                )
+            }
+        },
+        zero,
+    )
+}
+
+/// `virNodeGetMemoryStats` of all the host's memory: `total`, `free`, `buffers`, `cached`
+/// (Linux), KiB.
+pub fn node_memory_stats(conn: &Connect) -> Result<Vec<(String, u64)>, Error> {
+    // SAFETY: as above.
+    let zero: sys::virNodeMemoryStats = unsafe { std::mem::zeroed() };
+    node_stats(
+        |fields, count| {
+            // SAFETY: as above.
+            unsafe {
+                sys::virNodeGetMemoryStats(
+                    conn.as_ptr(),
+                    sys::VIR_NODE_MEMORY_STATS_ALL_CELLS,
+                    fields,
+                    count,
+                    0,
+                )
+            }
+        },
+        zero,
+    )
 }
