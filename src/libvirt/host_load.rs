@@ -86,11 +86,15 @@ pub fn read(conn: &Connect) -> (Option<CpuTimes>, Option<MemoryUse>) {
         .map_err(|e| tracing::debug!("no host CPU statistics: {e}"))
         .ok()
         .and_then(|f| CpuTimes::from_fields(&f));
-    let memory = ffi::node_memory_stats(conn)
+    (cpu, read_memory(conn))
+}
+
+/// The host's memory use, when the driver tells.
+pub fn read_memory(conn: &Connect) -> Option<MemoryUse> {
+    ffi::node_memory_stats(conn)
         .map_err(|e| tracing::debug!("no host memory statistics: {e}"))
         .ok()
-        .and_then(|f| MemoryUse::from_fields(&f));
-    (cpu, memory)
+        .and_then(|f| MemoryUse::from_fields(&f))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ import subprocess
 
 import pyatspi
 
-from vdui import (ROOT, UiTestCase, click, find_all, label_of, press, sensitive, showing,
-                  wait_for)
+from vdui import (ROOT, UiTestCase, click, find_all, label_of, press, screenshot, sensitive,
+                  showing, wait_for)
 
 SYSTEM = "qemu:///system"
 CHECK_ITEMS = (
@@ -138,6 +138,7 @@ class HostDetailsTest(UiTestCase):
         self.assertIn(used, labels)
         app.find("label", contains="running machine", within=window)
         print("host CPU:", first.group(0), "memory:", used)
+        screenshot("host-overview")
 
 
 class DaemonStoppedTest(UiTestCase):

@@ -154,6 +154,7 @@ class BusyGuestTest(SessionDomainTestCase):
         wait_for("'no agent'", lambda: find_all(main, contains="No guest agent answered"))
         wait_for("the agent hint", lambda: find_all(
             main, role="label", name="Install qemu-guest-agent in the guest to see more"))
+        screenshot("details-busy-guest")
 
         open_page(self, main, "Performance")
         graphs = {name: wait_for(f"the {name} shown", lambda n=name: shown_graph(main, n))
