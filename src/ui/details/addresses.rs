@@ -203,8 +203,11 @@ impl GuestAddressesGroup {
                 match answer {
                     Ok(addresses) => group.show(Some(&addresses)),
                     Err(error) => {
+                        // Neither question was answered: both say why.
                         tracing::debug!("no guest addresses: {error}");
                         group.set_status(error.in_words(), false);
+                        group.set_facts(Vec::new(), error.in_words());
+                        return;
                     }
                 }
                 match facts {
@@ -213,10 +216,8 @@ impl GuestAddressesGroup {
                         tracing::debug!("no guest facts: {error}");
                         group.set_facts(Vec::new(), error.in_words());
                     }
-                    None if group.agent_missing() => {
-                        group.show_facts(Some(&GuestFacts::NoAgent(String::new())))
-                    }
-                    None => group.show_facts(None),
+                    // The addresses' answer said there is no agent.
+                    None => group.show_facts(Some(&GuestFacts::NoAgent(String::new()))),
                 }
             }
         ));
