@@ -34,4 +34,5 @@ screenshot: build
 bench: test-deps
 	benches/domain_list/run.sh
 	benches/console/run.sh
+	benches/performance/run.sh
 	cargo bench --bench console_decode

@@ -3,8 +3,9 @@
 //! answer says which source answered, and whether the guest has an agent at all.
 
 use virt::connect::Connect;
-use virt::domain::Interface;
 use virt::sys;
+
+use super::ffi::{self, RawInterface};
 
 /// Where a domain's addresses came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +62,7 @@ impl GuestAddresses {
 
 /// The interfaces of one answer, without loopback and without interfaces left with no
 /// address.
-fn usable(interfaces: Vec<Interface>) -> Vec<GuestNic> {
+fn usable(interfaces: Vec<RawInterface>) -> Vec<GuestNic> {
     interfaces
         .into_iter()
         .filter(|i| i.name != "lo")
@@ -73,8 +74,8 @@ fn usable(interfaces: Vec<Interface>) -> Vec<GuestNic> {
             addresses: i
                 .addrs
                 .into_iter()
-                .filter(|a| !is_loopback(&a.addr))
-                .map(|a| format!("{}/{}", a.addr, a.prefix))
+                .filter(|(address, _)| !is_loopback(address))
+                .map(|(address, prefix)| format!("{address}/{prefix}"))
                 .collect(),
         })
         .filter(|n| !n.addresses.is_empty())
@@ -123,8 +124,7 @@ pub fn read(conn: &Connect, uuid: &str, agent: bool) -> Result<GuestAddresses, v
         .into_iter()
         .filter(|s| agent || *s != AddressSource::Agent);
     for source in sources {
-        let answer = domain
-            .interface_addresses(source.raw(), 0)
+        let answer = ffi::interface_addresses(&domain, source.raw())
             .map(usable)
             .map_err(|e| e.to_string());
         let found = answer.as_ref().is_ok_and(|nics| !nics.is_empty());

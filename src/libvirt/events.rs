@@ -575,7 +575,7 @@ pub fn all_domain_stats(
 
 /// # Safety
 /// `params` must be null or point to `count` valid typed parameters.
-unsafe fn read_typed_params(
+pub(super) unsafe fn read_typed_params(
     params: sys::virTypedParameterPtr,
     count: c_int,
 ) -> Vec<(String, TypedValue)> {

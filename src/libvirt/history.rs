@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::DomainStats;
+use super::{DomainStats, HostLoad};
 
 /// How many samples a series keeps: six minutes at the default three-second interval.
 pub const HISTORY_LEN: usize = 120;
@@ -142,6 +142,19 @@ impl StatsHistory {
             stats.net_tx_bytes_per_sec,
         ];
         for (series, value) in Series::ALL.into_iter().zip(values) {
+            self.rings[series.index()].push(value);
+        }
+    }
+
+    /// Adds one sample of the host: its CPU use as [`Series::Cpu`], its memory in use as
+    /// [`Series::Memory`]; the other series get a gap.
+    pub fn push_host(&mut self, load: &HostLoad) {
+        for series in Series::ALL {
+            let value = match series {
+                Series::Cpu => load.cpu_percent.unwrap_or(f64::NAN),
+                Series::Memory => load.memory.map_or(f64::NAN, |m| m.used_kib as f64),
+                _ => f64::NAN,
+            };
             self.rings[series.index()].push(value);
         }
     }
@@ -309,5 +322,26 @@ mod tests {
         assert_eq!(axis_ceiling(2001.0, 1.0), 5000.0);
         assert_eq!(axis_ceiling(7_300_000.0, 1.0), 10_000_000.0);
         assert_eq!(axis_ceiling(0.3, 0.1), 0.5);
+    }
+
+    #[test]
+    fn the_host_s_samples_fill_cpu_and_memory_only() {
+        use crate::libvirt::MemoryUse;
+        let mut history = StatsHistory::new(4);
+        history.push_host(&HostLoad::default());
+        history.push_host(&HostLoad {
+            cpu_percent: Some(42.0),
+            memory: Some(MemoryUse {
+                total_kib: 1000,
+                used_kib: 600,
+            }),
+            ..HostLoad::default()
+        });
+        assert_eq!(history.len(), 2);
+        // The first sample has no CPU figure yet: a gap, not a zero.
+        assert!(history.series(Series::Cpu).iter().next().unwrap().is_nan());
+        assert_eq!(history.series(Series::Cpu).latest(), Some(42.0));
+        assert_eq!(history.series(Series::Memory).latest(), Some(600.0));
+        assert_eq!(history.series(Series::DiskRead).latest(), None);
     }
 }

@@ -23,7 +23,8 @@ pub struct HostInfo {
     pub cores: u32,
     pub threads: u32,
     pub memory_kib: u64,
-    /// Memory not in use on the host, when libvirt could tell.
+    /// Memory not in use by programs on the host (free, buffers and page cache), when
+    /// libvirt could tell.
     pub free_memory_kib: Option<u64>,
     /// Memory the running machines have now, summed, and how many run.
     pub committed_kib: u64,
@@ -64,7 +65,11 @@ pub fn read(conn: &Connect, local: bool) -> Result<HostInfo, Error> {
         cores: info.cores,
         threads: info.threads,
         memory_kib: info.memory,
-        free_memory_kib: conn.free_memory().ok().map(|bytes| bytes / 1024),
+        // Free, buffers and cache, as the graph of Host Details counts it; the free pages
+        // alone where the driver does not tell more.
+        free_memory_kib: super::host_load::read_memory(conn)
+            .map(|m| m.total_kib - m.used_kib)
+            .or_else(|| conn.free_memory().ok().map(|bytes| bytes / 1024)),
         committed_kib: committed.iter().sum(),
         running: u32::try_from(committed.len()).unwrap_or(u32::MAX),
         pools: pools(conn),

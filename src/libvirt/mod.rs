@@ -12,8 +12,12 @@
 //! ```
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
-//!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//!   parts of the C API that the `virt` crate lacks for events and statistics.
+//! - [`ffi`]: the same for a guest's addresses, its agent's facts and the host's CPU and
+//!   memory counters. These two are the only modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
+//! - [`guest_info`]: what the guest agent tells of the guest (hostname, OS, time zone,
+//!   users, filesystems).
 //! - [`deletion`]: deleting a machine: the storage offered with it, and removing exactly
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
@@ -24,6 +28,7 @@
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
+//! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
 //! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
@@ -36,9 +41,13 @@ pub mod domain;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod graphics;
+pub mod guest_info;
 pub mod history;
 pub mod host_info;
+pub mod host_load;
 pub mod networks;
 pub mod requests;
 pub mod storage;
@@ -48,8 +57,10 @@ pub mod worker;
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
 pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
+pub use guest_info::{GuestFacts, GuestFilesystem, GuestInfo, GuestOs, GuestUser};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
+pub use host_load::{HostLoad, MemoryUse};
 pub use networks::{
     ForwardMode, Ipv4Subnet, Lease, NetworkChange, NetworkDetails, NetworkError, NetworkRequest,
     NetworkSpec, TakenSubnet, VirtualNetwork,

@@ -19,6 +19,7 @@ use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
 use super::error::describe;
+use super::guest_info::{self, GuestFacts};
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, VirtualNetwork};
 use super::storage::{self, StorageError, StorageRequest};
@@ -50,6 +51,12 @@ pub enum Request {
         uuid: String,
         agent: bool,
         reply: Reply<GuestAddresses>,
+    },
+    /// What the guest agent tells of the guest (see [`guest_info::read`]); a guest without
+    /// an answering agent, or a machine not running, is an answer too.
+    GuestInfo {
+        uuid: String,
+        reply: Reply<GuestFacts>,
     },
     /// The VNC password in the domain's secure XML; `None` when it has none.
     VncPassword {
@@ -174,6 +181,7 @@ impl Request {
             Self::ChangeNetwork { .. } => "ChangeNetwork",
             Self::GraphicsSocket { .. } => "GraphicsSocket",
             Self::GuestAddresses { .. } => "GuestAddresses",
+            Self::GuestInfo { .. } => "GuestInfo",
             Self::VncPassword { .. } => "VncPassword",
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
@@ -207,6 +215,9 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         }
         Request::GuestAddresses { uuid, agent, reply } => {
             reply.answer(conn, |c| Ok(addresses::read(c, &uuid, agent)?));
+        }
+        Request::GuestInfo { uuid, reply } => {
+            reply.answer(conn, |c| Ok(guest_info::read(c, &uuid)?));
         }
         Request::VncPassword { uuid, reply } => {
             reply.answer(conn, |c| Ok(graphics::read_vnc_password(c, &uuid)?));

@@ -41,6 +41,7 @@ use super::events::{
     self, stats, CloseCallbackRegistration, CloseReason, DomainEvent, DomainEventId,
     DomainEventRegistration,
 };
+use super::host_load::{self, cpu_percent, CpuTimes, HostLoad};
 use super::requests::{self, Answer, Reply, Request};
 use super::uri;
 
@@ -158,6 +159,8 @@ pub enum Event {
     DomainRemoved(String),
     /// Rates of the active domains since the previous sample, by UUID.
     Stats(Vec<(String, DomainStats)>),
+    /// The host's CPU and memory use, at the same tick as [`Event::Stats`].
+    HostLoad(HostLoad),
     /// A command or background task failed; `message` is one readable sentence.
     Error {
         action: Action,
@@ -299,6 +302,8 @@ struct Worker {
     stats_interval: Option<Duration>,
     next_stats: Option<Instant>,
     samples: HashMap<String, (StatsSample, Instant)>,
+    /// The host's CPU counters at the previous sample.
+    host_cpu: Option<CpuTimes>,
     last_stats_error: Option<String>,
     ui_gone: bool,
 }
@@ -343,6 +348,7 @@ impl Worker {
             stats_interval: options.stats_interval.filter(|d| !d.is_zero()),
             next_stats: None,
             samples: HashMap::new(),
+            host_cpu: None,
             last_stats_error: None,
             ui_gone: false,
         }
@@ -492,6 +498,7 @@ impl Worker {
             conn,
         });
         self.samples.clear();
+        self.host_cpu = None;
         self.next_stats = None;
         if self.stats_interval.is_some() {
             // The baseline; the first rates follow one interval later.
@@ -518,6 +525,7 @@ impl Worker {
     fn drop_session(&mut self) {
         self.session = None;
         self.samples.clear();
+        self.host_cpu = None;
         self.next_stats = None;
         self.last_stats_error = None;
     }
@@ -592,6 +600,7 @@ impl Worker {
             Command::SetStatsInterval(interval) => {
                 self.stats_interval = interval.filter(|d| !d.is_zero());
                 self.samples.clear();
+                self.host_cpu = None;
                 self.next_stats = None;
                 if self.stats_interval.is_some() {
                     self.collect_stats();
@@ -742,6 +751,29 @@ impl Worker {
         if had_previous || !rates.is_empty() {
             self.emit(Event::Stats(rates));
         }
+        self.sample_host();
+    }
+
+    /// The host's CPU and memory use at the same tick, with the memory of the running
+    /// machines as the worker knows them (no call for that).
+    fn sample_host(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let (cpu, memory) = host_load::read(&session.conn);
+        let running: Vec<&DomainInfo> = session
+            .known
+            .values()
+            .filter(|d| d.state.is_active())
+            .collect();
+        let load = HostLoad {
+            cpu_percent: self.host_cpu.zip(cpu).and_then(|(a, b)| cpu_percent(a, b)),
+            memory,
+            committed_kib: running.iter().map(|d| d.memory_kib).sum(),
+            running: u32::try_from(running.len()).unwrap_or(u32::MAX),
+        };
+        self.host_cpu = cpu;
+        self.emit(Event::HostLoad(load));
     }
 }
 

@@ -6,7 +6,7 @@ use crate::ui::backend::{
     self, Command, ConnectionKind, ConnectionName, ConnectionState, DomainInfo, Event, Reply,
     Request, RequestError, WorkerOptions,
 };
-use crate::ui::Domain;
+use crate::ui::{Domain, HostLoadHistory};
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
@@ -37,6 +37,9 @@ mod imp {
         /// "12 virtual machines" once the list is loaded.
         #[property(get)]
         pub summary: RefCell<String>,
+        /// The host's recent CPU and memory use.
+        #[property(get)]
+        pub host_load: RefCell<HostLoadHistory>,
         /// Whether the list of the current connection has arrived.
         pub loaded: Cell<bool>,
         pub domains: OnceCell<gio::ListStore>,
@@ -177,6 +180,8 @@ impl Connection {
             Event::ConnectionState(state) => self.apply_state(state),
             Event::Snapshot(infos) => {
                 self.imp().loaded.set(true);
+                // A new session: its host graph starts anew.
+                self.host_load().clear();
                 self.replace_all(infos);
             }
             Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
@@ -198,6 +203,7 @@ impl Connection {
                     .iter()
                     .for_each(|d| self.read_first_address(d));
             }
+            Event::HostLoad(load) => self.host_load().push(&load),
             Event::Error { message, .. } => self.emit_error(&message),
         }
     }

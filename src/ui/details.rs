@@ -5,7 +5,7 @@
 //! changes one label and nothing loses the keyboard focus.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::backend::domain::DiskDevice;
+use crate::ui::backend::domain::{DiskDevice, Nic};
 use crate::ui::backend::DomainInfo;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
@@ -271,21 +271,25 @@ fn nic_lines(info: &DomainInfo) -> Vec<Line> {
     info.nics
         .iter()
         .map(|nic| {
-            let source = nic.source.as_deref().unwrap_or("");
-            let title = match nic.kind.as_str() {
-                "bridge" => gettext_f("Bridge {name}", &[("name", source)]),
-                "network" => gettext_f("Virtual network {name}", &[("name", source)]),
-                "direct" => gettext_f("Macvtap on {name}", &[("name", source)]),
-                "user" => gettext("User-mode networking"),
-                other => other.to_owned(),
-            };
             let details: Vec<&str> = [nic.mac.as_deref(), nic.model.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect();
-            (title, details.join(" · "))
+            (nic_title(nic), details.join(" · "))
         })
         .collect()
+}
+
+/// What a network interface is attached to, in words: "Virtual network default".
+pub(crate) fn nic_title(nic: &Nic) -> String {
+    let source = nic.source.as_deref().unwrap_or("");
+    match nic.kind.as_str() {
+        "bridge" => gettext_f("Bridge {name}", &[("name", source)]),
+        "network" => gettext_f("Virtual network {name}", &[("name", source)]),
+        "direct" => gettext_f("Macvtap on {name}", &[("name", source)]),
+        "user" => gettext("User-mode networking"),
+        other => other.to_owned(),
+    }
 }
 
 fn display_lines(info: &DomainInfo) -> Vec<Line> {

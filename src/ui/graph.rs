@@ -1,5 +1,6 @@
 //! `VdGraph`: a machine's recent statistics of one kind (CPU, memory, disk or network) as a
-//! line graph, newest on the right; small, as a sparkline, in the list's CPU column.
+//! line graph, newest on the right; small, as a sparkline, in the list's CPU column. Given
+//! a host's [`HostLoadHistory`] instead of a machine, it draws the host's CPU or memory use.
 //!
 //! A small own widget rather than a plotting crate: it draws one cairo path per series in
 //! `snapshot` (no widget per point), in the style's accent and foreground colours so that
@@ -13,7 +14,7 @@ use crate::ui::backend::history::{axis_ceiling, Ring, Series};
 use crate::ui::backend::StatsHistory;
 use crate::ui::domain::format_memory;
 use crate::ui::util::BoundObject;
-use crate::ui::Domain;
+use crate::ui::{Domain, HostLoadHistory};
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, glib, graphene};
@@ -128,6 +129,9 @@ mod imp {
         /// The machine whose history is drawn.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
+        /// The host whose CPU or memory use is drawn, when no machine is.
+        #[property(get = Self::host, set = Self::set_host, nullable, type = Option<HostLoadHistory>)]
+        pub host: BoundObject<HostLoadHistory>,
         #[property(get, set = Self::set_kind, builder(GraphKind::default()))]
         pub kind: Cell<GraphKind>,
         /// The newest value in words, as a label beside the graph shows it.
@@ -144,17 +148,34 @@ mod imp {
         }
 
         fn set_domain(&self, domain: Option<Domain>) {
+            self.follow_samples(&self.domain, domain.as_ref());
+        }
+
+        /// Follows the `samples` of `source` (a machine or a host) into `bound`, and
+        /// refreshes when that is a change.
+        fn follow_samples<T: IsA<glib::Object>>(&self, bound: &BoundObject<T>, source: Option<&T>) {
             let obj = self.obj();
-            let followed = self.domain.follow(domain.as_ref(), |domain| {
-                vec![domain.connect_samples_notify(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_| obj.refresh()
-                ))]
+            let followed = bound.follow(source, |source| {
+                vec![source.connect_notify_local(
+                    Some("samples"),
+                    glib::clone!(
+                        #[weak]
+                        obj,
+                        move |_, _| obj.refresh()
+                    ),
+                )]
             });
             if followed {
                 obj.refresh();
             }
+        }
+
+        fn host(&self) -> Option<HostLoadHistory> {
+            self.host.get()
+        }
+
+        fn set_host(&self, host: Option<HostLoadHistory>) {
+            self.follow_samples(&self.host, host.as_ref());
         }
 
         fn set_kind(&self, kind: GraphKind) {
@@ -212,25 +233,24 @@ mod imp {
                 let _ = cr.stroke();
             }
 
-            let Some(domain) = self.domain.get() else {
-                return;
-            };
             let kind = self.kind.get();
-            let history = domain.history();
-            let top = kind.ceiling(&history, domain.memory());
-            for (i, series) in kind.series().iter().enumerate() {
-                trace(&cr, history.series(*series), width, height, top);
-                if i == 0 {
-                    set_colour(&cr, &accent, 1.0);
-                    cr.set_line_width(if self.sparkline.get() { 1.5 } else { 2.0 });
-                    cr.set_dash(&[], 0.0);
-                } else {
-                    set_colour(&cr, &foreground, 0.7);
-                    cr.set_line_width(1.5);
-                    cr.set_dash(&[4.0, 3.0], 0.0);
+            let sparkline = self.sparkline.get();
+            obj.with_history(|history, memory, _| {
+                let top = kind.ceiling(history, memory);
+                for (i, series) in kind.series().iter().enumerate() {
+                    trace(&cr, history.series(*series), width, height, top);
+                    if i == 0 {
+                        set_colour(&cr, &accent, 1.0);
+                        cr.set_line_width(if sparkline { 1.5 } else { 2.0 });
+                        cr.set_dash(&[], 0.0);
+                    } else {
+                        set_colour(&cr, &foreground, 0.7);
+                        cr.set_line_width(1.5);
+                        cr.set_dash(&[4.0, 3.0], 0.0);
+                    }
+                    let _ = cr.stroke();
                 }
-                let _ = cr.stroke();
-            }
+            });
         }
     }
 }
@@ -251,23 +271,35 @@ impl Graph {
             .build()
     }
 
+    /// Calls `f` with what is drawn: the history, the memory it is measured against (KiB)
+    /// and whether it is running; the machine's, else the host's; `None` without either.
+    fn with_history<R>(&self, f: impl FnOnce(&StatsHistory, u64, bool) -> R) -> Option<R> {
+        if let Some(domain) = self.domain() {
+            return Some(f(&domain.history(), domain.memory(), domain.active()));
+        }
+        let host = self.imp().host.get()?;
+        let result = f(&host.history(), host.memory_total(), true);
+        Some(result)
+    }
+
     /// Takes in new samples: the words always, the drawing only while shown.
     fn refresh(&self) {
         if !self.is_mapped() {
             return;
         }
         let imp = self.imp();
-        let text = match self.domain() {
-            Some(domain) => value_text(imp.kind.get(), &domain.history(), domain.memory())
-                .unwrap_or_else(|| {
-                    if domain.active() {
+        let kind = imp.kind.get();
+        let text = self
+            .with_history(|history, memory, running| {
+                value_text(kind, history, memory).unwrap_or_else(|| {
+                    if running {
                         gettext("Waiting for the first sample")
                     } else {
                         gettext("Not running")
                     }
-                }),
-            None => String::new(),
-        };
+                })
+            })
+            .unwrap_or_default();
         if *imp.value_text.borrow() != text {
             // GTK makes the tooltip the accessible description (gtk-rs 0.11 offers
             // `update_property` only from GTK 4.10 on).

@@ -17,7 +17,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use virtdeck::libvirt::{
-    spawn, ConnectionHandle, ConnectionState, DomainInfo, Event, WorkerOptions,
+    spawn, ConnectionHandle, ConnectionState, DomainInfo, Event, Reply, Request, RequestError,
+    StatsHistory, WorkerOptions,
 };
 
 /// The daemon-backed URI of the tests. As root, libvirt sends `qemu:///session` to the
@@ -288,6 +289,61 @@ pub fn expect_event(
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+    }
+}
+
+/// Asks the worker a request and waits for its answer; fails the test when none comes
+/// within 30 s.
+pub fn ask<T: Send + 'static>(
+    handle: &ConnectionHandle,
+    make: impl FnOnce(Reply<T>) -> Request,
+) -> Result<T, RequestError> {
+    let answer = handle.ask(make);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(answer.recv_blocking());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the worker answers within the timeout")
+}
+
+/// Feeds the statistics samples of domain `uuid` into a [`StatsHistory`] until `done` says
+/// it holds what the test waits for (`what`); fails the test after `timeout`. The worker
+/// must be sampling (`Command::SetStatsInterval`).
+pub fn history_until(
+    handle: &ConnectionHandle,
+    uuid: &str,
+    timeout: Duration,
+    what: &str,
+    done: impl Fn(&StatsHistory) -> bool,
+) -> StatsHistory {
+    let mut history = StatsHistory::default();
+    let deadline = Instant::now() + timeout;
+    while !done(&history) {
+        assert!(
+            Instant::now() < deadline,
+            "no {what} within {timeout:?}: {history:?}"
+        );
+        let Ok(Event::Stats(stats)) = handle.events.recv_blocking() else {
+            continue;
+        };
+        if let Some((_, st)) = stats.iter().find(|(u, _)| *u == uuid) {
+            history.push(st);
+        }
+    }
+    history
+}
+
+/// No series of `history` holds a negative value (a rate from counters that went back).
+pub fn assert_no_negative(history: &StatsHistory) {
+    for series in virtdeck::libvirt::Series::ALL {
+        assert!(
+            history
+                .series(series)
+                .iter()
+                .all(|v| v.is_nan() || v >= 0.0),
+            "{series:?} went negative: {history:?}"
+        );
     }
 }
 

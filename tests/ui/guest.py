@@ -25,13 +25,15 @@ PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
 def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
-               paint_rows=None):
+               paint_rows=None, extra_cmdline="", network=None, disk=None):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
     repainting bands of `paint_rows` lines (the guest's default: 64).
     Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion). `vnc_password`
-    protects the VNC display."""
+    protects the VNC display. `network`: a virtio NIC on that libvirt network; `disk`: a raw
+    file as the virtio disk vda; `extra_cmdline`: more kernel switches (virtdeck.net=dhcp,
+    virtdeck.disk=write: tests/guest/README.md)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -45,12 +47,23 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         cmdline = f"{PAINTING_CMDLINE} {cmdline}"
         if paint_rows:
             cmdline += f" virtdeck.rows={paint_rows}"
+    if extra_cmdline:
+        cmdline = f"{extra_cmdline} {cmdline}"
     ET.SubElement(os_, "cmdline").text = cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
     dev = ET.SubElement(d, "devices")
     ET.SubElement(dev, "emulator").text = "/usr/bin/qemu-system-x86_64"
     ET.SubElement(dev, "controller", type="usb", model="qemu-xhci")
+    if disk:
+        d_ = ET.SubElement(dev, "disk", type="file", device="disk")
+        ET.SubElement(d_, "driver", name="qemu", type="raw")
+        ET.SubElement(d_, "source", file=disk)
+        ET.SubElement(d_, "target", dev="vda", bus="virtio")
+    if network:
+        nic = ET.SubElement(dev, "interface", type="network")
+        ET.SubElement(nic, "source", network=network)
+        ET.SubElement(nic, "model", type="virtio")
     for kind in ("serial", "console"):
         port = ET.SubElement(dev, kind, type="file")
         # Appended, so that the log goes on across a restart of the domain.
@@ -76,7 +89,8 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None):
+    def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
+                 extra_cmdline="", network=None, disk=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -85,7 +99,7 @@ class Guest:
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
             f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
-                               paint_rows))
+                               paint_rows, extra_cmdline, network, disk))
         virsh("define", xml)
         virsh("start", name)
 
@@ -108,3 +122,30 @@ class Guest:
     def remove(self):
         virsh("destroy", self.name, check=False)
         virsh("undefine", self.name, check=False)
+
+
+class NatNetwork:
+    """A transient libvirt NAT network with DHCP on a free 10.x.y.0/24; `remove()` destroys
+    it (as tests/common/vnet.rs)."""
+
+    def __init__(self, name):
+        self.name = name
+        refusals = []
+        for attempt in range(16):
+            n = os.getpid() + attempt * 7919
+            b, c = 200 + n // 256 % 50, n % 256
+            self.gateway = f"10.{b}.{c}.1"
+            xml = (f"<network><name>{name}</name><forward mode='nat'/>"
+                   f"<ip address='{self.gateway}' netmask='255.255.255.0'><dhcp>"
+                   f"<range start='10.{b}.{c}.100' end='10.{b}.{c}.200'/></dhcp></ip></network>")
+            with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as f:
+                f.write(xml)
+            out = virsh("net-create", f.name, check=False)
+            os.unlink(f.name)
+            if out.returncode == 0:
+                return
+            refusals.append(out.stderr.strip())
+        raise AssertionError(f"could not create the network {name}: {refusals}")
+
+    def remove(self):
+        virsh("net-destroy", self.name, check=False)

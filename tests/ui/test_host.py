@@ -12,8 +12,8 @@ import subprocess
 
 import pyatspi
 
-from vdui import (ROOT, UiTestCase, click, find_all, label_of, press, sensitive, showing,
-                  wait_for)
+from vdui import (ROOT, UiTestCase, click, find_all, label_of, press, screenshot, sensitive,
+                  showing, wait_for)
 
 SYSTEM = "qemu:///system"
 CHECK_ITEMS = (
@@ -114,6 +114,31 @@ class HostDetailsTest(UiTestCase):
         self.assertIn("default", virsh("pool-list", "--all", "--name").split())
         app.find("label", "default", within=pools)
         app.find("label", contains="used of", within=pools)
+
+
+    def test_the_overview_graphs_the_host_s_cpu_and_memory_use(self):
+        app, window = open_host_details(self)
+        cpu = app.find("image", "Host CPU usage graph", within=window)
+        memory = app.find("image", "Host memory in use graph", within=window)
+
+        def description(acc):
+            try:
+                return acc.description or ""
+            except Exception:
+                return ""
+        # The second sample (3 s, the default interval) gives the first CPU figure.
+        first = wait_for("a host CPU value", lambda: re.match(r"^\d+\.\d %$", description(cpu)))
+        used = wait_for("a host memory value", lambda: " of " in description(memory) and description(memory))
+        total_kib = int(re.search(r"total\s*:\s*(\d+) KiB", virsh("nodememstats")).group(1))
+        self.assertRegex(used, r" of \d+(\.\d)? [GM]iB$")
+        self.assertIn(f"{total_kib / 1024 / 1024:.1f}".removesuffix(".0"), used)
+        # The words beside each graph are its description.
+        labels = {a.name for a in find_all(window, role="label")}
+        self.assertIn(description(cpu), labels)
+        self.assertIn(used, labels)
+        app.find("label", contains="running machine", within=window)
+        print("host CPU:", first.group(0), "memory:", used)
+        screenshot("host-overview")
 
 
 class DaemonStoppedTest(UiTestCase):

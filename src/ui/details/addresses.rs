@@ -1,16 +1,20 @@
-//! The guest's IP addresses in the details, per network interface, with the source that
-//! knew them (guest agent, DHCP lease, ARP). Asked of the connection's worker when a
-//! running machine is shown or starts, and again every tenth statistics sample while
-//! shown and still running; without an agent it says how to get one.
+//! The guest in the details: its IP addresses per network interface, with the source that
+//! knew them (guest agent, DHCP lease, ARP), each matched by MAC address to the machine's
+//! NIC; and, when it has an agent, what the agent tells (hostname, operating system, time
+//! zone, users, filesystems). Asked of the connection's worker when a running machine is
+//! shown or starts, and again every tenth statistics sample while shown and still running;
+//! without an agent it says so and how to get one.
 
-use crate::i18n::gettext;
-use crate::ui::backend::{AddressSource, GuestAddresses, Request};
+use crate::i18n::{gettext, gettext_f};
+use crate::ui::backend::domain::Nic;
+use crate::ui::backend::{AddressSource, GuestAddresses, GuestFacts, GuestInfo, Request};
+use crate::ui::graph::size;
 use crate::ui::{Connection, Domain, InWords};
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib, prelude::*, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
-use super::{bind_lines, replace_lines, Line};
+use super::{bind_lines, nic_title, replace_lines, Line};
 
 /// Ask again after this many statistics samples (30 s at the default interval).
 const ASK_EVERY_SAMPLES: u64 = 10;
@@ -26,6 +30,8 @@ mod imp {
     pub struct GuestAddressesGroup {
         #[template_child]
         pub list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub facts_list: TemplateChild<gtk::ListBox>,
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
@@ -41,22 +47,33 @@ mod imp {
         /// There are addresses to list.
         #[property(get)]
         pub known: Cell<bool>,
+        /// What the agent told, or why nothing, in words.
+        #[property(get)]
+        pub facts_status: RefCell<String>,
+        /// There are facts to list.
+        #[property(get)]
+        pub facts_known: Cell<bool>,
         /// A question is on its way: do not ask again.
         pub asking: Cell<bool>,
         pub lines: gio::ListStore,
+        pub facts_lines: gio::ListStore,
     }
 
     impl Default for GuestAddressesGroup {
         fn default() -> Self {
             Self {
                 list: TemplateChild::default(),
+                facts_list: TemplateChild::default(),
                 domain: BoundObject::default(),
                 connection: RefCell::default(),
                 status: RefCell::default(),
                 agent_missing: Cell::default(),
                 known: Cell::default(),
+                facts_status: RefCell::default(),
+                facts_known: Cell::default(),
                 asking: Cell::default(),
                 lines: gio::ListStore::new::<glib::BoxedAnyObject>(),
+                facts_lines: gio::ListStore::new::<glib::BoxedAnyObject>(),
             }
         }
     }
@@ -88,6 +105,7 @@ mod imp {
             });
             if followed {
                 obj.show(domain.as_ref().and_then(Domain::guest_addresses).as_ref());
+                obj.show_facts(None);
                 obj.ask();
             }
         }
@@ -120,6 +138,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             bind_lines(&self.list, &self.lines);
+            bind_lines(&self.facts_list, &self.facts_lines);
         }
     }
 
@@ -160,10 +179,22 @@ impl GuestAddressesGroup {
                         reply,
                     })
                     .await;
-                group.imp().asking.set(false);
                 if let Ok(addresses) = &answer {
                     domain.set_guest_addresses(Some(addresses.clone()));
                 }
+                // Only an agent that answered is asked for facts: it answers at once.
+                let facts = match &answer {
+                    Ok(addresses) if addresses.agent => Some(
+                        connection
+                            .request(|reply| Request::GuestInfo {
+                                uuid: domain.uuid(),
+                                reply,
+                            })
+                            .await,
+                    ),
+                    _ => None,
+                };
+                group.imp().asking.set(false);
                 if group.domain().as_ref() != Some(&domain) {
                     // Another machine was selected meanwhile: its turn.
                     group.ask();
@@ -172,9 +203,21 @@ impl GuestAddressesGroup {
                 match answer {
                     Ok(addresses) => group.show(Some(&addresses)),
                     Err(error) => {
+                        // Neither question was answered: both say why.
                         tracing::debug!("no guest addresses: {error}");
                         group.set_status(error.in_words(), false);
+                        group.set_facts(Vec::new(), error.in_words());
+                        return;
                     }
+                }
+                match facts {
+                    Some(Ok(facts)) => group.show_facts(Some(&facts)),
+                    Some(Err(error)) => {
+                        tracing::debug!("no guest facts: {error}");
+                        group.set_facts(Vec::new(), error.in_words());
+                    }
+                    // The addresses' answer said there is no agent.
+                    None => group.show_facts(Some(&GuestFacts::NoAgent(String::new()))),
                 }
             }
         ));
@@ -183,7 +226,8 @@ impl GuestAddressesGroup {
     /// Shows `addresses`; `None`: none known.
     fn show(&self, addresses: Option<&GuestAddresses>) {
         let running = self.domain().is_some_and(|d| d.active());
-        let lines = addresses.map(lines).unwrap_or_default();
+        let nics = self.domain().map(|d| d.info().nics).unwrap_or_default();
+        let lines = addresses.map(|a| lines(a, &nics)).unwrap_or_default();
         let known = !lines.is_empty();
         replace_lines(&self.imp().lines, lines);
         if self.imp().known.replace(known) != known {
@@ -195,6 +239,37 @@ impl GuestAddressesGroup {
             Some(a) => (status(a), !a.agent),
         };
         self.set_status(status, agent_missing);
+    }
+
+    /// Shows what the agent told; `None`: nothing known yet (or not running).
+    fn show_facts(&self, facts: Option<&GuestFacts>) {
+        let running = self.domain().is_some_and(|d| d.active());
+        let (lines, status) = match facts {
+            _ if !running => (Vec::new(), gettext("Shown while the machine runs.")),
+            None => (Vec::new(), gettext("Asking…")),
+            Some(GuestFacts::NotRunning) => (Vec::new(), gettext("Shown while the machine runs.")),
+            Some(GuestFacts::NoAgent(reason)) => {
+                if !reason.is_empty() {
+                    tracing::debug!("no guest agent: {reason}");
+                }
+                (Vec::new(), gettext("No guest agent answered."))
+            }
+            Some(GuestFacts::Known(info)) => (fact_lines(info), gettext("From the guest agent.")),
+        };
+        self.set_facts(lines, status);
+    }
+
+    fn set_facts(&self, lines: Vec<Line>, status: String) {
+        let imp = self.imp();
+        let known = !lines.is_empty();
+        replace_lines(&imp.facts_lines, lines);
+        if imp.facts_known.replace(known) != known {
+            self.notify_facts_known();
+        }
+        if *imp.facts_status.borrow() != status {
+            imp.facts_status.replace(status);
+            self.notify_facts_status();
+        }
     }
 
     fn set_status(&self, status: String, agent_missing: bool) {
@@ -209,19 +284,107 @@ impl GuestAddressesGroup {
     }
 }
 
-/// One line per network interface: its name (and MAC address), its addresses.
-fn lines(addresses: &GuestAddresses) -> Vec<Line> {
+/// One line per network interface, its addresses: titled by the machine's NIC with the
+/// same MAC address ("Virtual network default", with the guest's name for it when the agent
+/// answered), else by the name the source gave and the MAC address.
+fn lines(addresses: &GuestAddresses, nics: &[Nic]) -> Vec<Line> {
     addresses
         .nics
         .iter()
         .map(|nic| {
-            let title = match &nic.mac {
-                Some(mac) => format!("{} ({mac})", nic.name),
-                None => nic.name.clone(),
+            let mac = nic.mac.as_deref();
+            let ours = mac.and_then(|mac| {
+                nics.iter().find(|n| {
+                    n.mac
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(mac))
+                })
+            });
+            let title = match (ours, mac) {
+                (Some(ours), _) if addresses.source == Some(AddressSource::Agent) => {
+                    format!("{} · {}", nic_title(ours), nic.name)
+                }
+                (Some(ours), _) => nic_title(ours),
+                (None, Some(mac)) => format!("{} ({mac})", nic.name),
+                (None, None) => nic.name.clone(),
             };
             (title, nic.addresses.join(", "))
         })
         .collect()
+}
+
+/// The agent's facts as lines: hostname, operating system, time zone, users, then one
+/// line per filesystem with its use.
+fn fact_lines(info: &GuestInfo) -> Vec<Line> {
+    let mut lines = Vec::new();
+    if let Some(hostname) = &info.hostname {
+        lines.push((gettext("Hostname"), hostname.clone()));
+    }
+    if let Some(os) = info.os.title() {
+        let os = match &info.os.kernel_release {
+            Some(kernel) => gettext_f(
+                // Translators: {os} is e.g. "Debian GNU/Linux 12", {kernel} "6.1.0-28-amd64".
+                "{os}, kernel {kernel}",
+                &[("os", &os), ("kernel", kernel)],
+            ),
+            None => os,
+        };
+        lines.push((gettext("Operating system"), os));
+    }
+    if let Some(zone) = time_zone(info) {
+        lines.push((gettext("Time zone"), zone));
+    }
+    let users: Vec<String> = info
+        .users
+        .iter()
+        .map(|u| match &u.domain {
+            Some(domain) => format!("{domain}\\{}", u.name),
+            None => u.name.clone(),
+        })
+        .collect();
+    lines.push((
+        gettext("Logged-in users"),
+        if users.is_empty() {
+            gettext("None")
+        } else {
+            users.join(", ")
+        },
+    ));
+    for fs in &info.filesystems {
+        let title = match &fs.fstype {
+            Some(fstype) => format!("{} ({fstype})", fs.mountpoint),
+            None => fs.mountpoint.clone(),
+        };
+        let value = match (fs.used_bytes, fs.free_bytes(), fs.total_bytes) {
+            (Some(used), Some(free), Some(total)) => gettext_f(
+                // Translators: a filesystem's use; {used}, {free} and {total} are sizes.
+                "{used} used, {free} free of {total}",
+                &[
+                    ("used", &size(used as f64)),
+                    ("free", &size(free as f64)),
+                    ("total", &size(total as f64)),
+                ],
+            ),
+            (_, _, Some(total)) => size(total as f64),
+            _ => gettext("Size unknown"),
+        };
+        lines.push((title, value));
+    }
+    lines
+}
+
+/// "CET (UTC+01:00)".
+fn time_zone(info: &GuestInfo) -> Option<String> {
+    let offset = info.timezone.offset_seconds.map(|s| {
+        let sign = if s < 0 { '-' } else { '+' };
+        let minutes = s.unsigned_abs() / 60;
+        format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    });
+    match (&info.timezone.name, offset) {
+        (Some(name), Some(offset)) => Some(format!("{name} ({offset})")),
+        (Some(name), None) => Some(name.clone()),
+        (None, offset) => offset,
+    }
 }
 
 /// Which source answered, or that none did.
@@ -240,11 +403,11 @@ fn status(addresses: &GuestAddresses) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::backend::GuestNic;
+    use crate::ui::backend::guest_info::GuestTimeZone;
+    use crate::ui::backend::{GuestFilesystem, GuestNic, GuestOs, GuestUser};
 
-    #[test]
-    fn each_interface_is_a_line() {
-        let addresses = GuestAddresses {
+    fn lease() -> GuestAddresses {
+        GuestAddresses {
             source: Some(AddressSource::Lease),
             nics: vec![GuestNic {
                 name: "vnet0".into(),
@@ -252,9 +415,23 @@ mod tests {
                 addresses: vec!["192.0.2.9/24".into(), "fe80::1/64".into()],
             }],
             agent: false,
-        };
+        }
+    }
+
+    fn nic(mac: &str) -> Nic {
+        Nic {
+            kind: "network".into(),
+            source: Some("default".into()),
+            mac: Some(mac.into()),
+            model: Some("virtio".into()),
+        }
+    }
+
+    #[test]
+    fn each_interface_is_a_line() {
+        let addresses = lease();
         assert_eq!(
-            lines(&addresses),
+            lines(&addresses, &[]),
             [(
                 "vnet0 (52:54:00:12:34:56)".to_owned(),
                 "192.0.2.9/24, fe80::1/64".to_owned()
@@ -264,5 +441,81 @@ mod tests {
             status(&addresses),
             "From the DHCP lease of its virtual network."
         );
+    }
+
+    #[test]
+    fn an_interface_is_named_after_the_machine_s_nic_of_the_same_mac() {
+        let mut addresses = lease();
+        let nics = [nic("52:54:00:ab:cd:ef"), nic("52:54:00:12:34:56")];
+        assert_eq!(lines(&addresses, &nics)[0].0, "Virtual network default");
+        // The agent names it as the guest does; MAC case does not matter.
+        addresses.source = Some(AddressSource::Agent);
+        addresses.nics[0].name = "eth0".into();
+        addresses.nics[0].mac = Some("52:54:00:12:34:56".to_uppercase());
+        assert_eq!(
+            lines(&addresses, &nics)[0].0,
+            "Virtual network default · eth0"
+        );
+    }
+
+    #[test]
+    fn the_agent_s_facts_are_lines() {
+        let info = GuestInfo {
+            hostname: Some("web1".into()),
+            os: GuestOs {
+                pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
+                kernel_release: Some("6.1.0-28-amd64".into()),
+                ..GuestOs::default()
+            },
+            timezone: GuestTimeZone {
+                name: Some("IST".into()),
+                offset_seconds: Some(19800),
+            },
+            users: vec![GuestUser {
+                name: "alice".into(),
+                domain: Some("EXAMPLE".into()),
+                login_time_ms: None,
+            }],
+            filesystems: vec![GuestFilesystem {
+                mountpoint: "/".into(),
+                name: Some("vda1".into()),
+                fstype: Some("ext4".into()),
+                total_bytes: Some(10_000_000_000),
+                used_bytes: Some(2_500_000_000),
+            }],
+        };
+        let lines = fact_lines(&info);
+        let find = |title: &str| {
+            lines
+                .iter()
+                .find(|(t, _)| t == title)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(find("Hostname"), Some("web1"));
+        assert_eq!(
+            find("Operating system"),
+            Some("Debian GNU/Linux 12 (bookworm), kernel 6.1.0-28-amd64")
+        );
+        assert_eq!(find("Time zone"), Some("IST (UTC+05:30)"));
+        assert_eq!(find("Logged-in users"), Some("EXAMPLE\\alice"));
+        assert_eq!(
+            find("/ (ext4)"),
+            // glib's sizes keep the number and unit together with a no-break space.
+            Some("2.5\u{a0}GB used, 7.5\u{a0}GB free of 10.0\u{a0}GB")
+        );
+    }
+
+    #[test]
+    fn a_quiet_agent_still_says_who_is_logged_in() {
+        let lines = fact_lines(&GuestInfo::default());
+        assert_eq!(lines, [("Logged-in users".to_owned(), "None".to_owned())]);
+        let west = GuestInfo {
+            timezone: GuestTimeZone {
+                name: None,
+                offset_seconds: Some(-18000),
+            },
+            ..GuestInfo::default()
+        };
+        assert_eq!(time_zone(&west).as_deref(), Some("UTC-05:00"));
     }
 }

@@ -1,6 +1,7 @@
 //! The Overview page: hypervisor, processors and memory of the host, how much of it the
-//! running machines have, its storage pools' use, and the virtualization check of this
-//! computer.
+//! running machines have, its CPU and memory use over the last minutes (graphs of the
+//! connection's [`HostLoadHistory`](crate::ui::HostLoadHistory)), its storage pools' use,
+//! and the virtualization check of this computer.
 
 use super::text;
 use crate::host::kvm;
@@ -62,6 +63,8 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             Connection::ensure_type();
+            crate::ui::HostLoadHistory::ensure_type();
+            crate::ui::graph::Graph::ensure_type();
             HostFacts::ensure_type();
             HostCheck::ensure_type();
             klass.bind_template();
