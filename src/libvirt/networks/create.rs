@@ -11,6 +11,7 @@ use virt::connect::Connect;
 use virt_sys as sys;
 
 use super::super::error::describe;
+use super::super::ffi;
 
 /// How a network reaches the outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -494,7 +495,7 @@ pub fn details(conn: &Connect, name: &str) -> Result<NetworkDetails, NetworkErro
     let mut leases = Vec::new();
     for (domain, vm, macs) in &running {
         let Ok(interfaces) =
-            domain.interface_addresses(sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0)
+            ffi::interface_addresses(domain, sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE)
         else {
             continue;
         };
@@ -503,9 +504,9 @@ pub fn details(conn: &Connect, name: &str) -> Result<NetworkDetails, NetworkErro
             if !macs.contains(&mac) {
                 continue;
             }
-            for address in interface.addrs {
+            for (address, prefix) in interface.addrs {
                 leases.push(Lease {
-                    address: format!("{}/{}", address.addr, address.prefix),
+                    address: format!("{address}/{prefix}"),
                     mac: mac.clone(),
                     vm: vm.clone(),
                 });
