@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real remote libvirt host for tests, on this machine (root only).
 #
-#   tests/remote/host.sh up NAME INDEX     start remote host NAME at 203.0.113.(INDEX+1)
+#   tests/remote/host.sh up NAME INDEX     start remote host NAME at 198.18.0.(INDEX+1)
 #   tests/remote/host.sh down NAME         stop it and remove all of it (idempotent)
 #   tests/remote/host.sh logins NAME       accepted SSH logins to it so far
 #   tests/remote/host.sh exec NAME CMD...  run CMD inside it, without SSH (no login counted)
@@ -10,11 +10,14 @@
 # and indexes); they and this machine share one test LAN, so a pair can migrate guests.
 #
 # What a host is:
-# - a network namespace `vdr-NAME` whose link `lan0` has 203.0.113.(INDEX+1)/24. The test LAN
+# - a network namespace `vdr-NAME` whose link `lan0` has 198.18.0.(INDEX+1)/24. The test LAN
 #   is a bridge inside a namespace of its own (`vd-remote-lan`, made by the first `up`, removed
-#   by the last `down`), joined by every host and by one veth link `vdr-lan` with 203.0.113.1/24
+#   by the last `down`), joined by every host and by one veth link `vdr-lan` with 198.18.0.1/24
 #   in this machine's namespace: bridged traffic never passes this machine's firewall, and
 #   198.51.100.0/24 is left to the tests that put it on links here. eth0 is never touched.
+#   The LAN is 198.18.0.0/24 (a benchmarking range): the documentation range 203.0.113.0/24
+#   is where this machine's package registries resolve, and a route for it here would cut
+#   cargo, apt and pip off while a host is up.
 # - a holder (this script, `__holder`) in that namespace and in mount, UTS and PID
 #   namespaces of its own, where it is PID 1 and reaps orphans: hostname vd-remote-NAME,
 #   its own /proc, tmpfs on /run, /root, /var/lib/libvirt and /var/log/libvirt, a copy of this
@@ -42,7 +45,7 @@ set -euo pipefail
 RUN_DIR=/run/vd-remote
 LAN_NS=vd-remote-lan
 LAN_LINK=vdr-lan
-LAN_PREFIX=203.0.113
+LAN_PREFIX=198.18.0
 SELF=$(readlink -f "$0")
 DEADLINE_TENTHS=300
 

@@ -1,8 +1,8 @@
 """A real remote libvirt host for the UI tests, made by tests/remote/host.sh: a network
-namespace on a test LAN (203.0.113.0/24) with its own libvirtd and sshd, reached as
+namespace on a test LAN (198.18.0.0/24) with its own libvirtd and sshd, reached as
 qemu+ssh://root@ADDRESS/system. Root only.
 
-    with RemoteHost("a", 1) as host:          # 203.0.113.2
+    with RemoteHost("a", 1) as host:          # 198.18.0.2
         app = case.launch("--connect", host.uri)
         ...
         case.assertEqual(host.logins(), 1)    # one SSH login for the whole session
@@ -35,7 +35,7 @@ def host_sh(*args, timeout=120):
 
 class RemoteHost:
     """One remote host. `name`: 1 to 8 of [a-z0-9]; `index`: 1 to 250 (its address is
-    203.0.113.(index+1)). Hosts up at the same time need different names and indexes; they
+    198.18.0.(index+1)). Hosts up at the same time need different names and indexes; they
     reach each other, so two make a migration pair.
 
     After up(): `uri` (key file, no host key check, no TTY), `address`, `key` (the SSH
