@@ -156,6 +156,7 @@ fn latency_run() -> Vec<f64> {
         let sent = Instant::now();
         session.send(Input::Key {
             keysym: 0x61,
+            keycode: None,
             down: i % 2 == 0,
         });
         let arrived = arrived_rx.recv().expect("server alive");

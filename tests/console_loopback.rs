@@ -141,6 +141,7 @@ fn input_goes_out_on_the_wire_exactly() {
     session.send(Input::Scroll(Scroll::Up));
     session.send(Input::Key {
         keysym: 0xffe1,
+        keycode: None,
         down: true,
     });
     session.send(Input::ReleaseAll);
@@ -170,6 +171,7 @@ fn input_goes_out_on_the_wire_exactly() {
     // Sixteen were awaited; send one more key to complete the count.
     session.send(Input::Key {
         keysym: 0x7a,
+        keycode: None,
         down: true,
     });
     let mut inputs = server.join().expect("server thread");

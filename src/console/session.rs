@@ -18,7 +18,7 @@ use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
 use super::apply::{apply, is_update};
 use super::error::ConsoleError;
 use super::framebuffer::{Framebuffer, SharedFramebuffer};
-use super::input::{Input, InputState};
+use super::input::{Input, InputState, Locks};
 use super::outbound::{Outbound, Stream};
 use super::source::{ConsoleSource, ConsoleStream};
 use super::RUNTIME;
@@ -165,6 +165,7 @@ impl ConsoleSession {
                 fb,
                 events: event_tx,
                 commands: command_rx,
+                input: Arc::clone(&link),
             };
             let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
@@ -239,6 +240,8 @@ struct Task {
     fb: SharedFramebuffer,
     events: async_channel::Sender<ConsoleEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
+    /// Learns what the server says about keys (scancodes accepted, the guest's LEDs).
+    input: Arc<Mutex<InputLink>>,
 }
 
 /// Ends the session quietly: the UI dropped its side.
@@ -269,6 +272,8 @@ impl Task {
             .add_encoding(VncEncoding::DesktopSizePseudo)
             .add_encoding(VncEncoding::ExtendedDesktopSizePseudo)
             .add_encoding(VncEncoding::LastRectPseudo)
+            .add_encoding(VncEncoding::QemuExtendedKeyEventPseudo)
+            .add_encoding(VncEncoding::QemuLedStatePseudo)
             .allow_shared(options.shared)
             .set_pixel_format(PixelFormat::bgra())
             .build()?
@@ -363,6 +368,7 @@ impl Task {
         let mut next = Some(first);
         while let Some(event) = next {
             updated |= is_update(&event);
+            self.keys_from(&event);
             let message = match apply(&self.fb, event) {
                 Ok(message) => message,
                 Err(error) => return Ok(Err(error)),
@@ -381,6 +387,23 @@ impl Task {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// What the server says about keys goes to the input side.
+    fn keys_from(&self, event: &vnc::VncEvent) {
+        match event {
+            vnc::VncEvent::QemuExtendedKeyEvent => {
+                tracing::debug!("the server takes keys as scancodes");
+                InputLink::lock(&self.input).state.set_scancodes(true);
+            }
+            vnc::VncEvent::LedState(leds) => {
+                InputLink::lock(&self.input).state.set_guest_locks(Locks {
+                    caps_lock: leds.caps_lock,
+                    num_lock: leds.num_lock,
+                });
+            }
+            _ => {}
+        }
     }
 
     async fn emit(&self, event: ConsoleEvent) -> Result<(), Gone> {
