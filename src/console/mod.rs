@@ -21,6 +21,7 @@ pub mod input;
 pub mod input_times;
 pub mod keymap;
 mod outbound;
+pub mod paste;
 pub mod pointer;
 pub mod session;
 pub mod source;

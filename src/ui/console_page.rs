@@ -90,6 +90,9 @@ mod imp {
                     }
                 },
             );
+            klass.install_action_async("console.paste-keys", None, |page, _, _| async move {
+                page.paste_as_keystrokes().await
+            });
             klass.install_action("console.fullscreen", None, |page, _, _| {
                 if let Some(window) = page.root().and_downcast::<gtk::Window>() {
                     window.set_fullscreened(!window.is_fullscreen());
@@ -392,6 +395,19 @@ impl ConsolePage {
                 }
             }
         ));
+    }
+
+    /// Types the clipboard's text into the guest, key by key.
+    async fn paste_as_keystrokes(&self) {
+        let imp = self.imp();
+        match imp.view.clipboard().read_text_future().await {
+            Ok(Some(text)) => imp.view.type_text(&text).await,
+            Ok(None) => show_error(self, &Failure::new(gettext("The clipboard holds no text"))),
+            Err(e) => show_error(
+                self,
+                &Failure::with_detail(gettext("The clipboard could not be read"), e.to_string()),
+            ),
+        }
     }
 
     fn save_screenshot(&self) {

@@ -166,7 +166,7 @@ impl ConsoleView {
     }
 
     /// Which lock keys are on at this keyboard.
-    fn local_locks(&self) -> Option<Locks> {
+    pub(super) fn local_locks(&self) -> Option<Locks> {
         let keyboard = self.display().default_seat()?.keyboard()?;
         Some(Locks {
             caps_lock: keyboard.is_caps_locked(),

@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 mod input;
+mod paste;
 mod pointer;
 mod render;
 #[allow(unsafe_code)]
