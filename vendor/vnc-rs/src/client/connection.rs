@@ -9,7 +9,7 @@ use std::{
     },
 };
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    io::{AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     sync::{
         mpsc::{channel, error::TryRecvError, Receiver, Sender},
         oneshot, Mutex,
@@ -22,6 +22,9 @@ use crate::{codec, PixelFormat, Rect, VncEncoding, VncError, VncEvent, X11Event}
 const NETWORK_CHANNEL_SIZE: usize = 4096;
 const INPUT_CHANNEL_SIZE: usize = 4096;
 const OUTPUT_CHANNEL_SIZE: usize = 2;
+/// The most the network task reads at once. With [NETWORK_CHANNEL_SIZE] reads queued
+/// for the decoder, at most 64 MiB wait when a server sends faster than it decodes.
+const READ_CHUNK: usize = 16 * 1024;
 
 mod output;
 
@@ -465,7 +468,7 @@ async fn asycn_vnc_read_loop<S, F, Fut>(
     desktop: &DesktopState,
 ) -> Result<(), VncError>
 where
-    S: AsyncRead + Unpin,
+    S: AsyncBufRead + Unpin,
     F: Fn(VncEvent) -> Fut,
     Fut: Future<Output = Result<(), VncError>>,
 {
@@ -485,7 +488,7 @@ async fn read_vnc_messages<S, F, Fut>(
     desktop: &DesktopState,
 ) -> Result<(), VncError>
 where
-    S: AsyncRead + Unpin,
+    S: AsyncBufRead + Unpin,
     F: Fn(VncEvent) -> Fut,
     Fut: Future<Output = Result<(), VncError>>,
 {
@@ -629,26 +632,28 @@ async fn async_connection_process_loop<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut buffer = [0; 65535];
-    let mut pending = 0;
+    // Each read lands in a buffer of its own that travels to the decoder as it is: the
+    // socket's bytes are not copied on the way, nor is the buffer zeroed first.
+    let mut buffer = Vec::with_capacity(READ_CHUNK);
+    let mut pending: Option<Vec<u8>> = None;
 
     loop {
         tokio::select! {
             _ = &mut stop_ch => break,
             _ = conn_ch.closed() => break,
-            permit = conn_ch.reserve(), if pending > 0 => {
-                match permit {
-                    Ok(permit) => {
-                        permit.send(Ok(buffer[..pending].to_vec()));
-                        pending = 0;
-                    }
-                    Err(_) => break,
+            permit = conn_ch.reserve(), if pending.is_some() => {
+                match (permit, pending.take()) {
+                    (Ok(permit), Some(bytes)) => permit.send(Ok(bytes)),
+                    _ => break,
                 }
             }
-            result = stream.read(&mut buffer), if pending == 0 => {
+            result = stream.read_buf(&mut buffer), if pending.is_none() => {
                 match result {
                     Ok(0) | Err(_) => break,
-                    Ok(length) => pending = length,
+                    Ok(_) => {
+                        let next = Vec::with_capacity(READ_CHUNK);
+                        pending = Some(std::mem::replace(&mut buffer, next));
+                    }
                 }
             }
             message = input_ch.recv() => {

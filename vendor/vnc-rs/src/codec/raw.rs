@@ -1,8 +1,6 @@
 use crate::{PixelFormat, Rect, VncError, VncEvent};
 use std::future::Future;
-use tokio::io::{AsyncRead, AsyncReadExt};
-
-use super::initialized_vec;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 pub struct Decoder {}
 
@@ -19,7 +17,7 @@ impl Decoder {
         output_func: &F,
     ) -> Result<(), VncError>
     where
-        S: AsyncRead + Unpin,
+        S: AsyncBufRead + Unpin,
         F: Fn(VncEvent) -> Fut,
         Fut: Future<Output = Result<(), VncError>>,
     {
@@ -32,8 +30,17 @@ impl Decoder {
         // +----------------------------+--------------+-------------+
         let bpp = format.bits_per_pixel / 8;
         let buffer_size = bpp as usize * rect.height as usize * rect.width as usize;
-        let mut pixels = initialized_vec(buffer_size);
-        input.read_exact(&mut pixels).await?;
+        // Straight from the reader's buffers into the pixels: one copy, no zeroing.
+        let mut pixels = Vec::with_capacity(buffer_size);
+        while pixels.len() < buffer_size {
+            let available = input.fill_buf().await?;
+            if available.is_empty() {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+            }
+            let take = available.len().min(buffer_size - pixels.len());
+            pixels.extend_from_slice(&available[..take]);
+            input.consume(take);
+        }
         output_func(VncEvent::RawImage(*rect, pixels)).await?;
         Ok(())
     }

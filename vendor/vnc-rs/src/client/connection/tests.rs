@@ -76,7 +76,8 @@ async fn invalid_rectangles_and_lengths_are_rejected_before_payload_reads() {
         clipboard,
         vec![1],
     ] {
-        let (mut client, mut server) = duplex(256);
+        let (client, mut server) = duplex(256);
+        let mut client = tokio::io::BufReader::new(client);
         server.write_all(&payload).await.unwrap();
         let (_stop, mut stopped) = oneshot::channel();
         let result = tokio::time::timeout(
