@@ -143,6 +143,11 @@ impl InputState {
         self.scancodes
     }
 
+    /// The guest's lock LEDs as last reported (or as the taps sent since will leave them).
+    pub fn guest_locks(&self) -> Option<Locks> {
+        self.guest_locks
+    }
+
     /// The guest's lock LEDs as the server reported them.
     pub fn set_guest_locks(&mut self, locks: Locks) {
         self.guest_locks = Some(locks);

@@ -213,6 +213,13 @@ impl ConsoleSession {
         InputLink::lock(&self.input).send(&input);
     }
 
+    /// Whether keys go out as scancodes (the server acknowledged QEMU Extended Key
+    /// Events), and the guest's lock LEDs once the server told them.
+    pub fn keyboard(&self) -> (bool, Option<Locks>) {
+        let link = InputLink::lock(&self.input);
+        (link.state.scancodes(), link.state.guest_locks())
+    }
+
     /// Puts `text` on the guest's clipboard.
     pub fn send_cut_text(&self, text: String) {
         let _ = self.commands.send(Command::CutText(text));
