@@ -203,7 +203,10 @@ impl ConsoleView {
             ConsoleEvent::Damaged => self.queue_draw(),
             ConsoleEvent::CursorChanged => self.update_cursor(),
             ConsoleEvent::Bell => self.error_bell(),
-            ConsoleEvent::CutText(text) => self.clipboard().set_text(&text),
+            // The guest's clipboard reaches this side's only while the console has the
+            // focus, never in the background.
+            ConsoleEvent::CutText(text) if self.has_focus() => self.clipboard().set_text(&text),
+            ConsoleEvent::CutText(_) => tracing::debug!("guest clipboard ignored: not focused"),
             ConsoleEvent::DesktopResized(_) => {}
             ConsoleEvent::Disconnected { error } => {
                 imp.session.take();
