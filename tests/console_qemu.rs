@@ -111,6 +111,10 @@ fn exercise(session: &ConsoleSession, domain: &str, how: &str) {
         unreachable!()
     };
     assert!(width >= 320 && height >= 200, "{how}: {width}×{height}");
+    // QEMU tells its one-screen layout (ExtendedDesktopSize): the guest is resizable.
+    expect(session, DEADLINE, &format!("GuestResizable ({how})"), |e| {
+        *e == ConsoleEvent::GuestResizable(true)
+    });
     let lit = wait_for_picture(session, 100);
     eprintln!("{how}: {width}×{height}, {lit} lit pixels");
     matches_screenshot(session, domain, how);

@@ -84,6 +84,9 @@ pub enum ConsoleEvent {
     Bell,
     /// The guest's clipboard (at most 1 MiB).
     CutText(String),
+    /// Whether the guest's screen can be resized from here ([`ConsoleSession::resize_desktop`]):
+    /// the server told its screen layout (ExtendedDesktopSize), and that is one screen.
+    GuestResizable(bool),
     /// The answer to [`ConsoleSession::resize_desktop`].
     DesktopResized(Result<(u16, u16), String>),
     /// The last event. `None` when the session was closed from this side.
@@ -166,6 +169,7 @@ impl ConsoleSession {
                 events: event_tx,
                 commands: command_rx,
                 input: Arc::clone(&link),
+                resizable: false,
             };
             let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
@@ -249,6 +253,8 @@ struct Task {
     commands: mpsc::UnboundedReceiver<Command>,
     /// Learns what the server says about keys (scancodes accepted, the guest's LEDs).
     input: Arc<Mutex<InputLink>>,
+    /// What the UI was last told in [`ConsoleEvent::GuestResizable`].
+    resizable: bool,
 }
 
 /// Ends the session quietly: the UI dropped its side.
@@ -376,6 +382,9 @@ impl Task {
         while let Some(event) = next {
             updated |= is_update(&event);
             self.keys_from(&event);
+            if let Some(resizable) = self.resizable_from(&event) {
+                self.emit(ConsoleEvent::GuestResizable(resizable)).await?;
+            }
             let message = match apply(&self.fb, event) {
                 Ok(message) => message,
                 Err(error) => return Ok(Err(error)),
@@ -394,6 +403,24 @@ impl Task {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Whether a screen layout changed what "Resize guest to window" can do; `None`
+    /// when it did not.
+    fn resizable_from(&mut self, event: &vnc::VncEvent) -> Option<bool> {
+        let vnc::VncEvent::DesktopUpdate(vnc::DesktopUpdate {
+            layout: Some(layout),
+            ..
+        }) = event
+        else {
+            return None;
+        };
+        let resizable = matches!(layout.screens.as_slice(), [screen]
+            if (screen.x, screen.y, screen.width, screen.height) == (0, 0, layout.width, layout.height));
+        (self.resizable != resizable).then(|| {
+            self.resizable = resizable;
+            resizable
+        })
     }
 
     /// What the server says about keys goes to the input side.

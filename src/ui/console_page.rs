@@ -181,6 +181,13 @@ mod imp {
                     }
                 }
             ));
+            // "Resize Guest to Window" only where the guest's screen can be resized.
+            obj.action_set_enabled("console.resize-guest", false);
+            self.view.connect_guest_resizable_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |view| obj.action_set_enabled("console.resize-guest", view.guest_resizable())
+            ));
             self.view.connect_disconnected(glib::clone!(
                 #[weak]
                 obj,

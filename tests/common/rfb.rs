@@ -14,6 +14,7 @@ pub const COPY_RECT: i32 = 1;
 pub const ZRLE: i32 = 16;
 pub const CURSOR: i32 = -239;
 pub const DESKTOP_SIZE: i32 = -223;
+pub const EXTENDED_DESKTOP_SIZE: i32 = -308;
 pub const QEMU_EXTENDED_KEY_EVENT: i32 = -258;
 pub const QEMU_LED_STATE: i32 = -261;
 
@@ -289,6 +290,21 @@ pub fn raw_rect(x: u16, y: u16, width: u16, height: u16, pixels: &[u32]) -> Vec<
     out.reserve(pixels.len() * 4);
     for p in pixels {
         out.extend(p.to_le_bytes());
+    }
+    out
+}
+
+/// An ExtendedDesktopSize rectangle (reason 0: the server's own change, status 0) of a
+/// `width`×`height` desktop with `screens` (x, y, width, height), ids 1, 2, …
+pub fn desktop_layout(width: u16, height: u16, screens: &[(u16, u16, u16, u16)]) -> Vec<u8> {
+    let mut out = rect_header(0, 0, width, height, EXTENDED_DESKTOP_SIZE);
+    out.extend([screens.len() as u8, 0, 0, 0]);
+    for (id, &(x, y, w, h)) in (1u32..).zip(screens) {
+        out.extend(id.to_be_bytes());
+        for v in [x, y, w, h] {
+            out.extend(v.to_be_bytes());
+        }
+        out.extend(0u32.to_be_bytes());
     }
     out
 }
