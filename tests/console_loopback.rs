@@ -141,6 +141,7 @@ fn input_goes_out_on_the_wire_exactly() {
     session.send(Input::Scroll(Scroll::Up));
     session.send(Input::Key {
         keysym: 0xffe1,
+        keycode: None,
         down: true,
     });
     session.send(Input::ReleaseAll);
@@ -170,6 +171,7 @@ fn input_goes_out_on_the_wire_exactly() {
     // Sixteen were awaited; send one more key to complete the count.
     session.send(Input::Key {
         keysym: 0x7a,
+        keycode: None,
         down: true,
     });
     let mut inputs = server.join().expect("server thread");
@@ -336,4 +338,36 @@ fn vnc_authentication_checks_the_password() {
         }
         let _conn = server.join().expect("server thread");
     }
+}
+
+/// "Resize Guest to Window" is offered while the server's layout is one screen: told
+/// when the server first sends its layout, and again when that changes.
+#[test]
+fn a_single_screen_layout_makes_the_guest_resizable() {
+    let (listener, port) = rfb::listen();
+    let server = thread::spawn(move || {
+        let mut conn = Conn::accept(&listener);
+        let encodings = conn.handshake(640, 480);
+        assert!(encodings.contains(&rfb::EXTENDED_DESKTOP_SIZE));
+        for screens in [
+            vec![(0, 0, 640, 480)],
+            vec![(0, 0, 320, 480), (320, 0, 320, 480)],
+        ] {
+            let mut update = rfb::update_header(1);
+            update.extend(rfb::desktop_layout(640, 480, &screens));
+            conn.write(&update).unwrap();
+            conn.until_update_request();
+        }
+        conn
+    });
+    let session = open_loopback(port);
+    for resizable in [true, false] {
+        expect(
+            &session,
+            DEADLINE,
+            &format!("GuestResizable({resizable})"),
+            |e| *e == ConsoleEvent::GuestResizable(resizable),
+        );
+    }
+    let _conn = server.join().expect("server thread");
 }

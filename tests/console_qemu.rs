@@ -111,9 +111,27 @@ fn exercise(session: &ConsoleSession, domain: &str, how: &str) {
         unreachable!()
     };
     assert!(width >= 320 && height >= 200, "{how}: {width}×{height}");
+    // QEMU tells its one-screen layout (ExtendedDesktopSize): the guest is resizable.
+    expect(session, DEADLINE, &format!("GuestResizable ({how})"), |e| {
+        *e == ConsoleEvent::GuestResizable(true)
+    });
     let lit = wait_for_picture(session, 100);
     eprintln!("{how}: {width}×{height}, {lit} lit pixels");
     matches_screenshot(session, domain, how);
+    // QEMU takes keys as scancodes and tells the guest's keyboard LEDs.
+    let deadline = Instant::now() + DEADLINE;
+    while session.keyboard().1.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "{how}: keys as scancodes and LEDs: {:?}",
+            session.keyboard()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        session.keyboard().0,
+        "{how}: QEMU did not acknowledge Extended Key Events"
+    );
     tap(session, 0xff0d);
     session.send(Input::SendKey(SendKey::CtrlAltF(2)));
     session.send(Input::Motion { x: 10, y: 10 });

@@ -21,6 +21,7 @@ pub mod input;
 pub mod input_times;
 pub mod keymap;
 mod outbound;
+pub mod paste;
 pub mod pointer;
 pub mod session;
 pub mod source;
@@ -29,8 +30,8 @@ use std::sync::LazyLock;
 
 pub use error::ConsoleError;
 pub use framebuffer::{CursorImage, Framebuffer, SharedFramebuffer, TileRect};
-pub use input::{Input, InputState, Scroll, Wire};
-pub use keymap::{keyval_to_keysym, SendKey};
+pub use input::{Input, InputState, Locks, Scroll, Wire};
+pub use keymap::{keyval_to_keysym, Key, SendKey};
 pub use pointer::{Area, RelativeMotion, Scaling, Viewport};
 pub use session::{ConnectOptions, ConsoleEvent, ConsoleSession};
 pub use source::ConsoleSource;

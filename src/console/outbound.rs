@@ -155,8 +155,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {
                 return Poll::Ready(Err(e));
             }
         }
-        let limit = buf.remaining().min(MAX_READ);
-        let mut part = ReadBuf::new(buf.initialize_unfilled_to(limit));
+        if buf.remaining() <= MAX_READ {
+            // vnc-rs reads at most this much: its buffer goes to the socket as it is,
+            // without being zeroed first.
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        let mut part = ReadBuf::new(buf.initialize_unfilled_to(MAX_READ));
         match Pin::new(&mut this.inner).poll_read(cx, &mut part) {
             Poll::Ready(Ok(())) => {
                 let read = part.filled().len();

@@ -18,7 +18,7 @@ use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
 use super::apply::{apply, is_update};
 use super::error::ConsoleError;
 use super::framebuffer::{Framebuffer, SharedFramebuffer};
-use super::input::{Input, InputState};
+use super::input::{Input, InputState, Locks};
 use super::outbound::{Outbound, Stream};
 use super::source::{ConsoleSource, ConsoleStream};
 use super::RUNTIME;
@@ -84,6 +84,9 @@ pub enum ConsoleEvent {
     Bell,
     /// The guest's clipboard (at most 1 MiB).
     CutText(String),
+    /// Whether the guest's screen can be resized from here ([`ConsoleSession::resize_desktop`]):
+    /// the server told its screen layout (ExtendedDesktopSize), and that is one screen.
+    GuestResizable(bool),
     /// The answer to [`ConsoleSession::resize_desktop`].
     DesktopResized(Result<(u16, u16), String>),
     /// The last event. `None` when the session was closed from this side.
@@ -165,6 +168,8 @@ impl ConsoleSession {
                 fb,
                 events: event_tx,
                 commands: command_rx,
+                input: Arc::clone(&link),
+                resizable: false,
             };
             let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
@@ -212,6 +217,13 @@ impl ConsoleSession {
         InputLink::lock(&self.input).send(&input);
     }
 
+    /// Whether keys go out as scancodes (the server acknowledged QEMU Extended Key
+    /// Events), and the guest's lock LEDs once the server told them.
+    pub fn keyboard(&self) -> (bool, Option<Locks>) {
+        let link = InputLink::lock(&self.input);
+        (link.state.scancodes(), link.state.guest_locks())
+    }
+
     /// Puts `text` on the guest's clipboard.
     pub fn send_cut_text(&self, text: String) {
         let _ = self.commands.send(Command::CutText(text));
@@ -239,6 +251,10 @@ struct Task {
     fb: SharedFramebuffer,
     events: async_channel::Sender<ConsoleEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
+    /// Learns what the server says about keys (scancodes accepted, the guest's LEDs).
+    input: Arc<Mutex<InputLink>>,
+    /// What the UI was last told in [`ConsoleEvent::GuestResizable`].
+    resizable: bool,
 }
 
 /// Ends the session quietly: the UI dropped its side.
@@ -269,6 +285,8 @@ impl Task {
             .add_encoding(VncEncoding::DesktopSizePseudo)
             .add_encoding(VncEncoding::ExtendedDesktopSizePseudo)
             .add_encoding(VncEncoding::LastRectPseudo)
+            .add_encoding(VncEncoding::QemuExtendedKeyEventPseudo)
+            .add_encoding(VncEncoding::QemuLedStatePseudo)
             .allow_shared(options.shared)
             .set_pixel_format(PixelFormat::bgra())
             .build()?
@@ -363,6 +381,10 @@ impl Task {
         let mut next = Some(first);
         while let Some(event) = next {
             updated |= is_update(&event);
+            self.keys_from(&event);
+            if let Some(resizable) = self.resizable_from(&event) {
+                self.emit(ConsoleEvent::GuestResizable(resizable)).await?;
+            }
             let message = match apply(&self.fb, event) {
                 Ok(message) => message,
                 Err(error) => return Ok(Err(error)),
@@ -381,6 +403,41 @@ impl Task {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Whether a screen layout changed what "Resize guest to window" can do; `None`
+    /// when it did not.
+    fn resizable_from(&mut self, event: &vnc::VncEvent) -> Option<bool> {
+        let vnc::VncEvent::DesktopUpdate(vnc::DesktopUpdate {
+            layout: Some(layout),
+            ..
+        }) = event
+        else {
+            return None;
+        };
+        let resizable = matches!(layout.screens.as_slice(), [screen]
+            if (screen.x, screen.y, screen.width, screen.height) == (0, 0, layout.width, layout.height));
+        (self.resizable != resizable).then(|| {
+            self.resizable = resizable;
+            resizable
+        })
+    }
+
+    /// What the server says about keys goes to the input side.
+    fn keys_from(&self, event: &vnc::VncEvent) {
+        match event {
+            vnc::VncEvent::QemuExtendedKeyEvent => {
+                tracing::debug!("the server takes keys as scancodes");
+                InputLink::lock(&self.input).state.set_scancodes(true);
+            }
+            vnc::VncEvent::LedState(leds) => {
+                InputLink::lock(&self.input).state.set_guest_locks(Locks {
+                    caps_lock: leds.caps_lock,
+                    num_lock: leds.num_lock,
+                });
+            }
+            _ => {}
+        }
     }
 
     async fn emit(&self, event: ConsoleEvent) -> Result<(), Gone> {

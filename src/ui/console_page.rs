@@ -90,6 +90,9 @@ mod imp {
                     }
                 },
             );
+            klass.install_action_async("console.paste-keys", None, |page, _, _| async move {
+                page.paste_as_keystrokes().await
+            });
             klass.install_action("console.fullscreen", None, |page, _, _| {
                 if let Some(window) = page.root().and_downcast::<gtk::Window>() {
                     window.set_fullscreened(!window.is_fullscreen());
@@ -177,6 +180,13 @@ mod imp {
                         view.grab_focus();
                     }
                 }
+            ));
+            // "Resize Guest to Window" only where the guest's screen can be resized.
+            obj.action_set_enabled("console.resize-guest", false);
+            self.view.connect_guest_resizable_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |view| obj.action_set_enabled("console.resize-guest", view.guest_resizable())
             ));
             self.view.connect_disconnected(glib::clone!(
                 #[weak]
@@ -392,6 +402,19 @@ impl ConsolePage {
                 }
             }
         ));
+    }
+
+    /// Types the clipboard's text into the guest, key by key.
+    async fn paste_as_keystrokes(&self) {
+        let imp = self.imp();
+        match imp.view.clipboard().read_text_future().await {
+            Ok(Some(text)) => imp.view.type_text(&text).await,
+            Ok(None) => show_error(self, &Failure::new(gettext("The clipboard holds no text"))),
+            Err(e) => show_error(
+                self,
+                &Failure::with_detail(gettext("The clipboard could not be read"), e.to_string()),
+            ),
+        }
     }
 
     fn save_screenshot(&self) {

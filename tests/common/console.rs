@@ -21,7 +21,11 @@ pub fn open_loopback(port: u16) -> ConsoleSession {
 /// Presses and releases one key.
 pub fn tap(session: &ConsoleSession, keysym: u32) {
     for down in [true, false] {
-        session.send(Input::Key { keysym, down });
+        session.send(Input::Key {
+            keysym,
+            keycode: None,
+            down,
+        });
     }
 }
 

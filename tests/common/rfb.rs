@@ -14,6 +14,9 @@ pub const COPY_RECT: i32 = 1;
 pub const ZRLE: i32 = 16;
 pub const CURSOR: i32 = -239;
 pub const DESKTOP_SIZE: i32 = -223;
+pub const EXTENDED_DESKTOP_SIZE: i32 = -308;
+pub const QEMU_EXTENDED_KEY_EVENT: i32 = -258;
+pub const QEMU_LED_STATE: i32 = -261;
 
 /// A listener on an ephemeral loopback port.
 pub fn listen() -> (TcpListener, u16) {
@@ -44,6 +47,12 @@ pub enum ClientMsg {
         y: u16,
     },
     CutText(Vec<u8>),
+    /// QEMU Extended Key Event: a scancode (qnum) with its keysym.
+    QemuKey {
+        down: bool,
+        keysym: u32,
+        scancode: u32,
+    },
     Other(u8),
 }
 
@@ -204,6 +213,15 @@ impl Conn {
                 self.stream.read_exact(&mut text)?;
                 ClientMsg::CutText(text)
             }
+            255 => {
+                let b: [u8; 11] = self.read_exact()?;
+                assert_eq!(b[0], 0, "only the Extended Key Event of QEMU's messages");
+                ClientMsg::QemuKey {
+                    down: u16::from_be_bytes([b[1], b[2]]) != 0,
+                    keysym: u32::from_be_bytes([b[3], b[4], b[5], b[6]]),
+                    scancode: u32::from_be_bytes([b[7], b[8], b[9], b[10]]),
+                }
+            }
             other => ClientMsg::Other(other),
         })
     }
@@ -273,6 +291,34 @@ pub fn raw_rect(x: u16, y: u16, width: u16, height: u16, pixels: &[u32]) -> Vec<
     for p in pixels {
         out.extend(p.to_le_bytes());
     }
+    out
+}
+
+/// An ExtendedDesktopSize rectangle (reason 0: the server's own change, status 0) of a
+/// `width`×`height` desktop with `screens` (x, y, width, height), ids 1, 2, …
+pub fn desktop_layout(width: u16, height: u16, screens: &[(u16, u16, u16, u16)]) -> Vec<u8> {
+    let mut out = rect_header(0, 0, width, height, EXTENDED_DESKTOP_SIZE);
+    out.extend([screens.len() as u8, 0, 0, 0]);
+    for (id, &(x, y, w, h)) in (1u32..).zip(screens) {
+        out.extend(id.to_be_bytes());
+        for v in [x, y, w, h] {
+            out.extend(v.to_be_bytes());
+        }
+        out.extend(0u32.to_be_bytes());
+    }
+    out
+}
+
+/// What QEMU answers to a client that asks for Extended Key Events: an empty rectangle
+/// of that pseudo-encoding, the screen's size.
+pub fn qemu_key_ack(width: u16, height: u16) -> Vec<u8> {
+    rect_header(0, 0, width, height, QEMU_EXTENDED_KEY_EVENT)
+}
+
+/// QEMU's LED State: bit 0 Scroll Lock, 1 Num Lock, 2 Caps Lock.
+pub fn led_state(bits: u8) -> Vec<u8> {
+    let mut out = rect_header(0, 0, 0, 0, QEMU_LED_STATE);
+    out.push(bits);
     out
 }
 

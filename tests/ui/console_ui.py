@@ -77,3 +77,21 @@ def type_line(app, window, screen, wid, guest, text):
     xdotool("type", "--delay", "80", text)
     xdotool("key", "Return")
     guest.wait_line(f"TYPED: {text}", timeout=30, after=start)
+
+
+class Clipboard:
+    """Text on the X clipboard, owned by a helper process until `close()`."""
+
+    def __init__(self, text):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.process = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(here, "clipboard.py"), text],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if line.strip() != "READY":
+            self.close()
+            raise AssertionError(f"the clipboard helper said {line!r}")
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()

@@ -5,7 +5,8 @@ import re
 import subprocess
 import time
 
-from console_ui import GuestTestCase, open_console, type_line, view_box, x_window, xdotool
+from console_ui import (Clipboard, GuestTestCase, open_console, type_line, view_box, x_window,
+                        xdotool)
 from guest import virsh
 from vdui import ARTIFACTS, click, find_all, wait_for
 
@@ -19,6 +20,18 @@ class ConsoleTest(GuestTestCase):
     def test_typed_keys_reach_the_guest(self):
         app, window, screen, wid = self.open_console()
         type_line(app, window, screen, wid, self.guest, "hello console")
+
+    def test_paste_as_keystrokes_types_the_clipboard_exactly(self):
+        app, window, screen, wid = self.open_console()
+        symbols = "`~!@#$%^&*()-_=+[{]};:'\",<.>/?|\\ azAZ09"
+        line = (symbols * 6)[:200]
+        self.assertEqual(len(line), 200)
+        clipboard = Clipboard(line + "\n")
+        self.addCleanup(clipboard.close)
+        start = len(self.guest.log())
+        click(app.find(name="Send Key", within=window))
+        click(app.find("menu item", contains="Paste as Keystrokes", within=window))
+        self.guest.wait_line(f"TYPED: {line}\r", timeout=90, after=start)
 
     def test_console_view_in_the_main_window(self):
         app = self.launch("--connect", "qemu:///session")

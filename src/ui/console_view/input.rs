@@ -3,7 +3,7 @@
 //! (pointer.rs); Ctrl+Alt releases them.
 
 use super::ConsoleView;
-use crate::console::{input_times, keyval_to_keysym, Input, Scroll};
+use crate::console::{input_times, keyval_to_keysym, Input, Locks, Scroll};
 use glib::translate::IntoGlib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -38,13 +38,13 @@ impl ConsoleView {
             self,
             #[upgrade_or]
             glib::Propagation::Proceed,
-            move |_, keyval, _, state| view.key(keyval, state, true)
+            move |_, keyval, keycode, state| view.key(keyval, keycode, state, true)
         ));
         keys.connect_key_released(glib::clone!(
             #[weak(rename_to = view)]
             self,
-            move |_, keyval, _, state| {
-                view.key(keyval, state, false);
+            move |_, keyval, keycode, state| {
+                view.key(keyval, keycode, state, false);
             }
         ));
         self.add_controller(keys);
@@ -128,7 +128,14 @@ impl ConsoleView {
         self.add_controller(focus);
     }
 
-    fn key(&self, keyval: gdk::Key, state: gdk::ModifierType, down: bool) -> glib::Propagation {
+    /// A key went down or up: `keycode` is the physical key (GDK's hardware keycode).
+    fn key(
+        &self,
+        keyval: gdk::Key,
+        keycode: u32,
+        state: gdk::ModifierType,
+        down: bool,
+    ) -> glib::Propagation {
         if !self.connected() {
             return glib::Propagation::Proceed;
         }
@@ -139,12 +146,32 @@ impl ConsoleView {
         }
         if let Some(keysym) = keyval_to_keysym(keyval.into_glib()) {
             let arrived = if down { input_times::now() } else { None };
-            self.send(Input::Key { keysym, down });
+            // The guest's locks follow this side's before a key types anything; a lock
+            // key itself is in the middle of changing them.
+            if down && !matches!(keyval, gdk::Key::Caps_Lock | gdk::Key::Num_Lock) {
+                if let Some(locks) = self.local_locks() {
+                    self.send(Input::Locks(locks));
+                }
+            }
+            self.send(Input::Key {
+                keysym,
+                keycode: (keycode != 0).then_some(keycode),
+                down,
+            });
             if let Some(seconds) = arrived {
                 input_times::key_pressed(seconds, keysym);
             }
         }
         glib::Propagation::Stop
+    }
+
+    /// Which lock keys are on at this keyboard.
+    pub(super) fn local_locks(&self) -> Option<Locks> {
+        let keyboard = self.display().default_seat()?.keyboard()?;
+        Some(Locks {
+            caps_lock: keyboard.is_caps_locked(),
+            num_lock: keyboard.is_num_locked(),
+        })
     }
 
     /// The local pointer moved to (`x`, `y`): a position through the scaling, or motion

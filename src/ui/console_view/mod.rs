@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 mod input;
+mod paste;
 mod pointer;
 mod render;
 #[allow(unsafe_code)]
@@ -45,6 +46,9 @@ mod imp {
         /// grab takes the pointer too.
         #[property(get, set = Self::set_relative_pointer)]
         pub relative_pointer: Cell<bool>,
+        /// The guest's screen can be resized from here (ExtendedDesktopSize).
+        #[property(get)]
+        pub guest_resizable: Cell<bool>,
         /// Local motion while the pointer is grabbed in relative mode.
         pub motion: Cell<RelativeMotion>,
         pub session: RefCell<Option<ConsoleSession>>,
@@ -189,6 +193,7 @@ impl ConsoleView {
         if self.imp().session.take().is_some() {
             self.set_connected(false);
         }
+        self.set_guest_resizable(false);
     }
 
     fn handle(&self, event: ConsoleEvent) {
@@ -202,12 +207,17 @@ impl ConsoleView {
             ConsoleEvent::Damaged => self.queue_draw(),
             ConsoleEvent::CursorChanged => self.update_cursor(),
             ConsoleEvent::Bell => self.error_bell(),
-            ConsoleEvent::CutText(text) => self.clipboard().set_text(&text),
+            // The guest's clipboard reaches this side's only while the console has the
+            // focus, never in the background.
+            ConsoleEvent::CutText(text) if self.has_focus() => self.clipboard().set_text(&text),
+            ConsoleEvent::CutText(_) => tracing::debug!("guest clipboard ignored: not focused"),
             ConsoleEvent::DesktopResized(_) => {}
+            ConsoleEvent::GuestResizable(resizable) => self.set_guest_resizable(resizable),
             ConsoleEvent::Disconnected { error } => {
                 imp.session.take();
                 self.set_grabbed(false);
                 self.set_connected(false);
+                self.set_guest_resizable(false);
                 // A server's words can hold a NUL, which no GLib string can.
                 let reason = error
                     .as_ref()
@@ -216,6 +226,12 @@ impl ConsoleView {
                 imp.last_error.replace(error);
                 self.emit_by_name::<()>("disconnected", &[&reason]);
             }
+        }
+    }
+
+    fn set_guest_resizable(&self, resizable: bool) {
+        if self.imp().guest_resizable.replace(resizable) != resizable {
+            self.notify_guest_resizable();
         }
     }
 
