@@ -14,11 +14,11 @@ use std::io::Read;
 use std::time::Duration;
 
 use common::{
-    connect_and_snapshot, ensure_libvirtd, expect_event, prefix, quiet_options, virsh, virsh_ok,
-    DomainGuard, SESSION_URI,
+    ask, connect_and_snapshot, ensure_libvirtd, expect_event, prefix, quiet_options, virsh,
+    virsh_ok, DomainGuard, SESSION_URI,
 };
 use virtdeck::libvirt::{
-    spawn, Command, ConnectionHandle, ConnectionState, Event, GuestAddresses, NetworkChange, Reply,
+    spawn, Command, ConnectionHandle, ConnectionState, Event, GuestAddresses, NetworkChange,
     Request, RequestError, VirtualNetwork, WorkerOptions,
 };
 use virtdeck::spec::create::{CreateError, CreateFailure, Created, Progress};
@@ -26,20 +26,6 @@ use virtdeck::spec::{DomainType, HostFacts, Network, Storage, VmSpec};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const TEST_URI: &str = "test:///default";
-
-/// Asks the worker and waits for the answer; fails the test if none comes in time.
-fn ask<T: Send + 'static>(
-    handle: &ConnectionHandle,
-    make: impl FnOnce(Reply<T>) -> Request,
-) -> Result<T, RequestError> {
-    let answer = handle.ask(make);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(answer.recv_blocking());
-    });
-    rx.recv_timeout(TIMEOUT)
-        .expect("the worker answers within the timeout")
-}
 
 fn networks(handle: &ConnectionHandle) -> Vec<VirtualNetwork> {
     ask(handle, Request::Networks).unwrap_or_else(|e| panic!("Networks: {e}"))

@@ -39,9 +39,12 @@ pub enum Request {
         change: NetworkChange,
         reply: Reply<()>,
     },
-    /// A socket connected to the VNC server of a running domain, past its password: for a
+    /// A socket connected to the VNC server of a running domain (its VNC display among
+    /// several; [`graphics::DisplayError`] when it has none), past its password: for a
     /// console on the computer the connection's host is.
     GraphicsSocket { uuid: String, reply: Reply<OwnedFd> },
+    /// Where a domain's display is, for a console on another computer.
+    Display(graphics::DisplayRequest),
     /// The guest's IP addresses: from its agent (unless `agent` is false: the agent of a
     /// busy guest may take seconds), else the DHCP lease, else ARP (see
     /// [`addresses::read`]). Not running, or no source with addresses, is an answer too.
@@ -87,6 +90,9 @@ pub enum RequestError {
     /// The machine was not created; the failure names what could not be removed again.
     #[error(transparent)]
     Create(#[from] CreateFailure),
+    /// The domain's display cannot be reached (SPICE only, none, not listening).
+    #[error(transparent)]
+    Display(#[from] graphics::DisplayError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -120,7 +126,11 @@ impl<T> Reply<T> {
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(
+        self,
+        conn: Option<&Connect>,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError>,
+    ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }
@@ -160,6 +170,7 @@ impl Request {
             Self::Networks(_) => "Networks",
             Self::ChangeNetwork { .. } => "ChangeNetwork",
             Self::GraphicsSocket { .. } => "GraphicsSocket",
+            Self::Display(request) => request.name(),
             Self::GuestAddresses { .. } => "GuestAddresses",
             Self::VncPassword { .. } => "VncPassword",
             Self::HostFacts { .. } => "HostFacts",
@@ -188,8 +199,9 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             reply,
         } => reply.answer(conn, |c| Ok(networks::apply(c, &name, change)?)),
         Request::GraphicsSocket { uuid, reply } => {
-            reply.answer(conn, |c| Ok(graphics::open_socket(c, &uuid)?));
+            reply.answer(conn, |c| graphics::open_socket(c, &uuid));
         }
+        Request::Display(request) => graphics::serve(conn, request),
         Request::GuestAddresses { uuid, agent, reply } => {
             reply.answer(conn, |c| Ok(addresses::read(c, &uuid, agent)?));
         }

@@ -302,6 +302,20 @@ pub fn summary(event: &Event) -> String {
 }
 
 /// Starts a worker on `uri` and waits for it to connect and send its first snapshot.
+/// Asks the worker and waits for the answer; fails the test if none comes within 30 s.
+pub fn ask<T: Send + 'static>(
+    handle: &ConnectionHandle,
+    make: impl FnOnce(virtdeck::libvirt::Reply<T>) -> virtdeck::libvirt::Request,
+) -> Result<T, virtdeck::libvirt::RequestError> {
+    let answer = handle.ask(make);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(answer.recv_blocking());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the worker answers within the timeout")
+}
+
 pub fn connect_and_snapshot(
     uri: &str,
     options: WorkerOptions,
