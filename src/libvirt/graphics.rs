@@ -1,4 +1,4 @@
-//! A domain's display: which of its graphics devices the console uses (the VNC one, also
+//! A domain's display: its serial console ([`super::text_console`]), which of its graphics devices the console uses (the VNC one, also
 //! when a SPICE display comes first), a socket to it from libvirt for a console on this
 //! computer, where it listens on its own host for a console elsewhere, and the VNC
 //! password, which libvirt shows only in the secure XML (`VIR_DOMAIN_XML_SECURE`, refused
@@ -12,6 +12,7 @@ use virt::sys::VIR_DOMAIN_XML_SECURE;
 
 use super::events::open_graphics_fd;
 use super::requests::{Reply, RequestError};
+use super::text_console;
 
 /// Why a domain's display cannot be reached. Each message is a sentence; the UI words
 /// them in the user's language.
@@ -44,12 +45,18 @@ pub enum Listen {
 pub enum DisplayRequest {
     /// Where the running domain's VNC server listens on its host (live XML).
     Listen { uuid: String, reply: Reply<Listen> },
+    /// The running domain's serial console as a stream on this connection.
+    TextConsole {
+        uuid: String,
+        reply: Reply<text_console::TextConsole>,
+    },
 }
 
 impl DisplayRequest {
     pub(super) fn name(&self) -> &'static str {
         match self {
             Self::Listen { .. } => "Display::Listen",
+            Self::TextConsole { .. } => "Display::TextConsole",
         }
     }
 }
@@ -61,6 +68,9 @@ pub(super) fn serve(conn: Option<&Connect>, request: DisplayRequest) {
             let domain = c.lookup_domain_by_uuid_string(&uuid)?;
             Ok(vnc_listen(&domain.xml_desc(0)?)?)
         }),
+        DisplayRequest::TextConsole { uuid, reply } => {
+            reply.answer(conn, |c| text_console::open(c, &uuid));
+        }
     }
 }
 

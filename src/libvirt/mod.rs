@@ -20,6 +20,7 @@
 //!   from bulk statistics, with the rate math as pure functions.
 //! - [`graphics`]: a domain's display: which device is VNC, libvirt's socket to it, where
 //!   it listens on its host, the VNC password from the secure domain XML.
+//! - [`text_console`]: a domain's serial console as a stream, for the Text Console.
 //! - [`ssh`]: one SSH master connection per remote host, shared by libvirt's connection
 //!   and the consoles' tunnels to the displays there.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
@@ -43,6 +44,7 @@ pub mod host_info;
 pub mod networks;
 pub mod requests;
 pub mod ssh;
+pub mod text_console;
 pub mod uri;
 pub mod worker;
 

@@ -197,6 +197,8 @@ holder_main() {
     # the state dir bound into it, and the whole moved over /run.
     mount -n -t tmpfs -o mode=0755 vd-remote-run "$state/.run"
     mkdir -p "$state/.run/vd-remote/$name" "$state/.run/sshd" "$state/.run/libvirt"
+    # /var/lock: libvirt locks a guest's pseudo terminal there when a console opens it.
+    mkdir -m 1777 "$state/.run/lock"
     mount -n --bind "$state" "$state/.run/vd-remote/$name"
     mount -n --move "$state/.run" /run
     mount -n -t tmpfs -o mode=0755 vd-remote-lib /var/lib/libvirt
