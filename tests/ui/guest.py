@@ -25,13 +25,14 @@ PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
 def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
-               paint_rows=None):
+               paint_rows=None, serial_shell=False):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
     repainting bands of `paint_rows` lines (the guest's default: 64).
     Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion). `vnc_password`
-    protects the VNC display."""
+    protects the VNC display. `serial_shell`: a second serial port (a pseudo terminal, what
+    libvirt's serial console opens) with the guest's shell on it (virtdeck.shell=ttyS1)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -45,6 +46,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         cmdline = f"{PAINTING_CMDLINE} {cmdline}"
         if paint_rows:
             cmdline += f" virtdeck.rows={paint_rows}"
+    if serial_shell:
+        cmdline = f"virtdeck.shell=ttyS1 {cmdline}"
     ET.SubElement(os_, "cmdline").text = cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
@@ -57,6 +60,9 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         ET.SubElement(port, "source", path=serial_log, append="on")
         if kind == "console":
             ET.SubElement(port, "target", type="serial")
+    if serial_shell:
+        shell = ET.SubElement(dev, "serial", type="pty")
+        ET.SubElement(shell, "target", port="1")
     for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
@@ -76,7 +82,8 @@ def virsh(*args, check=True):
 class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
-    def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None):
+    def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
+                 serial_shell=False):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -85,7 +92,7 @@ class Guest:
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
             f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
-                               paint_rows))
+                               paint_rows, serial_shell))
         virsh("define", xml)
         virsh("start", name)
 
