@@ -60,6 +60,9 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         ET.SubElement(port, "source", path=serial_log, append="on")
         if kind == "console":
             ET.SubElement(port, "target", type="serial")
+        else:
+            # Port 0 (ttyS0) said, so that a second serial port cannot take it.
+            ET.SubElement(port, "target", port="0")
     if serial_shell:
         shell = ET.SubElement(dev, "serial", type="pty")
         ET.SubElement(shell, "target", port="1")
