@@ -72,7 +72,9 @@ fn a_remote_display_is_reached_through_the_hosts_ssh_master_with_one_login() {
     );
 
     let target = SshTarget::from_uri(&uri).expect("an SSH URI");
+    let started = std::time::Instant::now();
     let fd = open_tunnel(&target, &listen).expect("a tunnel to the display");
+    eprintln!("a tunnel through the master took {:?}", started.elapsed());
     let mut stream = std::fs::File::from(fd);
     let mut banner = [0u8; 12];
     stream
