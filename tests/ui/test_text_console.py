@@ -9,7 +9,7 @@ import subprocess
 
 from console_ui import READY, open_console, view_box, x_window, xdotool
 from remote import RemoteHostMixin, start_guest
-from vdui import ROOT, UiTestCase, click
+from vdui import ROOT, UiTestCase, click, find_all, wait_for
 
 PREFIX = f"vdtest-text-console-{os.getpid()}"
 # printf answers with the terminal escape that sets its title to "vd-42".
@@ -31,9 +31,17 @@ class TextConsoleTest(RemoteHostMixin, UiTestCase):
         # A click into the terminal gives it the keyboard.
         x, y, w, h = view_box(terminal, x_window(title))
         xdotool("mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
-        xdotool("type", "--delay", "40", COMMAND)
-        xdotool("key", "Return")
-        app.find("label", "vd-42", within=text_window)
+        # The guest's shell may not have opened its port yet when the first try goes.
+        for attempt in range(3):
+            xdotool("type", "--delay", "40", COMMAND)
+            xdotool("key", "Return")
+            try:
+                wait_for("the answer in the window's subtitle", lambda: find_all(
+                    text_window, role="label", name="vd-42"), timeout=15)
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
     def test_a_command_typed_into_the_text_console_runs_in_the_guest(self):
         log = start_guest(self, None, f"{PREFIX}-local", serial_shell=True)
