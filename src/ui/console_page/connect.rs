@@ -242,6 +242,16 @@ mod tests {
     }
 
     #[test]
+    fn a_spice_only_machine_is_told_in_words_and_by_type() {
+        let error = SourceError::Request(RequestError::Display(DisplayError::SpiceOnly));
+        assert_eq!(error.display(), Some(&DisplayError::SpiceOnly));
+        assert!(error.in_words().contains("SPICE"), "{}", error.in_words());
+        let tunnel = SourceError::Tunnel(TunnelError::Auth("Permission denied".into()));
+        assert_eq!(tunnel.display(), None);
+        assert!(tunnel.in_words().ends_with("Permission denied"));
+    }
+
+    #[test]
     fn a_remote_display_off_ssh_is_dialled_only_on_the_network() {
         let at = |address: &str| Listen::Address {
             host: address.into(),
