@@ -25,7 +25,8 @@ distro="${ID:-unknown}:${VERSION_ID:-}"
 # --- Debian 12 (bookworm): libvirt and QEMU come from bookworm-backports, to match
 #     the qemu-utils 10 this kind of host carries.
 debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
-    gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf iproute2 pkexec)
+    libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf
+    iproute2 pkexec)
 debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
@@ -40,14 +41,14 @@ sshd_test=(openssh-server)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
-    gettext meson ninja-build desktop-file-utils appstream qemu-system-x86 libvirt-daemon
-    libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libvirt-daemon-system osinfo-db ovmf
-    iproute2 pkexec)
+    libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream qemu-system-x86
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libvirt-daemon-system
+    osinfo-db ovmf iproute2 pkexec)
 ubuntu_test=("${debian_test[@]}")
 
 # --- Fedora.
-fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel glib2-devel gettext meson
-    ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
+fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-devel glib2-devel
+    gettext meson ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
     libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
     xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils

@@ -27,7 +27,6 @@ use virtdeck::spec::{DomainType, HostFacts, Network, Storage, VmSpec};
 const TIMEOUT: Duration = Duration::from_secs(30);
 const TEST_URI: &str = "test:///default";
 
-/// Asks the worker and waits for the answer; fails the test if none comes in time.
 fn networks(handle: &ConnectionHandle) -> Vec<VirtualNetwork> {
     ask(handle, Request::Networks).unwrap_or_else(|e| panic!("Networks: {e}"))
 }

@@ -2,7 +2,8 @@
 //!
 //! Local guests: libvirt hands over a connected socket (`virDomainOpenGraphicsFD`, see
 //! [`crate::libvirt::events::open_graphics_fd`]), so no TCP port has to be reachable.
-//! Remote guests: a TCP connection to the graphics listen address.
+//! Remote guests: a stream through an SSH tunnel to the display on the guest's host
+//! (`crate::libvirt::ssh`), or a TCP connection to the graphics listen address.
 
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -21,6 +22,9 @@ pub enum ConsoleSource {
     Tcp { host: String, port: u16 },
     /// A connected stream socket, such as the one `virDomainOpenGraphicsFD` returns.
     Socket(OwnedFd),
+    /// A connected stream socket that leads through an SSH tunnel to a display on another
+    /// computer: read and written like [`ConsoleSource::Socket`], but not local.
+    Tunnel(OwnedFd),
 }
 
 impl ConsoleSource {
@@ -29,6 +33,7 @@ impl ConsoleSource {
     pub fn is_local(&self) -> bool {
         match self {
             ConsoleSource::Socket(_) => true,
+            ConsoleSource::Tunnel(_) => false,
             ConsoleSource::Tcp { host, .. } => {
                 host.eq_ignore_ascii_case("localhost")
                     || host
@@ -49,7 +54,7 @@ impl ConsoleSource {
                 stream.set_nodelay(true).map_err(connect_error)?;
                 Ok(Box::new(stream))
             }
-            ConsoleSource::Socket(fd) => {
+            ConsoleSource::Socket(fd) | ConsoleSource::Tunnel(fd) => {
                 let std = std::os::unix::net::UnixStream::from(fd);
                 std.set_nonblocking(true).map_err(connect_error)?;
                 let stream = tokio::net::UnixStream::from_std(std).map_err(connect_error)?;
@@ -86,5 +91,7 @@ mod tests {
         assert!(!tcp("0.0.0.0").is_local());
         assert!(!tcp("host.example").is_local());
         assert!(!tcp("localhost.example").is_local());
+        let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(!ConsoleSource::Tunnel(socket.into()).is_local());
     }
 }

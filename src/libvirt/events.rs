@@ -14,6 +14,9 @@
 //!   (`virt` 0.5 returns raw record pointers without accessors and never frees the records).
 //! - [`open_graphics_fd`]: `virDomainOpenGraphicsFD` with the returned descriptor owned
 //!   (`virt` 0.5 has it, but hands back a bare number).
+//! - [`stream_recv`], [`stream_send`], [`watch_stream`]: a non-blocking stream's reads and
+//!   writes (`virt` 0.5 turns "would block" into an error) and its event callback (`virt`
+//!   0.5 hands libvirt a pointer to the `Stream` value itself, which moves).
 //!
 //! Callbacks run on the event loop thread. They must be quick and must not call back into
 //! libvirt; the worker's callbacks only forward a message to a channel. A panic inside a
@@ -636,6 +639,101 @@ pub fn open_graphics_fd(
     // SAFETY: libvirt returned a new descriptor that nothing else owns; a failure was
     // reported as an error above.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// What one read of a non-blocking stream gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamRead {
+    /// This many bytes.
+    Data(usize),
+    /// Nothing waiting now.
+    WouldBlock,
+    /// The other end has finished.
+    End,
+}
+
+/// `virStreamRecv` on a stream made with `VIR_STREAM_NONBLOCK`.
+pub fn stream_recv(stream: &virt::stream::Stream, buf: &mut [u8]) -> Result<StreamRead, Error> {
+    // SAFETY: the stream is alive for the call and libvirt writes at most `buf.len()`
+    // bytes into `buf`.
+    let n = unsafe { sys::virStreamRecv(stream.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    match n {
+        -2 => Ok(StreamRead::WouldBlock),
+        0 => Ok(StreamRead::End),
+        n if n > 0 => Ok(StreamRead::Data(n as usize)),
+        _ => Err(Error::last_error()),
+    }
+}
+
+/// `virStreamSend` on a stream made with `VIR_STREAM_NONBLOCK`: how many bytes went, or
+/// `None` when it would block.
+pub fn stream_send(stream: &virt::stream::Stream, data: &[u8]) -> Result<Option<usize>, Error> {
+    // SAFETY: the stream is alive for the call and libvirt reads `data.len()` bytes.
+    let n = unsafe { sys::virStreamSend(stream.as_ptr(), data.as_ptr().cast(), data.len()) };
+    match n {
+        -2 => Ok(None),
+        n if n >= 0 => Ok(Some(n as usize)),
+        _ => Err(Error::last_error()),
+    }
+}
+
+type StreamCallback = Box<dyn FnMut(u32) + Send>;
+
+/// Calls `callback` on the event loop thread with the `VIR_STREAM_EVENT_*` bits whenever
+/// the stream is readable, hung up or failed, until [`unwatch_stream`]. Like every
+/// callback here it must not call libvirt: it should only wake whoever reads the stream.
+pub fn watch_stream<F>(stream: &virt::stream::Stream, callback: F) -> Result<(), Error>
+where
+    F: FnMut(u32) + Send + 'static,
+{
+    ensure_event_loop();
+    let boxed: Box<StreamCallback> = Box::new(Box::new(callback));
+    let opaque = Box::into_raw(boxed).cast::<c_void>();
+    let events =
+        sys::VIR_STREAM_EVENT_READABLE | sys::VIR_STREAM_EVENT_HANGUP | sys::VIR_STREAM_EVENT_ERROR;
+    // SAFETY: `opaque` is a leaked Box<StreamCallback> that only the trampolines use;
+    // libvirt calls `free_stream_callback` once when the callback is removed, and on
+    // failure it was never taken, so it is freed here.
+    let ret = unsafe {
+        sys::virStreamEventAddCallback(
+            stream.as_ptr(),
+            events as c_int,
+            Some(stream_trampoline),
+            opaque,
+            Some(free_stream_callback),
+        )
+    };
+    if ret < 0 {
+        // SAFETY: libvirt did not keep the pointer.
+        drop(unsafe { Box::from_raw(opaque.cast::<StreamCallback>()) });
+        return Err(Error::last_error());
+    }
+    Ok(())
+}
+
+/// Removes the callback [`watch_stream`] added, if any.
+pub fn unwatch_stream(stream: &virt::stream::Stream) {
+    // SAFETY: the stream is alive; removing a callback that is not there is an error
+    // libvirt reports and nothing else.
+    if unsafe { sys::virStreamEventRemoveCallback(stream.as_ptr()) } < 0 {
+        tracing::debug!(error = %Error::last_error(), "no stream callback to remove");
+    }
+}
+
+unsafe extern "C" fn stream_trampoline(
+    _stream: sys::virStreamPtr,
+    events: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: `opaque` is the Box<StreamCallback> of `watch_stream`, alive until libvirt
+    // calls the free callback, and libvirt does not call this concurrently with itself.
+    let callback = unsafe { &mut *opaque.cast::<StreamCallback>() };
+    let _ = catch_unwind(AssertUnwindSafe(|| callback(events as u32)));
+}
+
+unsafe extern "C" fn free_stream_callback(opaque: *mut c_void) {
+    // SAFETY: libvirt calls this once, after the last call of the trampoline.
+    drop(unsafe { Box::from_raw(opaque.cast::<StreamCallback>()) });
 }
 
 #[cfg(test)]

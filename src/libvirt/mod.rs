@@ -22,8 +22,11 @@
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
-//! - [`graphics`]: a domain's display: libvirt's socket to it, the VNC password from the
-//!   secure domain XML.
+//! - [`graphics`]: a domain's display: which device is VNC, libvirt's socket to it, where
+//!   it listens on its host, the VNC password from the secure domain XML.
+//! - [`text_console`]: a domain's serial console as a stream, for the Text Console.
+//! - [`ssh`]: one SSH master connection per remote host, shared by libvirt's connection
+//!   and the consoles' tunnels to the displays there.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
@@ -51,6 +54,8 @@ pub mod host_load;
 pub mod networks;
 pub mod requests;
 pub mod storage;
+pub mod ssh;
+pub mod text_console;
 pub mod uri;
 pub mod worker;
 

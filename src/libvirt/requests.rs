@@ -41,9 +41,12 @@ pub enum Request {
         change: NetworkChange,
         reply: Reply<()>,
     },
-    /// A socket connected to the VNC server of a running domain, past its password: for a
+    /// A socket connected to the VNC server of a running domain (its VNC display among
+    /// several; [`graphics::DisplayError`] when it has none), past its password: for a
     /// console on the computer the connection's host is.
     GraphicsSocket { uuid: String, reply: Reply<OwnedFd> },
+    /// Where a domain's display is, for a console on another computer.
+    Display(graphics::DisplayRequest),
     /// The guest's IP addresses: from its agent (unless `agent` is false: the agent of a
     /// busy guest may take seconds), else the DHCP lease, else ARP (see
     /// [`addresses::read`]). Not running, or no source with addresses, is an answer too.
@@ -103,6 +106,9 @@ pub enum RequestError {
     Storage(StorageError),
     #[error(transparent)]
     Network(NetworkError),
+    /// The domain's display cannot be reached (SPICE only, none, not listening).
+    #[error(transparent)]
+    Display(#[from] graphics::DisplayError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -180,6 +186,7 @@ impl Request {
             Self::Networks(_) => "Networks",
             Self::ChangeNetwork { .. } => "ChangeNetwork",
             Self::GraphicsSocket { .. } => "GraphicsSocket",
+            Self::Display(request) => request.name(),
             Self::GuestAddresses { .. } => "GuestAddresses",
             Self::GuestInfo { .. } => "GuestInfo",
             Self::VncPassword { .. } => "VncPassword",
@@ -211,8 +218,9 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             reply,
         } => reply.answer(conn, |c| Ok(networks::apply(c, &name, change)?)),
         Request::GraphicsSocket { uuid, reply } => {
-            reply.answer(conn, |c| Ok(graphics::open_socket(c, &uuid)?));
+            reply.answer(conn, |c| graphics::open_socket(c, &uuid));
         }
+        Request::Display(request) => graphics::serve(conn, request),
         Request::GuestAddresses { uuid, agent, reply } => {
             reply.answer(conn, |c| Ok(addresses::read(c, &uuid, agent)?));
         }

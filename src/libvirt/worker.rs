@@ -429,7 +429,9 @@ impl Worker {
     fn connect(&mut self) {
         self.retry_at = None;
         self.emit(Event::ConnectionState(ConnectionState::Connecting));
-        let outcome = Connect::open(Some(&self.uri)).and_then(|conn| self.open_session(conn));
+        // Over SSH through the host's shared master connection (one login for everything).
+        let uri = super::ssh::libvirt_uri(&self.uri).into_owned();
+        let outcome = Connect::open(Some(&uri)).and_then(|conn| self.open_session(conn));
         if let Err(error) = outcome {
             let message = describe(&error);
             tracing::debug!(uri = %self.uri, %error, "could not connect");

@@ -398,7 +398,7 @@ impl ConsolePage {
                             ..ConnectOptions::default()
                         },
                     ),
-                    Err(reason) => page.disconnected(&reason),
+                    Err(error) => page.disconnected(&error.in_words()),
                 }
             }
         ));

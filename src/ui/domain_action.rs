@@ -20,6 +20,7 @@ pub use button::DomainActionButton;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DomainAction {
     Console,
+    TextConsole,
     Start,
     Shutdown,
     Reboot,
@@ -39,11 +40,13 @@ pub enum Effect {
     ConfirmDelete,
     /// Opens (or raises) the console window.
     OpenConsole,
+    /// Opens (or raises) the text console window (the serial port).
+    OpenTextConsole,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 9] = [
+    pub const ALL: [DomainAction; 10] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -51,6 +54,7 @@ impl DomainAction {
         Self::Resume,
         Self::ForceOff,
         Self::Console,
+        Self::TextConsole,
         Self::Delete,
         Self::AddTablet,
     ];
@@ -62,6 +66,7 @@ impl DomainAction {
     pub fn name(self) -> &'static str {
         match self {
             Self::Console => "domain-console",
+            Self::TextConsole => "domain-text-console",
             Self::Start => "domain-start",
             Self::Shutdown => "domain-shutdown",
             Self::Reboot => "domain-reboot",
@@ -87,6 +92,7 @@ impl DomainAction {
     pub fn menu_label(self) -> String {
         match self {
             Self::Console => gettext("Open _Console"),
+            Self::TextConsole => gettext("_Text Console"),
             Self::Start => gettext("_Start"),
             Self::Shutdown => gettext("Shut _Down"),
             Self::Reboot => gettext("_Reboot"),
@@ -102,6 +108,7 @@ impl DomainAction {
     pub fn button_label(self) -> String {
         match self {
             Self::Console => gettext("Console"),
+            Self::TextConsole => gettext("Text Console"),
             Self::Start => gettext("Start"),
             Self::Shutdown => gettext("Shut Down"),
             Self::Reboot => gettext("Reboot"),
@@ -117,6 +124,7 @@ impl DomainAction {
     pub fn icon_name(self) -> &'static str {
         match self {
             Self::Console => "computer-symbolic",
+            Self::TextConsole => "utilities-terminal-symbolic",
             Self::Start | Self::Resume => "media-playback-start-symbolic",
             Self::Shutdown => "system-shutdown-symbolic",
             Self::Reboot => "view-refresh-symbolic",
@@ -138,7 +146,7 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
-            Self::AddTablet => return None,
+            Self::TextConsole | Self::AddTablet => return None,
         })
     }
 
@@ -149,7 +157,7 @@ impl DomainAction {
             Self::Start => matches!(state, Shutoff | Crashed),
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
             Self::Resume => matches!(state, Paused | PmSuspended),
-            Self::ForceOff => state.is_active(),
+            Self::ForceOff | Self::TextConsole => state.is_active(),
             Self::Console | Self::Delete | Self::AddTablet => true,
         }
     }
@@ -158,6 +166,7 @@ impl DomainAction {
     pub fn effect(self, uuid: String) -> Effect {
         match self {
             Self::Console => Effect::OpenConsole,
+            Self::TextConsole => Effect::OpenTextConsole,
             Self::Delete => Effect::ConfirmDelete,
             Self::Start => Effect::Send(Command::Start(uuid)),
             Self::Shutdown => Effect::Send(Command::Shutdown(uuid)),
@@ -185,6 +194,11 @@ impl DomainAction {
             Effect::OpenConsole => {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
+                }
+            }
+            Effect::OpenTextConsole => {
+                if let Some(app) = gio::Application::default().and_downcast::<Application>() {
+                    crate::ui::TextConsoleWindow::show(app.upcast_ref(), connection, domain);
                 }
             }
         }
@@ -273,7 +287,7 @@ mod tests {
                 &[Running, Blocked]
             }
             DomainAction::Resume => &[Paused, PmSuspended],
-            DomainAction::ForceOff => &[
+            DomainAction::ForceOff | DomainAction::TextConsole => &[
                 NoState,
                 Running,
                 Blocked,

@@ -317,7 +317,11 @@ fn state_column() -> gtk::SignalListItemFactory {
 fn domain_menu() -> gio::Menu {
     let menu = gio::Menu::new();
     let power = gio::Menu::new();
-    domain_action::append_items(&power, "win", &[DomainAction::Console]);
+    domain_action::append_items(
+        &power,
+        "win",
+        &[DomainAction::Console, DomainAction::TextConsole],
+    );
     domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
     let other = gio::Menu::new();

@@ -17,6 +17,8 @@ pub const GUEST_READY: &str = "VIRTDECK-GUEST READY";
 
 /// The kernel command line of the ISO's default menu entry.
 const BASE_CMDLINE: &str = "console=tty1 console=ttyS0";
+/// The guest's shell on its second serial port (see `tests/guest/init`).
+pub const SERIAL_SHELL_CMDLINE: &str = "virtdeck.shell=ttyS1";
 
 /// What `tests/guest/build.sh` built.
 #[derive(Debug, Clone)]
@@ -109,6 +111,9 @@ pub struct GuestOptions {
     /// A raw file as the first virtio disk (the guest's `/dev/vda`; `virtdeck.disk=write`
     /// overwrites its first MiB).
     pub disk: Option<PathBuf>,
+    /// A second serial port, a pseudo terminal libvirt can open as a console, with a shell
+    /// on it (the guest's `virtdeck.shell=ttyS1`; with [`GuestBoot::Kernel`] only).
+    pub serial_shell: bool,
 }
 
 impl Default for GuestOptions {
@@ -119,6 +124,7 @@ impl Default for GuestOptions {
             memory_mib: 256,
             network: None,
             disk: None,
+            serial_shell: false,
         }
     }
 }
@@ -129,7 +135,13 @@ pub fn guest_domain_xml(name: &str, serial_log: &Path, opts: &GuestOptions) -> S
     let image = guest_image();
     let serial_log = serial_log.to_str().expect("serial log path is UTF-8");
     qemu_domain_xml(name, opts.memory_mib, |w| {
-        write_os(w, image, &opts.boot)?;
+        let boot = match (&opts.boot, opts.serial_shell) {
+            (GuestBoot::Kernel { extra_cmdline }, true) => GuestBoot::Kernel {
+                extra_cmdline: format!("{extra_cmdline} {SERIAL_SHELL_CMDLINE}"),
+            },
+            (boot, _) => boot.clone(),
+        };
+        write_os(w, image, &boot)?;
         w.create_element("features").write_inner_content(|w| {
             w.create_element("acpi").write_empty()?;
             Ok(())
@@ -160,6 +172,16 @@ pub fn guest_domain_xml(name: &str, serial_log: &Path, opts: &GuestOptions) -> S
                 .write_empty()?;
             write_serial(w, "serial", serial_log, None)?;
             write_serial(w, "console", serial_log, Some("serial"))?;
+            if opts.serial_shell {
+                w.create_element("serial")
+                    .with_attribute(("type", "pty"))
+                    .write_inner_content(|w| {
+                        w.create_element("target")
+                            .with_attribute(("port", "1"))
+                            .write_empty()?;
+                        Ok(())
+                    })?;
+            }
             for kind in ["tablet", "keyboard"] {
                 w.create_element("input")
                     .with_attribute(("type", kind))

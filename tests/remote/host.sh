@@ -12,12 +12,13 @@
 # What a host is:
 # - a network namespace `vdr-NAME` whose link `lan0` has 198.18.0.(INDEX+1)/24. The test LAN
 #   is a bridge inside a namespace of its own (`vd-remote-lan`, made by the first `up`, removed
-#   by the last `down`), joined by every host and by one veth link `vdr-lan` with 198.18.0.1/24
+#   by the last `down`), joined by every host and by one veth link `vdr-lan` with 198.18.0.1
 #   in this machine's namespace: bridged traffic never passes this machine's firewall, and
 #   198.51.100.0/24 is left to the tests that put it on links here. eth0 is never touched.
-#   The LAN is 198.18.0.0/24 (a benchmarking range): the documentation range 203.0.113.0/24
-#   is where this machine's package registries resolve, and a route for it here would cut
-#   cargo, apt and pip off while a host is up.
+#   The LAN is 198.18.0.0/24 (a benchmarking range), and this machine routes only the
+#   addresses of the hosts that are up to `vdr-lan` (one /32 route each): the documentation
+#   range 203.0.113.0/24 is where this machine's package registries resolve, and a route for
+#   it here cut cargo, apt and pip off while a host was up.
 # - a holder (this script, `__holder`) in that namespace and in mount, UTS and PID
 #   namespaces of its own, where it is PID 1 and reaps orphans: hostname vd-remote-NAME,
 #   its own /proc, tmpfs on /run, /root, /var/lib/libvirt and /var/log/libvirt, a copy of this
@@ -132,7 +133,7 @@ lan_up() {
     ip -n "$LAN_NS" link set br0 up
     ip link add "$LAN_LINK" type veth peer name uplink netns "$LAN_NS"
     ip -n "$LAN_NS" link set uplink master br0 up
-    ip addr add "$LAN_PREFIX.1/24" dev "$LAN_LINK"
+    ip addr add "$LAN_PREFIX.1/32" dev "$LAN_LINK"
     ip link set "$LAN_LINK" up
 }
 
@@ -174,9 +175,13 @@ teardown() {
         kill -KILL $pids 2>/dev/null || true
         wait_until "the processes in network namespace vdr-$name to end" netns_empty "$name"
     fi
+    [ -f "$state/address" ] && address=$(cat "$state/address")
+    if [ -n "$address" ]; then
+        ip route del "$address/32" dev "$LAN_LINK" 2>/dev/null || true
+        ip neigh flush to "$address" dev "$LAN_LINK" 2>/dev/null || true
+    fi
     ip -n "$LAN_NS" link del "p-$name" 2>/dev/null || true
     ip netns del "vdr-$name" 2>/dev/null || true
-    [ -f "$state/env" ] && address=$(sed -n "s/^ADDRESS='\\(.*\\)'$/\\1/p" "$state/env")
     [ -n "$address" ] && forget_host_key "$address"
     rm -rf "$state"
     lan_down_if_unused
@@ -193,6 +198,8 @@ holder_main() {
     # the state dir bound into it, and the whole moved over /run.
     mount -n -t tmpfs -o mode=0755 vd-remote-run "$state/.run"
     mkdir -p "$state/.run/vd-remote/$name" "$state/.run/sshd" "$state/.run/libvirt"
+    # /var/lock: libvirt locks a guest's pseudo terminal there when a console opens it.
+    mkdir -m 1777 "$state/.run/lock"
     mount -n --bind "$state" "$state/.run/vd-remote/$name"
     mount -n --move "$state/.run" /run
     mount -n -t tmpfs -o mode=0755 vd-remote-lib /var/lib/libvirt
@@ -298,6 +305,7 @@ cmd_up() {
     local host_uuid
     host_uuid=$(cat /proc/sys/kernel/random/uuid)
     prepare_state "$state" "$name" "$address" "$host_uuid"
+    echo "$address" >"$state/address"
 
     lan_up
     ip netns add "vdr-$name"
@@ -306,6 +314,10 @@ cmd_up() {
     ip -n "$LAN_NS" link set "p-$name" master br0 up
     ip -n "vdr-$name" addr add "$address/24" dev lan0
     ip -n "vdr-$name" link set lan0 up
+    ip route replace "$address/32" dev "$LAN_LINK" src "$LAN_PREFIX.1"
+    # A host that had this address before had another link: forget its MAC address, or
+    # this machine sends to it until the stale entry times out.
+    ip neigh flush to "$address" dev "$LAN_LINK" 2>/dev/null || true
 
     # `ip netns exec` mounts the namespace's own /sys, without the cgroup file systems.
     setsid ip netns exec "vdr-$name" \

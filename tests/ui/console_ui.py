@@ -40,9 +40,10 @@ def x_window(title):
         "search", "--onlyvisible", "--name", f"^{re.escape(title)}$").split())[0]
 
 
-def open_console(test, guest):
-    """Launches virtdeck with the console window of `guest`; waits until it shows the screen."""
-    app = test.launch("--connect", "qemu:///session", "--show-domain-console", guest.name)
+def open_console(test, guest, uri="qemu:///session"):
+    """Launches virtdeck on `uri` with the console window of `guest` (anything with the
+    domain's `name`); waits until it shows the screen."""
+    app = test.launch("--connect", uri, "--show-domain-console", guest.name)
     title = f"{guest.name} — Console"
     window = app.window(title)
     screen = app.find(name="Virtual machine screen", within=window)

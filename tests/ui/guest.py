@@ -25,7 +25,7 @@ PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
 def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
-               paint_rows=None, extra_cmdline="", network=None, disk=None):
+               paint_rows=None, extra_cmdline="", network=None, disk=None, serial_shell=False):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
@@ -33,7 +33,9 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     Without `tablet` the pointer is QEMU's PS/2 mouse (relative motion). `vnc_password`
     protects the VNC display. `network`: a virtio NIC on that libvirt network; `disk`: a raw
     file as the virtio disk vda; `extra_cmdline`: more kernel switches (virtdeck.net=dhcp,
-    virtdeck.disk=write: tests/guest/README.md)."""
+    virtdeck.disk=write: tests/guest/README.md). `serial_shell`: a second serial port (a
+    pseudo terminal, what libvirt's serial console opens) with the guest's shell on it
+    (virtdeck.shell=ttyS1)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -49,6 +51,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
             cmdline += f" virtdeck.rows={paint_rows}"
     if extra_cmdline:
         cmdline = f"{extra_cmdline} {cmdline}"
+    if serial_shell:
+        cmdline = f"virtdeck.shell=ttyS1 {cmdline}"
     ET.SubElement(os_, "cmdline").text = cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
@@ -70,6 +74,12 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         ET.SubElement(port, "source", path=serial_log, append="on")
         if kind == "console":
             ET.SubElement(port, "target", type="serial")
+        else:
+            # Port 0 (ttyS0) said, so that a second serial port cannot take it.
+            ET.SubElement(port, "target", port="0")
+    if serial_shell:
+        shell = ET.SubElement(dev, "serial", type="pty")
+        ET.SubElement(shell, "target", port="1")
     for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
@@ -90,7 +100,7 @@ class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
     def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
-                 extra_cmdline="", network=None, disk=None):
+                 extra_cmdline="", network=None, disk=None, serial_shell=False):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -99,7 +109,7 @@ class Guest:
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
             f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
-                               paint_rows, extra_cmdline, network, disk))
+                               paint_rows, extra_cmdline, network, disk, serial_shell))
         virsh("define", xml)
         virsh("start", name)
 

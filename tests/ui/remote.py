@@ -17,8 +17,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 
-from vdui import ARTIFACTS, ROOT
+import guest
+from vdui import ARTIFACTS, ROOT, wait_for
 
 HOST_SH = os.path.join(ROOT, "tests", "remote", "host.sh")
 
@@ -125,3 +127,55 @@ class RemoteHostMixin:
         # Cleanups run last-in first-out: the logs are saved before the host goes down.
         self.addCleanup(host.save_logs, os.path.join(ARTIFACTS, f"remote-{name}"))
         return host
+
+
+class GuestLog:
+    """Domain `name`'s serial log, in a directory of its own that QEMU (root) may write,
+    here or on a remote host (which shares this computer's /tmp)."""
+
+    def __init__(self, case, name):
+        self.name = name
+        directory = tempfile.mkdtemp(prefix="vd-guest-log-")
+        os.chmod(directory, 0o755)
+        case.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        self.path = os.path.join(directory, "serial.log")
+
+    def log(self):
+        try:
+            with open(self.path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_line(self, needle, timeout=180, after=0):
+        wait_for(f"{needle!r} on the guest's serial port",
+                 lambda: needle in self.log()[after:], timeout=timeout, step=0.2)
+
+
+def start_guest(case, host, name, vnc_port=None, serial_shell=False):
+    """Defines and starts the test guest (tests/ui/guest.py) `name` on `host` (from inside
+    it: no SSH login is counted), or on this computer's qemu:///session when `host` is
+    None; removed when `case` ends. `vnc_port`: its VNC at 127.0.0.1:vnc_port instead of a
+    port libvirt picks. Returns its GuestLog."""
+    log = GuestLog(case, name)
+    root = ET.fromstring(guest.domain_xml(name, log.path, guest.build(),
+                                          serial_shell=serial_shell))
+    if vnc_port is not None:
+        graphics = root.find("devices/graphics")
+        graphics.set("port", str(vnc_port))
+        graphics.set("autoport", "no")
+    if host is None:
+        def virsh(*args, check=True):
+            guest.virsh(*args, check=check)
+    else:
+        def virsh(*args, check=True):
+            host.inside("virsh", "-c", "qemu:///system", *args, check=check)
+    with tempfile.NamedTemporaryFile("w", suffix=".xml", dir="/tmp", delete=False) as f:
+        f.write(ET.tostring(root, encoding="unicode"))
+    os.chmod(f.name, 0o644)
+    case.addCleanup(os.unlink, f.name)
+    virsh("define", f.name)
+    case.addCleanup(virsh, "undefine", name, check=False)
+    case.addCleanup(virsh, "destroy", name, check=False)
+    virsh("start", name)
+    return log
