@@ -22,6 +22,7 @@
 //!   secure domain XML.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
+//! - [`snapshots`]: a machine's snapshots, the kind a new one must be, their screenshots.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`uri`]: a connection's friendly name.
@@ -40,6 +41,7 @@ pub mod history;
 pub mod host_info;
 pub mod networks;
 pub mod requests;
+pub mod snapshots;
 pub mod uri;
 pub mod worker;
 
@@ -50,6 +52,7 @@ pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
+pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

@@ -21,6 +21,7 @@ use super::addresses::{self, GuestAddresses};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
+use super::snapshots::{self, SnapshotError, SnapshotRequest};
 use super::uri::ConnectionName;
 use super::{graphics, Command};
 use crate::spec::create::{self, CreateFailure, Created, Progress};
@@ -71,6 +72,8 @@ pub enum Request {
         progress: async_channel::Sender<Progress>,
         reply: Reply<Created>,
     },
+    /// A machine's snapshots (see [`snapshots`]).
+    Snapshot(SnapshotRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -87,6 +90,9 @@ pub enum RequestError {
     /// The machine was not created; the failure names what could not be removed again.
     #[error(transparent)]
     Create(#[from] CreateFailure),
+    /// A snapshot request refused before libvirt was asked.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -120,7 +126,7 @@ impl<T> Reply<T> {
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }
@@ -165,6 +171,7 @@ impl Request {
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
+            Self::Snapshot(request) => request.name(),
         }
     }
 }
@@ -218,5 +225,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             };
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
+        Request::Snapshot(request) => snapshots::serve(conn, request),
     }
 }
