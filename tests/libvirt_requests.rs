@@ -32,13 +32,7 @@ fn ask<T: Send + 'static>(
     handle: &ConnectionHandle,
     make: impl FnOnce(Reply<T>) -> Request,
 ) -> Result<T, RequestError> {
-    let answer = handle.ask(make);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(answer.recv_blocking());
-    });
-    rx.recv_timeout(TIMEOUT)
-        .expect("the worker answers within the timeout")
+    common::ask_within(handle, TIMEOUT, make)
 }
 
 fn networks(handle: &ConnectionHandle) -> Vec<VirtualNetwork> {

@@ -126,7 +126,11 @@ impl<T> Reply<T> {
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    pub(super) fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(
+        self,
+        conn: Option<&Connect>,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError>,
+    ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }

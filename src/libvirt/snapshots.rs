@@ -559,9 +559,7 @@ fn create(
 /// Takes a screenshot of the guest's first screen into `path`.
 fn save_screenshot(conn: &Connect, domain: &Domain, path: &Path) -> Result<(), String> {
     let stream = Stream::new(conn, 0).map_err(|e| describe(&e))?;
-    let mime = domain
-        .screenshot(&stream, 0, 0)
-        .map_err(|e| describe(&e))?;
+    let mime = domain.screenshot(&stream, 0, 0).map_err(|e| describe(&e))?;
     let mut data = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -640,7 +638,9 @@ mod tests {
     fn qcow2_without_uefi_is_internal() {
         let plan = SnapshotPlan::for_domain(QCOW2).unwrap();
         assert_eq!(plan.kind, SnapshotKind::Internal);
-        let xml = plan.snapshot_xml("m", "s1", "before <upgrade>", true).unwrap();
+        let xml = plan
+            .snapshot_xml("m", "s1", "before <upgrade>", true)
+            .unwrap();
         assert_eq!(
             xml,
             "<domainsnapshot>\n  <name>s1</name>\n  <description>before &lt;upgrade&gt;</description>\n</domainsnapshot>"
@@ -657,7 +657,10 @@ mod tests {
             xml.contains("<memory snapshot=\"external\" file=\"/v/m_u-s1.mem\"/>"),
             "{xml}"
         );
-        assert!(xml.contains("<disk name=\"vda\" snapshot=\"external\"/>"), "{xml}");
+        assert!(
+            xml.contains("<disk name=\"vda\" snapshot=\"external\"/>"),
+            "{xml}"
+        );
         let off = plan.snapshot_xml("m/u", "s1", "", false).unwrap();
         assert!(off.contains("<memory snapshot=\"no\"/>"), "{off}");
 
@@ -665,11 +668,11 @@ mod tests {
         let plan = SnapshotPlan::for_domain(&raw).unwrap();
         assert_eq!(plan.kind, SnapshotKind::External);
         let xml = plan.snapshot_xml("m", "s", "", false).unwrap();
-        assert!(xml.contains("<disk name=\"hdc\" snapshot=\"no\"/>"), "{xml}");
-        assert_eq!(
-            plan.reason.to_string(),
-            "its disk vda is raw, not qcow2"
+        assert!(
+            xml.contains("<disk name=\"hdc\" snapshot=\"no\"/>"),
+            "{xml}"
         );
+        assert_eq!(plan.reason.to_string(), "its disk vda is raw, not qcow2");
     }
 
     #[test]
