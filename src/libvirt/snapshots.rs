@@ -81,6 +81,9 @@ pub enum SnapshotError {
         needed: KindWord,
         reason: ExternalReason,
     },
+    /// Nothing to keep the machine's state in.
+    #[error("This machine has no writable disk to snapshot.")]
+    NoDisk,
     #[error("A snapshot needs a name.")]
     EmptyName,
     #[error("A snapshot name cannot contain “/” or begin with “.”.")]
@@ -214,6 +217,9 @@ impl SnapshotPlan {
 
     /// The kind of a new snapshot next to `existing` ones, or why none can be made.
     pub fn check_against(&self, existing: &[SnapshotInfo]) -> Result<SnapshotKind, SnapshotError> {
+        if self.writable.is_empty() {
+            return Err(SnapshotError::NoDisk);
+        }
         match existing.iter().find(|s| s.kind != self.kind) {
             Some(other) => Err(SnapshotError::MixedKinds {
                 existing: KindWord(other.kind),
@@ -688,6 +694,8 @@ mod tests {
             "This machine’s snapshots are internal, but a new one would have to be external (it boots with UEFI). The two kinds cannot be mixed on one machine: delete the existing snapshots first."
         );
         assert_eq!(plan.check_against(&[]), Ok(SnapshotKind::External));
+        let diskless = SnapshotPlan::for_domain("<domain><devices/></domain>").unwrap();
+        assert_eq!(diskless.check_against(&[]), Err(SnapshotError::NoDisk));
     }
 
     #[test]

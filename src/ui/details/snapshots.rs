@@ -16,7 +16,7 @@ use crate::ui::backend::snapshots::ExternalReason;
 use crate::ui::backend::{
     Request, RequestError, SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots,
 };
-use crate::ui::util::{show_error, BoundObject, Failure};
+use crate::ui::util::{show_error, BoundObject, Closures, Failure};
 use crate::ui::{Connection, Domain, InWords};
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib, prelude::*, CompositeTemplate};
@@ -120,7 +120,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
-            klass.bind_template_callbacks();
+            Closures::bind_template_callbacks(klass);
             klass.install_action("snapshots.create", None, |page, _, _| {
                 page.ask_create();
             });
@@ -151,14 +151,6 @@ mod imp {
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
-        }
-    }
-
-    #[gtk::template_callbacks(functions)]
-    impl SnapshotsPage {
-        #[template_callback]
-        fn not_empty(text: Option<String>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
         }
     }
 
@@ -421,6 +413,7 @@ fn snapshot_error_words(error: &SnapshotError) -> String {
                 ("reason", &reason_words(reason)),
             ],
         ),
+        SnapshotError::NoDisk => gettext("This machine has no writable disk to snapshot."),
         SnapshotError::EmptyName => gettext("A snapshot needs a name."),
         SnapshotError::BadName => gettext("A snapshot name cannot contain “/” or begin with “.”."),
         SnapshotError::NameTaken(name) => gettext_f(

@@ -2,6 +2,7 @@
 //! description, and says what the snapshot will be (internal or external, with memory).
 
 use super::{default_name, name_problem, SnapshotsPage};
+use crate::ui::util::Closures;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
@@ -36,6 +37,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.bind_template_callbacks();
+            Closures::bind_template_callbacks(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -55,11 +57,6 @@ mod imp {
                 self.problem.replace(problem);
                 obj.notify_problem();
             }
-        }
-
-        #[template_callback]
-        fn not_empty(text: Option<String>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
         }
     }
 

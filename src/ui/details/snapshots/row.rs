@@ -1,58 +1,75 @@
-//! One row of the snapshot list (a list-factory row, built here): the screenshot, the name
+//! One row of the snapshot list (a list-model row, built here): the screenshot, the name
 //! (with "Current" on the current one), the time, state then, kind and description, and
 //! buttons for the page's actions on it. Children are indented under their parent.
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{SnapshotInfo, SnapshotKind};
-use adw::prelude::*;
-use gtk::{gdk, gio, glib};
+use gtk::prelude::*;
+use gtk::{gdk, gdk_pixbuf, gio, glib};
 
 /// Indentation per level of the tree, in pixels.
 const INDENT: i32 = 24;
 
-pub fn snapshot_row(snapshot: &SnapshotInfo, depth: usize) -> adw::ActionRow {
-    let row = adw::ActionRow::builder()
-        .title(glib::markup_escape_text(&snapshot.name))
-        .subtitle(glib::markup_escape_text(&subtitle(snapshot)))
-        .subtitle_lines(3)
-        .margin_start(INDENT * depth as i32)
-        .build();
+/// The width of a snapshot's screenshot in its row, in pixels.
+const THUMBNAIL_WIDTH: i32 = 96;
+
+pub fn snapshot_row(snapshot: &SnapshotInfo, depth: usize) -> gtk::ListBoxRow {
     let picture = gtk::Picture::builder()
-        .width_request(96)
-        .height_request(54)
-        .can_shrink(true)
+        .can_shrink(false)
+        .valign(gtk::Align::Start)
         .build();
     picture.set_alternative_text(Some(&gettext_f(
         // Translators: {name} is a snapshot's name.
         "Screen of “{name}”",
         &[("name", &snapshot.name)],
     )));
-    if let Some(texture) = snapshot
-        .screenshot
-        .as_ref()
-        .and_then(|path| gdk::Texture::from_filename(path).ok())
-    {
-        picture.set_paintable(Some(&texture));
+    // Scaled once here, so the picture asks for its small size, not the screen's.
+    if let Some(pixbuf) = snapshot.screenshot.as_ref().and_then(|path| {
+        gdk_pixbuf::Pixbuf::from_file_at_scale(path, THUMBNAIL_WIDTH, THUMBNAIL_WIDTH, true).ok()
+    }) {
+        #[allow(deprecated)] // gdk::Texture::for_pixbuf: the GTK 4.8 way.
+        picture.set_paintable(Some(&gdk::Texture::for_pixbuf(&pixbuf)));
     }
-    row.add_prefix(&picture);
+    let name = gtk::Label::builder()
+        .label(&snapshot.name)
+        .xalign(0.0)
+        .wrap(true)
+        .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .build();
+    name.add_css_class("heading");
+    let title = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+    title.append(&name);
     if snapshot.current {
         let current = gtk::Label::new(Some(&gettext("Current")));
         current.add_css_class("accent");
         current.set_tooltip_text(Some(&gettext(
             "The machine’s state descends from this snapshot",
         )));
-        row.add_suffix(&current);
+        title.append(&current);
     }
+    let details = gtk::Label::builder()
+        .label(subtitle(snapshot))
+        .xalign(0.0)
+        .wrap(true)
+        .wrap_mode(gtk::pango::WrapMode::WordChar)
+        .build();
+    details.add_css_class("dim-label");
+    details.add_css_class("caption");
+    let words = gtk::Box::new(gtk::Orientation::Vertical, 3);
+    words.set_hexpand(true);
+    words.append(&title);
+    words.append(&details);
+    let top = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+    top.append(&picture);
+    top.append(&words);
+
     let target = snapshot.name.to_variant();
     let revert = gtk::Button::builder()
         .label(gettext("_Revert…"))
         .use_underline(true)
         .action_name("snapshots.revert")
         .action_target(&target)
-        .valign(gtk::Align::Center)
         .build();
-    revert.add_css_class("flat");
-    row.add_suffix(&revert);
     let menu = gio::Menu::new();
     let item = |label: String, action: &str| {
         let item = gio::MenuItem::new(Some(&label), None);
@@ -64,14 +81,28 @@ pub fn snapshot_row(snapshot: &SnapshotInfo, depth: usize) -> adw::ActionRow {
         gettext("Delete With _Children"),
         "snapshots.delete-children",
     );
-    let more = gtk::MenuButton::builder()
+    let delete = gtk::MenuButton::builder()
         .label(gettext("Delete"))
         .menu_model(&menu)
-        .valign(gtk::Align::Center)
         .build();
-    more.add_css_class("flat");
-    row.add_suffix(&more);
-    row
+    let buttons = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+    buttons.set_halign(gtk::Align::End);
+    for button in [revert.upcast_ref::<gtk::Widget>(), delete.upcast_ref()] {
+        button.add_css_class("flat");
+        buttons.append(button);
+    }
+
+    let content = gtk::Box::new(gtk::Orientation::Vertical, 6);
+    content.set_margin_top(9);
+    content.set_margin_bottom(6);
+    content.set_margin_end(9);
+    content.set_margin_start(9 + INDENT * depth as i32);
+    content.append(&top);
+    content.append(&buttons);
+    gtk::ListBoxRow::builder()
+        .child(&content)
+        .activatable(false)
+        .build()
 }
 
 /// The time, the state then, the kind, the description.
