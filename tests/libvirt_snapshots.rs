@@ -3,6 +3,8 @@
 //!   guest's screen kept as PNG, the tree and current marker; keys typed after the snapshot
 //!   are gone after the revert (the guest's line buffer went back in time); delete with
 //!   children removes them all and their pictures;
+//! - the same guest saved (managed save): the list says so, Start resumes it where it was
+//!   (a half-typed line survives), and a discarded saved state boots afresh;
 //! - a UEFI (OVMF) machine: an external snapshot with memory, revert, delete, and its files
 //!   gone again; an internal one is never mixed in.
 
@@ -15,12 +17,13 @@ use std::time::Duration;
 use common::fixture::{qemu_domain_xml, temp_xml};
 use common::guest::{guest_domain_xml, wait_for_serial_line, GuestOptions, GUEST_READY};
 use common::{
-    ask_within, ensure_libvirtd, prefix, quiet_options, virsh_ok, DomainGuard, SESSION_URI,
+    ask_within, ensure_libvirtd, expect_event, prefix, quiet_options, virsh_ok, DomainGuard,
+    SESSION_URI,
 };
 use virtdeck::libvirt::snapshots::ExternalReason;
 use virtdeck::libvirt::{
-    spawn, ConnectionHandle, Reply, Request, RequestError, SnapshotError, SnapshotKind,
-    SnapshotRequest, Snapshots,
+    spawn, Command, ConnectionHandle, DomainInfo, DomainState, Event, Reply, Request, RequestError,
+    SnapshotError, SnapshotKind, SnapshotRequest, Snapshots,
 };
 
 /// Saving or loading the memory of a TCG guest under load takes a while.
@@ -120,7 +123,7 @@ fn uuid_of(name: &str) -> String {
 }
 
 #[test]
-fn internal_snapshot_with_memory_reverts_the_running_guest() {
+fn internal_snapshot_and_managed_save_of_the_running_guest() {
     ensure_libvirtd();
     let files = TempDir::new("snapshots-internal");
     let guard = DomainGuard::session("snapshots-internal");
@@ -227,7 +230,77 @@ fn internal_snapshot_with_memory_reverts_the_running_guest() {
         "deleted with its child"
     );
     assert!(pictures.iter().all(|p| !p.exists()), "their pictures too");
+
+    // Managed save: half a line typed, saved, started again: the line goes on.
+    for key in ["KEY_K", "KEY_E", "KEY_P", "KEY_T"] {
+        virsh_ok(SESSION_URI, &["send-key", &guard.name, key]);
+    }
+    // KEY_T is 20.
+    wait_for_serial_line(&serial, 0, TIMEOUT, "KEY_T", |l| l == "KEY: 20 up");
+    let saved = changed(&handle, &uuid, "saved", |d| d.saved);
+    handle
+        .commands
+        .send_blocking(Command::Save(uuid.clone()))
+        .unwrap();
+    assert_eq!(saved().state, DomainState::Shutoff);
+    let running = changed(&handle, &uuid, "running again", |d| d.state.is_active());
+    handle
+        .commands
+        .send_blocking(Command::Start(uuid.clone()))
+        .unwrap();
+    assert!(!running().saved);
+    for key in ["KEY_O", "KEY_K", "KEY_ENTER"] {
+        virsh_ok(SESSION_URI, &["send-key", &guard.name, key]);
+    }
+    wait_for_serial_line(&serial, 0, TIMEOUT, "the line typed across the save", |l| {
+        l == "TYPED: keptok"
+    });
+
+    // Saved, then the saved state discarded: the next start boots afresh.
+    let saved = changed(&handle, &uuid, "saved", |d| d.saved);
+    handle
+        .commands
+        .send_blocking(Command::Save(uuid.clone()))
+        .unwrap();
+    saved();
+    let discarded = changed(&handle, &uuid, "not saved", |d| !d.saved);
+    handle
+        .commands
+        .send_blocking(Command::DiscardSaved(uuid.clone()))
+        .unwrap();
+    assert_eq!(discarded().state, DomainState::Shutoff);
+    // QEMU is gone: a READY line from now on is a new boot.
+    std::fs::File::create(&serial).expect("empty the serial log");
+    handle
+        .commands
+        .send_blocking(Command::Start(uuid.clone()))
+        .unwrap();
+    wait_for_serial_line(&serial, 0, TIMEOUT, "a fresh boot", |l| {
+        l.contains(GUEST_READY)
+    });
     handle.quit_and_join();
+}
+
+/// Waits (in the returned function) for the worker to tell of domain `uuid` changed so
+/// that `pred` holds; fails after the timeout.
+fn changed<'a>(
+    handle: &'a ConnectionHandle,
+    uuid: &'a str,
+    what: &'a str,
+    pred: impl Fn(&DomainInfo) -> bool + 'a,
+) -> impl FnOnce() -> DomainInfo + 'a {
+    move || {
+        let event = expect_event(
+            &handle.events,
+            TIMEOUT,
+            what,
+            |e| matches!(e, Event::DomainChanged(d) if d.uuid == uuid && pred(d)),
+        );
+        let Event::DomainChanged(info) = event else {
+            unreachable!()
+        };
+        info
+    }
 }
 
 /// A UEFI machine (OVMF, q35) with one qcow2 disk; nothing to boot, the firmware runs.

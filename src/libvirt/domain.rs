@@ -159,6 +159,9 @@ pub struct DomainInfo {
     pub nvram: Option<String>,
     /// Whether the machine has an emulated TPM, whose state libvirt keeps on the host.
     pub tpm_state: bool,
+    /// Shut off with its memory saved by libvirt (managed save): the next start resumes
+    /// it. Read by the worker; never true for a running machine.
+    pub saved: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -256,6 +259,7 @@ impl DomainInfo {
                 .and_then(nvram_path),
             tpm_state: each("tpm")
                 .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
+            saved: false,
         })
     }
 }

@@ -88,6 +88,12 @@ pub enum Command {
         uuid: String,
         storage: DeleteStorage,
     },
+    /// Save the running machine's memory and stop it (managed save); the next
+    /// [`Command::Start`] resumes it.
+    Save(String),
+    /// Throw away the saved memory of a machine that [`Command::Save`] stopped: the next
+    /// start boots afresh.
+    DiscardSaved(String),
     /// Add a USB tablet to the domain's configuration, and to the running guest when the
     /// hypervisor can plug it in live (else it arrives at the next start). The domain is
     /// re-read afterwards; its [`DomainInfo::tablet`] tells which happened.
@@ -113,6 +119,8 @@ pub enum Action {
     Resume,
     Delete,
     DeleteStorage,
+    Save,
+    DiscardSaved,
     AddTablet,
     Stats,
 }
@@ -587,6 +595,12 @@ impl Worker {
                 })
             }
             Command::Delete { uuid, storage } => self.delete(&uuid, &storage),
+            Command::Save(uuid) => self.on_domain(Action::Save, &uuid, |d| d.managed_save(0)),
+            Command::DiscardSaved(uuid) => {
+                self.on_domain(Action::DiscardSaved, &uuid, |d| d.managed_save_remove(0));
+                // No lifecycle event tells of it.
+                self.refresh_domain(&uuid);
+            }
             Command::AddTablet(uuid) => self.add_tablet(&uuid),
             Command::RefreshStats => self.collect_stats(),
             Command::SetStatsInterval(interval) => {
@@ -776,6 +790,9 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
         if config.tablet == Tablet::Present {
             info.tablet = Tablet::AtNextStart;
         }
+    }
+    if !state.is_active() {
+        info.saved = dom.has_managed_save(0).unwrap_or(false);
     }
     for disk in &mut info.disks {
         if disk.device == DiskDevice::Disk && disk.source.is_some() {

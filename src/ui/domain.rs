@@ -24,6 +24,9 @@ mod imp {
         pub state_label: RefCell<String>,
         #[property(get)]
         pub state_icon: RefCell<String>,
+        /// Shut off with its memory saved (managed save): Start resumes it.
+        #[property(get)]
+        pub saved: Cell<bool>,
         /// It has a hypervisor process: running, paused, … anything but shut off.
         #[property(get)]
         pub active: Cell<bool>,
@@ -79,6 +82,7 @@ mod imp {
                 name: RefCell::default(),
                 state_label: RefCell::default(),
                 state_icon: RefCell::default(),
+                saved: Cell::default(),
                 active: Cell::default(),
                 os_name: RefCell::default(),
                 vcpus: Cell::default(),
@@ -147,16 +151,17 @@ impl Domain {
         replace(
             self,
             &imp.state_label,
-            state_label(info.state),
+            state_label(info.state, info.saved),
             "state-label",
         );
         replace(
             self,
             &imp.state_icon,
-            state_icon(info.state).to_owned(),
+            state_icon(info.state, info.saved).to_owned(),
             "state-icon",
         );
         replace_cell(self, &imp.active, info.state.is_active(), "active");
+        replace_cell(self, &imp.saved, info.saved, "saved");
         let os = info.os_id.as_deref().map(os_name).unwrap_or_default();
         replace(self, &imp.os_name, os, "os-name");
         replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
@@ -270,8 +275,9 @@ impl Domain {
 }
 
 /// The state in words, as the list and the details show it.
-pub fn state_label(state: DomainState) -> String {
+pub fn state_label(state: DomainState, saved: bool) -> String {
     match state {
+        DomainState::Shutoff if saved => gettext("Saved"),
         DomainState::NoState => gettext("No state"),
         DomainState::Running => gettext("Running"),
         DomainState::Blocked => gettext("Blocked"),
@@ -283,8 +289,9 @@ pub fn state_label(state: DomainState) -> String {
     }
 }
 
-pub fn state_icon(state: DomainState) -> &'static str {
+pub fn state_icon(state: DomainState, saved: bool) -> &'static str {
     match state {
+        DomainState::Shutoff if saved => "document-save-symbolic",
         DomainState::Running => "media-playback-start-symbolic",
         DomainState::Blocked => "dialog-warning-symbolic",
         DomainState::Paused => "media-playback-pause-symbolic",

@@ -28,6 +28,10 @@ pub enum DomainAction {
     ForceOff,
     Delete,
     AddTablet,
+    /// Save the memory and stop (managed save); Start resumes.
+    Save,
+    /// Throw the saved memory away.
+    DiscardSaved,
 }
 
 /// What activating an action does.
@@ -43,7 +47,7 @@ pub enum Effect {
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 9] = [
+    pub const ALL: [DomainAction; 11] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -53,6 +57,8 @@ impl DomainAction {
         Self::Console,
         Self::Delete,
         Self::AddTablet,
+        Self::Save,
+        Self::DiscardSaved,
     ];
 
     /// The power actions, in the order menus list them.
@@ -70,6 +76,8 @@ impl DomainAction {
             Self::ForceOff => "domain-force-off",
             Self::Delete => "domain-delete",
             Self::AddTablet => "domain-add-tablet",
+            Self::Save => "domain-save",
+            Self::DiscardSaved => "domain-discard-saved",
         }
     }
 
@@ -95,6 +103,8 @@ impl DomainAction {
             Self::ForceOff => gettext("_Force Off"),
             Self::Delete => gettext("_Delete…"),
             Self::AddTablet => gettext("Add USB _Tablet"),
+            Self::Save => gettext("Sa_ve"),
+            Self::DiscardSaved => gettext("Discard Saved _State"),
         }
     }
 
@@ -110,6 +120,8 @@ impl DomainAction {
             Self::ForceOff => gettext("Force Off"),
             Self::Delete => gettext("Delete"),
             Self::AddTablet => gettext("Add USB Tablet"),
+            Self::Save => gettext("Save"),
+            Self::DiscardSaved => gettext("Discard Saved State"),
         }
     }
 
@@ -124,6 +136,8 @@ impl DomainAction {
             Self::ForceOff => "process-stop-symbolic",
             Self::Delete => "user-trash-symbolic",
             Self::AddTablet => "input-mouse-symbolic",
+            Self::Save => "document-save-symbolic",
+            Self::DiscardSaved => "edit-clear-symbolic",
         }
     }
 
@@ -138,16 +152,20 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
-            Self::AddTablet => return None,
+            Self::AddTablet | Self::DiscardSaved => return None,
+            Self::Save => "<Control><Shift>s",
         })
     }
 
-    /// Whether a domain in `state` accepts the action.
-    pub fn accepts(self, state: DomainState) -> bool {
+    /// Whether a domain in `state` accepts the action; `saved`: its memory is saved
+    /// (only [`DomainAction::DiscardSaved`] asks).
+    pub fn accepts(self, state: DomainState, saved: bool) -> bool {
         use DomainState::*;
         match self {
             Self::Start => matches!(state, Shutoff | Crashed),
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
+            Self::Save => matches!(state, Running | Blocked | Paused),
+            Self::DiscardSaved => state == Shutoff && saved,
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff => state.is_active(),
             Self::Console | Self::Delete | Self::AddTablet => true,
@@ -166,6 +184,8 @@ impl DomainAction {
             Self::Resume => Effect::Send(Command::Resume(uuid)),
             Self::ForceOff => Effect::Send(Command::ForceOff(uuid)),
             Self::AddTablet => Effect::Send(Command::AddTablet(uuid)),
+            Self::Save => Effect::Send(Command::Save(uuid)),
+            Self::DiscardSaved => Effect::Send(Command::DiscardSaved(uuid)),
         }
     }
 
@@ -220,13 +240,13 @@ where
     }
 }
 
-/// Enables the actions of `widget` that a domain in `state` accepts; none without a domain.
-/// The one place that decides whether an action is available.
-pub fn set_enabled<W: DomainActionTarget>(widget: &W, state: Option<DomainState>) {
+/// Enables the actions of `widget` that `domain` accepts in its state; none without a
+/// domain. The one place that decides whether an action is available.
+pub fn set_enabled<W: DomainActionTarget>(widget: &W, domain: Option<&Domain>) {
     for action in DomainAction::ALL {
         widget.action_set_enabled(
             &format!("{}.{}", W::GROUP, action.name()),
-            state.is_some_and(|s| action.accepts(s)),
+            domain.is_some_and(|d| action.accepts(d.state(), d.saved())),
         );
     }
 }
@@ -234,11 +254,12 @@ pub fn set_enabled<W: DomainActionTarget>(widget: &W, state: Option<DomainState>
 /// Keeps the actions of `widget` in step with the state of `domain`; the handler is for the
 /// widget's [`crate::ui::util::BoundObject`].
 pub fn follow<W: DomainActionTarget>(widget: &W, domain: &Domain) -> glib::SignalHandlerId {
-    // The state in words changes exactly when the state does.
+    // The state in words changes exactly when the state does (or the saved memory:
+    // "Saved").
     let widget = widget.downgrade();
     domain.connect_state_label_notify(move |domain| {
         if let Some(widget) = widget.upgrade() {
-            set_enabled(&widget, Some(domain.state()));
+            set_enabled(&widget, Some(domain));
         }
     })
 }
@@ -282,6 +303,8 @@ mod tests {
                 Crashed,
                 PmSuspended,
             ],
+            DomainAction::Save => &[Running, Blocked, Paused],
+            DomainAction::DiscardSaved => &[Shutoff],
             DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
                 &DomainState::ALL
             }
@@ -293,20 +316,25 @@ mod tests {
         for action in DomainAction::ALL {
             for state in DomainState::ALL {
                 assert_eq!(
-                    action.accepts(state),
+                    action.accepts(state, true),
                     accepted(action).contains(&state),
                     "{action:?} in {state:?}"
                 );
+                if action != DomainAction::DiscardSaved {
+                    assert_eq!(action.accepts(state, false), action.accepts(state, true));
+                }
             }
         }
     }
 
     #[test]
     fn a_shut_off_domain_starts_and_a_running_one_does_not() {
-        assert!(DomainAction::Start.accepts(DomainState::Shutoff));
-        assert!(!DomainAction::Start.accepts(DomainState::Running));
-        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff));
-        assert!(DomainAction::ForceOff.accepts(DomainState::Paused));
+        assert!(DomainAction::Start.accepts(DomainState::Shutoff, false));
+        assert!(!DomainAction::Start.accepts(DomainState::Running, false));
+        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff, false));
+        assert!(DomainAction::ForceOff.accepts(DomainState::Paused, false));
+        assert!(!DomainAction::DiscardSaved.accepts(DomainState::Shutoff, false));
+        assert!(DomainAction::DiscardSaved.accepts(DomainState::Shutoff, true));
     }
 
     #[test]

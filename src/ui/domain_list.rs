@@ -320,6 +320,13 @@ fn domain_menu() -> gio::Menu {
     domain_action::append_items(&power, "win", &[DomainAction::Console]);
     domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
+    let saved = gio::Menu::new();
+    domain_action::append_items(
+        &saved,
+        "win",
+        &[DomainAction::Save, DomainAction::DiscardSaved],
+    );
+    menu.append_section(None, &saved);
     let other = gio::Menu::new();
     domain_action::append_items(&other, "win", &[DomainAction::Delete]);
     menu.append_section(None, &other);
