@@ -1,7 +1,8 @@
 """The details' Snapshots page on a running qemu:///session machine with a qcow2 disk: take
 two snapshots through the dialog (the second a child of the first, marked current), revert
 to the first after the question (the marker follows), delete both with "Delete With
-Children". libvirt is asked after each step, so the page shows what libvirt has."""
+Children". libvirt is asked after each step, so the page shows what libvirt has. And Save
+(managed save): the list says Saved, Discard Saved State is offered, Start restores."""
 
 import os
 import subprocess
@@ -110,3 +111,20 @@ class SnapshotsPageTest(SessionDomainTestCase):
         wait_for("no snapshots listed", lambda: app.find("label", contains="No snapshots yet",
                                                           within=main), timeout=90)
         self.assertEqual(session_virsh("snapshot-list", "--name", self.name).strip(), "")
+
+    def test_save_shows_saved_and_start_restores(self):
+        app, main = self.launch_running()
+        actions = app.find(name="Actions", within=main)
+        click(app.find("push button", "Save", within=actions))
+        wait_for("the list saying Saved",
+                 lambda: app.rows()[0][:2] == [self.name, "Saved"], timeout=90)
+        self.assertIn("saved", session_virsh("domstate", "--reason", self.name))
+        discard = app.find("push button", "Discard Saved State", within=actions)
+        self.assertTrue(showing(discard))
+        click(app.find("push button", "Start", within=actions))
+        wait_for("the machine running again",
+                 lambda: app.rows()[0][:2] == [self.name, "Running"], timeout=90)
+        self.assertIn("restored", session_virsh("domstate", "--reason", self.name))
+        wait_for("Discard Saved State hidden", lambda: not [
+            b for b in find_all(actions, role="push button", name="Discard Saved State")
+            if showing(b)])
