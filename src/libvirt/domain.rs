@@ -162,6 +162,8 @@ pub struct DomainInfo {
     /// Shut off with its memory saved by libvirt (managed save): the next start resumes
     /// it. Read by the worker; never true for a running machine.
     pub saved: bool,
+    /// Marked as the template of linked clones ([`super::clone`]): not to be started.
+    pub template: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -260,6 +262,7 @@ impl DomainInfo {
             tpm_state: each("tpm")
                 .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
             saved: false,
+            template: super::clone::is_template(child(root, "metadata")),
         })
     }
 }

@@ -22,6 +22,7 @@
 //!   secure domain XML.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
+//! - [`clone`]: full and linked clones of a shut-off machine, all or nothing.
 //! - [`snapshots`]: a machine's snapshots, the kind a new one must be, their screenshots.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
@@ -31,6 +32,7 @@
 #![deny(unsafe_code)]
 
 pub mod addresses;
+pub mod clone;
 pub mod deletion;
 pub mod domain;
 pub mod error;
@@ -46,6 +48,7 @@ pub mod uri;
 pub mod worker;
 
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
+pub use clone::{CloneFailure, CloneKind, CloneProgress, CloneRequest};
 pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};

@@ -18,6 +18,7 @@ use std::os::fd::OwnedFd;
 use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
+use super::clone::{self, CloneFailure, CloneRequest};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
@@ -74,6 +75,8 @@ pub enum Request {
     },
     /// A machine's snapshots (see [`snapshots`]).
     Snapshot(SnapshotRequest),
+    /// Cloning a machine (see [`clone`]).
+    Clone(CloneRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -93,6 +96,9 @@ pub enum RequestError {
     /// A snapshot request refused before libvirt was asked.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// The machine was not cloned; the failure names what could not be removed again.
+    #[error(transparent)]
+    Clone(#[from] CloneFailure),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -176,6 +182,7 @@ impl Request {
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
             Self::Snapshot(request) => request.name(),
+            Self::Clone(request) => request.name(),
         }
     }
 }
@@ -230,5 +237,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
         Request::Snapshot(request) => snapshots::serve(conn, request),
+        Request::Clone(request) => clone::serve(conn, request),
     }
 }

@@ -133,12 +133,48 @@ impl std::fmt::Display for ExternalReason {
     }
 }
 
-/// A writable disk of a machine, as far as snapshots care.
+/// A writable disk of a machine (not a CD-ROM or floppy, not read-only or shareable).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct WritableDisk {
-    target: String,
-    format: String,
-    source: Option<String>,
+pub(super) struct WritableDisk {
+    pub target: String,
+    /// The image format libvirt is told (`raw` when it is not).
+    pub format: String,
+    pub source: Option<String>,
+}
+
+/// The writable disks of the domain XML `xml`, and the targets of the others.
+fn split_disks(root: Node) -> (Vec<WritableDisk>, Vec<String>) {
+    let mut writable = Vec::new();
+    let mut skipped = Vec::new();
+    for disk in child(root, "devices")
+        .into_iter()
+        .flat_map(|d| d.children())
+        .filter(|n| n.has_tag_name("disk"))
+    {
+        let Some(target) = child(disk, "target").and_then(|t| t.attribute("dev")) else {
+            continue;
+        };
+        let device = disk.attribute("device").unwrap_or("disk");
+        let read_only = child(disk, "readonly").is_some() || child(disk, "shareable").is_some();
+        if matches!(device, "cdrom" | "floppy") || read_only {
+            skipped.push(target.to_owned());
+            continue;
+        }
+        writable.push(WritableDisk {
+            target: target.to_owned(),
+            format: child(disk, "driver")
+                .and_then(|d| d.attribute("type"))
+                .unwrap_or("raw")
+                .to_owned(),
+            source: child(disk, "source").and_then(source_file),
+        });
+    }
+    (writable, skipped)
+}
+
+/// The writable disks of the domain XML `xml`.
+pub(super) fn writable_disks(xml: &str) -> Result<Vec<WritableDisk>, roxmltree::Error> {
+    Ok(split_disks(Document::parse(xml)?.root_element()).0)
 }
 
 /// What a domain XML says about snapshots of it.
@@ -166,31 +202,7 @@ impl SnapshotPlan {
                 || child(os, "loader").is_some_and(|l| l.attribute("type") == Some("pflash"))
                 || child(os, "nvram").is_some()
         });
-        let mut writable = Vec::new();
-        let mut skipped = Vec::new();
-        for disk in child(root, "devices")
-            .into_iter()
-            .flat_map(|d| d.children())
-            .filter(|n| n.has_tag_name("disk"))
-        {
-            let Some(target) = child(disk, "target").and_then(|t| t.attribute("dev")) else {
-                continue;
-            };
-            let device = disk.attribute("device").unwrap_or("disk");
-            let read_only = child(disk, "readonly").is_some() || child(disk, "shareable").is_some();
-            if matches!(device, "cdrom" | "floppy") || read_only {
-                skipped.push(target.to_owned());
-                continue;
-            }
-            writable.push(WritableDisk {
-                target: target.to_owned(),
-                format: child(disk, "driver")
-                    .and_then(|d| d.attribute("type"))
-                    .unwrap_or("raw")
-                    .to_owned(),
-                source: child(disk, "source").and_then(source_file),
-            });
-        }
+        let (writable, skipped) = split_disks(root);
         let reason = if uefi {
             ExternalReason::Uefi
         } else if let Some(disk) = writable.iter().find(|d| d.format != "qcow2") {

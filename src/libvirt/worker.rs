@@ -583,7 +583,7 @@ impl Worker {
                     retry_in: None,
                 }));
             }
-            Command::Start(uuid) => self.on_domain(Action::Start, &uuid, |d| d.create()),
+            Command::Start(uuid) => self.start(&uuid),
             Command::Shutdown(uuid) => self.on_domain(Action::Shutdown, &uuid, |d| d.shutdown()),
             Command::Reboot(uuid) => self.on_domain(Action::Reboot, &uuid, |d| d.reboot(0)),
             Command::ForceOff(uuid) => self.on_domain(Action::ForceOff, &uuid, |d| d.destroy()),
@@ -643,6 +643,30 @@ impl Worker {
         };
         if let Err(e) = op(&dom) {
             self.error(action, Some(uuid), describe(&e));
+        }
+    }
+
+    /// Starts the domain unless it is the template of linked clones, whose disks they read
+    /// (asked of libvirt, not of what the UI was told: marking sends no event).
+    fn start(&mut self, uuid: &str) {
+        let Some(dom) = self.lookup(Action::Start, uuid) else {
+            return;
+        };
+        let kind = sys::VIR_DOMAIN_METADATA_ELEMENT as i32;
+        if dom
+            .metadata(kind, Some(super::clone::TEMPLATE_NS), 0)
+            .is_ok()
+        {
+            let name = dom.name().unwrap_or_default();
+            self.error(
+                Action::Start,
+                Some(uuid),
+                format!("“{name}” is the template of linked clones and is not started: unmark it as a template first."),
+            );
+            return;
+        }
+        if let Err(e) = dom.create() {
+            self.error(Action::Start, Some(uuid), describe(&e));
         }
     }
 
