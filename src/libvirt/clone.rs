@@ -238,6 +238,11 @@ fn clone_steps(
         let Some(path) = &disk.source else { continue };
         let vol = conn
             .lookup_storage_vol_by_path(path)
+            .or_else(|_| {
+                // A file put into a pool's directory is found after a refresh.
+                refresh_pools(conn);
+                conn.lookup_storage_vol_by_path(path)
+            })
             .map_err(|_| CloneError::NotInPool(path.clone()))?;
         let pool = vol.lookup_storage_pool()?;
         let total = vol.info()?.capacity;
@@ -277,6 +282,16 @@ fn clone_steps(
         }
     }
     Ok(clone.uuid_string()?)
+}
+
+/// Refreshes every active pool's list of volumes.
+fn refresh_pools(conn: &Connect) {
+    let pools = conn
+        .list_all_storage_pools(sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        .unwrap_or_default();
+    for pool in pools {
+        let _ = pool.refresh(0);
+    }
 }
 
 /// `<clone>-<target>.<ext>`: qcow2 for overlays and qcow2 copies, `img` otherwise.

@@ -31,6 +31,7 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 use virt_sys as sys;
 
+use super::clone::CloneRequest;
 use super::deletion::{self, DeleteStorage};
 use super::domain::{
     compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample, Tablet,
@@ -612,8 +613,18 @@ impl Worker {
                 }
             }
             Command::Request(request) => {
+                // Marking a template sends no event: the source is read again afterwards.
+                let marked = match &request {
+                    Request::Clone(
+                        CloneRequest::Clone { uuid, .. } | CloneRequest::SetTemplate { uuid, .. },
+                    ) => Some(uuid.clone()),
+                    _ => None,
+                };
                 let conn = self.session.as_ref().map(|s| &s.conn);
                 requests::serve(conn, &self.uri, request);
+                if let Some(uuid) = marked {
+                    self.refresh_domain(&uuid);
+                }
             }
             Command::Quit => {}
         }

@@ -27,6 +27,9 @@ mod imp {
         /// Shut off with its memory saved (managed save): Start resumes it.
         #[property(get)]
         pub saved: Cell<bool>,
+        /// The template of linked clones: not started until unmarked.
+        #[property(get)]
+        pub template: Cell<bool>,
         /// It has a hypervisor process: running, paused, … anything but shut off.
         #[property(get)]
         pub active: Cell<bool>,
@@ -83,6 +86,7 @@ mod imp {
                 state_label: RefCell::default(),
                 state_icon: RefCell::default(),
                 saved: Cell::default(),
+                template: Cell::default(),
                 active: Cell::default(),
                 os_name: RefCell::default(),
                 vcpus: Cell::default(),
@@ -151,7 +155,7 @@ impl Domain {
         replace(
             self,
             &imp.state_label,
-            state_label(info.state, info.saved),
+            state_label(info.state, info.saved, info.template),
             "state-label",
         );
         replace(
@@ -162,6 +166,7 @@ impl Domain {
         );
         replace_cell(self, &imp.active, info.state.is_active(), "active");
         replace_cell(self, &imp.saved, info.saved, "saved");
+        replace_cell(self, &imp.template, info.template, "template");
         let os = info.os_id.as_deref().map(os_name).unwrap_or_default();
         replace(self, &imp.os_name, os, "os-name");
         replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
@@ -275,9 +280,10 @@ impl Domain {
 }
 
 /// The state in words, as the list and the details show it.
-pub fn state_label(state: DomainState, saved: bool) -> String {
+pub fn state_label(state: DomainState, saved: bool, template: bool) -> String {
     match state {
         DomainState::Shutoff if saved => gettext("Saved"),
+        DomainState::Shutoff if template => gettext("Template"),
         DomainState::NoState => gettext("No state"),
         DomainState::Running => gettext("Running"),
         DomainState::Blocked => gettext("Blocked"),

@@ -32,6 +32,19 @@ pub enum DomainAction {
     Save,
     /// Throw the saved memory away.
     DiscardSaved,
+    /// Make a copy of the shut-off machine, full or linked.
+    Clone,
+    /// Let a template of linked clones start again.
+    UnmarkTemplate,
+}
+
+/// What besides its state decides which actions a machine takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Its memory is saved (managed save).
+    pub saved: bool,
+    /// It is the template of linked clones.
+    pub template: bool,
 }
 
 /// What activating an action does.
@@ -43,11 +56,15 @@ pub enum Effect {
     ConfirmDelete,
     /// Opens (or raises) the console window.
     OpenConsole,
+    /// Opens the clone dialog.
+    OpenClone,
+    /// Asks the worker to unmark the template.
+    UnmarkTemplate,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 11] = [
+    pub const ALL: [DomainAction; 13] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -59,6 +76,8 @@ impl DomainAction {
         Self::AddTablet,
         Self::Save,
         Self::DiscardSaved,
+        Self::Clone,
+        Self::UnmarkTemplate,
     ];
 
     /// The power actions, in the order menus list them.
@@ -78,6 +97,8 @@ impl DomainAction {
             Self::AddTablet => "domain-add-tablet",
             Self::Save => "domain-save",
             Self::DiscardSaved => "domain-discard-saved",
+            Self::Clone => "domain-clone",
+            Self::UnmarkTemplate => "domain-unmark-template",
         }
     }
 
@@ -105,6 +126,8 @@ impl DomainAction {
             Self::AddTablet => gettext("Add USB _Tablet"),
             Self::Save => gettext("Sa_ve"),
             Self::DiscardSaved => gettext("Discard Saved _State"),
+            Self::Clone => gettext("C_lone…"),
+            Self::UnmarkTemplate => gettext("Un_mark as Template"),
         }
     }
 
@@ -122,6 +145,8 @@ impl DomainAction {
             Self::AddTablet => gettext("Add USB Tablet"),
             Self::Save => gettext("Save"),
             Self::DiscardSaved => gettext("Discard Saved State"),
+            Self::Clone => gettext("Clone"),
+            Self::UnmarkTemplate => gettext("Unmark as Template"),
         }
     }
 
@@ -138,6 +163,8 @@ impl DomainAction {
             Self::AddTablet => "input-mouse-symbolic",
             Self::Save => "document-save-symbolic",
             Self::DiscardSaved => "edit-clear-symbolic",
+            Self::Clone => "edit-copy-symbolic",
+            Self::UnmarkTemplate => "changes-allow-symbolic",
         }
     }
 
@@ -152,20 +179,23 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
-            Self::AddTablet | Self::DiscardSaved => return None,
+            Self::AddTablet | Self::DiscardSaved | Self::Clone | Self::UnmarkTemplate => {
+                return None
+            }
             Self::Save => "<Control><Shift>s",
         })
     }
 
-    /// Whether a domain in `state` accepts the action; `saved`: its memory is saved
-    /// (only [`DomainAction::DiscardSaved`] asks).
-    pub fn accepts(self, state: DomainState, saved: bool) -> bool {
+    /// Whether a domain in `state` with `marks` accepts the action.
+    pub fn accepts(self, state: DomainState, marks: Marks) -> bool {
         use DomainState::*;
         match self {
-            Self::Start => matches!(state, Shutoff | Crashed),
+            Self::Start => matches!(state, Shutoff | Crashed) && !marks.template,
+            Self::Clone => state == Shutoff,
+            Self::UnmarkTemplate => marks.template,
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
             Self::Save => matches!(state, Running | Blocked | Paused),
-            Self::DiscardSaved => state == Shutoff && saved,
+            Self::DiscardSaved => state == Shutoff && marks.saved,
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff => state.is_active(),
             Self::Console | Self::Delete | Self::AddTablet => true,
@@ -186,6 +216,8 @@ impl DomainAction {
             Self::AddTablet => Effect::Send(Command::AddTablet(uuid)),
             Self::Save => Effect::Send(Command::Save(uuid)),
             Self::DiscardSaved => Effect::Send(Command::DiscardSaved(uuid)),
+            Self::Clone => Effect::OpenClone,
+            Self::UnmarkTemplate => Effect::UnmarkTemplate,
         }
     }
 
@@ -206,6 +238,10 @@ impl DomainAction {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
                 }
+            }
+            Effect::OpenClone => crate::ui::clone_dialog::open(widget, connection, domain),
+            Effect::UnmarkTemplate => {
+                crate::ui::clone_dialog::unmark_template(widget, connection, domain)
             }
         }
     }
@@ -246,7 +282,13 @@ pub fn set_enabled<W: DomainActionTarget>(widget: &W, domain: Option<&Domain>) {
     for action in DomainAction::ALL {
         widget.action_set_enabled(
             &format!("{}.{}", W::GROUP, action.name()),
-            domain.is_some_and(|d| action.accepts(d.state(), d.saved())),
+            domain.is_some_and(|d| {
+                let marks = Marks {
+                    saved: d.saved(),
+                    template: d.template(),
+                };
+                action.accepts(d.state(), marks)
+            }),
         );
     }
 }
@@ -282,7 +324,7 @@ pub fn set_accels(app: &Application) {
 
 #[cfg(test)]
 mod tests {
-    use super::{DomainAction, Effect};
+    use super::{DomainAction, Effect, Marks};
     use crate::ui::backend::{Command, DomainState};
 
     /// The states that accept each action, written out in full.
@@ -304,7 +346,8 @@ mod tests {
                 PmSuspended,
             ],
             DomainAction::Save => &[Running, Blocked, Paused],
-            DomainAction::DiscardSaved => &[Shutoff],
+            DomainAction::DiscardSaved | DomainAction::Clone => &[Shutoff],
+            DomainAction::UnmarkTemplate => &[],
             DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
                 &DomainState::ALL
             }
@@ -315,13 +358,23 @@ mod tests {
     fn every_action_in_every_state() {
         for action in DomainAction::ALL {
             for state in DomainState::ALL {
+                let saved = Marks {
+                    saved: true,
+                    template: false,
+                };
                 assert_eq!(
-                    action.accepts(state, true),
+                    action.accepts(state, saved),
                     accepted(action).contains(&state),
                     "{action:?} in {state:?}"
                 );
-                if action != DomainAction::DiscardSaved {
-                    assert_eq!(action.accepts(state, false), action.accepts(state, true));
+                if !matches!(
+                    action,
+                    DomainAction::DiscardSaved | DomainAction::UnmarkTemplate
+                ) {
+                    assert_eq!(
+                        action.accepts(state, Marks::default()),
+                        action.accepts(state, saved)
+                    );
                 }
             }
         }
@@ -329,12 +382,24 @@ mod tests {
 
     #[test]
     fn a_shut_off_domain_starts_and_a_running_one_does_not() {
-        assert!(DomainAction::Start.accepts(DomainState::Shutoff, false));
-        assert!(!DomainAction::Start.accepts(DomainState::Running, false));
-        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff, false));
-        assert!(DomainAction::ForceOff.accepts(DomainState::Paused, false));
-        assert!(!DomainAction::DiscardSaved.accepts(DomainState::Shutoff, false));
-        assert!(DomainAction::DiscardSaved.accepts(DomainState::Shutoff, true));
+        let none = Marks::default();
+        let saved = Marks {
+            saved: true,
+            template: false,
+        };
+        let template = Marks {
+            saved: false,
+            template: true,
+        };
+        assert!(DomainAction::Start.accepts(DomainState::Shutoff, none));
+        assert!(!DomainAction::Start.accepts(DomainState::Running, none));
+        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff, none));
+        assert!(DomainAction::ForceOff.accepts(DomainState::Paused, none));
+        assert!(!DomainAction::DiscardSaved.accepts(DomainState::Shutoff, none));
+        assert!(DomainAction::DiscardSaved.accepts(DomainState::Shutoff, saved));
+        assert!(!DomainAction::Start.accepts(DomainState::Shutoff, template));
+        assert!(DomainAction::UnmarkTemplate.accepts(DomainState::Shutoff, template));
+        assert!(!DomainAction::UnmarkTemplate.accepts(DomainState::Shutoff, none));
     }
 
     #[test]

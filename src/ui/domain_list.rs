@@ -328,7 +328,15 @@ fn domain_menu() -> gio::Menu {
     );
     menu.append_section(None, &saved);
     let other = gio::Menu::new();
-    domain_action::append_items(&other, "win", &[DomainAction::Delete]);
+    domain_action::append_items(
+        &other,
+        "win",
+        &[
+            DomainAction::Clone,
+            DomainAction::UnmarkTemplate,
+            DomainAction::Delete,
+        ],
+    );
     menu.append_section(None, &other);
     menu
 }

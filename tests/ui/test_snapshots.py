@@ -8,11 +8,11 @@ import os
 import subprocess
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import click, find_all, label_texts, screenshot, showing, wait_for
+from vdui import click, find_all, label_texts, press, screenshot, showing, wait_for
 
 
-class SnapshotsPageTest(SessionDomainTestCase):
-    tag = "snapshots"
+class QcowDomainTestCase(SessionDomainTestCase):
+    """The session machine with a qcow2 disk in the test's home directory."""
 
     def define(self):
         disk = os.path.join(self.home.name, "disk.qcow2")
@@ -43,6 +43,10 @@ class SnapshotsPageTest(SessionDomainTestCase):
         for command in (["destroy", self.name],
                         ["undefine", "--snapshots-metadata", self.name]):
             subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
+
+
+class SnapshotsPageTest(QcowDomainTestCase):
+    tag = "snapshots"
 
     def snapshot_row(self, main, name):
         """The shown row of snapshot `name` in the page's list."""
@@ -128,3 +132,63 @@ class SnapshotsPageTest(SessionDomainTestCase):
         wait_for("Discard Saved State hidden", lambda: not [
             b for b in find_all(actions, role="push button", name="Discard Saved State")
             if showing(b)])
+
+
+class CloneDialogTest(QcowDomainTestCase):
+    """Clone… on a shut-off machine whose disk is in a pool: the name is checked as it is
+    typed, a full clone appears in the list shut off; a linked clone makes the source a
+    Template whose Start is off, until Unmark as Template."""
+
+    tag = "clone"
+
+    def setUp(self):
+        super().setUp()
+        self.pool = f"vdui-{os.getpid()}-clonepool"
+        session_virsh("pool-create-as", self.pool, "dir", "--target", self.home.name)
+        self.addCleanup(lambda: subprocess.run(
+            ["virsh", "-c", SESSION, "pool-destroy", self.pool], capture_output=True))
+
+    def remove_domain(self):
+        for suffix in ("-full", "-linked"):
+            subprocess.run(["virsh", "-c", SESSION, "undefine", self.name + suffix],
+                           capture_output=True)
+        super().remove_domain()
+
+    def clone(self, app, main, suffix, linked):
+        actions = app.find(name="Actions", within=main)
+        click(app.find("push button", "Clone", within=actions))
+        dialog = app.window(f"Clone “{self.name}”")
+        app.fill("Name of the clone", self.name, within=dialog)
+        app.find("label", f"There is already a virtual machine called “{self.name}”.",
+                 within=dialog)
+        app.fill("Name of the clone", self.name + suffix, within=dialog)
+        wait_for("the name accepted", lambda: not [
+            a for a in find_all(dialog, role="label", contains="There is already") if showing(a)])
+        if linked:
+            # GTK 4.8 offers no AT-SPI action on check buttons: click it.
+            press(app.find(contains="Linked clone", within=dialog), dialog, f"Clone “{self.name}”")
+        click(app.find("push button", "Clone", within=dialog))
+        wait_for(f"{self.name + suffix} listed shut off",
+                 lambda: [self.name + suffix, "Shut off"] in [r[:2] for r in app.rows()],
+                 timeout=90)
+
+    def test_full_and_linked_clone(self):
+        self.define()
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        app.search(self.name)
+        wait_for("the machine", lambda: [self.name, "Shut off"] in [r[:2] for r in app.rows()])
+        self.clone(app, main, "-full", linked=False)
+        blocks = session_virsh("domblklist", self.name + "-full")
+        self.assertIn(f"{self.name}-full-vda.qcow2", blocks)
+
+        app.search(self.name)
+        rows = lambda: [r[:2] for r in app.rows()]
+        wait_for("the source again", lambda: [self.name, "Shut off"] in rows())
+        # Select the source, not the clone.
+        self.clone(app, main, "-linked", linked=True)
+        wait_for("the source a template", lambda: [self.name, "Template"] in rows())
+        screenshot("clone-template")
+        actions = app.find(name="Actions", within=main)
+        click(app.find("push button", "Unmark as Template", within=actions))
+        wait_for("the source unmarked", lambda: [self.name, "Shut off"] in rows())
