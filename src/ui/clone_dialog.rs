@@ -1,6 +1,6 @@
 //! Cloning a shut-off machine: a new name (checked as it is typed against the machines of
 //! the connection), full or linked, then the copy with its progress and Cancel. What the
-//! clone is made of is the worker's business (`libvirt::clone`); a failure is told through
+//! clone is made of is the worker's business (`backend::clone`); a failure is told through
 //! the error path, with anything that could not be removed.
 
 use crate::i18n::{gettext, gettext_f};

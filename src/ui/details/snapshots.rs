@@ -4,7 +4,7 @@
 //! (asked first, [`RevertDialog`]), deleting one or one with its children.
 //!
 //! What a snapshot is made of, and which kind a machine takes, is decided by the worker
-//! (`libvirt::snapshots`); the page asks it and shows the answer. One operation at a time:
+//! (`backend::snapshots`); the page asks it and shows the answer. One operation at a time:
 //! while one runs the page says which and its actions are off, so nothing starts twice.
 
 mod create_dialog;
