@@ -34,4 +34,5 @@ screenshot: build
 bench: test-deps
 	benches/domain_list/run.sh
 	benches/console/run.sh
+	benches/clone/run.sh
 	cargo bench --bench console_decode

@@ -9,7 +9,10 @@ use std::time::Instant;
 use virtdeck::libvirt::{spawn, CloneKind, CloneRequest, Request, WorkerOptions};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let [uri, source, name] = args.as_slice() else {
         eprintln!("usage: clone_vm <uri> <source name> <clone name>");
         std::process::exit(2);
