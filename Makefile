@@ -35,4 +35,5 @@ bench: test-deps
 	benches/domain_list/run.sh
 	benches/console/run.sh
 	benches/performance/run.sh
+	benches/clone/run.sh
 	cargo bench --bench console_decode

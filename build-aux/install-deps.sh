@@ -27,8 +27,8 @@ distro="${ID:-unknown}:${VERSION_ID:-}"
 debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf
     iproute2 pkexec)
-debian_backports=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-    libvirt-dev libvirt-daemon-system)
+debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu
+    libvirt-clients libvirt-dev libvirt-daemon-system)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client libxml2-utils swtpm swtpm-tools
@@ -42,8 +42,8 @@ sshd_test=(openssh-server)
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream qemu-system-x86
-    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libvirt-daemon-system
-    osinfo-db ovmf iproute2 pkexec)
+    qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
+    libvirt-daemon-system osinfo-db ovmf iproute2 pkexec)
 ubuntu_test=("${debian_test[@]}")
 
 # --- Fedora.

@@ -159,6 +159,11 @@ pub struct DomainInfo {
     pub nvram: Option<String>,
     /// Whether the machine has an emulated TPM, whose state libvirt keeps on the host.
     pub tpm_state: bool,
+    /// Shut off with its memory saved by libvirt (managed save): the next start resumes
+    /// it. Read by the worker; never true for a running machine.
+    pub saved: bool,
+    /// Marked as the template of linked clones ([`super::clone`]): not to be started.
+    pub template: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -256,6 +261,8 @@ impl DomainInfo {
                 .and_then(nvram_path),
             tpm_state: each("tpm")
                 .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
+            saved: false,
+            template: super::clone::is_template(child(root, "metadata")),
         })
     }
 }

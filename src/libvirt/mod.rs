@@ -29,6 +29,8 @@
 //!   and the consoles' tunnels to the displays there.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
+//! - [`clone`]: full and linked clones of a shut-off machine, all or nothing.
+//! - [`snapshots`]: a machine's snapshots, the kind a new one must be, their screenshots.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
@@ -39,6 +41,7 @@
 #![deny(unsafe_code)]
 
 pub mod addresses;
+pub mod clone;
 pub mod deletion;
 pub mod domain;
 pub mod error;
@@ -56,10 +59,12 @@ pub mod requests;
 pub mod storage;
 pub mod ssh;
 pub mod text_console;
+pub mod snapshots;
 pub mod uri;
 pub mod worker;
 
 pub use addresses::{AddressSource, GuestAddresses, GuestNic};
+pub use clone::{CloneFailure, CloneKind, CloneProgress, CloneRequest};
 pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use guest_info::{GuestFacts, GuestFilesystem, GuestInfo, GuestOs, GuestUser};
@@ -75,6 +80,7 @@ pub use storage::{
     Field, PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,
     VolumeFormat, VolumeInfo, VolumeSpec,
 };
+pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

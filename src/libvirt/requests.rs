@@ -18,11 +18,13 @@ use std::os::fd::OwnedFd;
 use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
+use super::clone::{self, CloneFailure, CloneRequest};
 use super::error::describe;
 use super::guest_info::{self, GuestFacts};
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, VirtualNetwork};
 use super::storage::{self, StorageError, StorageRequest};
+use super::snapshots::{self, SnapshotError, SnapshotRequest};
 use super::uri::ConnectionName;
 use super::{graphics, Command};
 use crate::spec::create::{self, CreateFailure, Created, Progress};
@@ -86,6 +88,10 @@ pub enum Request {
     Storage(StorageRequest),
     /// Making, reading and deleting virtual networks (the Networking page).
     Network(NetworkRequest),
+    /// A machine's snapshots (see [`snapshots`]).
+    Snapshot(SnapshotRequest),
+    /// Cloning a machine (see [`clone`]).
+    Clone(CloneRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -109,6 +115,12 @@ pub enum RequestError {
     /// The domain's display cannot be reached (SPICE only, none, not listening).
     #[error(transparent)]
     Display(#[from] graphics::DisplayError),
+    /// A snapshot request refused before libvirt was asked.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The machine was not cloned; the failure names what could not be removed again.
+    #[error(transparent)]
+    Clone(#[from] CloneFailure),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -195,6 +207,8 @@ impl Request {
             Self::CreateVm { .. } => "CreateVm",
             Self::Storage(request) => request.name(),
             Self::Network(request) => request.name(),
+            Self::Snapshot(request) => request.name(),
+            Self::Clone(request) => request.name(),
         }
     }
 }
@@ -254,5 +268,7 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         }),
         Request::Storage(request) => storage::serve(conn, request),
         Request::Network(request) => networks::serve(conn, request),
+        Request::Snapshot(request) => snapshots::serve(conn, request),
+        Request::Clone(request) => clone::serve(conn, request),
     }
 }

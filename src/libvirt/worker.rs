@@ -31,6 +31,7 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 use virt_sys as sys;
 
+use super::clone::CloneRequest;
 use super::deletion::{self, DeleteStorage};
 use super::domain::{
     compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample, Tablet,
@@ -89,6 +90,12 @@ pub enum Command {
         uuid: String,
         storage: DeleteStorage,
     },
+    /// Save the running machine's memory and stop it (managed save); the next
+    /// [`Command::Start`] resumes it.
+    Save(String),
+    /// Throw away the saved memory of a machine that [`Command::Save`] stopped: the next
+    /// start boots afresh.
+    DiscardSaved(String),
     /// Add a USB tablet to the domain's configuration, and to the running guest when the
     /// hypervisor can plug it in live (else it arrives at the next start). The domain is
     /// re-read afterwards; its [`DomainInfo::tablet`] tells which happened.
@@ -114,6 +121,8 @@ pub enum Action {
     Resume,
     Delete,
     DeleteStorage,
+    Save,
+    DiscardSaved,
     AddTablet,
     Stats,
 }
@@ -585,7 +594,7 @@ impl Worker {
                     retry_in: None,
                 }));
             }
-            Command::Start(uuid) => self.on_domain(Action::Start, &uuid, |d| d.create()),
+            Command::Start(uuid) => self.start(&uuid),
             Command::Shutdown(uuid) => self.on_domain(Action::Shutdown, &uuid, |d| d.shutdown()),
             Command::Reboot(uuid) => self.on_domain(Action::Reboot, &uuid, |d| d.reboot(0)),
             Command::ForceOff(uuid) => self.on_domain(Action::ForceOff, &uuid, |d| d.destroy()),
@@ -597,6 +606,12 @@ impl Worker {
                 })
             }
             Command::Delete { uuid, storage } => self.delete(&uuid, &storage),
+            Command::Save(uuid) => self.on_domain(Action::Save, &uuid, |d| d.managed_save(0)),
+            Command::DiscardSaved(uuid) => {
+                self.on_domain(Action::DiscardSaved, &uuid, |d| d.managed_save_remove(0));
+                // No lifecycle event tells of it.
+                self.refresh_domain(&uuid);
+            }
             Command::AddTablet(uuid) => self.add_tablet(&uuid),
             Command::RefreshStats => self.collect_stats(),
             Command::SetStatsInterval(interval) => {
@@ -609,8 +624,18 @@ impl Worker {
                 }
             }
             Command::Request(request) => {
+                // Marking a template sends no event: the source is read again afterwards.
+                let marked = match &request {
+                    Request::Clone(
+                        CloneRequest::Clone { uuid, .. } | CloneRequest::SetTemplate { uuid, .. },
+                    ) => Some(uuid.clone()),
+                    _ => None,
+                };
                 let conn = self.session.as_ref().map(|s| &s.conn);
                 requests::serve(conn, &self.uri, request);
+                if let Some(uuid) = marked {
+                    self.refresh_domain(&uuid);
+                }
             }
             Command::Quit => {}
         }
@@ -640,6 +665,30 @@ impl Worker {
         };
         if let Err(e) = op(&dom) {
             self.error(action, Some(uuid), describe(&e));
+        }
+    }
+
+    /// Starts the domain unless it is the template of linked clones, whose disks they read
+    /// (asked of libvirt, not of what the UI was told: marking sends no event).
+    fn start(&mut self, uuid: &str) {
+        let Some(dom) = self.lookup(Action::Start, uuid) else {
+            return;
+        };
+        let kind = sys::VIR_DOMAIN_METADATA_ELEMENT as i32;
+        if dom
+            .metadata(kind, Some(super::clone::TEMPLATE_NS), 0)
+            .is_ok()
+        {
+            let name = dom.name().unwrap_or_default();
+            self.error(
+                Action::Start,
+                Some(uuid),
+                format!("“{name}” is the template of linked clones and is not started: unmark it as a template first."),
+            );
+            return;
+        }
+        if let Err(e) = dom.create() {
+            self.error(Action::Start, Some(uuid), describe(&e));
         }
     }
 
@@ -810,6 +859,9 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
         if config.tablet == Tablet::Present {
             info.tablet = Tablet::AtNextStart;
         }
+    }
+    if !state.is_active() {
+        info.saved = dom.has_managed_save(0).unwrap_or(false);
     }
     for disk in &mut info.disks {
         if disk.device == DiskDevice::Disk && disk.source.is_some() {

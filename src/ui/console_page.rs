@@ -254,7 +254,7 @@ impl ConsolePage {
             let actions = domain_action::follow(self, domain);
             imp.target.set(domain.clone(), vec![refresh, actions]);
         }
-        domain_action::set_enabled(self, target.map(|(_, d)| d.state()));
+        domain_action::set_enabled(self, target.map(|(_, d)| d));
         imp.window_title
             .set_title(&target.map(|(_, d)| d.name()).unwrap_or_default());
         self.refresh();

@@ -1,6 +1,7 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
 //! processors, memory and live statistics, disks, network interfaces and display; and on a
-//! second page its performance graphs ([`performance`]). The rows
+//! second page its performance graphs ([`performance`]), on a third its snapshots
+//! ([`snapshots`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -19,9 +20,11 @@ use std::cell::RefCell;
 
 mod addresses;
 mod performance;
+mod snapshots;
 
 use addresses::GuestAddressesGroup;
 use performance::PerformancePage;
+use snapshots::SnapshotsPage;
 
 /// A details row: its title and value.
 pub(crate) type Line = (String, String);
@@ -103,6 +106,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             DomainActionButton::ensure_type();
             PerformancePage::ensure_type();
+            SnapshotsPage::ensure_type();
             GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();

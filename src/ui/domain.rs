@@ -24,6 +24,12 @@ mod imp {
         pub state_label: RefCell<String>,
         #[property(get)]
         pub state_icon: RefCell<String>,
+        /// Shut off with its memory saved (managed save): Start resumes it.
+        #[property(get)]
+        pub saved: Cell<bool>,
+        /// The template of linked clones: not started until unmarked.
+        #[property(get)]
+        pub template: Cell<bool>,
         /// It has a hypervisor process: running, paused, … anything but shut off.
         #[property(get)]
         pub active: Cell<bool>,
@@ -79,6 +85,8 @@ mod imp {
                 name: RefCell::default(),
                 state_label: RefCell::default(),
                 state_icon: RefCell::default(),
+                saved: Cell::default(),
+                template: Cell::default(),
                 active: Cell::default(),
                 os_name: RefCell::default(),
                 vcpus: Cell::default(),
@@ -147,16 +155,18 @@ impl Domain {
         replace(
             self,
             &imp.state_label,
-            state_label(info.state),
+            state_label(info.state, info.saved, info.template),
             "state-label",
         );
         replace(
             self,
             &imp.state_icon,
-            state_icon(info.state).to_owned(),
+            state_icon(info.state, info.saved).to_owned(),
             "state-icon",
         );
         replace_cell(self, &imp.active, info.state.is_active(), "active");
+        replace_cell(self, &imp.saved, info.saved, "saved");
+        replace_cell(self, &imp.template, info.template, "template");
         let os = info.os_id.as_deref().map(os_name).unwrap_or_default();
         replace(self, &imp.os_name, os, "os-name");
         replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
@@ -270,8 +280,10 @@ impl Domain {
 }
 
 /// The state in words, as the list and the details show it.
-pub fn state_label(state: DomainState) -> String {
+pub fn state_label(state: DomainState, saved: bool, template: bool) -> String {
     match state {
+        DomainState::Shutoff if saved => gettext("Saved"),
+        DomainState::Shutoff if template => gettext("Template"),
         DomainState::NoState => gettext("No state"),
         DomainState::Running => gettext("Running"),
         DomainState::Blocked => gettext("Blocked"),
@@ -283,8 +295,9 @@ pub fn state_label(state: DomainState) -> String {
     }
 }
 
-pub fn state_icon(state: DomainState) -> &'static str {
+pub fn state_icon(state: DomainState, saved: bool) -> &'static str {
     match state {
+        DomainState::Shutoff if saved => "document-save-symbolic",
         DomainState::Running => "media-playback-start-symbolic",
         DomainState::Blocked => "dialog-warning-symbolic",
         DomainState::Paused => "media-playback-pause-symbolic",

@@ -29,6 +29,23 @@ pub enum DomainAction {
     ForceOff,
     Delete,
     AddTablet,
+    /// Save the memory and stop (managed save); Start resumes.
+    Save,
+    /// Throw the saved memory away.
+    DiscardSaved,
+    /// Make a copy of the shut-off machine, full or linked.
+    Clone,
+    /// Let a template of linked clones start again.
+    UnmarkTemplate,
+}
+
+/// What besides its state decides which actions a machine takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Its memory is saved (managed save).
+    pub saved: bool,
+    /// It is the template of linked clones.
+    pub template: bool,
 }
 
 /// What activating an action does.
@@ -42,11 +59,15 @@ pub enum Effect {
     OpenConsole,
     /// Opens (or raises) the text console window (the serial port).
     OpenTextConsole,
+    /// Opens the clone dialog.
+    OpenClone,
+    /// Asks the worker to unmark the template.
+    UnmarkTemplate,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 10] = [
+    pub const ALL: [DomainAction; 14] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -57,6 +78,10 @@ impl DomainAction {
         Self::TextConsole,
         Self::Delete,
         Self::AddTablet,
+        Self::Save,
+        Self::DiscardSaved,
+        Self::Clone,
+        Self::UnmarkTemplate,
     ];
 
     /// The power actions, in the order menus list them.
@@ -75,6 +100,10 @@ impl DomainAction {
             Self::ForceOff => "domain-force-off",
             Self::Delete => "domain-delete",
             Self::AddTablet => "domain-add-tablet",
+            Self::Save => "domain-save",
+            Self::DiscardSaved => "domain-discard-saved",
+            Self::Clone => "domain-clone",
+            Self::UnmarkTemplate => "domain-unmark-template",
         }
     }
 
@@ -101,6 +130,10 @@ impl DomainAction {
             Self::ForceOff => gettext("_Force Off"),
             Self::Delete => gettext("_Delete…"),
             Self::AddTablet => gettext("Add USB _Tablet"),
+            Self::Save => gettext("Sa_ve"),
+            Self::DiscardSaved => gettext("Discard Saved _State"),
+            Self::Clone => gettext("C_lone…"),
+            Self::UnmarkTemplate => gettext("Un_mark as Template"),
         }
     }
 
@@ -117,6 +150,10 @@ impl DomainAction {
             Self::ForceOff => gettext("Force Off"),
             Self::Delete => gettext("Delete"),
             Self::AddTablet => gettext("Add USB Tablet"),
+            Self::Save => gettext("Save"),
+            Self::DiscardSaved => gettext("Discard Saved State"),
+            Self::Clone => gettext("Clone"),
+            Self::UnmarkTemplate => gettext("Unmark as Template"),
         }
     }
 
@@ -132,6 +169,10 @@ impl DomainAction {
             Self::ForceOff => "process-stop-symbolic",
             Self::Delete => "user-trash-symbolic",
             Self::AddTablet => "input-mouse-symbolic",
+            Self::Save => "document-save-symbolic",
+            Self::DiscardSaved => "edit-clear-symbolic",
+            Self::Clone => "edit-copy-symbolic",
+            Self::UnmarkTemplate => "changes-allow-symbolic",
         }
     }
 
@@ -146,16 +187,25 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
-            Self::TextConsole | Self::AddTablet => return None,
+            Self::TextConsole
+            | Self::AddTablet
+            | Self::DiscardSaved
+            | Self::Clone
+            | Self::UnmarkTemplate => return None,
+            Self::Save => "<Control><Shift>s",
         })
     }
 
-    /// Whether a domain in `state` accepts the action.
-    pub fn accepts(self, state: DomainState) -> bool {
+    /// Whether a domain in `state` with `marks` accepts the action.
+    pub fn accepts(self, state: DomainState, marks: Marks) -> bool {
         use DomainState::*;
         match self {
-            Self::Start => matches!(state, Shutoff | Crashed),
+            Self::Start => matches!(state, Shutoff | Crashed) && !marks.template,
+            Self::Clone => state == Shutoff,
+            Self::UnmarkTemplate => marks.template,
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
+            Self::Save => matches!(state, Running | Blocked | Paused),
+            Self::DiscardSaved => state == Shutoff && marks.saved,
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff | Self::TextConsole => state.is_active(),
             Self::Console | Self::Delete | Self::AddTablet => true,
@@ -175,6 +225,10 @@ impl DomainAction {
             Self::Resume => Effect::Send(Command::Resume(uuid)),
             Self::ForceOff => Effect::Send(Command::ForceOff(uuid)),
             Self::AddTablet => Effect::Send(Command::AddTablet(uuid)),
+            Self::Save => Effect::Send(Command::Save(uuid)),
+            Self::DiscardSaved => Effect::Send(Command::DiscardSaved(uuid)),
+            Self::Clone => Effect::OpenClone,
+            Self::UnmarkTemplate => Effect::UnmarkTemplate,
         }
     }
 
@@ -200,6 +254,10 @@ impl DomainAction {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     crate::ui::TextConsoleWindow::show(app.upcast_ref(), connection, domain);
                 }
+            }
+            Effect::OpenClone => crate::ui::clone_dialog::open(widget, connection, domain),
+            Effect::UnmarkTemplate => {
+                crate::ui::clone_dialog::unmark_template(widget, connection, domain)
             }
         }
     }
@@ -234,13 +292,19 @@ where
     }
 }
 
-/// Enables the actions of `widget` that a domain in `state` accepts; none without a domain.
-/// The one place that decides whether an action is available.
-pub fn set_enabled<W: DomainActionTarget>(widget: &W, state: Option<DomainState>) {
+/// Enables the actions of `widget` that `domain` accepts in its state; none without a
+/// domain. The one place that decides whether an action is available.
+pub fn set_enabled<W: DomainActionTarget>(widget: &W, domain: Option<&Domain>) {
     for action in DomainAction::ALL {
         widget.action_set_enabled(
             &format!("{}.{}", W::GROUP, action.name()),
-            state.is_some_and(|s| action.accepts(s)),
+            domain.is_some_and(|d| {
+                let marks = Marks {
+                    saved: d.saved(),
+                    template: d.template(),
+                };
+                action.accepts(d.state(), marks)
+            }),
         );
     }
 }
@@ -248,11 +312,12 @@ pub fn set_enabled<W: DomainActionTarget>(widget: &W, state: Option<DomainState>
 /// Keeps the actions of `widget` in step with the state of `domain`; the handler is for the
 /// widget's [`crate::ui::util::BoundObject`].
 pub fn follow<W: DomainActionTarget>(widget: &W, domain: &Domain) -> glib::SignalHandlerId {
-    // The state in words changes exactly when the state does.
+    // The state in words changes exactly when the state does (or the saved memory:
+    // "Saved").
     let widget = widget.downgrade();
     domain.connect_state_label_notify(move |domain| {
         if let Some(widget) = widget.upgrade() {
-            set_enabled(&widget, Some(domain.state()));
+            set_enabled(&widget, Some(domain));
         }
     })
 }
@@ -275,7 +340,7 @@ pub fn set_accels(app: &Application) {
 
 #[cfg(test)]
 mod tests {
-    use super::{DomainAction, Effect};
+    use super::{DomainAction, Effect, Marks};
     use crate::ui::backend::{Command, DomainState};
 
     /// The states that accept each action, written out in full.
@@ -296,6 +361,9 @@ mod tests {
                 Crashed,
                 PmSuspended,
             ],
+            DomainAction::Save => &[Running, Blocked, Paused],
+            DomainAction::DiscardSaved | DomainAction::Clone => &[Shutoff],
+            DomainAction::UnmarkTemplate => &[],
             DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
                 &DomainState::ALL
             }
@@ -306,21 +374,48 @@ mod tests {
     fn every_action_in_every_state() {
         for action in DomainAction::ALL {
             for state in DomainState::ALL {
+                let saved = Marks {
+                    saved: true,
+                    template: false,
+                };
                 assert_eq!(
-                    action.accepts(state),
+                    action.accepts(state, saved),
                     accepted(action).contains(&state),
                     "{action:?} in {state:?}"
                 );
+                if !matches!(
+                    action,
+                    DomainAction::DiscardSaved | DomainAction::UnmarkTemplate
+                ) {
+                    assert_eq!(
+                        action.accepts(state, Marks::default()),
+                        action.accepts(state, saved)
+                    );
+                }
             }
         }
     }
 
     #[test]
     fn a_shut_off_domain_starts_and_a_running_one_does_not() {
-        assert!(DomainAction::Start.accepts(DomainState::Shutoff));
-        assert!(!DomainAction::Start.accepts(DomainState::Running));
-        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff));
-        assert!(DomainAction::ForceOff.accepts(DomainState::Paused));
+        let none = Marks::default();
+        let saved = Marks {
+            saved: true,
+            template: false,
+        };
+        let template = Marks {
+            saved: false,
+            template: true,
+        };
+        assert!(DomainAction::Start.accepts(DomainState::Shutoff, none));
+        assert!(!DomainAction::Start.accepts(DomainState::Running, none));
+        assert!(!DomainAction::ForceOff.accepts(DomainState::Shutoff, none));
+        assert!(DomainAction::ForceOff.accepts(DomainState::Paused, none));
+        assert!(!DomainAction::DiscardSaved.accepts(DomainState::Shutoff, none));
+        assert!(DomainAction::DiscardSaved.accepts(DomainState::Shutoff, saved));
+        assert!(!DomainAction::Start.accepts(DomainState::Shutoff, template));
+        assert!(DomainAction::UnmarkTemplate.accepts(DomainState::Shutoff, template));
+        assert!(!DomainAction::UnmarkTemplate.accepts(DomainState::Shutoff, none));
     }
 
     #[test]

@@ -324,8 +324,23 @@ fn domain_menu() -> gio::Menu {
     );
     domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
+    let saved = gio::Menu::new();
+    domain_action::append_items(
+        &saved,
+        "win",
+        &[DomainAction::Save, DomainAction::DiscardSaved],
+    );
+    menu.append_section(None, &saved);
     let other = gio::Menu::new();
-    domain_action::append_items(&other, "win", &[DomainAction::Delete]);
+    domain_action::append_items(
+        &other,
+        "win",
+        &[
+            DomainAction::Clone,
+            DomainAction::UnmarkTemplate,
+            DomainAction::Delete,
+        ],
+    );
     menu.append_section(None, &other);
     menu
 }

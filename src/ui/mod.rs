@@ -14,6 +14,7 @@ pub(crate) use crate::libvirt as backend;
 
 mod add_connection;
 mod application;
+mod clone_dialog;
 mod connection;
 mod console_page;
 mod console_view;

@@ -381,8 +381,7 @@ impl Window {
 
     /// Enables the domain actions that make sense for the selected domain's state.
     fn update_action_states(&self) {
-        let state = self.selected_domain().map(|d| d.state());
-        domain_action::set_enabled(self, state);
+        domain_action::set_enabled(self, self.selected_domain().as_ref());
     }
 }
 

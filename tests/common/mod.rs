@@ -74,6 +74,22 @@ pub fn virsh_ok(uri: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asks the worker and waits for the answer; fails the test if none comes within
+/// `timeout`.
+pub fn ask_within<T: Send + 'static>(
+    handle: &virtdeck::libvirt::ConnectionHandle,
+    timeout: Duration,
+    make: impl FnOnce(virtdeck::libvirt::Reply<T>) -> virtdeck::libvirt::Request,
+) -> Result<T, virtdeck::libvirt::RequestError> {
+    let answer = handle.ask(make);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(answer.recv_blocking());
+    });
+    rx.recv_timeout(timeout)
+        .expect("the worker answers within the timeout")
+}
+
 /// Destroys and undefines a domain when dropped, so that a failing test leaves nothing
 /// behind; also removes the XML file [`fixture::temp_xml`] wrote for it.
 pub struct DomainGuard {
@@ -103,6 +119,17 @@ impl DomainGuard {
 impl Drop for DomainGuard {
     fn drop(&mut self) {
         let _ = virsh(&self.uri, &["destroy", &self.name]);
+        // Snapshots and a saved state would make a plain undefine fail.
+        let _ = virsh(
+            &self.uri,
+            &[
+                "undefine",
+                "--nvram",
+                "--snapshots-metadata",
+                "--managed-save",
+                &self.name,
+            ],
+        );
         let _ = virsh(&self.uri, &["undefine", "--nvram", &self.name]);
         let _ = virsh(&self.uri, &["undefine", &self.name]);
         let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{}.xml", self.name)));
