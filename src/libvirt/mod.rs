@@ -23,6 +23,7 @@
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
+//! - [`install`]: finishing a machine's install phase once its installer's run ended.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
@@ -38,6 +39,7 @@ pub mod events;
 pub mod graphics;
 pub mod history;
 pub mod host_info;
+pub mod install;
 pub mod networks;
 pub mod requests;
 pub mod uri;

@@ -31,6 +31,18 @@ pub struct Domain<'a> {
 pub struct Metadata<'a> {
     #[serde(rename = "libosinfo:libosinfo")]
     pub libosinfo: LibOsInfo<'a>,
+    /// The install step still to do ([`crate::spec::install`]).
+    #[serde(rename = "virtdeck:install", skip_serializing_if = "Option::is_none")]
+    pub install: Option<InstallMark>,
+}
+
+/// `<virtdeck:install xmlns:virtdeck='…' step='finish'/>`.
+#[derive(Serialize)]
+pub struct InstallMark {
+    #[serde(rename = "@xmlns:virtdeck")]
+    pub xmlns: &'static str,
+    #[serde(rename = "@step")]
+    pub step: &'static str,
 }
 
 #[derive(Serialize)]
