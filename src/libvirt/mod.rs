@@ -18,6 +18,7 @@
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
+//! - [`edit`]: changing an existing machine: typed edits, live where libvirt can.
 //! - [`graphics`]: a domain's display: libvirt's socket to it, the VNC password from the
 //!   secure domain XML.
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
@@ -33,6 +34,7 @@
 pub mod addresses;
 pub mod deletion;
 pub mod domain;
+pub mod edit;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;

@@ -18,6 +18,7 @@ use std::os::fd::OwnedFd;
 use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
+use super::edit::{self, EditFailure, EditRequest};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
 use super::networks::{self, NetworkChange, VirtualNetwork};
@@ -71,6 +72,8 @@ pub enum Request {
         progress: async_channel::Sender<Progress>,
         reply: Reply<Created>,
     },
+    /// Read or change an existing machine (the hardware page).
+    Edit(EditRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -87,6 +90,15 @@ pub enum RequestError {
     /// The machine was not created; the failure names what could not be removed again.
     #[error(transparent)]
     Create(#[from] CreateFailure),
+    /// An edit refused before anything changed.
+    #[error(transparent)]
+    Edit(#[from] EditFailure),
+}
+
+impl From<crate::spec::edit::EditError> for RequestError {
+    fn from(error: crate::spec::edit::EditError) -> Self {
+        Self::Edit(error.into())
+    }
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -120,7 +132,11 @@ impl<T> Reply<T> {
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(
+        self,
+        conn: Option<&Connect>,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError>,
+    ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }
@@ -165,6 +181,7 @@ impl Request {
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
+            Self::Edit(edit) => edit.name(),
         }
     }
 }
@@ -218,5 +235,8 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             };
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
+        Request::Edit(request) => {
+            edit::serve(conn, !ConnectionName::parse(uri).is_remote(), request);
+        }
     }
 }

@@ -280,6 +280,18 @@ fn video_name(video: VideoModel) -> &'static str {
     }
 }
 
+/// The `<interface>` XML of a NIC on `network`, as the wizard makes it, with `mac` when
+/// given (else libvirt picks one): what [`crate::spec::edit`] adds to a machine.
+pub fn interface_xml(
+    network: &Network,
+    nic: NicModel,
+    mac: Option<&str>,
+) -> Result<String, XmlError> {
+    let mut interface = interface(network, nic);
+    interface.mac = mac.map(|address| Mac { address });
+    serialize(&interface)
+}
+
 fn interface(network: &Network, nic: NicModel) -> Interface<'_> {
     let empty = InterfaceSource::default();
     let (kind, source) = match network {
@@ -309,6 +321,7 @@ fn interface(network: &Network, nic: NicModel) -> Interface<'_> {
     };
     Interface {
         kind,
+        mac: None,
         source,
         model: Model {
             kind: match nic {

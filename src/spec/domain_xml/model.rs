@@ -204,12 +204,21 @@ pub struct Target {
 }
 
 #[derive(Serialize)]
+#[serde(rename = "interface")]
 pub struct Interface<'a> {
     #[serde(rename = "@type")]
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Mac<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<InterfaceSource<'a>>,
     pub model: Model,
+}
+
+#[derive(Serialize)]
+pub struct Mac<'a> {
+    #[serde(rename = "@address")]
+    pub address: &'a str,
 }
 
 #[derive(Serialize, Default, Clone, Copy)]
