@@ -1,6 +1,7 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
 //! processors, memory and live statistics, disks, network interfaces and display; and on a
-//! second page its performance graphs ([`performance`]). The rows
+//! second page its hardware, to change ([`hardware`]), and on a third its performance
+//! graphs ([`performance`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -18,9 +19,11 @@ use gtk::{gio, glib, CompositeTemplate};
 use std::cell::RefCell;
 
 mod addresses;
+mod hardware;
 mod performance;
 
 use addresses::GuestAddressesGroup;
+use hardware::HardwarePage;
 use performance::PerformancePage;
 
 /// A details row: its title and value.
@@ -103,6 +106,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             DomainActionButton::ensure_type();
             PerformancePage::ensure_type();
+            HardwarePage::ensure_type();
             GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();

@@ -5,8 +5,12 @@
 //! (`crate::libvirt::edit`). Bad input is refused before anything changes.
 //!
 //! - [`tree`]: the small mutable XML tree every edit works on.
+//! - [`hardware`]: [`Hardware`], what the hardware page shows, read from the same tree.
 
+pub mod hardware;
 pub mod tree;
+
+pub use hardware::Hardware;
 
 use serde::{Deserialize, Serialize};
 
