@@ -105,6 +105,8 @@ mod imp {
             }
             let obj = self.obj();
             self.loaded.replace(None);
+            // A new NIC needs a free MAC address, which comes with the configuration.
+            obj.action_set_enabled("hardware.add-nic", false);
             self.set_flag(&self.changed_elsewhere, "changed-elsewhere", false);
             obj.set_pending(String::new());
             match &domain {
@@ -176,6 +178,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
+            obj.action_set_enabled("hardware.add-nic", false);
             self.cdroms.bind_model(Some(&self.cdrom_rows), device_row);
             self.nics.bind_model(Some(&self.nic_rows), device_row);
             for adjustment in [
@@ -292,6 +295,7 @@ impl HardwarePage {
             }
         };
         imp.free_mac.replace(config.free_mac.clone());
+        self.action_set_enabled("hardware.add-nic", true);
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
         imp.loaded.replace(Some(hardware));
