@@ -218,11 +218,6 @@ mod imp {
         fn on_reload(&self) {
             self.obj().reload();
         }
-
-        #[template_callback]
-        fn not_empty(text: Option<String>) -> bool {
-            text.is_some_and(|t| !t.is_empty())
-        }
     }
 
     impl WidgetImpl for HardwarePage {}
