@@ -6,7 +6,7 @@ import os
 import re
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import click, find_all, showing, walk, wait_for
+from vdui import click, find_all, press, sensitive, showing, walk, wait_for
 
 
 def set_spin(app, main, name, value):
@@ -43,13 +43,18 @@ class HardwarePageTest(SessionDomainTestCase):
         self.assertTrue(tabs, "a Hardware switch in the details")
         click(tabs[0])
 
-    def test_memory_and_vcpus_of_a_shut_off_machine(self):
+    def open_shut_off(self):
+        """Defines the 32 MiB machine, launches Virtdeck and waits for its Hardware page."""
         self.define()
         app = self.launch("--connect", SESSION)
         main = app.window("Virtdeck")
         self.open_hardware(app, main, "Shut off")
         wait_for("the form filled", lambda: app.find(
             name="Memory (MiB)", role="spin button", within=main).queryValue().currentValue == 32)
+        return app, main
+
+    def test_memory_and_vcpus_of_a_shut_off_machine(self):
+        app, main = self.open_shut_off()
         set_spin(app, main, "Maximum Memory (MiB)", 64)
         set_spin(app, main, "Memory (MiB)", 48)
         set_spin(app, main, "Maximum Virtual CPUs", 2)
@@ -92,11 +97,31 @@ class HardwarePageTest(SessionDomainTestCase):
         wait_for("the drive empty", empty)
 
     def test_add_a_network_interface(self):
-        self.define()
-        app = self.launch("--connect", SESSION)
-        main = app.window("Virtdeck")
-        self.open_hardware(app, main, "Shut off")
-        click(app.find(name="Add Network Interface", role="push button", within=main))
+        app, main = self.open_shut_off()
+        add = app.find(name="Add Network Interface", role="push button", within=main)
+        # Enabled once the page has the machine's configuration (and a free MAC address).
+        wait_for("Add Network Interface enabled", lambda: sensitive(add))
+        click(add)
         mac = wait_for("a NIC in the configuration", lambda: re.search(
             r"52:54:00(:[0-9a-f]{2}){3}", session_virsh("domiflist", "--inactive", self.name)))
         app.find(name=f"Network Interface {mac.group(0)}", within=main)
+
+    def test_title_display_autostart_and_a_usb_tablet(self):
+        app, main = self.open_shut_off()
+        app.fill("Title", "Edited from the page", within=main)
+        app.fill("Listen Address", "0.0.0.0", within=main)
+        click(app.find(name="Apply", role="push button", within=main))
+        wait_for("the title in the configuration", lambda: session_virsh(
+            "desc", "--config", "--title", self.name).strip() == "Edited from the page")
+        wait_for("a VNC display listening everywhere", lambda: "address='0.0.0.0'" in
+                 session_virsh("dumpxml", "--inactive", self.name))
+
+        click(row_button(app, main, "USB Tablet", "Add"))
+        wait_for("a USB tablet in the configuration", lambda: "<input type='tablet' bus='usb'>"
+                 in session_virsh("dumpxml", "--inactive", self.name))
+        row_button(app, main, "USB Tablet", "Remove")
+
+        switch = app.find("check box", contains="Start When the Host Boots", within=main)
+        press(switch, main, "Virtdeck")
+        wait_for("autostart on", lambda: "enable" in session_virsh("dominfo", self.name)
+                 .split("Autostart:")[1].splitlines()[0])

@@ -5,7 +5,7 @@
 //! while the form has unapplied edits is offered as "Reload" instead of overwriting them.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::edit::{DomainEdit, Hardware};
+use crate::spec::edit::{DisplayKind, DomainEdit, Hardware, InputKind};
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
@@ -45,6 +45,19 @@ mod imp {
         pub vcpus: TemplateChild<gtk::Adjustment>,
         #[template_child]
         pub max_vcpus: TemplateChild<gtk::Adjustment>,
+        #[template_child]
+        pub title_entry: TemplateChild<gtk::Entry>,
+        #[template_child]
+        pub description_entry: TemplateChild<gtk::Entry>,
+        #[template_child]
+        pub display_kind: TemplateChild<gtk::DropDown>,
+        #[template_child]
+        pub listen_entry: TemplateChild<gtk::Entry>,
+        #[template_child]
+        pub inputs: TemplateChild<gtk::ListBox>,
+        /// Start the machine when the host boots; follows the switch, applied at once.
+        #[property(get, set = Self::set_autostart)]
+        pub autostart: Cell<bool>,
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
@@ -66,8 +79,11 @@ mod imp {
         pub loaded: RefCell<Option<Hardware>>,
         pub cdrom_rows: gio::ListStore,
         pub nic_rows: gio::ListStore,
+        pub input_rows: gio::ListStore,
         /// A free MAC address for the next NIC.
         pub free_mac: RefCell<String>,
+        /// The page is being filled from the machine: changes are not edits.
+        pub filling: Cell<bool>,
     }
 
     impl Default for HardwarePage {
@@ -80,6 +96,13 @@ mod imp {
                 max_memory: TemplateChild::default(),
                 vcpus: TemplateChild::default(),
                 max_vcpus: TemplateChild::default(),
+                title_entry: TemplateChild::default(),
+                description_entry: TemplateChild::default(),
+                display_kind: TemplateChild::default(),
+                listen_entry: TemplateChild::default(),
+                inputs: TemplateChild::default(),
+                autostart: Cell::default(),
+                input_rows: rows(),
                 domain: BoundObject::default(),
                 connection: RefCell::default(),
                 dirty: Cell::default(),
@@ -90,6 +113,7 @@ mod imp {
                 cdrom_rows: rows(),
                 nic_rows: rows(),
                 free_mac: RefCell::default(),
+                filling: Cell::default(),
             }
         }
     }
@@ -121,6 +145,19 @@ mod imp {
                 }
                 None => self.domain.clear(),
             }
+        }
+
+        /// The switch moved: tell the worker, unless the value came from the machine.
+        fn set_autostart(&self, autostart: bool) {
+            if self.autostart.replace(autostart) == autostart {
+                return;
+            }
+            self.obj().notify_autostart();
+            let obj = self.obj().clone();
+            if self.loaded.borrow().is_none() || obj.imp().filling.get() {
+                return;
+            }
+            glib::spawn_future_local(async move { obj.send_autostart(autostart).await });
         }
 
         pub(super) fn set_flag(&self, cell: &Cell<bool>, name: &str, value: bool) {
@@ -159,6 +196,12 @@ mod imp {
                 let (mac, up) = target?.get::<(String, bool)>()?;
                 Some(DomainEdit::LinkState { mac, up })
             });
+            install_edit(klass, "hardware.add-input", string, |_, kind| {
+                input_kind(&kind?.get::<String>()?).map(DomainEdit::AddInput)
+            });
+            install_edit(klass, "hardware.remove-input", string, |_, kind| {
+                input_kind(&kind?.get::<String>()?).map(DomainEdit::RemoveInput)
+            });
             install_edit(klass, "hardware.add-nic", None, |page, _| {
                 Some(DomainEdit::AddNic {
                     network: Network::User,
@@ -181,18 +224,7 @@ mod imp {
             obj.action_set_enabled("hardware.add-nic", false);
             self.cdroms.bind_model(Some(&self.cdrom_rows), device_row);
             self.nics.bind_model(Some(&self.nic_rows), device_row);
-            for adjustment in [
-                &*self.memory,
-                &*self.max_memory,
-                &*self.vcpus,
-                &*self.max_vcpus,
-            ] {
-                adjustment.connect_value_changed(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_| obj.form_changed()
-                ));
-            }
+            self.inputs.bind_model(Some(&self.input_rows), device_row);
         }
     }
 
@@ -217,6 +249,13 @@ mod imp {
         #[template_callback]
         fn on_reload(&self) {
             self.obj().reload();
+        }
+
+        #[template_callback]
+        fn on_form_changed(&self) {
+            if !self.filling.get() {
+                self.obj().form_changed();
+            }
         }
     }
 
@@ -293,6 +332,10 @@ impl HardwarePage {
         self.action_set_enabled("hardware.add-nic", true);
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
+        replace_rows(&imp.input_rows, input_rows(&hardware));
+        imp.filling.set(true);
+        self.set_autostart(config.autostart);
+        imp.filling.set(false);
         imp.loaded.replace(Some(hardware));
         imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", false);
         if !config.active {
@@ -309,10 +352,17 @@ impl HardwarePage {
             return;
         };
         // The maximums first, so that the current values fit.
+        imp.filling.set(true);
         imp.max_memory.set_value(hw.max_memory_mib as f64);
         imp.memory.set_value(hw.memory_mib as f64);
         imp.max_vcpus.set_value(f64::from(hw.max_vcpus));
         imp.vcpus.set_value(f64::from(hw.vcpus));
+        imp.title_entry.set_text(&hw.title);
+        imp.description_entry.set_text(&hw.description);
+        let spice = hw.displays.first() == Some(&DisplayKind::Spice);
+        imp.display_kind.set_selected(u32::from(spice));
+        imp.listen_entry.set_text(&hw.listen);
+        imp.filling.set(false);
         self.form_changed();
     }
 
@@ -337,6 +387,25 @@ impl HardwarePage {
                 current: vcpus,
                 max: max_vcpus,
             });
+        }
+        let title = imp.title_entry.text().to_string();
+        if title != hw.title {
+            edits.push(DomainEdit::Title(title));
+        }
+        let description = imp.description_entry.text().to_string();
+        if description != hw.description {
+            edits.push(DomainEdit::Description(description));
+        }
+        let kind = if imp.display_kind.selected() == 1 {
+            DisplayKind::Spice
+        } else {
+            DisplayKind::Vnc
+        };
+        let listen = imp.listen_entry.text().trim().to_owned();
+        // What the form showed: a machine without a display shows VNC.
+        let shown = hw.displays.first().copied().unwrap_or(DisplayKind::Vnc);
+        if kind != shown || listen != hw.listen {
+            edits.push(DomainEdit::Display { kind, listen });
         }
         edits
     }
@@ -377,6 +446,64 @@ impl HardwarePage {
         }
         self.reload();
     }
+}
+
+impl HardwarePage {
+    async fn send_autostart(&self, autostart: bool) {
+        let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
+            return;
+        };
+        let uuid = domain.uuid();
+        let answer = connection
+            .request(|reply| {
+                Request::Edit(EditRequest::SetAutostart {
+                    uuid,
+                    autostart,
+                    reply,
+                })
+            })
+            .await;
+        if let Err(error) = answer {
+            let title = gettext_f("Could not change “{name}”", &[("name", &domain.name())]);
+            show_error(self, &Failure::with_detail(title, error.to_string()));
+            self.reload();
+        }
+    }
+}
+
+fn input_kind(name: &str) -> Option<InputKind> {
+    [InputKind::Tablet, InputKind::Keyboard, InputKind::Mouse]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+}
+
+fn input_rows(hw: &Hardware) -> Vec<DeviceRow> {
+    [
+        (InputKind::Tablet, gettext("USB Tablet")),
+        (InputKind::Keyboard, gettext("USB Keyboard")),
+        (InputKind::Mouse, gettext("USB Mouse")),
+    ]
+    .into_iter()
+    .map(|(kind, title)| {
+        let present = hw.usb_inputs.contains(&kind);
+        let target = kind.as_str().to_variant();
+        let button = if present {
+            (gettext("Remove"), "hardware.remove-input", target, true)
+        } else {
+            (gettext("Add"), "hardware.add-input", target, true)
+        };
+        DeviceRow {
+            title,
+            subtitle: if present {
+                gettext("Present")
+            } else {
+                gettext("None")
+            },
+            key: kind.as_str().to_owned(),
+            buttons: vec![button],
+        }
+    })
+    .collect()
 }
 
 fn replace_rows(store: &gio::ListStore, rows: Vec<DeviceRow>) {
