@@ -96,6 +96,13 @@ class HardwarePageTest(SessionDomainTestCase):
             return line.split()[1] == "-"
         wait_for("the drive empty", empty)
 
+        # A display cannot be added to a running machine: it waits for the next shutdown.
+        app.fill("Listen Address", "127.0.0.1", within=main)
+        click(app.find(name="Apply", role="push button", within=main))
+        app.find(name="Takes effect after the next shutdown", within=main)
+        self.assertIn("<graphics type='vnc'", session_virsh("dumpxml", "--inactive", self.name))
+        self.assertNotIn("<graphics", session_virsh("dumpxml", self.name))
+
     def test_add_a_network_interface(self):
         app, main = self.open_shut_off()
         add = app.find(name="Add Network Interface", role="push button", within=main)

@@ -5,7 +5,7 @@
 //! while the form has unapplied edits is offered as "Reload" instead of overwriting them.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::edit::{DisplayKind, DomainEdit, Hardware, InputKind};
+use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
@@ -51,6 +51,8 @@ mod imp {
         pub description_entry: TemplateChild<gtk::Entry>,
         #[template_child]
         pub display_kind: TemplateChild<gtk::DropDown>,
+        #[template_child]
+        pub boot_first: TemplateChild<gtk::DropDown>,
         #[template_child]
         pub listen_entry: TemplateChild<gtk::Entry>,
         #[template_child]
@@ -99,6 +101,7 @@ mod imp {
                 title_entry: TemplateChild::default(),
                 description_entry: TemplateChild::default(),
                 display_kind: TemplateChild::default(),
+                boot_first: TemplateChild::default(),
                 listen_entry: TemplateChild::default(),
                 inputs: TemplateChild::default(),
                 autostart: Cell::default(),
@@ -251,6 +254,11 @@ mod imp {
             self.obj().reload();
         }
 
+        #[template_callback(function)]
+        fn not_empty(text: Option<String>) -> bool {
+            text.is_some_and(|t| !t.is_empty())
+        }
+
         #[template_callback]
         fn on_form_changed(&self) {
             if !self.filling.get() {
@@ -362,6 +370,7 @@ impl HardwarePage {
         let spice = hw.displays.first() == Some(&DisplayKind::Spice);
         imp.display_kind.set_selected(u32::from(spice));
         imp.listen_entry.set_text(&hw.listen);
+        imp.boot_first.set_selected(boot_index(hw.boot.first()));
         imp.filling.set(false);
         self.form_changed();
     }
@@ -401,6 +410,15 @@ impl HardwarePage {
         } else {
             DisplayKind::Vnc
         };
+        let first = BOOT_DEVICES
+            .get(imp.boot_first.selected() as usize)
+            .copied()
+            .unwrap_or(BootDevice::Hd);
+        if boot_index(Some(&first)) != boot_index(hw.boot.first()) {
+            let mut order = vec![first];
+            order.extend(BOOT_DEVICES.into_iter().filter(|d| *d != first));
+            edits.push(DomainEdit::BootOrder(order));
+        }
         let listen = imp.listen_entry.text().trim().to_owned();
         // What the form showed: a machine without a display shows VNC.
         let shown = hw.displays.first().copied().unwrap_or(DisplayKind::Vnc);
@@ -469,6 +487,15 @@ impl HardwarePage {
             self.reload();
         }
     }
+}
+
+/// The devices of the "Boot From" choice, in its order.
+const BOOT_DEVICES: [BootDevice; 3] = [BootDevice::Hd, BootDevice::Cdrom, BootDevice::Network];
+
+/// The "Boot From" index of a first boot device (none boots the disk).
+fn boot_index(first: Option<&BootDevice>) -> u32 {
+    let first = first.copied().unwrap_or(BootDevice::Hd);
+    BOOT_DEVICES.iter().position(|d| *d == first).unwrap_or(0) as u32
 }
 
 fn input_kind(name: &str) -> Option<InputKind> {
