@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use virt::connect::Connect;
-use virtdeck::libvirt::{spawn, Command, ConnectionState, Event, Request};
+use virtdeck::libvirt::{spawn, Command, ConnectionHandle, ConnectionState, Event, Request};
 use virtdeck::spec::create::create_vm_on;
 use virtdeck::spec::edit::tree::{Element, Node};
 use virtdeck::spec::install::INSTALL_NS;
@@ -25,7 +25,30 @@ use virtdeck::spec::{
 use common::guest::{guest_iso, serial_text, wait_for_serial};
 use common::{virsh_ok, DomainGuard, SESSION_URI};
 
-const BOOT: Duration = Duration::from_secs(120);
+/// Generous: two TCG boots on a busy machine.
+const BOOT: Duration = Duration::from_secs(300);
+
+/// A worker that is stopped and joined when dropped, also when a test fails: a worker left
+/// running would finish the next test's install.
+struct Worker(Option<ConnectionHandle>);
+
+impl Worker {
+    fn spawn() -> Worker {
+        Worker(Some(spawn(SESSION_URI.into(), common::quiet_options())))
+    }
+
+    fn handle(&self) -> &ConnectionHandle {
+        self.0.as_ref().expect("running until dropped")
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.quit_and_join();
+        }
+    }
+}
 
 /// A machine being installed: its domain, its disk and serial log.
 struct Install {
@@ -203,7 +226,8 @@ fn wait_booted_from_disk(log: &Path) {
 fn a_watched_install_is_finished_and_the_machine_boots_its_disk() {
     let _one = one_at_a_time();
     let install = Install::new("inst-watched");
-    let handle = spawn(SESSION_URI.into(), common::quiet_options());
+    let worker = Worker::spawn();
+    let handle = worker.handle();
     common::expect_event(&handle.events, BOOT, "connected", |e| {
         matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
     });
@@ -236,7 +260,6 @@ fn a_watched_install_is_finished_and_the_machine_boots_its_disk() {
         .find(|l| l.trim_start().starts_with("sda"))
         .unwrap_or_else(|| panic!("no CD-ROM in {live}"));
     assert_eq!(cdrom.split_whitespace().nth(1), Some("-"), "{live}");
-    handle.quit_and_join();
 }
 
 #[test]
@@ -254,7 +277,8 @@ fn an_install_that_ended_unwatched_is_finished_when_next_seen() {
     // Nobody watched: the machine waits with its install configuration.
     assert_installing(&install);
 
-    let handle = spawn(SESSION_URI.into(), common::quiet_options());
+    let worker = Worker::spawn();
+    let handle = worker.handle();
     let snapshot = common::expect_event(&handle.events, BOOT, "the domain list", |e| {
         matches!(e, Event::Snapshot(_))
     });
@@ -267,7 +291,7 @@ fn an_install_that_ended_unwatched_is_finished_when_next_seen() {
         .expect("the machine is listed");
     assert!(!info.state.is_active(), "started again: {:?}", info.state);
     assert_finished(&install);
-    handle.quit_and_join();
+    drop(worker);
 
     virsh_ok(SESSION_URI, &["start", install.name()]);
     wait_booted_from_disk(&install.serial_log);
