@@ -27,8 +27,9 @@ distro="${ID:-unknown}:${VERSION_ID:-}"
 debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf
     iproute2 pkexec)
+# qemu-system-modules-spice: machines whose display is SPICE (the hardware editor offers it).
 debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu
-    libvirt-clients libvirt-dev libvirt-daemon-system)
+    libvirt-clients libvirt-dev libvirt-daemon-system qemu-system-modules-spice)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client libxml2-utils swtpm swtpm-tools
@@ -43,7 +44,7 @@ sshd_test=(openssh-server)
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream qemu-system-x86
     qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
-    libvirt-daemon-system osinfo-db ovmf iproute2 pkexec)
+    libvirt-daemon-system osinfo-db ovmf iproute2 pkexec qemu-system-modules-spice)
 ubuntu_test=("${debian_test[@]}")
 
 # --- Fedora.

@@ -22,6 +22,7 @@
 //!   what the user confirmed.
 //! - [`domain`]: [`DomainInfo`] and [`DomainStats`], plain data parsed from domain XML and
 //!   from bulk statistics, with the rate math as pure functions.
+//! - [`edit`]: changing an existing machine: typed edits, live where libvirt can.
 //! - [`graphics`]: a domain's display: which device is VNC, libvirt's socket to it, where
 //!   it listens on its host, the VNC password from the secure domain XML.
 //! - [`text_console`]: a domain's serial console as a stream, for the Text Console.
@@ -32,6 +33,7 @@
 //! - [`clone`]: full and linked clones of a shut-off machine, all or nothing.
 //! - [`snapshots`]: a machine's snapshots, the kind a new one must be, their screenshots.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
+//! - [`install`]: finishing a machine's install phase once its installer's run ended.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
 //! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
@@ -44,6 +46,7 @@ pub mod addresses;
 pub mod clone;
 pub mod deletion;
 pub mod domain;
+pub mod edit;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod events;
@@ -54,6 +57,7 @@ pub mod guest_info;
 pub mod history;
 pub mod host_info;
 pub mod host_load;
+pub mod install;
 pub mod networks;
 pub mod requests;
 pub mod storage;

@@ -19,6 +19,7 @@ use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
 use super::clone::{self, CloneFailure, CloneRequest};
+use super::edit::{self, EditFailure, EditRequest};
 use super::error::describe;
 use super::guest_info::{self, GuestFacts};
 use super::host_info::{self, HostInfo};
@@ -92,6 +93,8 @@ pub enum Request {
     Snapshot(SnapshotRequest),
     /// Cloning a machine (see [`clone`]).
     Clone(CloneRequest),
+    /// Read or change an existing machine (the hardware page).
+    Edit(EditRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -121,6 +124,15 @@ pub enum RequestError {
     /// The machine was not cloned; the failure names what could not be removed again.
     #[error(transparent)]
     Clone(#[from] CloneFailure),
+    /// An edit refused before anything changed.
+    #[error(transparent)]
+    Edit(#[from] EditFailure),
+}
+
+impl From<crate::spec::edit::EditError> for RequestError {
+    fn from(error: crate::spec::edit::EditError) -> Self {
+        Self::Edit(error.into())
+    }
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -209,6 +221,7 @@ impl Request {
             Self::Network(request) => request.name(),
             Self::Snapshot(request) => request.name(),
             Self::Clone(request) => request.name(),
+            Self::Edit(edit) => edit.name(),
         }
     }
 }
@@ -270,5 +283,8 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         Request::Network(request) => networks::serve(conn, request),
         Request::Snapshot(request) => snapshots::serve(conn, request),
         Request::Clone(request) => clone::serve(conn, request),
+        Request::Edit(request) => {
+            edit::serve(conn, !ConnectionName::parse(uri).is_remote(), request);
+        }
     }
 }

@@ -43,6 +43,7 @@ use super::events::{
     DomainEventRegistration,
 };
 use super::host_load::{self, cpu_percent, CpuTimes, HostLoad};
+use super::install;
 use super::requests::{self, Answer, Reply, Request};
 use super::uri;
 
@@ -124,6 +125,8 @@ pub enum Action {
     Save,
     DiscardSaved,
     AddTablet,
+    /// Redefining a machine whose installer's run ended ([`super::install`]).
+    FinishInstall,
     Stats,
 }
 
@@ -388,6 +391,9 @@ impl Worker {
                 Msg::Command(Command::Quit) | Msg::CommandsClosed => break,
                 Msg::Command(command) => self.handle_command(command),
                 Msg::Domain { generation, event } if generation == self.generation => {
+                    if install::ended_by_guest(&event.kind) {
+                        self.finish_install(&event.uuid);
+                    }
                     self.refresh_domain(&event.uuid);
                 }
                 Msg::Closed { generation, reason } if generation == self.generation => {
@@ -573,6 +579,26 @@ impl Worker {
         };
         if let Some(event) = event {
             self.emit(event);
+        }
+    }
+
+    /// The guest of `uuid` shut itself down: if that ended its install run, redefine it
+    /// with its final configuration and start it again.
+    fn finish_install(&mut self, uuid: &str) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let finished = session
+            .conn
+            .lookup_domain_by_uuid_string(uuid)
+            .map_err(install::FinishError::from)
+            .and_then(|dom| install::finish_if_ended(&dom, true));
+        if let Err(error) = finished {
+            let message = match &error {
+                install::FinishError::Libvirt(e) => describe(e),
+                other => other.to_string(),
+            };
+            self.error(Action::FinishInstall, Some(uuid), message);
         }
     }
 
@@ -848,7 +874,15 @@ fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
 }
 
 fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
-    let xml = dom.xml_desc(0)?;
+    let mut xml = dom.xml_desc(0)?;
+    if install::is_pending(&xml) {
+        // Its install run ended while nobody watched: finish it now (not started again).
+        match install::finish_if_ended(dom, false) {
+            Ok(install::Finished::Nothing) => {}
+            Ok(_) => xml = dom.xml_desc(0)?,
+            Err(error) => tracing::warn!(%error, "could not finish an install"),
+        }
+    }
     let (state, _reason) = dom.state()?;
     let persistent = dom.is_persistent()?;
     let state = DomainState::from_raw(state.to_raw());

@@ -13,6 +13,8 @@ use super::vm_spec::{
 };
 use model::*;
 
+use super::install;
+
 /// The namespace of libosinfo's domain metadata, as virt-manager and GNOME Boxes write it.
 pub const LIBOSINFO_NS: &str = "http://libosinfo.org/xmlns/libvirt/domain/1.0";
 
@@ -70,6 +72,7 @@ fn build(spec: &VmSpec) -> Domain<'_> {
         value: spec.memory_mib,
     };
     let kvm = spec.domain_type == DomainType::Kvm;
+    let install_phase = has_install_phase(spec);
     Domain {
         kind: if kvm { "kvm" } else { "qemu" },
         name: &spec.name,
@@ -78,6 +81,10 @@ fn build(spec: &VmSpec) -> Domain<'_> {
                 xmlns: LIBOSINFO_NS,
                 os: OsId { id: &spec.os.id },
             },
+            install: install_phase.then_some(InstallMark {
+                xmlns: install::INSTALL_NS,
+                step: install::FINISH_STEP,
+            }),
         },
         memory,
         current_memory: memory,
@@ -104,7 +111,9 @@ fn build(spec: &VmSpec) -> Domain<'_> {
             },
         },
         on_poweroff: "destroy",
-        on_reboot: "restart",
+        // The installer's reboot ends its run, so that the machine is redefined to boot
+        // what was installed ([`install`]).
+        on_reboot: if install_phase { "destroy" } else { "restart" },
         on_crash: "destroy",
         devices: Devices {
             disk: disks(spec),
@@ -158,6 +167,20 @@ fn build(spec: &VmSpec) -> Domain<'_> {
 
 fn is_windows(os_id: &str) -> bool {
     os_id.starts_with("http://microsoft.com/win")
+}
+
+/// Whether the machine first runs an installer that writes to its disk: it boots install
+/// media (an ISO or the network) and has a disk. Then that first run boots the media, and
+/// the final configuration the disk. Without a disk (a live system, a diskless network
+/// client) the media stay first for good.
+pub fn has_install_phase(spec: &VmSpec) -> bool {
+    let installs = matches!(
+        spec.install,
+        InstallMethod::LocalIso { .. }
+            | InstallMethod::StorageVolume { .. }
+            | InstallMethod::NetworkBoot
+    );
+    installs && spec.storage != Storage::None
 }
 
 fn boot_order(install: &InstallMethod) -> Vec<Boot> {
@@ -257,6 +280,18 @@ fn video_name(video: VideoModel) -> &'static str {
     }
 }
 
+/// The `<interface>` XML of a NIC on `network`, as the wizard makes it, with `mac` when
+/// given (else libvirt picks one): what [`crate::spec::edit`] adds to a machine.
+pub fn interface_xml(
+    network: &Network,
+    nic: NicModel,
+    mac: Option<&str>,
+) -> Result<String, XmlError> {
+    let mut interface = interface(network, nic);
+    interface.mac = mac.map(|address| Mac { address });
+    serialize(&interface)
+}
+
 fn interface(network: &Network, nic: NicModel) -> Interface<'_> {
     let empty = InterfaceSource::default();
     let (kind, source) = match network {
@@ -286,6 +321,7 @@ fn interface(network: &Network, nic: NicModel) -> Interface<'_> {
     };
     Interface {
         kind,
+        mac: None,
         source,
         model: Model {
             kind: match nic {

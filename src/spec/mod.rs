@@ -7,10 +7,15 @@
 //!   list, recommendations.
 //! - [`facts`]: [`HostFacts`] read from a libvirt connection and the host.
 //! - [`create`]: defining (and starting) the machine, leaving nothing half-made.
+//! - [`install`]: the install phase: the mark in the domain's metadata and the final
+//!   configuration once the installer's first run has ended.
+//! - [`edit`]: typed edits of an existing machine's XML, on a parsed tree.
 
 pub mod create;
 pub mod domain_xml;
+pub mod edit;
 pub mod facts;
+pub mod install;
 pub mod iso;
 pub mod osinfo;
 pub mod validate;

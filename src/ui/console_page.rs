@@ -12,6 +12,9 @@
 
 mod connect;
 mod password;
+mod spice;
+
+use spice::SpiceBanner;
 
 use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
@@ -40,6 +43,8 @@ mod imp {
         pub tablet_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub tablet_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub spice_banner: TemplateChild<SpiceBanner>,
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
@@ -77,6 +82,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             ConsoleView::ensure_type();
+            SpiceBanner::ensure_type();
             DomainActionButton::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
@@ -245,6 +251,9 @@ impl ConsolePage {
         imp.password.take();
         imp.target.clear();
         imp.connection.replace(target.map(|(c, _)| c.clone()));
+        imp.spice_banner
+            .set_connection(target.map(|(c, _)| c.clone()));
+        imp.spice_banner.set_domain(target.map(|(_, d)| d.clone()));
         if let Some((_, domain)) = target {
             let refresh = domain.connect_revision_notify(glib::clone!(
                 #[weak(rename_to = page)]
@@ -293,6 +302,9 @@ impl ConsolePage {
         } else if !info.state.is_active() {
             self.close_session();
             imp.stack.set_visible_child_name("stopped");
+        } else if spice::spice_only(&info) {
+            self.close_session();
+            imp.stack.set_visible_child_name("spice");
         } else if imp.opened_for.get() != Some(info.id) {
             // Never opened, or a new QEMU process: the old socket is gone.
             self.connect_console();

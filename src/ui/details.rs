@@ -1,7 +1,7 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
 //! processors, memory and live statistics, disks, network interfaces and display; and on a
-//! second page its performance graphs ([`performance`]), on a third its snapshots
-//! ([`snapshots`]). The rows
+//! second page its hardware, to change ([`hardware`]), on a third its performance graphs
+//! ([`performance`]), on a fourth its snapshots ([`snapshots`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -19,10 +19,12 @@ use gtk::{gio, glib, CompositeTemplate};
 use std::cell::RefCell;
 
 mod addresses;
+mod hardware;
 mod performance;
 mod snapshots;
 
 use addresses::GuestAddressesGroup;
+use hardware::HardwarePage;
 use performance::PerformancePage;
 use snapshots::SnapshotsPage;
 
@@ -107,6 +109,7 @@ mod imp {
             DomainActionButton::ensure_type();
             PerformancePage::ensure_type();
             SnapshotsPage::ensure_type();
+            HardwarePage::ensure_type();
             GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();

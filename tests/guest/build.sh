@@ -30,7 +30,7 @@ kernel_version=$(apt-cache show --no-all-versions "$kernel_deb" | sed -n 's/^Ver
 
 key=$(
     {
-        cat "$here/build.sh" "$here/init" "$here/modules" "$here/udhcpc.script"
+        cat "$here/build.sh" "$here/init" "$here/modules" "$here/install-modules" "$here/udhcpc.script"
         echo "$kernel_deb $kernel_version"
         dpkg-query -W -f='${Package} ${Version}\n' "${need_debs[@]}"
     } | sha256sum | cut -c1-16
@@ -78,7 +78,7 @@ moddir=$work/kernel/lib/modules/$kver
 root=$work/root
 mkdir -p "$root/lib/modules/$kver" "$root/bin" "$root/etc" "$root/proc" "$root/sys" \
     "$root/dev" "$root/tmp"
-grep -v '^\s*\(#\|$\)' "$here/modules" | while read -r module; do
+cat "$here/modules" "$here/install-modules" | grep -v '^\s*\(#\|$\)' | while read -r module; do
     # modules.dep names files with '-' or '_' as built; match either.
     pattern=$(echo "$module" | sed 's/[-_]/[-_]/g')
     line=$(grep -E "/${pattern}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n 1) ||
@@ -101,6 +101,7 @@ chmod 755 "$root/init"
 cp "$here/modules" "$root/etc/guest-modules"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
 chmod 755 "$root/etc/udhcpc.script"
+cp "$here/install-modules" "$root/etc/install-modules"
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 >"$work/initrd.img"
 cp "$vmlinuz" "$work/vmlinuz"
 
@@ -108,14 +109,31 @@ cp "$vmlinuz" "$work/vmlinuz"
 iso=$work/iso
 mkdir -p "$iso/boot/grub"
 cp "$work/vmlinuz" "$work/initrd.img" "$iso/boot/"
+# The third entry "installs" the guest onto a disk: GRUB picks it only when a disk holds a
+# FAT file system labelled VDINSTALL (made by the install tests), so every other machine
+# boots the first entry as before. Booted from a hard disk (the installed ISO image), the
+# first entry passes GRUB's root device on to init, which reports it.
 cat >"$iso/boot/grub/grub.cfg" <<'EOF'
 set timeout=1
+insmod fat
+if search --no-floppy --label --set=vdtarget VDINSTALL; then
+    set default=2
+fi
+vdboot=
+regexp --set=vdroot '^(hd[0-9]+)' "$root"
+if [ -n "$vdroot" ]; then
+    vdboot="virtdeck.boot=$vdroot"
+fi
 menuentry "Virtdeck test guest" {
-    linux /boot/vmlinuz console=tty1 console=ttyS0
+    linux /boot/vmlinuz $vdboot console=tty1 console=ttyS0
     initrd /boot/initrd.img
 }
 menuentry "Virtdeck test guest, painting 1920x1080" {
     linux /boot/vmlinuz virtdeck.mode=fb video=1920x1080 console=tty1 console=ttyS0
+    initrd /boot/initrd.img
+}
+menuentry "Virtdeck test guest, installing onto the disk labelled VDINSTALL" {
+    linux /boot/vmlinuz virtdeck.mode=install console=tty1 console=ttyS0
     initrd /boot/initrd.img
 }
 EOF

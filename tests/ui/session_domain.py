@@ -36,7 +36,8 @@ class SessionDomainTestCase(UiTestCase):
         for command in (["destroy", self.name], ["undefine", self.name]):
             subprocess.run(["virsh", "-c", SESSION, *command], capture_output=True)
 
-    def define(self):
+    def define(self, devices=""):
+        """Defines the machine; `devices` is more device XML for it."""
         xml = os.path.join(self.home.name, "domain.xml")
         with open(xml, "w") as f:
             f.write(
@@ -45,7 +46,7 @@ class SessionDomainTestCase(UiTestCase):
   <memory unit='MiB'>32</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>{devices}</devices>
 </domain>"""
             )
         session_virsh("define", xml)

@@ -31,6 +31,18 @@ pub struct Domain<'a> {
 pub struct Metadata<'a> {
     #[serde(rename = "libosinfo:libosinfo")]
     pub libosinfo: LibOsInfo<'a>,
+    /// The install step still to do ([`crate::spec::install`]).
+    #[serde(rename = "virtdeck:install", skip_serializing_if = "Option::is_none")]
+    pub install: Option<InstallMark>,
+}
+
+/// `<virtdeck:install xmlns:virtdeck='…' step='finish'/>`.
+#[derive(Serialize)]
+pub struct InstallMark {
+    #[serde(rename = "@xmlns:virtdeck")]
+    pub xmlns: &'static str,
+    #[serde(rename = "@step")]
+    pub step: &'static str,
 }
 
 #[derive(Serialize)]
@@ -192,12 +204,21 @@ pub struct Target {
 }
 
 #[derive(Serialize)]
+#[serde(rename = "interface")]
 pub struct Interface<'a> {
     #[serde(rename = "@type")]
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Mac<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<InterfaceSource<'a>>,
     pub model: Model,
+}
+
+#[derive(Serialize)]
+pub struct Mac<'a> {
+    #[serde(rename = "@address")]
+    pub address: &'a str,
 }
 
 #[derive(Serialize, Default, Clone, Copy)]
