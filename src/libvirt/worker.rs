@@ -423,7 +423,7 @@ impl Worker {
     fn connect(&mut self) {
         self.retry_at = None;
         self.emit(Event::ConnectionState(ConnectionState::Connecting));
-        let outcome = Connect::open(Some(&self.uri)).and_then(|conn| self.open_session(conn));
+        let outcome = super::auth::open(&self.uri).and_then(|conn| self.open_session(conn));
         if let Err(error) = outcome {
             let message = describe(&error);
             tracing::debug!(uri = %self.uri, %error, "could not connect");

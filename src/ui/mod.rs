@@ -18,6 +18,7 @@ mod connection;
 mod console_page;
 mod console_view;
 mod console_window;
+mod credentials;
 mod details;
 mod domain;
 mod domain_action;
