@@ -67,6 +67,8 @@ mod imp {
     impl ApplicationImpl for Application {
         fn startup(&self) {
             self.parent_startup();
+            // The GTK main loop runs GLib's default context, where libvirt's events live.
+            crate::ui::backend::events::drive_from_main_loop();
             gtk::Window::set_default_icon_name(config::APP_ID);
             self.obj().setup_actions();
             self.obj().serve_credentials();

@@ -2,16 +2,20 @@
 password, a key's passphrase and an unknown host key through Virtdeck's askpass program,
 and the credentials of libvirt's own libssh transport through its authentication callback.
 The host is tests/remote/host.sh's (a real sshd and libvirtd in a network namespace); the
-password is typed into the dialog through AT-SPI."""
+password is typed into the dialog through AT-SPI. A password to remember goes to the Secret
+Service on the session bus (tests/ui/secret_service.py) once the login has worked."""
 
 import os
 import subprocess
+import json
 import tempfile
+
+import pyatspi
 
 from remote import RemoteHost
 from test_remote_fixture import tiny_domain
-from vdui import (DEADLINE, ROOT, UiTestCase, _has_editable_text, click, find_all, label_of, showing,
-                  wait_for)
+from vdui import (ROOT, UiTestCase, _has_editable_text, click, find_all, label_of,
+                  press, showing, wait_for)
 
 PREFIX = f"vdtest-hosts-login-{os.getpid()}"
 DOMAIN = f"{PREFIX}-vm"
@@ -40,11 +44,11 @@ class RemoteLoginTest(UiTestCase):
         cls.host.down()
 
     def dialog(self, app, heading):
-        """The shown login dialog whose heading is `heading` (ssh may take a while to ask
-        on a busy machine)."""
+        """The shown login dialog whose heading is `heading`. ssh sometimes takes tens of
+        seconds to ask on this busy machine (seen before it reaches the askpass program)."""
         return wait_for(f"the dialog {heading!r}", lambda: next(
             (w for w in find_all(app.app, role="dialog")
-             if showing(w) and (w.name or "").startswith(heading)), None), timeout=2 * DEADLINE)
+             if showing(w) and (w.name or "").startswith(heading)), None), timeout=90)
 
     def answer(self, app, dialog, text):
         """Types `text` into the dialog's field (as AT-SPI types) and logs in."""
@@ -52,6 +56,33 @@ class RemoteLoginTest(UiTestCase):
             (a for a in find_all(dialog) if showing(a) and _has_editable_text(a)), None))
         entry.queryEditableText().setTextContents(text)
         click(app.find("push button", "Log In", within=dialog))
+
+    def keyring(self):
+        """Starts a Secret Service on the session bus for this test; returns a function
+        giving the items it holds."""
+        folder = tempfile.TemporaryDirectory(prefix="vd-keyring-")
+        self.addCleanup(folder.cleanup)
+        store = os.path.join(folder.name, "items.json")
+        service = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(ROOT, "tests", "ui", "secret_service.py"), store],
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(service.wait, 10)
+        self.addCleanup(service.terminate)
+        self.assertEqual(service.stdout.readline().strip(), "ready")
+
+        def items():
+            with open(store) as f:
+                return json.load(f)
+        return items
+
+    def tick_remember(self, app, dialog):
+        remember = app.find("check box", contains="Remember", within=dialog)
+        press(remember, dialog, dialog.name)
+        wait_for("Remember ticked", lambda: remember.getState().contains(pyatspi.STATE_CHECKED))
+
+    def no_password_dialog(self, app):
+        return not any(showing(w) and (w.name or "").startswith("Password for")
+                       for w in find_all(app.app, role="dialog"))
 
     def wait_listed(self, app):
         wait_for(f"{DOMAIN} listed", lambda: any(DOMAIN in row for row in app.rows()))
@@ -79,13 +110,36 @@ class RemoteLoginTest(UiTestCase):
         self.assertEqual(self.host.password_logins(), before + 1)
         self.assert_not_kept(self.host.password)
 
+    def test_remembered_password_is_kept_once_it_worked_and_used_next_time(self):
+        items = self.keyring()
+        before = self.host.password_logins()
+        app = self.launch("--connect", self.host.password_uri)
+        dialog = self.dialog(app, f"Password for root@{self.host.address}")
+        self.tick_remember(app, dialog)
+        self.answer(app, dialog, self.host.password)
+        self.wait_listed(app)
+        kept = wait_for("the password in the keyring", items)
+        self.assertEqual(len(kept), 1)
+        self.assertEqual(kept[0]["secret"], self.host.password)
+        self.assertEqual(kept[0]["attributes"]["target"], f"root@{self.host.address}")
+        self.assertEqual(kept[0]["attributes"]["kind"], "ssh-password")
+        self.assert_not_kept(self.host.password)  # and nowhere else
+        app.quit()
+
+        # Next time the keyring answers ssh: no dialog.
+        app = self.launch("--connect", self.host.password_uri)
+        self.wait_listed(app)
+        self.assertTrue(self.no_password_dialog(app))
+        self.assertEqual(self.host.password_logins(), before + 2)
+
     def test_wrong_password_says_so_and_nothing_is_kept(self):
+        items = self.keyring()
         before = self.host.password_logins()
         wrong = "not-" + self.host.password
         app = self.launch("--connect", self.host.password_uri)
         heading = f"Password for root@{self.host.address}"
         dialog = self.dialog(app, heading)
-        click(app.find("check box", contains="Remember", within=dialog))
+        self.tick_remember(app, dialog)
         self.answer(app, dialog, wrong)
         # ssh asks again: the dialog says the password was refused.
         app.find("label", "The password was not accepted. Try again.")
@@ -95,6 +149,7 @@ class RemoteLoginTest(UiTestCase):
             "Cannot connect" in label_of(a) for a in find_all(app.app, role="label") if showing(a)
         ))
         self.assertEqual(self.host.password_logins(), before)
+        self.assertEqual(items(), [], "a refused password is not remembered")
         self.assert_not_kept(wrong)
 
     def test_key_passphrase_through_the_dialog(self):

@@ -106,6 +106,7 @@ impl AskpassService {
             return None;
         }
         let prompt = Prompt::parse(text, hint);
+        tracing::debug!(asker, ?prompt, "ssh asks");
         let key = (asker, text.to_owned());
         let refused = self.state.borrow().answered.get(&key).copied();
         if let Some((kind, target)) = prompt.keyring_key() {
@@ -117,6 +118,7 @@ impl AskpassService {
                 return Some(secret);
             }
         }
+        tracing::debug!(asker, "nothing remembered: asking the user");
         let question = question_for(&prompt, refused);
         let parent = app
             .active_window()
@@ -176,6 +178,11 @@ impl AskpassService {
                 state.pending = others;
                 ours
             };
+            tracing::debug!(
+                waiting = ours.len(),
+                connected = connection.connected(),
+                "a login to {host} ended"
+            );
             if ours.is_empty() || !connection.connected() {
                 return; // a failed login keeps nothing
             }
