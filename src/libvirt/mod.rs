@@ -26,6 +26,7 @@
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
+//! - [`tags`]: a machine's tags, in its domain metadata under Virtdeck's namespace.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
@@ -44,6 +45,7 @@ pub mod history;
 pub mod host_info;
 pub mod networks;
 pub mod requests;
+pub mod tags;
 pub mod uri;
 pub mod worker;
 
@@ -54,6 +56,7 @@ pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
 pub use networks::{NetworkChange, VirtualNetwork};
 pub use requests::{Answer, Reply, Request, RequestError};
+pub use tags::HostsRequest;
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

@@ -71,6 +71,8 @@ pub enum Request {
         progress: async_channel::Sender<Progress>,
         reply: Reply<Created>,
     },
+    /// The machines of a host: tags ([`tags`](super::tags)).
+    Hosts(super::tags::HostsRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -120,7 +122,11 @@ impl<T> Reply<T> {
 
     /// Answers with what `f` makes of the connection, or with
     /// [`RequestError::NotConnected`] when there is none.
-    fn answer(self, conn: Option<&Connect>, f: impl FnOnce(&Connect) -> Result<T, RequestError>) {
+    pub(super) fn answer(
+        self,
+        conn: Option<&Connect>,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError>,
+    ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
 }
@@ -165,6 +171,7 @@ impl Request {
             Self::HostFacts { .. } => "HostFacts",
             Self::EnsurePool { .. } => "EnsurePool",
             Self::CreateVm { .. } => "CreateVm",
+            Self::Hosts(request) => request.name(),
         }
     }
 }
@@ -218,5 +225,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             };
             Ok(create::create_vm_on(c, &spec, &mut report)?)
         }),
+        Request::Hosts(request) => super::tags::serve(conn, request),
     }
 }
