@@ -159,6 +159,8 @@ pub struct DomainInfo {
     pub nvram: Option<String>,
     /// Whether the machine has an emulated TPM, whose state libvirt keeps on the host.
     pub tpm_state: bool,
+    /// The user's tags, from the metadata ([`super::tags`]), sorted.
+    pub tags: Vec<String>,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -232,7 +234,11 @@ impl DomainInfo {
                 .flat_map(|d| d.children())
                 .filter(move |n| n.has_tag_name(tag))
         };
+        let tags = child(root, "metadata")
+            .map(super::tags::from_metadata)
+            .unwrap_or_default();
         Ok(Self {
+            tags,
             name,
             uuid,
             title: child_text(root, "title"),

@@ -105,10 +105,14 @@ pub fn normalise(tags: &[String]) -> Vec<String> {
 
 /// The tags element of domain XML `xml`; none when it has no tags.
 pub fn parse(xml: &str) -> Vec<String> {
-    let Ok(doc) = roxmltree::Document::parse(xml) else {
-        return Vec::new();
-    };
-    let Some(tags) = doc
+    roxmltree::Document::parse(xml)
+        .map(|doc| from_metadata(doc.root_element()))
+        .unwrap_or_default()
+}
+
+/// The tags below `node` (a domain's `<metadata>`, or the whole domain).
+pub fn from_metadata(node: roxmltree::Node) -> Vec<String> {
+    let Some(tags) = node
         .descendants()
         .find(|n| n.has_tag_name((NAMESPACE, "tags")))
     else {
