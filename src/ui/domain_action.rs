@@ -28,6 +28,8 @@ pub enum DomainAction {
     ForceOff,
     Delete,
     AddTablet,
+    /// Edit the machine's tags (kept in its domain metadata).
+    EditTags,
 }
 
 /// What activating an action does.
@@ -39,11 +41,13 @@ pub enum Effect {
     ConfirmDelete,
     /// Opens (or raises) the console window.
     OpenConsole,
+    /// Asks for the tags, then stores them in the domain's metadata.
+    EditTags,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 9] = [
+    pub const ALL: [DomainAction; 10] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -53,6 +57,7 @@ impl DomainAction {
         Self::Console,
         Self::Delete,
         Self::AddTablet,
+        Self::EditTags,
     ];
 
     /// The power actions, in the order menus list them.
@@ -70,6 +75,7 @@ impl DomainAction {
             Self::ForceOff => "domain-force-off",
             Self::Delete => "domain-delete",
             Self::AddTablet => "domain-add-tablet",
+            Self::EditTags => "domain-edit-tags",
         }
     }
 
@@ -95,6 +101,7 @@ impl DomainAction {
             Self::ForceOff => gettext("_Force Off"),
             Self::Delete => gettext("_Delete…"),
             Self::AddTablet => gettext("Add USB _Tablet"),
+            Self::EditTags => gettext("Ta_gs…"),
         }
     }
 
@@ -110,6 +117,7 @@ impl DomainAction {
             Self::ForceOff => gettext("Force Off"),
             Self::Delete => gettext("Delete"),
             Self::AddTablet => gettext("Add USB Tablet"),
+            Self::EditTags => gettext("Tags"),
         }
     }
 
@@ -124,6 +132,7 @@ impl DomainAction {
             Self::ForceOff => "process-stop-symbolic",
             Self::Delete => "user-trash-symbolic",
             Self::AddTablet => "input-mouse-symbolic",
+            Self::EditTags => "document-edit-symbolic",
         }
     }
 
@@ -138,6 +147,7 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
+            Self::EditTags => "<Control><Shift>t",
             Self::AddTablet => return None,
         })
     }
@@ -150,7 +160,7 @@ impl DomainAction {
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff => state.is_active(),
-            Self::Console | Self::Delete | Self::AddTablet => true,
+            Self::Console | Self::Delete | Self::AddTablet | Self::EditTags => true,
         }
     }
 
@@ -166,6 +176,7 @@ impl DomainAction {
             Self::Resume => Effect::Send(Command::Resume(uuid)),
             Self::ForceOff => Effect::Send(Command::ForceOff(uuid)),
             Self::AddTablet => Effect::Send(Command::AddTablet(uuid)),
+            Self::EditTags => Effect::EditTags,
         }
     }
 
@@ -182,6 +193,7 @@ impl DomainAction {
         match self.effect(domain.uuid()) {
             Effect::Send(command) => connection.send(command),
             Effect::ConfirmDelete => crate::ui::window::confirm_delete(widget, connection, domain),
+            Effect::EditTags => crate::ui::tags_dialog::edit(widget, connection, domain),
             Effect::OpenConsole => {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
@@ -282,9 +294,10 @@ mod tests {
                 Crashed,
                 PmSuspended,
             ],
-            DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
-                &DomainState::ALL
-            }
+            DomainAction::Console
+            | DomainAction::Delete
+            | DomainAction::AddTablet
+            | DomainAction::EditTags => &DomainState::ALL,
         }
     }
 

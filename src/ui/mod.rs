@@ -27,6 +27,7 @@ mod graph;
 pub(crate) mod host;
 mod preferences;
 mod settings;
+mod tags_dialog;
 pub(crate) mod util;
 pub(crate) mod window;
 mod wizard;
