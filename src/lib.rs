@@ -16,6 +16,7 @@
 //!   worker with a one-shot reply, awaited on the main loop.
 //! - [`ui`]: GTK only, depends on the modules above and never the other way round.
 
+pub mod askpass;
 pub mod config;
 pub mod console;
 pub mod host;
@@ -30,7 +31,13 @@ use gtk::prelude::*;
 /// `virtdeck --net-helper` or `virtdeck --bridge-conf-helper` it is the privileged network
 /// helper instead ([`host::net::privileged`]), which runs no GTK code at all.
 pub fn run() -> glib::ExitCode {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if askpass::is_asker(&argv0) {
+        // ssh runs us as its askpass program: ask the running window, print the answer.
+        let prompt = args.first().map(|p| p.to_string_lossy().into_owned());
+        return askpass::child::main(std::path::Path::new(&argv0), &prompt.unwrap_or_default());
+    }
     if let Some(mode) = host::net::protocol::Mode::from_args(&args) {
         init_logging();
         if args.len() > 1 {
@@ -40,11 +47,20 @@ pub fn run() -> glib::ExitCode {
         return host::net::privileged::main(mode).into();
     }
     prefer_cairo_without_gpu();
+    // Before any thread exists: it sets SSH_ASKPASS for every ssh this process starts.
+    let askpass = askpass::Rendezvous::install();
     init_logging();
+    if let Err(error) = &askpass {
+        tracing::warn!("SSH prompts cannot reach the window: {error}");
+    }
     i18n::init();
     gio::resources_register_include!("virtdeck.gresource")
         .expect("the resource bundle is compiled into the binary");
-    ui::Application::new().run()
+    let app = ui::Application::new();
+    if let Ok(askpass) = askpass {
+        app.set_askpass(askpass);
+    }
+    app.run()
 }
 
 /// Without a GPU render node GTK's GL renderer runs on Mesa's software rasteriser, which

@@ -164,6 +164,8 @@ pub struct DomainInfo {
     pub saved: bool,
     /// Marked as the template of linked clones ([`super::clone`]): not to be started.
     pub template: bool,
+    /// The user's tags, from the metadata ([`super::tags`]), sorted.
+    pub tags: Vec<String>,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -237,7 +239,11 @@ impl DomainInfo {
                 .flat_map(|d| d.children())
                 .filter(move |n| n.has_tag_name(tag))
         };
+        let tags = child(root, "metadata")
+            .map(super::tags::from_metadata)
+            .unwrap_or_default();
         Ok(Self {
+            tags,
             name,
             uuid,
             title: child_text(root, "title"),

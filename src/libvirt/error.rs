@@ -65,6 +65,21 @@ pub fn describe(error: &VirtError) -> String {
 /// starting, the network is down) rather than never (no such driver, bad URI, bad file).
 pub fn is_transient_open_error(error: &VirtError) -> bool {
     is_transient_open_failure(error.code().to_raw(), error.domain().to_raw())
+        && !is_login_refused(error.message())
+}
+
+/// Whether ssh, which libvirt reports as a failing transport, refused the login itself
+/// (wrong password, key or passphrase, a host key not trusted, the user cancelled): trying
+/// again by itself would only ask the user again.
+pub fn is_login_refused(message: &str) -> bool {
+    [
+        "Permission denied (",
+        "Host key verification failed",
+        "Too many authentication failures",
+        "Authentication failed",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// [`is_transient_open_error`] on raw `virErrorNumber` / `virErrorDomain` values.
@@ -106,6 +121,20 @@ pub fn is_unsupported(error: &VirtError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_ssh_login_is_not_retried() {
+        assert!(is_login_refused(
+            "Cannot recv data: root@203.0.113.2: Permission denied (publickey,password).: \
+             Connection reset by peer"
+        ));
+        assert!(is_login_refused(
+            "Cannot recv data: Host key verification failed.: Connection reset by peer"
+        ));
+        assert!(!is_login_refused(
+            "Cannot recv data: ssh: connect to host 203.0.113.2 port 22: No route to host"
+        ));
+    }
 
     #[test]
     fn strips_category_noise_and_makes_a_sentence() {

@@ -4,7 +4,9 @@
 //!
 //! - [`ensure_event_loop`]: registers libvirt's default event loop once per process, before
 //!   any connection is opened, and runs it on its own thread forever. Without it libvirt
-//!   delivers no domain events, no close notifications and no keepalive.
+//!   delivers no domain events, no close notifications and no keepalive. libvirt's loop is
+//!   GLib's default main context; in the application, whose GTK main loop already runs that
+//!   context, [`drive_from_main_loop`] says so and no second thread competes for it.
 //! - [`register_domain_event`]: `virConnectDomainEventRegisterAny` for lifecycle, reboot and
 //!   device events. The Rust closure travels through libvirt's opaque pointer and is freed
 //!   by libvirt's free callback once the registration is gone.
@@ -18,18 +20,30 @@
 //!   writes (`virt` 0.5 turns "would block" into an error) and its event callback (`virt`
 //!   0.5 hands libvirt a pointer to the `Stream` value itself, which moves).
 //!
-//! Callbacks run on the event loop thread. They must be quick and must not call back into
+//! Callbacks run on the event loop thread (the GTK main thread in the application). They must be quick and must not call back into
 //! libvirt; the worker's callbacks only forward a message to a channel. A panic inside a
 //! callback is caught before it reaches C.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use virt::connect::Connect;
 use virt::error::Error;
 use virt_sys as sys;
+
+static MAIN_LOOP_DRIVES: AtomicBool = AtomicBool::new(false);
+
+/// The process runs GLib's default main context itself (the GTK application): libvirt's
+/// event sources, which live there, are dispatched by that loop, and [`ensure_event_loop`]
+/// starts no thread of its own. Two threads iterating one context take it from each other:
+/// while libvirt's thread waits in it, the main loop stalls, and its sources (D-Bus calls,
+/// redraws) may run on the wrong thread. Call before the first connection.
+pub fn drive_from_main_loop() {
+    MAIN_LOOP_DRIVES.store(true, Ordering::SeqCst);
+}
 
 /// Starts libvirt's default event loop, once per process.
 ///
@@ -42,6 +56,9 @@ pub fn ensure_event_loop() {
         virt::error::clear_error_callback();
         if let Err(error) = virt::event::event_register_default_impl() {
             tracing::error!(%error, "could not register the libvirt event loop");
+            return;
+        }
+        if MAIN_LOOP_DRIVES.load(Ordering::SeqCst) {
             return;
         }
         let spawned = std::thread::Builder::new()

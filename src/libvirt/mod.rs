@@ -14,7 +14,10 @@
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
 //!   parts of the C API that the `virt` crate lacks for events and statistics.
 //! - [`ffi`]: the same for a guest's addresses, its agent's facts and the host's CPU and
-//!   memory counters. These two are the only modules with `unsafe`.
+//!   memory counters.
+//! - [`auth`]: libvirt's own authentication (SASL, libssh): the credentials it asks for
+//!   go to the window; a small unsafe wrapper over `virConnectOpenAuth`. These three are
+//!   the only modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`guest_info`]: what the guest agent tells of the guest (hostname, OS, time zone,
 //!   users, filesystems).
@@ -37,12 +40,15 @@
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
 //! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
+//! - [`tags`]: a machine's tags, in its domain metadata under Virtdeck's namespace.
 //! - [`uri`]: a connection's friendly name.
 //! - [`worker`]: the connection worker: [`Command`] in, [`Event`] out.
 //! - [`error`]: libvirt's error messages made readable.
 #![deny(unsafe_code)]
 
 pub mod addresses;
+#[allow(unsafe_code)]
+pub mod auth;
 pub mod clone;
 pub mod deletion;
 pub mod domain;
@@ -64,6 +70,7 @@ pub mod storage;
 pub mod ssh;
 pub mod text_console;
 pub mod snapshots;
+pub mod tags;
 pub mod uri;
 pub mod worker;
 
@@ -85,6 +92,7 @@ pub use storage::{
     VolumeFormat, VolumeInfo, VolumeSpec,
 };
 pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
+pub use tags::HostsRequest;
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,

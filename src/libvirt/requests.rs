@@ -95,6 +95,8 @@ pub enum Request {
     Clone(CloneRequest),
     /// Read or change an existing machine (the hardware page).
     Edit(EditRequest),
+    /// The machines of a host: tags ([`tags`](super::tags)).
+    Hosts(super::tags::HostsRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -222,6 +224,7 @@ impl Request {
             Self::Snapshot(request) => request.name(),
             Self::Clone(request) => request.name(),
             Self::Edit(edit) => edit.name(),
+            Self::Hosts(request) => request.name(),
         }
     }
 }
@@ -286,5 +289,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         Request::Edit(request) => {
             edit::serve(conn, !ConnectionName::parse(uri).is_remote(), request);
         }
+        Request::Hosts(request) => super::tags::serve(conn, request),
     }
 }

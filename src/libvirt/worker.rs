@@ -444,9 +444,10 @@ impl Worker {
     fn connect(&mut self) {
         self.retry_at = None;
         self.emit(Event::ConnectionState(ConnectionState::Connecting));
-        // Over SSH through the host's shared master connection (one login for everything).
+        // Over SSH through the host's shared master connection (one login for everything);
+        // credentials libvirt itself asks for go to the window.
         let uri = super::ssh::libvirt_uri(&self.uri).into_owned();
-        let outcome = Connect::open(Some(&uri)).and_then(|conn| self.open_session(conn));
+        let outcome = super::auth::open(&uri).and_then(|conn| self.open_session(conn));
         if let Err(error) = outcome {
             let message = describe(&error);
             tracing::debug!(uri = %self.uri, %error, "could not connect");

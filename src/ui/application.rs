@@ -37,7 +37,7 @@ impl Request {
 
 mod imp {
     use super::*;
-    use std::cell::{Cell, OnceCell};
+    use std::cell::{Cell, OnceCell, RefCell};
     use std::ops::ControlFlow;
 
     #[derive(Default)]
@@ -45,6 +45,9 @@ mod imp {
         pub settings: OnceCell<gio::Settings>,
         pub connections: OnceCell<gio::ListStore>,
         pub stats_paused: Cell<bool>,
+        /// Where ssh's askpass program finds this instance, until startup serves it.
+        pub askpass: RefCell<Option<crate::askpass::Rendezvous>>,
+        pub askpass_service: OnceCell<crate::ui::credentials::AskpassService>,
     }
 
     #[glib::object_subclass]
@@ -64,8 +67,11 @@ mod imp {
     impl ApplicationImpl for Application {
         fn startup(&self) {
             self.parent_startup();
+            // The GTK main loop runs GLib's default context, where libvirt's events live.
+            crate::ui::backend::events::drive_from_main_loop();
             gtk::Window::set_default_icon_name(config::APP_ID);
             self.obj().setup_actions();
+            self.obj().serve_credentials();
         }
 
         fn activate(&self) {
@@ -112,6 +118,27 @@ impl Application {
             .property("flags", gio::ApplicationFlags::HANDLES_COMMAND_LINE)
             .property("resource-base-path", "/io/github/virtdeck/Virtdeck")
             .build()
+    }
+
+    /// Hands over the rendezvous of ssh's askpass program; served from startup on.
+    pub fn set_askpass(&self, rendezvous: crate::askpass::Rendezvous) {
+        self.imp().askpass.replace(Some(rendezvous));
+    }
+
+    /// Logins ask their questions in the window: ssh's through the askpass program,
+    /// libvirt's own through its authentication callback.
+    fn serve_credentials(&self) {
+        use crate::ui::credentials::{serve_libvirt_credentials, AskpassService};
+        serve_libvirt_credentials(self);
+        let Some(rendezvous) = self.imp().askpass.take() else {
+            return;
+        };
+        match AskpassService::start(self, rendezvous) {
+            Ok(service) => {
+                let _ = self.imp().askpass_service.set(service);
+            }
+            Err(error) => tracing::warn!("SSH prompts cannot reach the window: {error}"),
+        }
     }
 
     pub fn settings(&self) -> &gio::Settings {
@@ -347,6 +374,9 @@ impl Application {
                         )));
                 }
             ));
+            if let Some(askpass) = self.imp().askpass_service.get() {
+                askpass.follow(&connection);
+            }
             store.append(&connection);
         }
         if remember {

@@ -156,9 +156,11 @@ impl Connection {
 
     fn set_status(&self, status: &str, connected: bool) {
         let imp = self.imp();
+        // Both set before either is notified: a handler of one sees the other current.
         imp.status.replace(status.to_owned());
+        let changed = imp.connected.replace(connected) != connected;
         self.notify_status();
-        if imp.connected.replace(connected) != connected {
+        if changed {
             self.notify_connected();
         }
     }

@@ -36,6 +36,12 @@ mod imp {
         /// The guest's operating system for people ("Debian 12"), empty when unknown.
         #[property(get)]
         pub os_name: RefCell<String>,
+        /// The user's tags, comma-separated ("db, web"), empty when none.
+        #[property(get)]
+        pub tags: RefCell<String>,
+        /// What the list's search looks in: the name and the tags.
+        #[property(get)]
+        pub search_text: RefCell<String>,
         #[property(get)]
         pub vcpus: Cell<u32>,
         /// Current memory in KiB.
@@ -89,6 +95,8 @@ mod imp {
                 template: Cell::default(),
                 active: Cell::default(),
                 os_name: RefCell::default(),
+                tags: RefCell::default(),
+                search_text: RefCell::default(),
                 vcpus: Cell::default(),
                 memory: Cell::default(),
                 cpu_percent: Cell::new(-1.0),
@@ -171,6 +179,7 @@ impl Domain {
         replace(self, &imp.os_name, os, "os-name");
         replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
         replace_cell(self, &imp.memory, info.memory_kib, "memory");
+        self.show_tags(&info.name, &info.tags);
         if !info.state.is_active() {
             self.show_stats(None);
             self.set_guest_addresses(None);
@@ -178,6 +187,25 @@ impl Domain {
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
         self.notify_revision();
+    }
+
+    /// Shows `tags` as they are now stored (after the user edited them).
+    pub fn set_tags(&self, tags: Vec<String>) {
+        let name = self.name();
+        self.show_tags(&name, &tags);
+        if let Some(info) = self.imp().info.borrow_mut().as_mut() {
+            info.tags = tags;
+        }
+    }
+
+    fn show_tags(&self, name: &str, tags: &[String]) {
+        let imp = self.imp();
+        replace(self, &imp.tags, tags.join(", "), "tags");
+        let search = std::iter::once(name)
+            .chain(tags.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        replace(self, &imp.search_text, search, "search-text");
     }
 
     pub fn set_stats(&self, stats: DomainStats) {

@@ -37,6 +37,8 @@ pub enum DomainAction {
     Clone,
     /// Let a template of linked clones start again.
     UnmarkTemplate,
+    /// Edit the machine's tags (kept in its domain metadata).
+    EditTags,
 }
 
 /// What besides its state decides which actions a machine takes.
@@ -63,11 +65,13 @@ pub enum Effect {
     OpenClone,
     /// Asks the worker to unmark the template.
     UnmarkTemplate,
+    /// Asks for the tags, then stores them in the domain's metadata.
+    EditTags,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 14] = [
+    pub const ALL: [DomainAction; 15] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -82,6 +86,7 @@ impl DomainAction {
         Self::DiscardSaved,
         Self::Clone,
         Self::UnmarkTemplate,
+        Self::EditTags,
     ];
 
     /// The power actions, in the order menus list them.
@@ -104,6 +109,7 @@ impl DomainAction {
             Self::DiscardSaved => "domain-discard-saved",
             Self::Clone => "domain-clone",
             Self::UnmarkTemplate => "domain-unmark-template",
+            Self::EditTags => "domain-edit-tags",
         }
     }
 
@@ -134,6 +140,7 @@ impl DomainAction {
             Self::DiscardSaved => gettext("Discard Saved _State"),
             Self::Clone => gettext("C_lone…"),
             Self::UnmarkTemplate => gettext("Un_mark as Template"),
+            Self::EditTags => gettext("Ta_gs…"),
         }
     }
 
@@ -154,6 +161,7 @@ impl DomainAction {
             Self::DiscardSaved => gettext("Discard Saved State"),
             Self::Clone => gettext("Clone"),
             Self::UnmarkTemplate => gettext("Unmark as Template"),
+            Self::EditTags => gettext("Tags"),
         }
     }
 
@@ -173,6 +181,7 @@ impl DomainAction {
             Self::DiscardSaved => "edit-clear-symbolic",
             Self::Clone => "edit-copy-symbolic",
             Self::UnmarkTemplate => "changes-allow-symbolic",
+            Self::EditTags => "document-edit-symbolic",
         }
     }
 
@@ -193,6 +202,7 @@ impl DomainAction {
             | Self::Clone
             | Self::UnmarkTemplate => return None,
             Self::Save => "<Control><Shift>s",
+            Self::EditTags => "<Control><Shift>t",
         })
     }
 
@@ -208,7 +218,7 @@ impl DomainAction {
             Self::DiscardSaved => state == Shutoff && marks.saved,
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff | Self::TextConsole => state.is_active(),
-            Self::Console | Self::Delete | Self::AddTablet => true,
+            Self::Console | Self::Delete | Self::AddTablet | Self::EditTags => true,
         }
     }
 
@@ -229,6 +239,7 @@ impl DomainAction {
             Self::DiscardSaved => Effect::Send(Command::DiscardSaved(uuid)),
             Self::Clone => Effect::OpenClone,
             Self::UnmarkTemplate => Effect::UnmarkTemplate,
+            Self::EditTags => Effect::EditTags,
         }
     }
 
@@ -245,6 +256,7 @@ impl DomainAction {
         match self.effect(domain.uuid()) {
             Effect::Send(command) => connection.send(command),
             Effect::ConfirmDelete => crate::ui::window::confirm_delete(widget, connection, domain),
+            Effect::EditTags => crate::ui::tags_dialog::edit(widget, connection, domain),
             Effect::OpenConsole => {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
@@ -364,9 +376,10 @@ mod tests {
             DomainAction::Save => &[Running, Blocked, Paused],
             DomainAction::DiscardSaved | DomainAction::Clone => &[Shutoff],
             DomainAction::UnmarkTemplate => &[],
-            DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
-                &DomainState::ALL
-            }
+            DomainAction::Console
+            | DomainAction::Delete
+            | DomainAction::AddTablet
+            | DomainAction::EditTags => &DomainState::ALL,
         }
     }
 

@@ -45,6 +45,8 @@ mod imp {
         #[template_child]
         pub address_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
+        pub tags_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
         pub sparkline_column: TemplateChild<gtk::ColumnViewColumn>,
         /// Where `cpu-sparklines` comes from.
         pub settings: std::cell::OnceCell<gio::Settings>,
@@ -160,6 +162,8 @@ impl DomainList {
                 }
             }),
         )));
+        imp.tags_column
+            .set_factory(Some(&text_column("tags", None)));
         imp.address_column.set_factory(Some(&text_column(
             "address",
             Some(|value: &glib::Value| {
@@ -336,6 +340,7 @@ fn domain_menu() -> gio::Menu {
         &other,
         "win",
         &[
+            DomainAction::EditTags,
             DomainAction::Clone,
             DomainAction::UnmarkTemplate,
             DomainAction::Delete,

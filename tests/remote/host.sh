@@ -30,8 +30,10 @@
 #   vdr-virtlogd, vdr-libvirtd and vdr-sshd (symlinks to the real binaries), so that
 #   `pgrep -x libvirtd` and `pkill -x libvirtd` on this machine see only its own daemon.
 #   `down` kills the holder, and with it the kernel kills everything in its PID namespace;
-# - sshd with its own host key, key-only root login for a key made here, LogLevel VERBOSE into
-#   its own log: every login is an "Accepted publickey for root" line. Its host key is put into
+# - sshd with its own host key, root login with a key made here or with a password made here
+#   (PASSWORD; the host sees its own /etc/shadow, so this machine's root password is never
+#   touched), LogLevel VERBOSE into its own log: every key login is an "Accepted publickey for
+#   root" line, every password login an "Accepted password for root" line. Its host key is put into
 #   root's ~/.ssh/known_hosts for the address (and taken out again by `down`), so ssh asks
 #   nothing even without no_verify=1. Over SSH libvirt runs virt-ssh-helper, which reaches the
 #   private libvirtd at /run/libvirt/libvirt-sock (remote_mode = "legacy" in the private
@@ -39,7 +41,9 @@
 #
 # `up` prints, and writes into /run/vd-remote/NAME/env (a file sh can source), lines KEY='VALUE':
 #   URI (qemu+ssh://root@ADDRESS/system?keyfile=KEY&no_verify=1&no_tty=1), KEY, ADDRESS,
-#   KNOWN_HOSTS (a file with just this host's key), SSHD_LOG, LIBVIRTD_LOG, HOSTNAME,
+#   KNOWN_HOSTS (a file with just this host's key), PASSWORD (root's password there),
+#   PASSWORD_URI (qemu+ssh://root@ADDRESS/system, no key: ssh asks for the password),
+#   SSHD_LOG, LIBVIRTD_LOG, HOSTNAME,
 #   HOST_UUID, HOLDER_PID, STATE.
 set -euo pipefail
 
@@ -77,7 +81,7 @@ require_programs() {
     local missing=() entry program package
     for entry in ip:iproute2 unshare:util-linux \
         nsenter:util-linux flock:util-linux setsid:util-linux ssh:openssh-client \
-        ssh-keygen:openssh-client sshd:openssh-server libvirtd:libvirt-daemon \
+        ssh-keygen:openssh-client sshd:openssh-server openssl:openssl libvirtd:libvirt-daemon \
         virtlogd:libvirt-daemon virsh:libvirt-clients \
         virt-ssh-helper:libvirt-daemon-common; do
         program=${entry%%:*} package=${entry#*:}
@@ -206,6 +210,7 @@ holder_main() {
     mount -n -t tmpfs -o mode=0700 vd-remote-log /var/log/libvirt
     mount -n --bind "$state/cache" /var/cache/libvirt
     mount -n --bind "$state/etc-libvirt" /etc/libvirt
+    mount -n --bind "$state/shadow" /etc/shadow
     mount -n -t tmpfs -o mode=0700 vd-remote-root /root
     mkdir -m 700 /root/.ssh
     cp "$state/id_ed25519.pub" /root/.ssh/authorized_keys
@@ -232,6 +237,12 @@ prepare_state() {
     mkdir "$state/.run" "$state/bin" "$state/etc-libvirt" "$state/cache"
     ssh-keygen -q -t ed25519 -N '' -C "vd-remote-$name client" -f "$state/id_ed25519"
     ssh-keygen -q -t ed25519 -N '' -C "vd-remote-$name host" -f "$state/ssh_host_ed25519_key"
+    # Root's password inside the host: a shadow file of its own, bound over /etc/shadow there.
+    head -c 9 /dev/urandom | base64 | tr '+/' 'xy' >"$state/password"
+    local hash
+    hash=$(openssl passwd -6 -stdin <"$state/password")
+    awk -F: -v OFS=: -v hash="$hash" '$1 == "root" { $2 = hash } { print }' /etc/shadow >"$state/shadow"
+    chmod 600 "$state/shadow" "$state/password"
     ln -s "$(command -v virtlogd)" "$state/bin/vdr-virtlogd"
     ln -s "$(command -v libvirtd)" "$state/bin/vdr-libvirtd"
     ln -s "$(PATH=$PATH:/usr/sbin command -v sshd)" "$state/bin/vdr-sshd"
@@ -255,10 +266,11 @@ Port 22
 HostKey $state/ssh_host_ed25519_key
 PidFile $state/sshd.pid
 LogLevel VERBOSE
-PermitRootLogin prohibit-password
+PermitRootLogin yes
 PubkeyAuthentication yes
 AuthorizedKeysFile .ssh/authorized_keys
-PasswordAuthentication no
+PasswordAuthentication yes
+PermitEmptyPasswords no
 KbdInteractiveAuthentication no
 UsePAM no
 UseDNS no
@@ -351,6 +363,8 @@ ADDRESS='$address'
 URI='qemu+ssh://root@$address/system?keyfile=$state/id_ed25519&no_verify=1&no_tty=1'
 KEY='$state/id_ed25519'
 KNOWN_HOSTS='$state/known_hosts'
+PASSWORD='$(cat "$state/password")'
+PASSWORD_URI='qemu+ssh://root@$address/system'
 SSHD_LOG='$state/sshd.log'
 LIBVIRTD_LOG='$state/libvirtd.log'
 HOSTNAME='vd-remote-$name'

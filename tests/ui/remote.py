@@ -41,8 +41,9 @@ class RemoteHost:
     reach each other, so two make a migration pair.
 
     After up(): `uri` (key file, no host key check, no TTY), `address`, `key` (the SSH
-    private key), `hostname`, `host_uuid` (what its libvirt reports), `sshd_log`,
-    `libvirtd_log`."""
+    private key), `password` (root's there) and `password_uri` (no key: ssh asks for the
+    password), `state` (its state directory), `hostname`, `host_uuid` (what its libvirt
+    reports), `sshd_log`, `libvirtd_log`."""
 
     def __init__(self, name, index):
         self.name = name
@@ -64,6 +65,9 @@ class RemoteHost:
         self.uri = info["URI"]
         self.address = info["ADDRESS"]
         self.key = info["KEY"]
+        self.password = info["PASSWORD"]
+        self.password_uri = info["PASSWORD_URI"]
+        self.state = info["STATE"]
         self.hostname = info["HOSTNAME"]
         self.host_uuid = info["HOST_UUID"]
         self.sshd_log = info["SSHD_LOG"]
@@ -84,6 +88,11 @@ class RemoteHost:
     def logins(self):
         """How many SSH logins the host has accepted so far."""
         return int(host_sh("logins", self.name))
+
+    def password_logins(self):
+        """How many SSH logins with root's password the host has accepted so far."""
+        with open(self.sshd_log) as log:
+            return sum("Accepted password for root " in line for line in log)
 
     def virsh(self, *args):
         """Runs `virsh -c URI args` as a program without a terminal would (one SSH login);
