@@ -12,7 +12,8 @@
 //! ```
 //!
 //! - [`events`]: the process-wide libvirt event loop and the small safe wrapper over the
-//!   parts of the C API that the `virt` crate lacks. It is the only module with `unsafe`.
+//!   parts of the C API that the `virt` crate lacks. It and `migration::cabi` are the only
+//!   modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`deletion`]: deleting a machine: the storage offered with it, and removing exactly
 //!   what the user confirmed.
@@ -23,6 +24,8 @@
 //! - [`requests`]: [`Request`]s, the questions the UI asks a worker, each answered once on
 //!   its own [`Reply`] channel.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
+//! - [`migration`]: moving a machine to another host: pre-checks, the destination's
+//!   volumes, progress and Cancel (with the one other small FFI wrapper, `migration::cabi`).
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
 //! - [`uri`]: a connection's friendly name.
@@ -39,6 +42,7 @@ pub mod events;
 pub mod graphics;
 pub mod history;
 pub mod host_info;
+pub mod migration;
 pub mod networks;
 pub mod requests;
 pub mod storage;
@@ -50,6 +54,9 @@ pub use deletion::{storage_choices, DeleteStorage, StorageChoice};
 pub use domain::{DomainInfo, DomainState, DomainStats, Tablet};
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
+pub use migration::{
+    MigrationError, MigrationOptions, MigrationProgress, MigrationRequest, StorageCopy,
+};
 pub use networks::{
     ForwardMode, Ipv4Subnet, Lease, NetworkChange, NetworkDetails, NetworkError, NetworkRequest,
     NetworkSpec, TakenSubnet, VirtualNetwork,

@@ -20,6 +20,7 @@ use virt::connect::Connect;
 use super::addresses::{self, GuestAddresses};
 use super::error::describe;
 use super::host_info::{self, HostInfo};
+use super::migration::{self, MigrationError, MigrationRequest};
 use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, VirtualNetwork};
 use super::storage::{self, StorageError, StorageRequest};
 use super::uri::ConnectionName;
@@ -76,6 +77,8 @@ pub enum Request {
     Storage(StorageRequest),
     /// Making, reading and deleting virtual networks (the Networking page).
     Network(NetworkRequest),
+    /// Moving a machine to another host.
+    Migration(MigrationRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -96,6 +99,8 @@ pub enum RequestError {
     Storage(StorageError),
     #[error(transparent)]
     Network(NetworkError),
+    #[error(transparent)]
+    Migration(MigrationError),
 }
 
 impl From<virt::error::Error> for RequestError {
@@ -180,6 +185,7 @@ impl Request {
             Self::CreateVm { .. } => "CreateVm",
             Self::Storage(request) => request.name(),
             Self::Network(request) => request.name(),
+            Self::Migration(request) => request.name(),
         }
     }
 }
@@ -235,5 +241,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         }),
         Request::Storage(request) => storage::serve(conn, request),
         Request::Network(request) => networks::serve(conn, request),
+        Request::Migration(request) => migration::serve(conn, request),
     }
 }

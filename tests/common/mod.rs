@@ -7,6 +7,7 @@ pub mod console;
 pub mod fixture;
 pub mod guest;
 pub mod net;
+pub mod remote;
 pub mod rfb;
 pub mod specs;
 pub mod vnet;
