@@ -28,6 +28,7 @@ pub enum DomainAction {
     ForceOff,
     Delete,
     AddTablet,
+    Migrate,
 }
 
 /// What activating an action does.
@@ -39,11 +40,13 @@ pub enum Effect {
     ConfirmDelete,
     /// Opens (or raises) the console window.
     OpenConsole,
+    /// Opens the Migrate dialog.
+    OpenMigrate,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 9] = [
+    pub const ALL: [DomainAction; 10] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -53,6 +56,7 @@ impl DomainAction {
         Self::Console,
         Self::Delete,
         Self::AddTablet,
+        Self::Migrate,
     ];
 
     /// The power actions, in the order menus list them.
@@ -70,6 +74,7 @@ impl DomainAction {
             Self::ForceOff => "domain-force-off",
             Self::Delete => "domain-delete",
             Self::AddTablet => "domain-add-tablet",
+            Self::Migrate => "domain-migrate",
         }
     }
 
@@ -95,6 +100,7 @@ impl DomainAction {
             Self::ForceOff => gettext("_Force Off"),
             Self::Delete => gettext("_Delete…"),
             Self::AddTablet => gettext("Add USB _Tablet"),
+            Self::Migrate => gettext("_Migrate…"),
         }
     }
 
@@ -110,6 +116,7 @@ impl DomainAction {
             Self::ForceOff => gettext("Force Off"),
             Self::Delete => gettext("Delete"),
             Self::AddTablet => gettext("Add USB Tablet"),
+            Self::Migrate => gettext("Migrate"),
         }
     }
 
@@ -124,6 +131,7 @@ impl DomainAction {
             Self::ForceOff => "process-stop-symbolic",
             Self::Delete => "user-trash-symbolic",
             Self::AddTablet => "input-mouse-symbolic",
+            Self::Migrate => "send-to-symbolic",
         }
     }
 
@@ -138,7 +146,7 @@ impl DomainAction {
             Self::Resume => "<Control><Shift>u",
             Self::ForceOff => "<Control><Shift>f",
             Self::Delete => "<Control>Delete",
-            Self::AddTablet => return None,
+            Self::AddTablet | Self::Migrate => return None,
         })
     }
 
@@ -150,7 +158,7 @@ impl DomainAction {
             Self::Shutdown | Self::Reboot | Self::Pause => matches!(state, Running | Blocked),
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff => state.is_active(),
-            Self::Console | Self::Delete | Self::AddTablet => true,
+            Self::Console | Self::Delete | Self::AddTablet | Self::Migrate => true,
         }
     }
 
@@ -159,6 +167,7 @@ impl DomainAction {
         match self {
             Self::Console => Effect::OpenConsole,
             Self::Delete => Effect::ConfirmDelete,
+            Self::Migrate => Effect::OpenMigrate,
             Self::Start => Effect::Send(Command::Start(uuid)),
             Self::Shutdown => Effect::Send(Command::Shutdown(uuid)),
             Self::Reboot => Effect::Send(Command::Reboot(uuid)),
@@ -182,6 +191,7 @@ impl DomainAction {
         match self.effect(domain.uuid()) {
             Effect::Send(command) => connection.send(command),
             Effect::ConfirmDelete => crate::ui::window::confirm_delete(widget, connection, domain),
+            Effect::OpenMigrate => crate::ui::window::open_migrate(widget, connection, domain),
             Effect::OpenConsole => {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
@@ -282,9 +292,10 @@ mod tests {
                 Crashed,
                 PmSuspended,
             ],
-            DomainAction::Console | DomainAction::Delete | DomainAction::AddTablet => {
-                &DomainState::ALL
-            }
+            DomainAction::Console
+            | DomainAction::Delete
+            | DomainAction::AddTablet
+            | DomainAction::Migrate => &DomainState::ALL,
         }
     }
 
@@ -348,5 +359,6 @@ mod tests {
             Effect::ConfirmDelete
         ));
         assert!(matches!(effect(DomainAction::Console), Effect::OpenConsole));
+        assert!(matches!(effect(DomainAction::Migrate), Effect::OpenMigrate));
     }
 }

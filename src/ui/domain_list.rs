@@ -321,7 +321,11 @@ fn domain_menu() -> gio::Menu {
     domain_action::append_items(&power, "win", DomainAction::POWER);
     menu.append_section(None, &power);
     let other = gio::Menu::new();
-    domain_action::append_items(&other, "win", &[DomainAction::Delete]);
+    domain_action::append_items(
+        &other,
+        "win",
+        &[DomainAction::Migrate, DomainAction::Delete],
+    );
     menu.append_section(None, &other);
     menu
 }

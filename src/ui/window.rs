@@ -12,9 +12,11 @@ use gtk::{gdk, gio, glib, CompositeTemplate};
 mod actions;
 mod daemon_status;
 mod delete_dialog;
+mod migrate_dialog;
 mod sidebar;
 
 pub(crate) use delete_dialog::confirm_delete;
+pub(crate) use migrate_dialog::open_migrate;
 
 mod imp {
     use super::*;
