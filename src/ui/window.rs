@@ -298,6 +298,13 @@ impl Window {
         crate::ui::util::show_error(&*self.imp().toast_overlay, error);
     }
 
+    /// Tells the user that something went well, in a toast.
+    pub fn toast(&self, message: &str) {
+        self.imp()
+            .toast_overlay
+            .add_toast(adw::Toast::new(&glib::markup_escape_text(message)));
+    }
+
     /// Opens the New Virtual Machine assistant.
     pub fn show_creator(&self) {
         crate::ui::wizard::present(self);

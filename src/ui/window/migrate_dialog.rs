@@ -7,7 +7,8 @@
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{
-    MigrationOptions, MigrationProgress, MigrationRequest, Request, RequestError, StorageCopy,
+    MigrationError, MigrationOptions, MigrationProgress, MigrationRequest, Request, RequestError,
+    StorageCopy,
 };
 use crate::ui::util::{show_error, Failure};
 use crate::ui::{Application, Connection, Domain};
@@ -248,32 +249,91 @@ impl MigrateDialog {
     fn finished(&self, name: &str, host: &str, result: Result<(), RequestError>) {
         match result {
             Ok(()) => {
-                let parent = self.transient_for();
+                let parent = self.transient_for().and_downcast::<crate::ui::Window>();
                 self.close();
-                if let Some(parent) = parent {
-                    show_error(
-                        &parent,
-                        &Failure::new(gettext_f(
-                            // Translators: {name} is a virtual machine, {host} a host.
-                            "“{name}” now runs on {host}.",
-                            &[("name", name), ("host", host)],
-                        )),
-                    );
+                if let Some(window) = parent {
+                    window.toast(&gettext_f(
+                        // Translators: {name} is a virtual machine, {host} a host.
+                        "“{name}” now runs on {host}.",
+                        &[("name", name), ("host", host)],
+                    ));
                 }
             }
-            Err(error) => show_error(
-                self,
-                &Failure::with_detail(
-                    gettext_f(
-                        // Translators: {name} is a virtual machine.
-                        "“{name}” was not migrated; it is still where it was",
-                        &[("name", name)],
-                    ),
-                    error.to_string(),
-                ),
-            ),
+            Err(error) => show_error(self, &failure(name, &error)),
         }
     }
+}
+
+/// Why the machine did not move, in the user's language: the cause as the title when
+/// Virtdeck knows it, else "not migrated" with libvirt's words behind Details.
+fn failure(name: &str, error: &RequestError) -> Failure {
+    let not_migrated = || {
+        gettext_f(
+            // Translators: {name} is a virtual machine.
+            "“{name}” was not migrated; it is still where it was",
+            &[("name", name)],
+        )
+    };
+    let RequestError::Migration(error) = error else {
+        return Failure::with_detail(not_migrated(), error.to_string());
+    };
+    let title = match error {
+        MigrationError::SameHost => gettext("The destination is the host the machine is on."),
+        MigrationError::NameTaken(n) => {
+            // Translators: {name} is a machine, network, bridge or file.
+            gettext_f(
+                "The destination already has a machine called “{name}”.",
+                &[("name", n)],
+            )
+        }
+        MigrationError::UuidTaken(n) => {
+            // Translators: {name} is a machine, network, bridge or file.
+            gettext_f(
+                "The destination already has this machine (as “{name}”).",
+                &[("name", n)],
+            )
+        }
+        MigrationError::NetworkMissing(n) => {
+            // Translators: {name} is a machine, network, bridge or file.
+            gettext_f(
+                "The destination has no virtual network “{name}”.",
+                &[("name", n)],
+            )
+        }
+        MigrationError::NetworkInactive(n) =>
+        // Translators: {name} is a machine, network, bridge or file.
+        {
+            gettext_f(
+                "The virtual network “{name}” is not running on the destination.",
+                &[("name", n)],
+            )
+        }
+        MigrationError::BridgeMissing(n) =>
+        // Translators: {name} is a machine, network, bridge or file.
+        {
+            gettext_f("The destination has no bridge “{name}”.", &[("name", n)])
+        }
+        MigrationError::CpuIncompatible => {
+            gettext("The destination’s CPU cannot run this machine’s CPU model.")
+        }
+        MigrationError::NoPoolForDisk(n) =>
+        // Translators: {name} is a machine, network, bridge or file.
+        {
+            gettext_f(
+                "The destination has no storage pool for “{name}”, so its copy has nowhere to go.",
+                &[("name", n)],
+            )
+        }
+        MigrationError::OfflineCopy => gettext("An offline migration cannot copy storage."),
+        MigrationError::Cancelled => gettext("The migration was cancelled."),
+        MigrationError::Destination(_)
+        | MigrationError::DiskSizeDiffers { .. }
+        | MigrationError::DiskFormat { .. }
+        | MigrationError::Libvirt(_) => {
+            return Failure::with_detail(not_migrated(), error.to_string());
+        }
+    };
+    Failure::new(title)
 }
 
 /// Opens the Migrate dialog for `domain` of `connection`, over `widget`'s window.
