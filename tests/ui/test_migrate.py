@@ -31,16 +31,21 @@ class MigrateDialogTest(RemoteHostMixin, UiTestCase):
             f.flush()
             host.inside("virsh", "-c", "qemu:///system", "define", f.name)
 
-    def open_dialog(self, a, b):
-        """Runs Virtdeck on both hosts and opens Migrate… from NAME's menu on A."""
+    def open_dialog(self, a, b, menu=True):
+        """Runs Virtdeck on both hosts and opens Migrate… for NAME on A: from its context
+        menu, or (`menu` false) with the details' Migrate button."""
         app = self.launch("--connect", a.uri, "--connect", b.uri)
         main = app.window("Virtdeck")
         view = app.find(name="Virtual machines", role="tree table")
         row = wait_for(f"{NAME} listed", lambda: next(
             (r for r in find_all(view, role="table row")
              if label_texts(r)[:1] == [NAME] and showing(r)), None), timeout=90)
-        press(row, main, "Virtdeck", button=3)
-        click(app.find("menu item", contains="Migrate", within=main))
+        if menu:
+            press(row, main, "Virtdeck", button=3)
+            click(app.find("menu item", contains="Migrate", within=main))
+        else:
+            click(row)
+            click(app.find("push button", "Migrate", within=main))
         return app, main, app.window(f"Migrate “{NAME}”")
 
     def test_a_pre_check_refuses_and_names_the_cause(self):
@@ -49,7 +54,7 @@ class MigrateDialogTest(RemoteHostMixin, UiTestCase):
         self.define(a, NAME)
         self.inside_virsh(a, "start", NAME)
         self.define(b, NAME)
-        app, _main, dialog = self.open_dialog(a, b)
+        app, _main, dialog = self.open_dialog(a, b, menu=False)
         click(app.find("push button", "Migrate", within=dialog))
         wait_for("the cause in the dialog", lambda: [
             label for label in find_all(dialog, role="label")
