@@ -1,14 +1,15 @@
 """Migrate… between two real hosts of the remote rig (tests/remote/host.sh): the machine's
 menu opens the dialog, the other connected host is the destination, and the machine ends up
 running there, gone from the first; the outcome is a toast. A migration a pre-check refuses
-names the cause in the dialog and leaves the machine running where it was."""
+names the cause in the dialog and leaves the machine running where it was, and so does
+Cancel while a bandwidth-limited copy of its disk is under way."""
 
 import os
 import subprocess
 import tempfile
 import unittest
 
-import pyatspi
+import xml.etree.ElementTree as ET
 
 from remote import RemoteHostMixin
 from test_remote_fixture import tiny_domain
@@ -62,6 +63,45 @@ class MigrateDialogTest(RemoteHostMixin, UiTestCase):
             and showing(label)], timeout=60)
         self.assertIn("running", self.inside_virsh(a, "domstate", NAME))
         self.assertIn("shut off", self.inside_virsh(b, "domstate", NAME))
+
+    def test_cancel_midway_leaves_the_machine_on_its_host(self):
+        a = self.remote_host("uxa", 47)
+        b = self.remote_host("uxb", 48)
+        # A 64 MiB disk in A's private images directory, which B has as a pool too: at
+        # 1 MiB/s its copy takes a minute.
+        for host in (a, b):
+            self.inside_virsh(host, "pool-create-as", "mg-images", "dir", "--target",
+                              "/var/lib/libvirt/images", "--build")
+        self.inside_virsh(a, "vol-create-as", "mg-images", f"{NAME}.img", "64M",
+                          "--format", "raw")
+        domain = ET.fromstring(tiny_domain(NAME))
+        devices = ET.SubElement(domain, "devices")
+        disk = ET.SubElement(devices, "disk", type="file", device="disk")
+        ET.SubElement(disk, "driver", name="qemu", type="raw")
+        ET.SubElement(disk, "source", file=f"/var/lib/libvirt/images/{NAME}.img")
+        ET.SubElement(disk, "target", dev="vda", bus="virtio")
+        with tempfile.NamedTemporaryFile("w", suffix=".xml", dir="/tmp") as f:
+            f.write(ET.tostring(domain, encoding="unicode"))
+            f.flush()
+            a.inside("virsh", "-c", "qemu:///system", "define", f.name)
+        self.inside_virsh(a, "start", NAME)
+
+        app, _main, dialog = self.open_dialog(a, b)
+        app.fill("Bandwidth Limit", "1", within=dialog)
+        click(app.find("push button", "Migrate", within=dialog))
+        bar = app.find("progress bar", "Migration Progress", within=dialog)
+        wait_for("data sent", lambda: showing(bar) and bar.queryValue().currentValue > 0,
+                 timeout=60)
+        self.assertIn(NAME, self.inside_virsh(b, "vol-list", "mg-images"),
+                      "the disk's volume was not made on B")
+        click(app.find("push button", "Cancel", within=dialog))
+        wait_for("the cancellation in the dialog", lambda: [
+            label for label in find_all(dialog, role="label")
+            if "The migration was cancelled." in (label.name or "") and showing(label)],
+                 timeout=60)
+        self.assertIn("running", self.inside_virsh(a, "domstate", NAME))
+        self.assertEqual(self.inside_virsh(b, "list", "--all", "--name").strip(), "")
+        self.assertNotIn(NAME, self.inside_virsh(b, "vol-list", "mg-images"))
 
     def test_the_menu_migrates_a_running_machine_to_the_other_host(self):
         a = self.remote_host("uma", 43)

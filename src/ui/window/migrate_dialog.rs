@@ -51,7 +51,7 @@ mod imp {
         pub idle: Cell<bool>,
         #[property(get)]
         pub fraction: Cell<f64>,
-        /// "120 MB of 300 MB — 12 MB/s", on the progress bar.
+        /// "120 MB of 300 MB — 12 MB/s, 180 MB to go", on the progress bar.
         #[property(get)]
         pub progress_text: RefCell<String>,
         /// The URIs of the hosts offered, in the order of `hosts`.
@@ -141,6 +141,8 @@ impl MigrateDialog {
             );
             return;
         };
+        // Typed digits count even when the field still has the focus.
+        imp.bandwidth.update();
         let options = MigrationOptions {
             destination,
             live: imp.live.is_active(),
@@ -220,12 +222,14 @@ impl MigrateDialog {
         }
         self.set_fraction(p.fraction());
         self.set_progress_text(gettext_f(
-            // Translators: {done} and {total} are amounts of data ("120 MB"), {rate} a speed.
-            "{done} of {total} — {rate}/s",
+            // Translators: {done}, {total} and {remaining} are amounts of data ("120 MB"),
+            // {rate} is one per second.
+            "{done} of {total} — {rate}/s, {remaining} to go",
             &[
                 ("done", &glib::format_size(p.processed)),
                 ("total", &glib::format_size(p.total)),
                 ("rate", &glib::format_size(p.rate)),
+                ("remaining", &glib::format_size(p.remaining)),
             ],
         ));
     }
