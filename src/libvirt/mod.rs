@@ -16,8 +16,8 @@
 //! - [`ffi`]: the same for a guest's addresses, its agent's facts and the host's CPU and
 //!   memory counters.
 //! - [`auth`]: libvirt's own authentication (SASL, libssh): the credentials it asks for
-//!   go to the window; a small unsafe wrapper over `virConnectOpenAuth`. These three are
-//!   the only modules with `unsafe`.
+//!   go to the window; a small unsafe wrapper over `virConnectOpenAuth`. These three and
+//!   `migration::cabi` are the only modules with `unsafe`.
 //! - [`addresses`]: a guest's IP addresses, from its agent, DHCP lease or ARP.
 //! - [`guest_info`]: what the guest agent tells of the guest (hostname, OS, time zone,
 //!   users, filesystems).
@@ -37,6 +37,8 @@
 //! - [`snapshots`]: a machine's snapshots, the kind a new one must be, their screenshots.
 //! - [`history`]: the recent statistics of a domain, bounded rings for graphs.
 //! - [`install`]: finishing a machine's install phase once its installer's run ended.
+//! - [`migration`]: moving a machine to another host: pre-checks, the destination's
+//!   volumes, progress and Cancel (with the one other small FFI wrapper, `migration::cabi`).
 //! - [`host_info`], [`networks`]: what Host Details shows, the virtual networks.
 //! - [`host_load`]: the host's CPU and memory use, sampled with the domain statistics.
 //! - [`storage`]: storage pools and volumes: listing, creating, deleting, uploading.
@@ -64,6 +66,7 @@ pub mod history;
 pub mod host_info;
 pub mod host_load;
 pub mod install;
+pub mod migration;
 pub mod networks;
 pub mod requests;
 pub mod storage;
@@ -82,6 +85,9 @@ pub use guest_info::{GuestFacts, GuestFilesystem, GuestInfo, GuestOs, GuestUser}
 pub use history::{Series, StatsHistory};
 pub use host_info::{HostInfo, PoolUse};
 pub use host_load::{HostLoad, MemoryUse};
+pub use migration::{
+    MigrationError, MigrationOptions, MigrationProgress, MigrationRequest, StorageCopy,
+};
 pub use networks::{
     ForwardMode, Ipv4Subnet, Lease, NetworkChange, NetworkDetails, NetworkError, NetworkRequest,
     NetworkSpec, TakenSubnet, VirtualNetwork,

@@ -23,6 +23,7 @@ use super::edit::{self, EditFailure, EditRequest};
 use super::error::describe;
 use super::guest_info::{self, GuestFacts};
 use super::host_info::{self, HostInfo};
+use super::migration::{self, MigrationError, MigrationRequest};
 use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, VirtualNetwork};
 use super::storage::{self, StorageError, StorageRequest};
 use super::snapshots::{self, SnapshotError, SnapshotRequest};
@@ -97,6 +98,8 @@ pub enum Request {
     Edit(EditRequest),
     /// The machines of a host: tags ([`tags`](super::tags)).
     Hosts(super::tags::HostsRequest),
+    /// Moving a machine to another host.
+    Migration(MigrationRequest),
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -129,6 +132,8 @@ pub enum RequestError {
     /// An edit refused before anything changed.
     #[error(transparent)]
     Edit(#[from] EditFailure),
+    #[error(transparent)]
+    Migration(MigrationError),
 }
 
 impl From<crate::spec::edit::EditError> for RequestError {
@@ -225,6 +230,7 @@ impl Request {
             Self::Clone(request) => request.name(),
             Self::Edit(edit) => edit.name(),
             Self::Hosts(request) => request.name(),
+            Self::Migration(request) => request.name(),
         }
     }
 }
@@ -290,5 +296,6 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
             edit::serve(conn, !ConnectionName::parse(uri).is_remote(), request);
         }
         Request::Hosts(request) => super::tags::serve(conn, request),
+        Request::Migration(request) => migration::serve(conn, request),
     }
 }

@@ -39,6 +39,8 @@ pub enum DomainAction {
     UnmarkTemplate,
     /// Edit the machine's tags (kept in its domain metadata).
     EditTags,
+    /// Move the machine to another connected host.
+    Migrate,
 }
 
 /// What besides its state decides which actions a machine takes.
@@ -67,11 +69,13 @@ pub enum Effect {
     UnmarkTemplate,
     /// Asks for the tags, then stores them in the domain's metadata.
     EditTags,
+    /// Opens the Migrate dialog.
+    OpenMigrate,
 }
 
 impl DomainAction {
     /// Every action, the power actions first.
-    pub const ALL: [DomainAction; 15] = [
+    pub const ALL: [DomainAction; 16] = [
         Self::Start,
         Self::Shutdown,
         Self::Reboot,
@@ -87,6 +91,7 @@ impl DomainAction {
         Self::Clone,
         Self::UnmarkTemplate,
         Self::EditTags,
+        Self::Migrate,
     ];
 
     /// The power actions, in the order menus list them.
@@ -110,6 +115,7 @@ impl DomainAction {
             Self::Clone => "domain-clone",
             Self::UnmarkTemplate => "domain-unmark-template",
             Self::EditTags => "domain-edit-tags",
+            Self::Migrate => "domain-migrate",
         }
     }
 
@@ -141,6 +147,7 @@ impl DomainAction {
             Self::Clone => gettext("C_lone…"),
             Self::UnmarkTemplate => gettext("Un_mark as Template"),
             Self::EditTags => gettext("Ta_gs…"),
+            Self::Migrate => gettext("_Migrate…"),
         }
     }
 
@@ -162,6 +169,7 @@ impl DomainAction {
             Self::Clone => gettext("Clone"),
             Self::UnmarkTemplate => gettext("Unmark as Template"),
             Self::EditTags => gettext("Tags"),
+            Self::Migrate => gettext("Migrate"),
         }
     }
 
@@ -182,6 +190,7 @@ impl DomainAction {
             Self::Clone => "edit-copy-symbolic",
             Self::UnmarkTemplate => "changes-allow-symbolic",
             Self::EditTags => "document-edit-symbolic",
+            Self::Migrate => "send-to-symbolic",
         }
     }
 
@@ -200,7 +209,8 @@ impl DomainAction {
             | Self::AddTablet
             | Self::DiscardSaved
             | Self::Clone
-            | Self::UnmarkTemplate => return None,
+            | Self::UnmarkTemplate
+            | Self::Migrate => return None,
             Self::Save => "<Control><Shift>s",
             Self::EditTags => "<Control><Shift>t",
         })
@@ -218,7 +228,7 @@ impl DomainAction {
             Self::DiscardSaved => state == Shutoff && marks.saved,
             Self::Resume => matches!(state, Paused | PmSuspended),
             Self::ForceOff | Self::TextConsole => state.is_active(),
-            Self::Console | Self::Delete | Self::AddTablet | Self::EditTags => true,
+            Self::Console | Self::Delete | Self::AddTablet | Self::EditTags | Self::Migrate => true,
         }
     }
 
@@ -228,6 +238,7 @@ impl DomainAction {
             Self::Console => Effect::OpenConsole,
             Self::TextConsole => Effect::OpenTextConsole,
             Self::Delete => Effect::ConfirmDelete,
+            Self::Migrate => Effect::OpenMigrate,
             Self::Start => Effect::Send(Command::Start(uuid)),
             Self::Shutdown => Effect::Send(Command::Shutdown(uuid)),
             Self::Reboot => Effect::Send(Command::Reboot(uuid)),
@@ -257,6 +268,7 @@ impl DomainAction {
             Effect::Send(command) => connection.send(command),
             Effect::ConfirmDelete => crate::ui::window::confirm_delete(widget, connection, domain),
             Effect::EditTags => crate::ui::tags_dialog::edit(widget, connection, domain),
+            Effect::OpenMigrate => crate::ui::window::open_migrate(widget, connection, domain),
             Effect::OpenConsole => {
                 if let Some(app) = gio::Application::default().and_downcast::<Application>() {
                     app.open_console(connection, domain);
@@ -379,7 +391,8 @@ mod tests {
             DomainAction::Console
             | DomainAction::Delete
             | DomainAction::AddTablet
-            | DomainAction::EditTags => &DomainState::ALL,
+            | DomainAction::EditTags
+            | DomainAction::Migrate => &DomainState::ALL,
         }
     }
 
@@ -470,5 +483,6 @@ mod tests {
             Effect::ConfirmDelete
         ));
         assert!(matches!(effect(DomainAction::Console), Effect::OpenConsole));
+        assert!(matches!(effect(DomainAction::Migrate), Effect::OpenMigrate));
     }
 }

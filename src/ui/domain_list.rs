@@ -340,6 +340,7 @@ fn domain_menu() -> gio::Menu {
         &other,
         "win",
         &[
+            DomainAction::Migrate,
             DomainAction::EditTags,
             DomainAction::Clone,
             DomainAction::UnmarkTemplate,

@@ -12,9 +12,11 @@ use gtk::{gdk, gio, glib, CompositeTemplate};
 mod actions;
 mod daemon_status;
 mod delete_dialog;
+mod migrate_dialog;
 mod sidebar;
 
 pub(crate) use delete_dialog::confirm_delete;
+pub(crate) use migrate_dialog::open_migrate;
 
 mod imp {
     use super::*;
@@ -294,6 +296,13 @@ impl Window {
     /// Tells the user about `error` (see [`crate::ui::util::show_error`]).
     pub fn show_error(&self, error: &dyn crate::ui::util::UserError) {
         crate::ui::util::show_error(&*self.imp().toast_overlay, error);
+    }
+
+    /// Tells the user that something went well, in a toast.
+    pub fn toast(&self, message: &str) {
+        self.imp()
+            .toast_overlay
+            .add_toast(adw::Toast::new(&glib::markup_escape_text(message)));
     }
 
     /// Opens the New Virtual Machine assistant.

@@ -1,5 +1,7 @@
-//! A remote libvirt host for tests: tests/remote/host.sh (a private sshd and libvirtd in a
-//! network namespace), brought down again when the [`RemoteHost`] is dropped.
+//! A remote libvirt host for tests: tests/remote/host.sh (root only: a private sshd and
+//! libvirtd in a network namespace on the test LAN, reached as
+//! `qemu+ssh://root@ADDRESS/system`), brought down again when the [`RemoteHost`] is
+//! dropped. Two of them are a migration pair.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -41,6 +43,49 @@ impl RemoteHost {
 
     pub fn get(&self, key: &str) -> &str {
         &self.env[key]
+    }
+
+    /// The libvirt URI that reaches the host over SSH with the rig's key.
+    pub fn uri(&self) -> String {
+        self.get("URI").to_owned()
+    }
+
+    /// Runs `virsh -c qemu:///system ARGS` inside the host (no SSH login); its output, or
+    /// the test fails with its errors.
+    pub fn virsh_ok(&self, args: &[&str]) -> String {
+        let out = self.virsh(args);
+        assert!(
+            out.status.success(),
+            "virsh {} on {} failed: {}",
+            args.join(" "),
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn virsh(&self, args: &[&str]) -> std::process::Output {
+        Command::new(host_sh())
+            .args(["exec", &self.name, "virsh", "-q", "-c", "qemu:///system"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run host.sh exec: {e}"))
+    }
+
+    /// The names of the host's domains, running or not.
+    pub fn domains(&self) -> Vec<String> {
+        self.virsh_ok(&["list", "--all", "--name"])
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Whether domain `name` runs there.
+    pub fn runs(&self, name: &str) -> bool {
+        let out = self.virsh(&["domstate", name]);
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "running"
     }
 
     /// Runs `args` inside the host, without SSH (no login counted).
