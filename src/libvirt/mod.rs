@@ -69,11 +69,11 @@ pub mod install;
 pub mod migration;
 pub mod networks;
 pub mod requests;
-pub mod storage;
-pub mod ssh;
-pub mod text_console;
 pub mod snapshots;
+pub mod ssh;
+pub mod storage;
 pub mod tags;
+pub mod text_console;
 pub mod uri;
 pub mod worker;
 
@@ -93,11 +93,11 @@ pub use networks::{
     NetworkSpec, TakenSubnet, VirtualNetwork,
 };
 pub use requests::{Answer, Reply, Request, RequestError};
+pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
 pub use storage::{
     Field, PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,
     VolumeFormat, VolumeInfo, VolumeSpec,
 };
-pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
 pub use tags::HostsRequest;
 pub use uri::{ConnectionKind, ConnectionName};
 pub use worker::{
