@@ -2,14 +2,17 @@
 //!
 //! - **Full**: every writable disk is copied into a new volume of the same pool
 //!   (`virStorageVolCreateXMLFrom`), its growth reported as progress; CD-ROMs and read-only
-//!   or shareable disks are shared. The UEFI variables start afresh from the firmware's
-//!   template.
+//!   or shareable disks are shared.
 //! - **Linked**: every writable disk gets a qcow2 overlay backed by the source's disk, in
 //!   seconds. The source must then not change, so it is marked as a template in its
 //!   metadata ([`TEMPLATE_NS`]); the worker refuses to start a template until it is
 //!   unmarked.
 //!
 //! The clone gets a new name, UUID and MAC addresses (libvirt makes them) and is shut off.
+//! Its UEFI variables (boot entries, Secure Boot keys) are a copy of the source's, made
+//! like a disk copy in the pool that holds them (a directory pool is made for their
+//! directory when none does); a source that never started has none, and the clone's then
+//! start from the firmware's template as its source's would.
 //! Whatever fails or is cancelled midway, the volumes made so far are deleted again; a
 //! failure names anything that could not be removed.
 
@@ -30,6 +33,7 @@ use virt::sys;
 use super::error::{describe, is_no_domain};
 use super::requests::{Reply, RequestError};
 use super::snapshots::{writable_disks, WritableDisk};
+use super::storage::{self, PoolSource, PoolSpec};
 
 /// The namespace of Virtdeck's own domain metadata; `<virtdeck:template/>` in it marks a
 /// machine that linked clones are backed by.
@@ -273,7 +277,8 @@ fn clone_steps(
     if cancel.load(Ordering::Relaxed) {
         return Err(CloneError::Cancelled);
     }
-    let new_xml = clone_xml(&xml, name, &sources)?;
+    let nvram = copy_nvram(conn, &xml, name, made)?;
+    let new_xml = clone_xml(&xml, name, &sources, nvram.as_deref())?;
     let clone = conn.define_domain_xml(&new_xml)?;
     if kind == CloneKind::Linked {
         if let Err(error) = set_template(&source, true) {
@@ -282,6 +287,71 @@ fn clone_steps(
         }
     }
     Ok(clone.uuid_string()?)
+}
+
+/// The path of the UEFI variables of the domain described by `xml`, if it has a file.
+fn nvram_path(xml: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let os = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("os"))?;
+    let path = os.children().find(|n| n.has_tag_name("nvram"))?.text()?.trim();
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+/// The storage volume at `path`, found after a refresh of the pools if need be.
+fn volume_at(conn: &Connect, path: &str) -> Option<StorageVol> {
+    conn.lookup_storage_vol_by_path(path).ok().or_else(|| {
+        refresh_pools(conn);
+        conn.lookup_storage_vol_by_path(path).ok()
+    })
+}
+
+/// Copies the source's UEFI variables into `<clone>_VARS.fd` beside them and answers the
+/// copy's path; `None` when the source has no variables file yet (it never started).
+/// When no pool holds their directory, a directory pool is made for it (`nvram`, or
+/// `nvram-2`… when that name is taken), as it stays useful for every later clone.
+fn copy_nvram(
+    conn: &Connect,
+    xml: &str,
+    clone: &str,
+    made: &mut Vec<StorageVol>,
+) -> Result<Option<String>, CloneError> {
+    let Some(path) = nvram_path(xml) else {
+        return Ok(None);
+    };
+    let vol = match volume_at(conn, &path) {
+        Some(vol) => vol,
+        None => {
+            let Some(dir) = std::path::Path::new(&path).parent() else {
+                return Ok(None);
+            };
+            let name = std::iter::once("nvram".to_owned())
+                .chain((2..).map(|n| format!("nvram-{n}")))
+                .find(|n| conn.lookup_storage_pool_by_name(n).is_err())
+                .expect("an unused name");
+            let spec = PoolSpec {
+                name,
+                source: PoolSource::Dir {
+                    path: dir.to_string_lossy().into_owned(),
+                },
+                autostart: true,
+            };
+            storage::create_pool(conn, &spec).map_err(|e| CloneError::Libvirt(e.to_string()))?;
+            match volume_at(conn, &path) {
+                Some(vol) => vol,
+                // Named in the XML but never written: the clone's start from the template.
+                None => return Ok(None),
+            }
+        }
+    };
+    let pool = vol.lookup_storage_pool()?;
+    let xml = volume_xml(&format!("{clone}_VARS.fd"), vol.info()?.capacity, "raw", None)?;
+    let copy = StorageVol::create_xml_from(&pool, &xml, &vol, 0)?;
+    let copy_path = copy.path()?;
+    made.push(copy);
+    Ok(Some(copy_path))
 }
 
 /// Refreshes every active pool's list of volumes.
@@ -395,12 +465,13 @@ fn volume_xml(
 
 /// The clone's domain XML made from the source's: its `name`, no UUID and no MAC
 /// addresses (libvirt makes new ones), each copied disk's source replaced by its copy
-/// (`sources`: old path → new path), the UEFI variables' path left for libvirt to choose,
-/// and no template mark. Everything else is kept as it was.
+/// (`sources`: old path → new path), the UEFI variables at `nvram` (their copy) or, without
+/// one, at a path libvirt chooses, and no template mark. Everything else is kept as it was.
 pub fn clone_xml(
     xml: &str,
     name: &str,
     sources: &HashMap<String, String>,
+    nvram: Option<&str>,
 ) -> Result<String, CloneError> {
     let bad = |e: &dyn std::fmt::Display| CloneError::Xml(e.to_string());
     let mut reader = Reader::from_str(xml);
@@ -445,8 +516,8 @@ pub fn clone_xml(
                 writer.write_event(written).map_err(|e| bad(&e))?;
                 let replaced = match (tag.as_str(), depth, is_start) {
                     ("name", 1, true) => Some(name),
-                    // libvirt puts the clone's variables at a path of its own.
-                    ("nvram", 2, true) if parent == Some("os") => Some(""),
+                    // Without a copy, libvirt puts the clone's variables at a path of its own.
+                    ("nvram", 2, true) if parent == Some("os") => Some(nvram.unwrap_or("")),
                     _ => None,
                 };
                 if let Some(text) = replaced {
@@ -538,7 +609,7 @@ mod tests {
     #[test]
     fn the_clone_gets_a_name_new_disks_and_no_identity() {
         let sources = HashMap::from([("/p/web.qcow2".to_owned(), "/p/new-vda.qcow2".to_owned())]);
-        let xml = clone_xml(SOURCE, "new <one>", &sources).unwrap();
+        let xml = clone_xml(SOURCE, "new <one>", &sources, None).unwrap();
         assert!(xml.contains("<name>new &lt;one&gt;</name>"), "{xml}");
         assert!(!xml.contains("<uuid>"), "{xml}");
         assert!(!xml.contains("52:54:00:11:22:33"), "{xml}");
@@ -558,6 +629,15 @@ mod tests {
             "{xml}"
         );
         roxmltree::Document::parse(&xml).expect("well-formed");
+        let copied = clone_xml(SOURCE, "new", &sources, Some("/n/new_VARS.fd")).unwrap();
+        assert!(
+            copied.contains(
+                "<nvram template=\"/usr/share/OVMF/OVMF_VARS_4M.fd\">/n/new_VARS.fd</nvram>"
+            ),
+            "{copied}"
+        );
+        assert_eq!(nvram_path(SOURCE).as_deref(), Some("/n/web_VARS.fd"));
+        assert_eq!(nvram_path("<domain><os><nvram/></os></domain>"), None);
     }
 
     #[test]
