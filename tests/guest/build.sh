@@ -102,11 +102,13 @@ chmod 755 "$root/init"
 cp "$here/modules" "$root/etc/guest-modules"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
 chmod 755 "$root/etc/udhcpc.script"
-# Console keymaps for virtdeck.kmap=: loadkeys -b writes the binary form busybox loadkmap reads.
+# Console keymaps for virtdeck.kmap=: loadkeys -b writes the binary form busybox loadkmap
+# reads. The console-data maps that match X's de and fr layouts key for key (AltGr and dead
+# keys included) are de-latin1 and fr-latin9, the ones Debian's installer picks for them.
 mkdir -p "$root/etc/kmap"
-for kmap in de fr; do
-    loadkeys -b "$kmap" >"$root/etc/kmap/$kmap.bmap" 2>"$work/loadkeys.log" ||
-        die "loadkeys -b $kmap failed: $(cat "$work/loadkeys.log")"
+for kmap in de:de-latin1 fr:fr-latin9; do
+    loadkeys -b "${kmap#*:}" >"$root/etc/kmap/${kmap%%:*}.bmap" 2>"$work/loadkeys.log" ||
+        die "loadkeys -b ${kmap#*:} failed: $(cat "$work/loadkeys.log")"
 done
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 >"$work/initrd.img"
 cp "$vmlinuz" "$work/vmlinuz"
