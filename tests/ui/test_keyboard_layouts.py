@@ -4,8 +4,10 @@ The console sends physical keys, so the guest's own keymap decides, as on real h
 """
 # X server: Xtigervnc
 
+import ctypes
 import re
 import subprocess
+import time
 
 from console_ui import GuestTestCase, open_console, view_box, xdotool
 from vdui import wait_for
@@ -19,6 +21,35 @@ def setxkbmap(layout):
     # Xvfb accepts setxkbmap and keeps the US map: the test needs a server that applies it.
     if layouts != [layout]:
         raise AssertionError(f"the X server kept the layout {layouts} instead of {layout}")
+
+
+def press_keys(*keycodes):
+    """Presses and releases X keycodes one after another through XTest: the physical key
+    itself, where xdotool takes the first key that has the keysym on any level (X's de
+    layout has dead_circumflex on AltGr+Ä too, which a console keymap leaves out)."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    xtst = ctypes.CDLL("libXtst.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                       ctypes.c_ulong]
+    display = x11.XOpenDisplay(None)
+    if not display:
+        raise AssertionError("cannot open the X display")
+    try:
+        for keycode in keycodes:
+            for pressed in (1, 0):
+                xtst.XTestFakeKeyEvent(display, keycode, pressed, 0)
+                x11.XFlush(display)
+                time.sleep(0.04)
+    finally:
+        x11.XCloseDisplay(display)
+
+
+# XKB keycodes (evdev + 8) of the keys the dead-key test presses.
+TLDE, AD09, SPACE = 49, 32, 65
 
 
 class LayoutTestCase(GuestTestCase):
@@ -42,17 +73,24 @@ class LayoutTestCase(GuestTestCase):
         setxkbmap(self.layout)
         self.addCleanup(setxkbmap, "us")
 
-    def check_line_arrives_exactly(self):
+    def grab_console(self):
+        """Opens the console and clicks into the screen, which takes the keyboard."""
         app, window, screen, wid = open_console(self, self.guest)
         x, y, w, h = view_box(screen, wid)
         xdotool("mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
         app.find(contains="Press Ctrl+Alt to release", within=window)
+
+    def typed_line(self, start):
+        """The next line the guest reports after `start` in its serial log."""
+        return wait_for("a TYPED line on the guest's serial port", lambda: re.search(
+            r"TYPED: (.*)\r", self.guest.log()[start:]), timeout=30).group(1)
+
+    def check_line_arrives_exactly(self):
+        self.grab_console()
         start = len(self.guest.log())
         xdotool("type", "--delay", "80", self.line)
         xdotool("key", "Return")
-        typed = wait_for("a TYPED line on the guest's serial port", lambda: re.search(
-            r"TYPED: (.*)\r", self.guest.log()[start:]), timeout=30)
-        self.assertEqual(typed.group(1), self.line)
+        self.assertEqual(self.typed_line(start), self.line)
 
 
 class UsLayoutTest(LayoutTestCase):
@@ -74,6 +112,17 @@ class GermanLayoutTest(LayoutTestCase):
 
     def test_german_layout_into_a_german_guest(self):
         self.check_line_arrives_exactly()
+
+    def test_dead_keys_compose_in_the_guest(self):
+        # The keys go to the guest as they are pressed; its console composes them.
+        self.grab_console()
+        start = len(self.guest.log())
+        xdotool("type", "--delay", "80", "echo ")
+        xdotool("key", "--delay", "80", "dead_acute", "e", "dead_grave", "a")
+        # ^ is the key left of 1 (TLDE): ^ o, then ^ space.
+        press_keys(TLDE, AD09, SPACE, TLDE, SPACE)
+        xdotool("key", "Return")
+        self.assertEqual(self.typed_line(start), "echo éàô ^")
 
 
 class FrenchLayoutTest(LayoutTestCase):
