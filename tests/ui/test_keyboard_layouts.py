@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 
-from console_ui import GuestTestCase, open_console, view_box, xdotool
+from console_ui import GuestTestCase, grab_keyboard, open_console, xdotool
 from vdui import wait_for
 
 
@@ -75,10 +75,7 @@ class LayoutTestCase(GuestTestCase):
 
     def grab_console(self):
         """Opens the console and clicks into the screen, which takes the keyboard."""
-        app, window, screen, wid = open_console(self, self.guest)
-        x, y, w, h = view_box(screen, wid)
-        xdotool("mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
-        app.find(contains="Press Ctrl+Alt to release", within=window)
+        grab_keyboard(*open_console(self, self.guest))
 
     def typed_line(self, start):
         """The next line the guest reports after `start` in its serial log."""
