@@ -51,7 +51,8 @@ fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel glib2-devel get
     libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
     xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
-    openssh-clients openssh-server swtpm swtpm-tools tigervnc-server-minimal setxkbmap kbd)
+    openssh-clients openssh-server swtpm swtpm-tools tigervnc-server-minimal setxkbmap kbd
+    kbd-legacy)
 
 missing_debs() {
     local p

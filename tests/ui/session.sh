@@ -18,8 +18,14 @@ x_server_of() {
 # Runs "$@" (this script again) with DISPLAY on a fresh Xtigervnc of its own.
 in_xtigervnc() {
     local dir status=0
+    # Debian names TigerVNC's X server Xtigervnc, Fedora Xvnc.
+    local server_binary
+    server_binary=$(command -v Xtigervnc || command -v Xvnc) || {
+        echo "Xtigervnc is missing: run build-aux/install-deps.sh test" >&2
+        return 1
+    }
     dir=$(mktemp -d)
-    Xtigervnc -displayfd 3 -rfbport -1 -SecurityTypes None -geometry 1920x1080 -depth 24 \
+    "$server_binary" -displayfd 3 -rfbport -1 -SecurityTypes None -geometry 1920x1080 -depth 24 \
         3>"$dir/display" >"$dir/log" 2>&1 &
     local server=$!
     local tries=0
