@@ -48,8 +48,9 @@ def press_keys(*keycodes):
         x11.XCloseDisplay(display)
 
 
-# XKB keycodes (evdev + 8) of the keys the dead-key test presses.
-TLDE, AD09, SPACE = 49, 32, 65
+# XKB keycodes (evdev + 8) of keys pressed by their place: left of 1, O on QWERTZ, the
+# space bar, the 102nd key.
+TLDE, AD09, SPACE, LSGT = 49, 32, 65, 94
 
 
 class LayoutTestCase(GuestTestCase):
@@ -82,12 +83,14 @@ class LayoutTestCase(GuestTestCase):
         return wait_for("a TYPED line on the guest's serial port", lambda: re.search(
             r"TYPED: (.*)\r", self.guest.log()[start:]), timeout=30).group(1)
 
-    def check_line_arrives_exactly(self):
+    def check_line_arrives_exactly(self, keys_after=(), text_after=""):
+        """Types `line`, then presses the X keycodes `keys_after` (which type `text_after`)."""
         self.grab_console()
         start = len(self.guest.log())
         xdotool("type", "--delay", "80", self.line)
+        press_keys(*keys_after)
         xdotool("key", "Return")
-        self.assertEqual(self.typed_line(start), self.line)
+        self.assertEqual(self.typed_line(start), self.line + text_after)
 
 
 class UsLayoutTest(LayoutTestCase):
@@ -127,9 +130,9 @@ class FrenchLayoutTest(LayoutTestCase):
     layout = "fr"
     kmap = "fr"
     # AZERTY letters, digits with Shift, > | on the 102nd key, AltGr for # @ | [ ] { } \.
-    # No "<": X's fr has it on Shift+AltGr+Z as well, a key xdotool picks first, which the
-    # console's fr-latin9 map leaves to another character.
+    # "<" is pressed as the 102nd key itself: X's fr has it on Shift+AltGr+Z as well, a key
+    # xdotool picks first, which the console's fr-latin9 map leaves to another character.
     line = "echo azqwmAZQWM,;:!-_#>|@12390()[]{}\\"
 
     def test_french_layout_into_a_french_guest(self):
-        self.check_line_arrives_exactly()
+        self.check_line_arrives_exactly(keys_after=(LSGT,), text_after="<")
