@@ -2,7 +2,8 @@
 # Builds the tiny test guest (see README.md beside this script) from Debian packages and
 # caches it under /var/tmp/virtdeck-guest (VIRTDECK_GUEST_CACHE overrides). A build is
 # reused until one of its inputs changes: this script, init, modules, udhcpc.script, the
-# kernel package apt offers, busybox-static or grub. Prints GUEST_ISO=, GUEST_KERNEL= and GUEST_INITRD=.
+# kernel package apt offers, busybox-static, grub, kbd or console-data. Prints GUEST_ISO=,
+# GUEST_KERNEL= and GUEST_INITRD=.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ die() {
     exit 1
 }
 
-need_debs=(busybox-static grub-pc-bin grub-common xorriso mtools cpio)
+need_debs=(busybox-static grub-pc-bin grub-common xorriso mtools cpio kbd console-data)
 for deb in "${need_debs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$deb" 2>/dev/null | grep -q '^install ok installed$' ||
         die "package $deb is missing: run build-aux/install-deps.sh test"
@@ -102,6 +103,14 @@ cp "$here/modules" "$root/etc/guest-modules"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
 chmod 755 "$root/etc/udhcpc.script"
 cp "$here/install-modules" "$root/etc/install-modules"
+# Console keymaps for virtdeck.kmap=: loadkeys -b writes the binary form busybox loadkmap
+# reads. The console-data maps that match X's de and fr layouts key for key (AltGr and dead
+# keys included) are de-latin1 and fr-latin9, the ones Debian's installer picks for them.
+mkdir -p "$root/etc/kmap"
+for kmap in de:de-latin1 fr:fr-latin9; do
+    loadkeys -b "${kmap#*:}" >"$root/etc/kmap/${kmap%%:*}.bmap" 2>"$work/loadkeys.log" ||
+        die "loadkeys -b ${kmap#*:} failed: $(cat "$work/loadkeys.log")"
+done
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 >"$work/initrd.img"
 cp "$vmlinuz" "$work/vmlinuz"
 

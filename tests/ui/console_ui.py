@@ -68,12 +68,17 @@ def view_box(screen, wid, window=None, scale=1):
     return wx + box.x * scale, wy + box.y * scale, box.width * scale, box.height * scale
 
 
-def type_line(app, window, screen, wid, guest, text):
-    """Clicks into the screen (grabbing the keyboard), types `text` and Enter, and waits
-    for the guest to report the line."""
+def grab_keyboard(app, window, screen, wid):
+    """Clicks into the middle of the screen, which takes the keyboard."""
     x, y, w, h = view_box(screen, wid)
     xdotool("mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
     app.find(contains="Press Ctrl+Alt to release", within=window)
+
+
+def type_line(app, window, screen, wid, guest, text):
+    """Clicks into the screen (grabbing the keyboard), types `text` and Enter, and waits
+    for the guest to report the line."""
+    grab_keyboard(app, window, screen, wid)
     start = len(guest.log())
     xdotool("type", "--delay", "80", text)
     xdotool("key", "Return")
