@@ -3,7 +3,8 @@
 //!   CD-ROM boots, has new MAC addresses, its own copies of both disks and the same ISO;
 //! - a linked clone's disk is a qcow2 overlay backed by the source's (`qemu-img info`), it
 //!   boots, and the source, now a template, is refused Start until unmarked;
-//! - a clone into a pool on a small tmpfs fails on the second disk and leaves nothing.
+//! - a clone into a pool on a small tmpfs fails on the second disk and leaves nothing;
+//! - a UEFI machine's clone gets a copy of its variables, not the firmware's template.
 
 mod common;
 
@@ -383,4 +384,59 @@ fn a_clone_that_runs_out_of_space_leaves_nothing() {
     );
     handle.quit_and_join();
     drop((target, source, pool));
+}
+
+/// The UEFI variables of a machine (a file in a directory pool, as libvirt keeps them) are
+/// copied for its clone: the clone's `<nvram>` names a file of its own with the same bytes,
+/// and the source's file is untouched. Nothing boots: the copy is the storage's business.
+#[test]
+fn a_uefi_clone_gets_a_copy_of_the_variables() {
+    ensure_libvirtd();
+    let pool = Pool::new(
+        "nvram-pool",
+        std::env::temp_dir().join(format!("{}nvram-pool", prefix())),
+    );
+    let source = DomainGuard::session("nvram-src");
+    let vars = pool.dir.join(format!("{}_VARS.fd", source.name));
+    // The firmware's template with boot entries of its own: one byte changed at the end.
+    let mut bytes = std::fs::read("/usr/share/OVMF/OVMF_VARS_4M.fd").expect("ovmf is installed");
+    *bytes.last_mut().unwrap() ^= 0x5a;
+    std::fs::write(&vars, &bytes).unwrap();
+    let xml = temp_xml(
+        "nvram-src",
+        &format!(
+            "<domain type='qemu'><name>{}</name><memory unit='MiB'>64</memory>\
+             <os><type arch='x86_64' machine='q35'>hvm</type>\
+             <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>\
+             <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>{}</nvram></os>\
+             <features><acpi/></features><devices/></domain>",
+            source.name,
+            vars.display()
+        ),
+    );
+    virsh_ok(SESSION_URI, &["define", xml.to_str().unwrap()]);
+    let handle = spawn(SESSION_URI.to_owned(), quiet_options());
+
+    let clone_vm = DomainGuard::session("nvram-clone");
+    let (made, _) = clone(
+        &handle,
+        &uuid_of(&source.name),
+        &clone_vm.name,
+        CloneKind::Full,
+    );
+    made.unwrap_or_else(|e| panic!("clone: {e}"));
+
+    let dumped = virsh_ok(SESSION_URI, &["dumpxml", "--inactive", &clone_vm.name]);
+    let copy = pool.dir.join(format!("{}_VARS.fd", clone_vm.name));
+    assert!(
+        dumped.contains(&format!("{}</nvram>", copy.display())),
+        "the clone's variables are its own copy: {dumped}"
+    );
+    assert_eq!(std::fs::read(&copy).expect("the copy exists"), bytes);
+    assert_eq!(
+        std::fs::read(&vars).unwrap(),
+        bytes,
+        "the source's are untouched"
+    );
+    handle.quit_and_join();
 }

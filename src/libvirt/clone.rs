@@ -296,7 +296,11 @@ fn nvram_path(xml: &str) -> Option<String> {
         .root_element()
         .children()
         .find(|n| n.has_tag_name("os"))?;
-    let path = os.children().find(|n| n.has_tag_name("nvram"))?.text()?.trim();
+    let path = os
+        .children()
+        .find(|n| n.has_tag_name("nvram"))?
+        .text()?
+        .trim();
     (!path.is_empty()).then(|| path.to_owned())
 }
 
@@ -347,7 +351,12 @@ fn copy_nvram(
         }
     };
     let pool = vol.lookup_storage_pool()?;
-    let xml = volume_xml(&format!("{clone}_VARS.fd"), vol.info()?.capacity, "raw", None)?;
+    let xml = volume_xml(
+        &format!("{clone}_VARS.fd"),
+        vol.info()?.capacity,
+        "raw",
+        None,
+    )?;
     let copy = StorageVol::create_xml_from(&pool, &xml, &vol, 0)?;
     let copy_path = copy.path()?;
     made.push(copy);
