@@ -15,7 +15,7 @@ from session_domain import SESSION, SessionDomainTestCase
 from test_hardware import row_button
 from vdui import click, find_all, press, showing, wait_for
 
-CHOOSER = "Choose a Volume"
+CHOOSER = "Choose an ISO Image"
 
 
 def virsh(*args, check=True):
@@ -35,6 +35,9 @@ class VolumeChooserTest(SessionDomainTestCase):
         self.iso = os.path.join(self.dir, "chooser.iso")
         with open(self.iso, "wb") as f:
             f.write(b"\0" * (1 << 20))
+        # Not an ISO image: a CD-ROM and the wizard cannot take it.
+        with open(os.path.join(self.dir, "notes.img"), "wb") as f:
+            f.write(b"\0" * 4096)
         virsh("pool-refresh", self.pool)
 
     def remove_pool(self):
@@ -48,8 +51,12 @@ class VolumeChooserTest(SessionDomainTestCase):
         press(title, chooser, CHOOSER)
         app.find("label", f"Volumes of “{self.pool}”", within=chooser)
         volume = app.find("label", "chooser.iso", within=chooser)
-        # The subpage slides in: its row is pressed where it stays.
+        other = app.find("label", "notes.img", within=chooser)
+        # The subpage slides in: its rows are pressed where they stay.
         time.sleep(1)
+        press(other, chooser, CHOOSER)
+        time.sleep(1)
+        self.assertTrue(showing(chooser), "a volume that is no ISO image is not chosen")
         press(volume, chooser, CHOOSER)
         wait_for("the chooser closed", lambda: not [
             w for w in app.app if w is not None and w.name == CHOOSER and showing(w)])

@@ -253,7 +253,8 @@ mod imp {
                 return;
             };
             let window = obj.root().and_downcast::<gtk::Window>();
-            if let Some(volume) = crate::ui::host::choose_volume(window.as_ref(), &connection).await
+            if let Some(volume) =
+                crate::ui::host::choose_volume(window.as_ref(), &connection, true).await
             {
                 obj.set_image_path(volume.path);
             }

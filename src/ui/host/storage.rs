@@ -36,6 +36,9 @@ mod imp {
         /// Shown in a volume chooser: a pool's volumes can be chosen.
         #[property(get, set)]
         pub choosing: Cell<bool>,
+        /// In a chooser: only ISO images can be chosen.
+        #[property(get, set)]
+        pub iso_only: Cell<bool>,
         /// The pools were read once.
         #[property(get, set)]
         pub loaded: Cell<bool>,
@@ -266,7 +269,7 @@ impl StoragePage {
         let (Some(window), Some(connection)) = (self.window(), self.connection()) else {
             return;
         };
-        let view = volumes::VolumesView::new(&connection, pool, self.choosing());
+        let view = volumes::VolumesView::new(&connection, pool, self.choosing(), self.iso_only());
         window.present_subpage(&view);
     }
 }

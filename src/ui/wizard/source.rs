@@ -122,7 +122,8 @@ mod imp {
                 return;
             };
             let window = obj.root().and_downcast::<gtk::Window>();
-            let Some(volume) = crate::ui::host::choose_volume(window.as_ref(), &connection).await
+            let Some(volume) =
+                crate::ui::host::choose_volume(window.as_ref(), &connection, true).await
             else {
                 return;
             };

@@ -4,6 +4,7 @@
 //! choosing a volume answers it to the caller ([`choose_volume`]).
 
 use super::StoragePage;
+use crate::i18n::gettext;
 use crate::spec::PoolVolume;
 use crate::ui::Connection;
 use adw::prelude::*;
@@ -74,11 +75,12 @@ impl VolumeChooser {
     }
 }
 
-/// Lets the user choose a volume of `connection`'s pools in a window over `parent`;
-/// None when the window is closed without a choice.
+/// Lets the user choose a volume of `connection`'s pools (only an ISO image when
+/// `iso_only`) in a window over `parent`; None when the window is closed without a choice.
 pub async fn choose_volume(
     parent: Option<&gtk::Window>,
     connection: &Connection,
+    iso_only: bool,
 ) -> Option<PoolVolume> {
     let chooser: VolumeChooser = glib::Object::builder()
         .property("transient-for", parent)
@@ -86,6 +88,10 @@ pub async fn choose_volume(
         .build();
     let (answer, chosen) = async_channel::bounded(1);
     chooser.imp().answer.replace(Some(answer));
+    if iso_only {
+        chooser.set_title(Some(&gettext("Choose an ISO Image")));
+    }
+    chooser.imp().page.set_iso_only(iso_only);
     chooser.imp().page.set_connection(Some(connection.clone()));
     chooser.present();
     chosen.recv().await.ok().flatten()

@@ -6,6 +6,7 @@ use super::dialogs;
 use super::items::{request_words, StoragePool, StorageVolume};
 use super::volume_row::StorageVolumeRow;
 use crate::i18n::{gettext, gettext_f};
+use crate::spec::is_iso_name;
 use crate::ui::backend::{Request, StorageRequest, VolumeInfo};
 use crate::ui::util::{show_error, Failure};
 use crate::ui::Connection;
@@ -31,6 +32,9 @@ mod imp {
         /// Shown in a volume chooser: choosing a volume answers it.
         #[property(get, construct_only)]
         pub choosing: Cell<bool>,
+        /// Only ISO images can be chosen.
+        #[property(get, construct_only)]
+        pub iso_only: Cell<bool>,
         /// "Volumes of “pool”".
         #[property(get, set)]
         pub title: RefCell<String>,
@@ -127,14 +131,14 @@ mod imp {
                     .sync_create()
                     .build();
             }
-            let choosing = obj.choosing();
+            let (choosing, iso_only) = (obj.choosing(), obj.iso_only());
             let pool = obj.pool_name();
             self.volume_list
                 .bind_model(Some(&*self.volumes), move |item| {
                     match item.downcast_ref::<StorageVolume>() {
                         Some(volume) => {
                             let row = StorageVolumeRow::new(volume);
-                            if choosing {
+                            if choosing && (!iso_only || is_iso_name(&volume.name())) {
                                 // Choosing the row answers the volume to the chooser.
                                 row.set_activatable(true);
                                 row.set_action_name(Some("chooser.choose"));
@@ -167,11 +171,17 @@ glib::wrapper! {
 }
 
 impl VolumesView {
-    pub fn new(connection: &Connection, pool: &StoragePool, choosing: bool) -> Self {
+    pub fn new(
+        connection: &Connection,
+        pool: &StoragePool,
+        choosing: bool,
+        iso_only: bool,
+    ) -> Self {
         glib::Object::builder()
             .property("connection", connection)
             .property("pool", pool)
             .property("choosing", choosing)
+            .property("iso-only", iso_only)
             .build()
     }
 
