@@ -1,7 +1,9 @@
-"""The volume chooser (the Storage page in chooser mode) on qemu:///session: opened from
+"""The volume chooser (the Storage page in chooser mode) on qemu:///session. Opened from
 the Hardware page's CD-ROM drives of a running machine, a volume of a pool the test makes
-fills the image to insert: Insert puts its path in the drive; opened from the wizard's source page, the chosen volume becomes the
-installation source. The pool (and its directory) is removed afterwards."""
+fills the image to insert: Insert puts its path in the drive. Opened from the wizard's
+source page, a local image uploaded in the chooser and chosen becomes the installation
+source. A volume that is no ISO image is not taken. The pool (and its directory) is
+removed afterwards."""
 
 import os
 import shutil
@@ -13,7 +15,7 @@ import pyatspi
 
 from session_domain import SESSION, SessionDomainTestCase
 from test_hardware import row_button
-from vdui import click, find_all, press, showing, wait_for
+from vdui import click, find_all, press, sensitive, showing, wait_for
 
 CHOOSER = "Choose an ISO Image"
 
@@ -44,13 +46,23 @@ class VolumeChooserTest(SessionDomainTestCase):
         virsh("pool-destroy", self.pool, check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def choose_in_chooser(self, app):
-        """In the chooser window: the test's pool, then its volume chooser.iso."""
+    def choose_in_chooser(self, app, name="chooser.iso", upload=None):
+        """In the chooser window: the test's pool, then its volume `name`, uploaded from
+        the local file `upload` first when given."""
         chooser = app.window(CHOOSER)
         title = app.find("label", self.pool, within=chooser)
         press(title, chooser, CHOOSER)
         app.find("label", f"Volumes of “{self.pool}”", within=chooser)
-        volume = app.find("label", "chooser.iso", within=chooser)
+        if upload is not None:
+            click(app.find("push button", "Upload File…", within=chooser))
+            dialog = wait_for("the upload dialog", lambda: next(
+                (w for w in find_all(app.app, role="dialog")
+                 if find_all(w, role="label", contains="Upload a File to the Pool")), None))
+            app.fill("File to upload", upload, within=dialog)
+            button = app.find("push button", "Upload", within=dialog)
+            wait_for("Upload enabled", lambda: sensitive(button))
+            click(button)
+        volume = app.find("label", name, within=chooser)
         other = app.find("label", "notes.img", within=chooser)
         # The subpage slides in: its rows are pressed where they stay.
         time.sleep(1)
@@ -88,9 +100,17 @@ class VolumeChooserTest(SessionDomainTestCase):
         # The pools were read: the volume is offered, the image file chosen.
         radio = app.find("check box", f"chooser.iso in pool {self.pool}", within=wizard)
         self.assertFalse(radio.getState().contains(pyatspi.STATE_CHECKED))
+        # A local image is uploaded into the pool in the chooser, then chosen: a volume
+        # the list did not offer.
+        local = os.path.join(self.home.name, "uploaded.iso")
+        with open(local, "wb") as f:
+            f.write(os.urandom(1 << 20))
         click(app.find("push button", "Choose a Volume…", within=wizard))
-        self.choose_in_chooser(app)
-        radio = app.find("check box", f"chooser.iso in pool {self.pool}", within=wizard)
+        self.choose_in_chooser(app, "uploaded.iso", upload=local)
+        with open(os.path.join(self.dir, "uploaded.iso"), "rb") as uploaded, \
+                open(local, "rb") as original:
+            self.assertEqual(uploaded.read(), original.read(), "the upload arrived whole")
+        radio = app.find("check box", f"uploaded.iso in pool {self.pool}", within=wizard)
         wait_for("the volume chosen as the source",
                  lambda: radio.getState().contains(pyatspi.STATE_CHECKED))
         image_file = app.find("check box", "None: use the image file above", within=wizard)
