@@ -21,7 +21,7 @@ pub mod osinfo;
 pub mod validate;
 pub mod vm_spec;
 
-pub use validate::{HostFacts, PoolVolume, SpecField, SpecProblem, SpecWarning};
+pub use validate::{is_iso_name, HostFacts, PoolVolume, SpecField, SpecProblem, SpecWarning};
 pub use vm_spec::{
     DeviceModels, DiskBus, DiskFormat, DomainType, Firmware, InstallMethod, Network, NicModel,
     OsChoice, Storage, VideoModel, VmSpec,

@@ -62,10 +62,13 @@ pub struct PoolVolume {
 impl HostFacts {
     /// The volumes whose names end with `.iso` (any case): installation media.
     pub fn iso_volumes(&self) -> impl Iterator<Item = &PoolVolume> {
-        self.volumes
-            .iter()
-            .filter(|v| v.name.to_lowercase().ends_with(".iso"))
+        self.volumes.iter().filter(|v| is_iso_name(&v.name))
     }
+}
+
+/// A volume called `name` is installation media: it ends with `.iso` (any case).
+pub fn is_iso_name(name: &str) -> bool {
+    name.to_lowercase().ends_with(".iso")
 }
 
 /// The part of the spec a problem is about (a wizard page or field).

@@ -244,6 +244,22 @@ mod imp {
             });
         }
 
+        /// The path of a volume chosen in the connection's pools becomes the image to
+        /// insert.
+        #[template_callback]
+        async fn on_choose_volume(&self) {
+            let obj = self.obj().clone();
+            let Some(connection) = obj.connection() else {
+                return;
+            };
+            let window = obj.root().and_downcast::<gtk::Window>();
+            if let Some(volume) =
+                crate::ui::host::choose_volume(window.as_ref(), &connection, true).await
+            {
+                obj.set_image_path(volume.path);
+            }
+        }
+
         #[template_callback]
         fn on_revert(&self) {
             self.obj().fill_form();

@@ -11,6 +11,7 @@ mod link_row;
 mod networking;
 mod overview;
 mod storage;
+pub(crate) use storage::chooser::choose_volume;
 pub(crate) mod text;
 mod vnet_dialogs;
 mod vnet_row;

@@ -5,6 +5,7 @@
 //! Everything is asked of the connection's worker (`Request::Storage`); the page shows the
 //! answers.
 
+pub mod chooser;
 mod dialogs;
 pub(super) mod items;
 mod pool_row;
@@ -32,6 +33,12 @@ mod imp {
         /// The connection whose storage is shown; setting it reads it.
         #[property(get, set = Self::set_connection, nullable)]
         pub connection: RefCell<Option<Connection>>,
+        /// Shown in a volume chooser: a pool's volumes can be chosen.
+        #[property(get, set)]
+        pub choosing: Cell<bool>,
+        /// In a chooser: only ISO images can be chosen.
+        #[property(get, set)]
+        pub iso_only: Cell<bool>,
         /// The pools were read once.
         #[property(get, set)]
         pub loaded: Cell<bool>,
@@ -262,7 +269,7 @@ impl StoragePage {
         let (Some(window), Some(connection)) = (self.window(), self.connection()) else {
             return;
         };
-        let view = volumes::VolumesView::new(&connection, pool);
+        let view = volumes::VolumesView::new(&connection, pool, self.choosing(), self.iso_only());
         window.present_subpage(&view);
     }
 }

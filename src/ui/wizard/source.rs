@@ -60,6 +60,8 @@ mod imp {
         /// The ISO volume chosen instead of the image file.
         #[property(get, nullable)]
         pub volume: RefCell<Option<VolumeChoice>>,
+        /// The volumes offered in the list.
+        pub offered: RefCell<Vec<PoolVolume>>,
     }
 
     #[glib::object_subclass]
@@ -111,6 +113,27 @@ mod imp {
         }
 
         /// The image file field is shown for the methods that take a file.
+        /// A volume of the connection's pools, chosen in the volume chooser, is offered
+        /// with the others and chosen.
+        #[template_callback]
+        async fn on_choose_volume(&self) {
+            let obj = self.obj().clone();
+            let Some(connection) = obj.imp().connection.borrow().clone() else {
+                return;
+            };
+            let window = obj.root().and_downcast::<gtk::Window>();
+            let Some(volume) =
+                crate::ui::host::choose_volume(window.as_ref(), &connection, true).await
+            else {
+                return;
+            };
+            let mut volumes = obj.imp().offered.borrow().clone();
+            if !volumes.contains(&volume) {
+                volumes.push(volume.clone());
+            }
+            obj.offer_volumes(volumes, Some(&volume));
+        }
+
         #[template_callback(function)]
         fn takes_file(kind: InstallKind) -> bool {
             matches!(kind, InstallKind::Iso | InstallKind::Import)
@@ -200,8 +223,17 @@ impl SourcePage {
     }
 
     /// Offers the ISO volumes of the active pools, after "the image file above".
+    /// The volume chosen stays chosen when it is still offered.
     pub fn set_volumes(&self, volumes: Vec<PoolVolume>) {
+        let chosen = self.imp().volume.borrow().clone().map(|c| c.0);
+        let chosen = chosen.filter(|v| volumes.contains(v));
+        self.offer_volumes(volumes, chosen.as_ref());
+    }
+
+    /// Offers `volumes`, `chosen` (one of them) chosen, else the image file.
+    fn offer_volumes(&self, volumes: Vec<PoolVolume>, chosen: Option<&PoolVolume>) {
         let imp = self.imp();
+        imp.offered.replace(volumes.clone());
         clear(&imp.volume_list);
         imp.volume_list.set_visible(!volumes.is_empty());
         imp.volume_group.set_description(
@@ -237,6 +269,7 @@ impl SourcePage {
                 &[("volume", &volume.name), ("pool", &volume.pool)],
             );
             let radio = radio_row(&imp.volume_list, &label, Some(&volume.path), Some(&file));
+            let is_chosen = chosen == Some(&volume);
             radio.connect_toggled(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
@@ -246,6 +279,7 @@ impl SourcePage {
                     }
                 }
             ));
+            radio.set_active(is_chosen);
         }
     }
 

@@ -61,6 +61,9 @@ mod volume_imp {
         /// Format, capacity and allocation in one line, and who uses it.
         #[property(get, set)]
         facts: RefCell<String>,
+        /// Where it is on the connection's host.
+        #[property(get, set)]
+        path: RefCell<String>,
         #[property(get, set)]
         capacity: Cell<u64>,
         /// The machines that use it, comma-separated; empty when none does.
@@ -172,6 +175,7 @@ impl StorageVolume {
         glib::Object::builder()
             .property("name", &volume.name)
             .property("facts", facts.join(" · "))
+            .property("path", &volume.path)
             .property("capacity", volume.capacity)
             .property("used-by", used_by)
             .build()

@@ -6,6 +6,7 @@ use super::dialogs;
 use super::items::{request_words, StoragePool, StorageVolume};
 use super::volume_row::StorageVolumeRow;
 use crate::i18n::{gettext, gettext_f};
+use crate::spec::is_iso_name;
 use crate::ui::backend::{Request, StorageRequest, VolumeInfo};
 use crate::ui::util::{show_error, Failure};
 use crate::ui::Connection;
@@ -28,6 +29,12 @@ mod imp {
         pub connection: RefCell<Option<Connection>>,
         #[property(get, construct_only)]
         pub pool: RefCell<Option<StoragePool>>,
+        /// Shown in a volume chooser: choosing a volume answers it.
+        #[property(get, construct_only)]
+        pub choosing: Cell<bool>,
+        /// Only ISO images can be chosen.
+        #[property(get, construct_only)]
+        pub iso_only: Cell<bool>,
         /// "Volumes of “pool”".
         #[property(get, set)]
         pub title: RefCell<String>,
@@ -124,10 +131,25 @@ mod imp {
                     .sync_create()
                     .build();
             }
+            let (choosing, iso_only) = (obj.choosing(), obj.iso_only());
+            let pool = obj.pool_name();
             self.volume_list
-                .bind_model(Some(&*self.volumes), |item| match item.downcast_ref() {
-                    Some(volume) => StorageVolumeRow::new(volume).upcast(),
-                    None => gtk::Label::new(None).upcast(),
+                .bind_model(Some(&*self.volumes), move |item| {
+                    match item.downcast_ref::<StorageVolume>() {
+                        Some(volume) => {
+                            let row = StorageVolumeRow::new(volume);
+                            if choosing && (!iso_only || is_iso_name(&volume.name())) {
+                                // Choosing the row answers the volume to the chooser.
+                                row.set_activatable(true);
+                                row.set_action_name(Some("chooser.choose"));
+                                row.set_action_target_value(Some(
+                                    &(pool.as_str(), volume.name(), volume.path()).to_variant(),
+                                ));
+                            }
+                            row.upcast()
+                        }
+                        None => gtk::Label::new(None).upcast(),
+                    }
                 });
             obj.reload();
         }
@@ -149,10 +171,17 @@ glib::wrapper! {
 }
 
 impl VolumesView {
-    pub fn new(connection: &Connection, pool: &StoragePool) -> Self {
+    pub fn new(
+        connection: &Connection,
+        pool: &StoragePool,
+        choosing: bool,
+        iso_only: bool,
+    ) -> Self {
         glib::Object::builder()
             .property("connection", connection)
             .property("pool", pool)
+            .property("choosing", choosing)
+            .property("iso-only", iso_only)
             .build()
     }
 
