@@ -238,7 +238,7 @@ fn a_guest_s_dhcp_lease_is_in_the_network_s_details() {
     };
     assert_eq!(info.leases.len(), 1, "one lease after {line:?}: {info:?}");
     let lease = &info.leases[0];
-    assert_eq!(lease.vm, guest.name);
+    assert_eq!(lease.vm.as_deref(), Some(guest.name.as_str()));
     assert!(
         line.contains(lease.address.split('/').next().unwrap_or("?")),
         "the guest says {line:?}, libvirt {lease:?}"

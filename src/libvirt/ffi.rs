@@ -8,6 +8,8 @@
 //!   running machine, that added up.
 //! - [`guest_info`]: `virDomainGetGuestInfo`, which `virt` 0.5 lacks: the guest agent's
 //!   facts as typed parameters, read out by [`events`](super::events)' reader and freed.
+//! - [`network_dhcp_leases`]: `virNetworkGetDHCPLeases`, which `virt` 0.5 lacks: every
+//!   lease of a libvirt network's DHCP server, whoever holds it.
 //! - [`node_cpu_stats`], [`node_memory_stats`]: `virNodeGetCPUStats` and
 //!   `virNodeGetMemoryStats` for the whole host, which `virt` 0.5 lacks: named counters
 //!   (nanoseconds of CPU time; KiB of memory).
@@ -18,6 +20,7 @@ use std::ptr;
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::error::Error;
+use virt::network::Network;
 use virt_sys as sys;
 
 use super::events::{read_typed_params, TypedValue};
@@ -98,6 +101,55 @@ unsafe fn owned(ptr: *const std::ffi::c_char) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// One lease of a network's DHCP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLease {
+    pub mac: Option<String>,
+    pub address: String,
+    pub prefix: u32,
+    /// The name the client gave, if any.
+    pub hostname: Option<String>,
+}
+
+/// `virNetworkGetDHCPLeases`: the current leases of `network`'s DHCP server.
+pub fn network_dhcp_leases(network: &Network) -> Result<Vec<RawLease>, Error> {
+    let mut leases: *mut sys::virNetworkDHCPLeasePtr = ptr::null_mut();
+    // SAFETY: a valid network; libvirt allocates an array of `count` leases.
+    let count =
+        unsafe { sys::virNetworkGetDHCPLeases(network.as_ptr(), ptr::null(), &mut leases, 0) };
+    if count < 0 {
+        return Err(Error::last_error());
+    }
+    let count = usize::try_from(count).unwrap_or(0);
+    let mut out = Vec::with_capacity(count);
+    if leases.is_null() {
+        return Ok(out);
+    }
+    for i in 0..count {
+        // SAFETY: the array holds `count` lease pointers.
+        let lease = unsafe { *leases.add(i) };
+        if lease.is_null() {
+            continue;
+        }
+        // SAFETY: a valid lease until it is freed right after; its strings are
+        // NUL-terminated or null.
+        let raw = unsafe {
+            RawLease {
+                mac: owned((*lease).mac),
+                address: owned((*lease).ipaddr).unwrap_or_default(),
+                prefix: (*lease).prefix,
+                hostname: owned((*lease).hostname),
+            }
+        };
+        out.push(raw);
+        // SAFETY: frees the lease and its strings, once.
+        unsafe { sys::virNetworkDHCPLeaseFree(lease) };
+    }
+    // SAFETY: the array itself was allocated by libvirt with malloc.
+    unsafe { libc::free(leases.cast()) };
+    Ok(out)
 }
 
 /// `virDomainGetGuestInfo` of every kind the agent supports (libvirt leaves out kinds the

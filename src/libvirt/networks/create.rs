@@ -435,7 +435,10 @@ pub fn create(conn: &Connect, spec: &NetworkSpec, local: bool) -> Result<(), Net
 pub struct Lease {
     pub address: String,
     pub mac: String,
-    pub vm: String,
+    /// The machine of this connection with a card of that MAC address on the network;
+    /// `None` for another client (its own name is then in `hostname`).
+    pub vm: Option<String>,
+    pub hostname: Option<String>,
 }
 
 /// What the details of one network show.
@@ -484,35 +487,33 @@ fn machines_on(
         .collect()
 }
 
-/// The details of network `name`: bridge, forward mode, subnet and the DHCP leases of the
-/// running machines on it (libvirt answers a machine's lease addresses from the network's
-/// lease file). Blocks.
+/// The details of network `name`: bridge, forward mode, subnet and its DHCP server's
+/// leases, each with the machine that holds it when it is one of this connection's. Blocks.
 pub fn details(conn: &Connect, name: &str) -> Result<NetworkDetails, NetworkError> {
     let net = conn.lookup_network_by_name(name)?;
     let desc = net.xml_desc(0)?;
     let (forward, forward_device) = read_forward(&desc);
     let running = machines_on(conn, name, sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    let mut leases = Vec::new();
-    for (domain, vm, macs) in &running {
-        let Ok(interfaces) =
-            ffi::interface_addresses(domain, sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE)
-        else {
-            continue;
-        };
-        for interface in interfaces {
-            let mac = interface.hwaddr.unwrap_or_default().to_lowercase();
-            if !macs.contains(&mac) {
-                continue;
+    let holders: Vec<(String, Vec<String>)> = machines_on(conn, name, 0)
+        .into_iter()
+        .map(|(_, vm, macs)| (vm, macs))
+        .collect();
+    let mut leases: Vec<Lease> = ffi::network_dhcp_leases(&net)?
+        .into_iter()
+        .map(|lease| {
+            let mac = lease.mac.unwrap_or_default().to_lowercase();
+            let vm = holders
+                .iter()
+                .find(|(_, macs)| macs.contains(&mac))
+                .map(|(vm, _)| vm.clone());
+            Lease {
+                address: format!("{}/{}", lease.address, lease.prefix),
+                mac,
+                vm,
+                hostname: lease.hostname,
             }
-            for (address, prefix) in interface.addrs {
-                leases.push(Lease {
-                    address: format!("{address}/{prefix}"),
-                    mac: mac.clone(),
-                    vm: vm.clone(),
-                });
-            }
-        }
-    }
+        })
+        .collect();
     leases.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(NetworkDetails {
         name: name.to_owned(),

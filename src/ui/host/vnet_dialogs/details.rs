@@ -117,15 +117,25 @@ impl NetworkDetailsDialog {
             .leases
             .iter()
             .map(|lease| {
-                gtk::StringObject::new(&format!(
-                    "{}\n{}",
-                    lease.address,
-                    gettext_f(
+                let holder = match (&lease.vm, &lease.hostname) {
+                    (Some(vm), _) => gettext_f(
                         // Translators: {vm} is a virtual machine, {mac} its card's address.
                         "Held by {vm} ({mac})",
-                        &[("vm", &lease.vm), ("mac", &lease.mac)],
-                    )
-                ))
+                        &[("vm", vm), ("mac", &lease.mac)],
+                    ),
+                    (None, Some(host)) => gettext_f(
+                        // Translators: {host} is the name a client gave the DHCP server,
+                        // {mac} its card's address; it is not a machine of this connection.
+                        "Held by {host} ({mac}), not a machine of this connection",
+                        &[("host", host), ("mac", &lease.mac)],
+                    ),
+                    (None, None) => gettext_f(
+                        // Translators: {mac} is a network card's address.
+                        "Held by {mac}, not a machine of this connection",
+                        &[("mac", &lease.mac)],
+                    ),
+                };
+                gtk::StringObject::new(&format!("{}\n{holder}", lease.address))
             })
             .collect();
         dialog.imp().leases.extend_from_slice(&leases);
