@@ -60,7 +60,11 @@ def open_host_details(case, page=None):
     click(app.find("menu item", contains="Host Details"))
     window = app.window("Host Details")
     if page:
-        click(app.find(name=page, within=window))
+        tab = app.find(name=page, within=window)
+        click(tab)
+        # The page's buttons take clicks only once it is shown.
+        wait_for(f"the {page} page shown",
+                 lambda: tab.getState().contains(pyatspi.STATE_SELECTED))
     return app, window
 
 

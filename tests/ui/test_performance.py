@@ -9,6 +9,10 @@ from guest import Guest, NatNetwork
 from session_domain import SESSION, SessionDomainTestCase
 from vdui import click, find_all, screenshot, wait_for
 
+# The IP Address cell among a list row's label texts: the Tags column comes after it (the
+# CPU History column draws, it has no label).
+IP_CELL = -2
+
 GRAPHS = ("CPU usage graph", "Memory in use graph", "Disk activity graph",
           "Network activity graph")
 
@@ -109,7 +113,7 @@ class GuestAddressesTest(SessionDomainTestCase):
         wait_for("the agent hint", lambda: find_all(
             main, role="label", name="Install qemu-guest-agent in the guest to see more"))
         wait_for("the reason", lambda: find_all(main, contains="No addresses known"))
-        self.assertEqual(app.rows()[0][-1], "—")
+        self.assertEqual(app.rows()[0][IP_CELL], "—")
 
 
 class BusyGuestTest(SessionDomainTestCase):
@@ -142,7 +146,7 @@ class BusyGuestTest(SessionDomainTestCase):
         main = app.window("Virtdeck")
         app.search(self.name)
         wait_for("the machine running", lambda: app.rows()[0][:2] == [self.name, "Running"])
-        wait_for(f"the IP column to show {address}", lambda: app.rows()[0][-1] == address,
+        wait_for(f"the IP column to show {address}", lambda: app.rows()[0][IP_CELL] == address,
                  timeout=90)
 
         wait_for("the address's source", lambda: find_all(

@@ -48,9 +48,10 @@ class ShellTest(UiTestCase):
         app = self.launch("--connect", "test:///default")
         click(app.find("push button", "Main Menu"))
         click(app.find("menu item", contains="Add Connection"))
-        app.window("Add Connection")
-        # The dialog's default choice is the system connection.
-        click(app.find("push button", "Add"))
+        dialog = app.window("Add Connection")
+        # The dialog's default choice is the system connection. (Other pages have "Add"
+        # buttons too: the dialog's own.)
+        click(app.find("push button", "Add", within=dialog))
         app.find("label", "QEMU/KVM")
         keyfile = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
         wait_for("the connection saved in GSettings",
