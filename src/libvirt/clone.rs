@@ -21,8 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use quick_xml::events::{BytesStart, BytesText, Event as XmlEvent};
-use quick_xml::{Reader, Writer};
 use serde::Serialize;
 use virt::connect::Connect;
 use virt::domain::Domain;
@@ -34,6 +32,7 @@ use super::error::{describe, is_no_domain};
 use super::requests::{Reply, RequestError};
 use super::snapshots::{writable_disks, WritableDisk};
 use super::storage::{self, PoolSource, PoolSpec};
+use crate::spec::edit::tree::Element;
 
 /// The namespace of Virtdeck's own domain metadata; `<virtdeck:template/>` in it marks a
 /// machine that linked clones are backed by.
@@ -482,110 +481,36 @@ pub fn clone_xml(
     sources: &HashMap<String, String>,
     nvram: Option<&str>,
 ) -> Result<String, CloneError> {
-    let bad = |e: &dyn std::fmt::Display| CloneError::Xml(e.to_string());
-    let mut reader = Reader::from_str(xml);
-    let mut writer = Writer::new(Vec::new());
-    let mut path: Vec<String> = Vec::new();
-    // Inside an element being dropped, or one whose content is replaced, with its depth.
-    let mut skip: Option<usize> = None;
-    let mut replacing: Option<usize> = None;
-    loop {
-        let event = reader.read_event().map_err(|e| bad(&e))?;
-        let parent_owned = path.last().cloned();
-        let parent = parent_owned.as_deref();
-        let depth = path.len();
-        match &event {
-            XmlEvent::Eof => break,
-            XmlEvent::Start(start) | XmlEvent::Empty(start) => {
-                let tag = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-                let is_start = matches!(event, XmlEvent::Start(_));
-                if skip.is_none() && dropped(&tag, parent, depth) {
-                    if is_start {
-                        skip = Some(depth);
-                        path.push(tag);
+    let mut domain = Element::parse(xml).map_err(|e| CloneError::Xml(e.to_string()))?;
+    domain.child_or_insert("name").set_text(name);
+    domain.remove_children(|e| e.name == "uuid");
+    if let Some(metadata) = domain.child_mut("metadata") {
+        metadata.remove_children(|e| e.name.starts_with("virtdeck:"));
+    }
+    // Without a copy, libvirt puts the clone's variables at a path of its own.
+    if let Some(path) = domain.child_mut("os").and_then(|os| os.child_mut("nvram")) {
+        path.set_text(nvram.unwrap_or(""));
+    }
+    if let Some(devices) = domain.child_mut("devices") {
+        for device in devices.elements_mut() {
+            match device.name.as_str() {
+                "interface" => {
+                    device.remove_children(|e| e.name == "mac");
+                }
+                "disk" => {
+                    let source = device.child_mut("source");
+                    if let Some(source) = source {
+                        let copy = source.attr("file").and_then(|old| sources.get(old));
+                        if let Some(copy) = copy.cloned() {
+                            source.set_attr("file", &copy);
+                        }
                     }
-                    continue;
                 }
-                if is_start {
-                    path.push(tag.clone());
-                }
-                if skip.is_some() || replacing.is_some() {
-                    continue;
-                }
-                let out = if tag == "source" && parent == Some("disk") {
-                    replace_attribute(start, "file", sources).map_err(|e| bad(&e))?
-                } else {
-                    start.to_owned()
-                };
-                let written = if is_start {
-                    XmlEvent::Start(out)
-                } else {
-                    XmlEvent::Empty(out)
-                };
-                writer.write_event(written).map_err(|e| bad(&e))?;
-                let replaced = match (tag.as_str(), depth, is_start) {
-                    ("name", 1, true) => Some(name),
-                    // Without a copy, libvirt puts the clone's variables at a path of its own.
-                    ("nvram", 2, true) if parent == Some("os") => Some(nvram.unwrap_or("")),
-                    _ => None,
-                };
-                if let Some(text) = replaced {
-                    writer
-                        .write_event(XmlEvent::Text(BytesText::new(text)))
-                        .map_err(|e| bad(&e))?;
-                    replacing = Some(depth);
-                }
+                _ => {}
             }
-            XmlEvent::End(_) => {
-                path.pop();
-                if skip == Some(path.len()) {
-                    skip = None;
-                    continue;
-                }
-                if replacing == Some(path.len()) {
-                    replacing = None;
-                }
-                if skip.is_none() {
-                    writer.write_event(event).map_err(|e| bad(&e))?;
-                }
-            }
-            _ if skip.is_none() && replacing.is_none() => {
-                writer.write_event(event).map_err(|e| bad(&e))?
-            }
-            _ => {}
         }
     }
-    String::from_utf8(writer.into_inner()).map_err(|e| bad(&e))
-}
-
-/// The elements the clone does not take over: the UUID, the MAC addresses, the template
-/// mark.
-fn dropped(tag: &str, parent: Option<&str>, depth: usize) -> bool {
-    match tag {
-        "uuid" => depth == 1,
-        "mac" => parent == Some("interface"),
-        _ => parent == Some("metadata") && tag.starts_with("virtdeck:"),
-    }
-}
-
-fn replace_attribute(
-    start: &BytesStart,
-    key: &str,
-    values: &HashMap<String, String>,
-) -> Result<BytesStart<'static>, quick_xml::Error> {
-    let mut out = BytesStart::new(String::from_utf8_lossy(start.name().as_ref()).into_owned());
-    for attr in start.attributes() {
-        let attr = attr.map_err(quick_xml::Error::from)?;
-        let k = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-        let v = attr.unescape_value()?.into_owned();
-        let v = if k == key {
-            values.get(&v).cloned().unwrap_or(v)
-        } else {
-            v
-        };
-        out.push_attribute((k.as_str(), v.as_str()));
-    }
-    Ok(out)
+    Ok(domain.to_xml())
 }
 
 /// Whether a domain XML carries the template mark.
@@ -615,36 +540,41 @@ mod tests {
   </devices>
 </domain>"#;
 
+    fn sources_map() -> HashMap<String, String> {
+        HashMap::from([("/p/web.qcow2".to_owned(), "/p/new-vda.qcow2".to_owned())])
+    }
+
     #[test]
     fn the_clone_gets_a_name_new_disks_and_no_identity() {
-        let sources = HashMap::from([("/p/web.qcow2".to_owned(), "/p/new-vda.qcow2".to_owned())]);
-        let xml = clone_xml(SOURCE, "new <one>", &sources, None).unwrap();
+        let xml = clone_xml(SOURCE, "new <one>", &sources_map(), None).unwrap();
         assert!(xml.contains("<name>new &lt;one&gt;</name>"), "{xml}");
         assert!(!xml.contains("<uuid>"), "{xml}");
         assert!(!xml.contains("52:54:00:11:22:33"), "{xml}");
         assert!(!xml.contains("virtdeck:template"), "{xml}");
-        assert!(
-            xml.contains("osi:os id=\"http://debian.org/debian/12\""),
-            "{xml}"
+        let clone = Element::parse(&xml).expect("well-formed");
+        let metadata = clone.child("metadata").unwrap();
+        let osinfo = metadata.child("osi:libosinfo").unwrap().child("osi:os");
+        assert_eq!(
+            osinfo.unwrap().attr("id"),
+            Some("http://debian.org/debian/12")
         );
-        assert!(xml.contains("<source file=\"/p/new-vda.qcow2\"/>"), "{xml}");
-        assert!(
-            xml.contains("<source file=\"/iso/d.iso\"/>"),
-            "the CD-ROM is shared: {xml}"
-        );
-        assert!(xml.contains("<source network=\"default\"/>"), "{xml}");
-        assert!(
-            xml.contains("<nvram template=\"/usr/share/OVMF/OVMF_VARS_4M.fd\"></nvram>"),
-            "{xml}"
-        );
-        roxmltree::Document::parse(&xml).expect("well-formed");
-        let copied = clone_xml(SOURCE, "new", &sources, Some("/n/new_VARS.fd")).unwrap();
-        assert!(
-            copied.contains(
-                "<nvram template=\"/usr/share/OVMF/OVMF_VARS_4M.fd\">/n/new_VARS.fd</nvram>"
-            ),
-            "{copied}"
-        );
+        let devices = clone.child("devices").unwrap();
+        let sources: Vec<_> = devices
+            .elements()
+            .filter_map(|d| d.child("source"))
+            .map(|s| s.attr("file").or(s.attr("network")).unwrap())
+            .collect();
+        // The CD-ROM is shared, the network kept.
+        assert_eq!(sources, ["/p/new-vda.qcow2", "/iso/d.iso", "default"]);
+        let nvram = |clone: &Element| {
+            let nvram = clone.child("os").unwrap().child("nvram").unwrap().clone();
+            (nvram.attr("template").map(str::to_owned), nvram.text())
+        };
+        let template = Some("/usr/share/OVMF/OVMF_VARS_4M.fd".to_owned());
+        assert_eq!(nvram(&clone), (template.clone(), String::new()));
+        let copied = clone_xml(SOURCE, "new", &sources_map(), Some("/n/new_VARS.fd")).unwrap();
+        let copied = Element::parse(&copied).unwrap();
+        assert_eq!(nvram(&copied), (template, "/n/new_VARS.fd".to_owned()));
         assert_eq!(nvram_path(SOURCE).as_deref(), Some("/n/web_VARS.fd"));
         assert_eq!(nvram_path("<domain><os><nvram/></os></domain>"), None);
     }

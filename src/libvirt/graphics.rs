@@ -87,9 +87,14 @@ fn graphics_devices<'a, 'i>(doc: &'a Document<'i>) -> impl Iterator<Item = Node<
 /// `virDomainOpenGraphicsFD` counts), or why it has none.
 pub fn vnc_index(xml: &str) -> Result<u32, DisplayError> {
     let doc = Document::parse(xml).map_err(|_| DisplayError::NoDisplay)?;
-    let kinds: Vec<_> = graphics_devices(&doc)
-        .map(|g| g.attribute("type").unwrap_or_default())
-        .collect();
+    vnc_position(graphics_devices(&doc).map(|g| g.attribute("type").unwrap_or_default()))
+}
+
+/// The position of the first VNC display among graphics devices of these types (`vnc`,
+/// `spice`, …), or why there is none: the one place that decides "SPICE only", for the
+/// console connection and for the page that explains it.
+pub fn vnc_position<'a>(kinds: impl IntoIterator<Item = &'a str>) -> Result<u32, DisplayError> {
+    let kinds: Vec<_> = kinds.into_iter().collect();
     match kinds.iter().position(|k| *k == "vnc") {
         Some(i) => Ok(u32::try_from(i).map_err(|_| DisplayError::NoDisplay)?),
         None if kinds.contains(&"spice") => Err(DisplayError::SpiceOnly),

@@ -2,12 +2,14 @@
 //! cannot show: it says so and offers "Switch Display to VNC" (the hardware editor's
 //! display edit). The USB tablet is offered by the page's own tablet banner.
 //!
-//! SPICE-only is read from the domain XML's `<graphics>` ([`spice_only`]); when the
-//! console connection answers a typed "no VNC display" itself, that answer can replace it.
+//! SPICE-only is decided from the domain's `<graphics>` by the same function the console
+//! connection uses ([`graphics::vnc_position`]), so the banner and the connection's
+//! typed `DisplayError::SpiceOnly` always agree.
 
 use crate::i18n::gettext;
 use crate::spec::edit::{DisplayKind, DomainEdit};
 use crate::ui::backend::edit::EditRequest;
+use crate::ui::backend::graphics::{self, DisplayError};
 use crate::ui::backend::{DomainInfo, Request};
 use crate::ui::util::{show_error, BoundObject, Failure};
 use crate::ui::{Connection, Domain};
@@ -15,10 +17,10 @@ use gtk::subclass::prelude::*;
 use gtk::{glib, prelude::*, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
-/// The machine has a SPICE display and no VNC one.
+/// The machine has a SPICE display and no VNC one, as the console connection decides it.
 pub fn spice_only(info: &DomainInfo) -> bool {
-    let has = |kind: &str| info.graphics.iter().any(|g| g.kind == kind);
-    has("spice") && !has("vnc")
+    let kinds = info.graphics.iter().map(|g| g.kind.as_str());
+    graphics::vnc_position(kinds) == Err(DisplayError::SpiceOnly)
 }
 
 mod imp {
