@@ -135,7 +135,7 @@ pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
             progress,
             cancel,
             reply,
-        } => reply.answer(conn, move |c| {
+        } => reply.answer_in_background(conn, "virtdeck-clone", move |c| {
             let report = |step| {
                 let _ = progress.try_send(step);
             };

@@ -180,6 +180,32 @@ impl<T> Reply<T> {
     ) {
         self.send(conn.map_or(Err(RequestError::NotConnected), f));
     }
+
+    /// [`Reply::answer`] on a thread of its own named `thread`, for requests that take
+    /// minutes (copies, uploads, snapshots with memory): the worker goes on serving the
+    /// connection's other requests and events meanwhile. libvirt connections are shared
+    /// between threads.
+    pub(super) fn answer_in_background(
+        self,
+        conn: Option<&Connect>,
+        thread: &str,
+        f: impl FnOnce(&Connect) -> Result<T, RequestError> + Send + 'static,
+    ) where
+        T: Send + 'static,
+    {
+        let Some(conn) = conn.cloned() else {
+            self.send(Err(RequestError::NotConnected));
+            return;
+        };
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name(thread.to_owned())
+            .spawn(move || self.send(f(&conn)));
+        if let Err(e) = spawned {
+            tracing::error!("could not start a {thread} thread: {e}");
+            let _ = sender.try_send(Err(RequestError::Stopped));
+        }
+    }
 }
 
 impl<T> fmt::Debug for Reply<T> {

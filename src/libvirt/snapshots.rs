@@ -498,7 +498,8 @@ impl SnapshotRequest {
     }
 }
 
-/// Answers `request` on `conn`. Blocks for as long as libvirt takes.
+/// Answers `request` on `conn`: lists at once, and changes (which may write a guest's
+/// memory to disk) on a thread of their own.
 pub(super) fn serve(conn: Option<&Connect>, request: SnapshotRequest) {
     match request {
         SnapshotRequest::List { uuid, reply } => reply.answer(conn, |c| list(c, &uuid)),
@@ -507,18 +508,24 @@ pub(super) fn serve(conn: Option<&Connect>, request: SnapshotRequest) {
             name,
             description,
             reply,
-        } => reply.answer(conn, |c| create(c, &uuid, name.trim(), &description)),
-        SnapshotRequest::Revert { uuid, name, reply } => reply.answer(conn, |c| {
-            let domain = c.lookup_domain_by_uuid_string(&uuid)?;
-            Domain::lookup_snapshot_by_name(&domain, &name, 0)?.revert(0)?;
-            Ok(())
+        } => reply.answer_in_background(conn, "virtdeck-snapshot", move |c| {
+            create(c, &uuid, name.trim(), &description)
         }),
+        SnapshotRequest::Revert { uuid, name, reply } => {
+            reply.answer_in_background(conn, "virtdeck-snapshot", move |c| {
+                let domain = c.lookup_domain_by_uuid_string(&uuid)?;
+                Domain::lookup_snapshot_by_name(&domain, &name, 0)?.revert(0)?;
+                Ok(())
+            })
+        }
         SnapshotRequest::Delete {
             uuid,
             name,
             children,
             reply,
-        } => reply.answer(conn, |c| delete(c, &uuid, &name, children)),
+        } => reply.answer_in_background(conn, "virtdeck-snapshot", move |c| {
+            delete(c, &uuid, &name, children)
+        }),
     }
 }
 

@@ -462,24 +462,12 @@ pub(super) fn serve(conn: Option<&Connect>, request: StorageRequest) {
             progress,
             cancel,
             reply,
-        } => {
-            let Some(conn) = conn.cloned() else {
-                reply.send(Err(RequestError::NotConnected));
-                return;
+        } => reply.answer_in_background(conn, "virtdeck-upload", move |c| {
+            let report = |sent| {
+                let _ = progress.try_send(sent);
             };
-            let spawned = std::thread::Builder::new()
-                .name("virtdeck-upload".into())
-                .spawn(move || {
-                    let report = |sent| {
-                        let _ = progress.try_send(sent);
-                    };
-                    let result = upload(&conn, &pool, &name, &file, &report, &cancel);
-                    reply.send(result.map_err(RequestError::from));
-                });
-            if let Err(e) = spawned {
-                tracing::error!("could not start an upload thread: {e}");
-            }
-        }
+            Ok(upload(c, &pool, &name, &file, &report, &cancel)?)
+        }),
     }
 }
 
