@@ -51,6 +51,17 @@ def addresses(name):
             if a.get("family") == "inet"]
 
 
+def flip(app, window, label, what, done):
+    """Presses the Host Details switch called `label` until `done()` holds (`what`): the
+    page reloads its rows after each change, so the switch is looked up anew."""
+    def pressed():
+        switch = app.find("check box", contains=label, within=window)
+        if not done():
+            press(switch, window, "Host Details")
+        return wait_for(what, done, timeout=5)
+    wait_for(f"{label} pressed", pressed)
+
+
 def open_host_details(case, page=None):
     """Launches the app on the system connection and opens Host Details (on `page`)."""
     ensure_libvirt()
@@ -445,14 +456,8 @@ class VirtualNetworkTest(UiTestCase):
                 (line.split(":", 1) for line in out.splitlines() if ":" in line)}
 
     def flip(self, app, window, label, key, expected):
-        """Presses the switch called `label` until libvirt reports `key` as `expected`:
-        the page reloads its rows after each change, so the switch is looked up anew."""
-        def pressed():
-            switch = app.find("check box", contains=label, within=window)
-            if self.info()[key] != expected:
-                press(switch, window, "Host Details")
-            return wait_for(f"{key} {expected}", lambda: self.info()[key] == expected, timeout=5)
-        wait_for(f"{label} pressed", pressed)
+        """Presses the switch called `label` until libvirt reports `key` as `expected`."""
+        flip(app, window, label, f"{key} {expected}", lambda: self.info()[key] == expected)
 
     def test_start_autostart_and_stop_a_virtual_network(self):
         app, window = open_host_details(self, "Networking")

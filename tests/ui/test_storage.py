@@ -6,11 +6,12 @@ and is removed afterwards."""
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 
-from test_host import open_host_details, virsh
+from test_host import flip, open_host_details, virsh
 from vdui import UiTestCase, click, find_all, press, sensitive, wait_for
 
 SYSTEM = "qemu:///system"
@@ -81,6 +82,10 @@ class StoragePageTest(UiTestCase):
                  lambda: self.pool in virsh("pool-list", "--name").split())
         self.assertTrue(os.path.isdir(self.dir), "the pool's directory was made")
         app.find("label", contains="free of", within=window)
+
+        # The row's switch asks the page's storage action, and libvirt's answer shows.
+        flip(app, window, f"Start {self.pool} with the host", "the pool's autostart on",
+             lambda: re.search(r"^Autostart:\s+yes$", virsh("pool-info", self.pool), re.M))
 
         # Its volumes: a subpage.
         press(title, window, "Host Details")

@@ -10,6 +10,7 @@ mod bridge_dialogs;
 mod link_row;
 mod networking;
 mod overview;
+mod run_switches;
 mod storage;
 pub(crate) use storage::chooser::choose_volume;
 pub(crate) mod text;

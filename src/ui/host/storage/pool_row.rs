@@ -1,9 +1,10 @@
 //! A storage pool on the Storage page: its name and facts, a bar of how full it is,
-//! switches to run it and to start it with the host (they ask the page's
+//! switches to run it and to start it with the host ([`RunSwitches`], asking the page's
 //! `storage.run-pool` and `storage.autostart-pool`), Refresh and Delete.
 
 use super::items::StoragePool;
 use crate::i18n::gettext_f;
+use crate::ui::host::run_switches::RunSwitches;
 use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
@@ -25,13 +26,7 @@ mod imp {
         #[template_child]
         usage_label: TemplateChild<gtk::Label>,
         #[template_child]
-        run_switch: TemplateChild<gtk::Switch>,
-        #[template_child]
-        run_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        autostart_switch: TemplateChild<gtk::Switch>,
-        #[template_child]
-        autostart_label: TemplateChild<gtk::Label>,
+        switches: TemplateChild<RunSwitches>,
         #[template_child]
         refresh_button: TemplateChild<gtk::Button>,
         #[template_child]
@@ -50,32 +45,12 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             StoragePool::ensure_type();
+            RunSwitches::ensure_type();
             klass.bind_template();
-            klass.bind_template_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
             obj.init_template();
-        }
-    }
-
-    #[gtk::template_callbacks]
-    impl StoragePoolRow {
-        /// A switch the user turned asks the page; one the pool's state turned says nothing.
-        #[template_callback]
-        fn run_changed(&self, on: bool) -> bool {
-            if self.obj().pool().is_some_and(|p| p.active() != on) {
-                self.obj().ask("storage.run-pool", on);
-            }
-            false
-        }
-
-        #[template_callback]
-        fn autostart_changed(&self, on: bool) -> bool {
-            if self.obj().pool().is_some_and(|p| p.autostart() != on) {
-                self.obj().ask("storage.autostart-pool", on);
-            }
-            false
         }
     }
 
@@ -92,9 +67,6 @@ mod imp {
                 ("facts", obj.upcast_ref(), "subtitle"),
                 ("used", self.bar.upcast_ref(), "value"),
                 ("usage", self.usage_label.upcast_ref(), "label"),
-                ("active", self.run_switch.upcast_ref(), "active"),
-                ("autostart", self.autostart_switch.upcast_ref(), "active"),
-                ("persistent", self.autostart_switch.upcast_ref(), "visible"),
             ] {
                 pool.bind_property(property, target, target_property)
                     .sync_create()
@@ -107,16 +79,6 @@ mod imp {
                 "Space used in {name}",
                 &[("name", &name)],
             ));
-            self.run_label.set_label(&gettext_f(
-                // Translators: {name} is a storage pool.
-                "Run {name}",
-                &[("name", &name)],
-            ));
-            self.autostart_label.set_label(&gettext_f(
-                // Translators: {name} is a storage pool.
-                "Start {name} with the host",
-                &[("name", &name)],
-            ));
             self.refresh_label.set_label(&gettext_f(
                 // Translators: {name} is a storage pool.
                 "Refresh {name}",
@@ -127,6 +89,8 @@ mod imp {
                 "Delete {name}",
                 &[("name", &name)],
             ));
+            self.switches
+                .set_item(Some(pool.upcast_ref::<glib::Object>()));
             for button in [&*self.refresh_button, &*self.delete_button] {
                 button.set_action_target_value(Some(&name.to_variant()));
             }
@@ -147,12 +111,5 @@ glib::wrapper! {
 impl StoragePoolRow {
     pub fn new(pool: &StoragePool) -> Self {
         glib::Object::builder().property("pool", pool).build()
-    }
-
-    /// Activates the page's `action` for this row's pool, turning it `on` or off.
-    fn ask(&self, action: &str, on: bool) {
-        if let Some(pool) = self.pool() {
-            crate::ui::host::ask_page(self, action, pool.name(), on);
-        }
     }
 }
