@@ -1,6 +1,8 @@
 //! Moves a virtual machine to another connected host: the destination among the other
-//! connections that are connected, live or not, copying the storage or not, a bandwidth
-//! limit; then a progress bar with the rate and what remains, and Cancel. The worker runs
+//! connections that are connected, live or not, copying the storage (all of it, or only the
+//! top layer over backing images the destination has) or not, a bandwidth limit, host to
+//! host (peer-to-peer); then a progress bar with the rate, what remains and the expected
+//! pause, and Cancel. The worker runs
 //! the migration ([`MigrationRequest::Migrate`]); the outcome is a toast: in the main window
 //! when the machine moved (the dialog closes), in the dialog when it did not (it stays open,
 //! the machine still where it was).
@@ -37,6 +39,10 @@ mod imp {
         pub copy_storage: TemplateChild<gtk::Switch>,
         #[template_child]
         pub bandwidth: TemplateChild<gtk::SpinButton>,
+        #[template_child]
+        pub incremental: TemplateChild<gtk::Switch>,
+        #[template_child]
+        pub peer_to_peer: TemplateChild<gtk::Switch>,
         /// The machine to move.
         #[property(get, construct_only)]
         pub domain: RefCell<Option<Domain>>,
@@ -146,12 +152,12 @@ impl MigrateDialog {
         let options = MigrationOptions {
             destination,
             live: imp.live.is_active(),
-            storage: if imp.copy_storage.is_active() {
-                StorageCopy::Full
-            } else {
-                StorageCopy::Shared
+            storage: match (imp.copy_storage.is_active(), imp.incremental.is_active()) {
+                (false, _) => StorageCopy::Shared,
+                (true, false) => StorageCopy::Full,
+                (true, true) => StorageCopy::Incremental,
             },
-            peer_to_peer: false,
+            peer_to_peer: imp.peer_to_peer.is_active(),
             bandwidth_mib: imp.bandwidth.value() as u64,
         };
         let host = imp
@@ -221,7 +227,7 @@ impl MigrateDialog {
             return;
         }
         self.set_fraction(p.fraction());
-        self.set_progress_text(gettext_f(
+        let mut text = gettext_f(
             // Translators: {done}, {total} and {remaining} are amounts of data ("120 MB"),
             // {rate} is one per second.
             "{done} of {total} — {rate}/s, {remaining} to go",
@@ -231,7 +237,16 @@ impl MigrateDialog {
                 ("rate", &glib::format_size(p.rate)),
                 ("remaining", &glib::format_size(p.remaining)),
             ],
-        ));
+        );
+        if let Some(downtime) = p.downtime_ms {
+            text.push_str(&gettext_f(
+                // Translators: appended to the progress; {ms} is a number of milliseconds,
+                // the machine's expected pause when it switches over to the destination.
+                ", a pause of about {ms} ms",
+                &[("ms", &downtime.to_string())],
+            ));
+        }
+        self.set_progress_text(text);
     }
 
     /// The other connected hosts, by title.
