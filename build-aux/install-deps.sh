@@ -33,7 +33,8 @@ debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-drive
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client openssl libxml2-utils swtpm swtpm-tools
-    e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data)
+    e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data sasl2-bin
+    libsasl2-modules)
 # Installed on their own by install_network_manager and install_sshd (see there), never in
 # the lists above.
 nm_test=(network-manager)
@@ -54,7 +55,7 @@ fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-dev
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
     xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
     openssh-clients openssh-server openssl swtpm swtpm-tools tigervnc-server-minimal setxkbmap
-    kbd kbd-legacy)
+    kbd kbd-legacy cyrus-sasl cyrus-sasl-scram)
 
 missing_debs() {
     local p

@@ -141,6 +141,12 @@ impl Application {
         }
     }
 
+    /// The window's end of ssh's askpass program, which also keeps the passwords to
+    /// remember; `None` when it could not start.
+    pub fn askpass_service(&self) -> Option<crate::ui::credentials::AskpassService> {
+        self.imp().askpass_service.get().cloned()
+    }
+
     pub fn settings(&self) -> &gio::Settings {
         self.imp().settings.get_or_init(new_settings)
     }

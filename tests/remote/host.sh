@@ -43,6 +43,8 @@
 #   URI (qemu+ssh://root@ADDRESS/system?keyfile=KEY&no_verify=1&no_tty=1), KEY, ADDRESS,
 #   KNOWN_HOSTS (a file with just this host's key), PASSWORD (root's password there),
 #   PASSWORD_URI (qemu+ssh://root@ADDRESS/system, no key: ssh asks for the password),
+#   SASL_URI (qemu+tcp://ADDRESS/system: libvirt's own SASL login, SASL_USER with PASSWORD),
+#   SASL_USER,
 #   SSHD_LOG, LIBVIRTD_LOG, HOSTNAME,
 #   HOST_UUID, HOLDER_PID, STATE.
 set -euo pipefail
@@ -51,6 +53,7 @@ RUN_DIR=/run/vd-remote
 LAN_NS=vd-remote-lan
 LAN_LINK=vdr-lan
 LAN_PREFIX=198.18.0
+SASL_USER=vdtest
 SELF=$(readlink -f "$0")
 DEADLINE_TENTHS=300
 
@@ -83,7 +86,7 @@ require_programs() {
         nsenter:util-linux flock:util-linux setsid:util-linux ssh:openssh-client \
         ssh-keygen:openssh-client sshd:openssh-server openssl:openssl libvirtd:libvirt-daemon \
         virtlogd:libvirt-daemon virsh:libvirt-clients \
-        virt-ssh-helper:libvirt-daemon-common; do
+        virt-ssh-helper:libvirt-daemon-common saslpasswd2:sasl2-bin; do
         program=${entry%%:*} package=${entry#*:}
         PATH=$PATH:/usr/sbin:/sbin command -v "$program" >/dev/null || missing+=("$program ($package)")
     done
@@ -210,6 +213,8 @@ holder_main() {
     mount -n -t tmpfs -o mode=0700 vd-remote-log /var/log/libvirt
     mount -n --bind "$state/cache" /var/cache/libvirt
     mount -n --bind "$state/etc-libvirt" /etc/libvirt
+    mkdir -p /etc/sasl2
+    mount -n --bind "$state/etc-sasl2" /etc/sasl2
     mount -n --bind "$state/shadow" /etc/shadow
     mount -n -t tmpfs -o mode=0700 vd-remote-root /root
     mkdir -m 700 /root/.ssh
@@ -258,6 +263,19 @@ prepare_state() {
     set_conf "$etc/libvirtd.conf" host_uuid "\"$host_uuid\""
     set_conf "$etc/libvirtd.conf" log_outputs "\"3:file:$state/libvirtd.log\""
     set_conf "$etc/libvirt.conf" remote_mode '"legacy"'
+    # libvirt's own login, over TCP on the host's address: SASL with user SASL_USER and
+    # PASSWORD, from a SASL database and config of the host's own (bound over /etc/sasl2
+    # inside). DIGEST-MD5: over TCP without TLS libvirt wants a mechanism that encrypts,
+    # which SCRAM does not. The user's realm is the host's hostname.
+    set_conf "$etc/libvirtd.conf" listen_tls 0
+    set_conf "$etc/libvirtd.conf" listen_tcp 1
+    set_conf "$etc/libvirtd.conf" listen_addr "\"$address\""
+    set_conf "$etc/libvirtd.conf" auth_tcp '"sasl"'
+    mkdir "$state/etc-sasl2"
+    printf 'mech_list: digest-md5\nsasldb_path: /etc/libvirt/passwd.db\n' \
+        >"$state/etc-sasl2/libvirt.conf"
+    tr -d '\n' <"$state/password" |
+        saslpasswd2 -p -a libvirt -u "vd-remote-$name" -f "$etc/passwd.db" "$SASL_USER"
     if [ -d /var/cache/libvirt/qemu ]; then cp -a /var/cache/libvirt/qemu "$state/cache/"; fi
 
     cat >"$state/sshd_config" <<EOF
@@ -343,7 +361,7 @@ cmd_up() {
     [ -n "$holder" ] || die "the holder of remote host $name died: $(tail -n 3 "$state/holder.log")"
 
     daemon "$holder" "$state/bin/vdr-virtlogd" -d
-    daemon "$holder" "$state/bin/vdr-libvirtd" -d
+    daemon "$holder" "$state/bin/vdr-libvirtd" -d --listen
     daemon "$holder" "$state/bin/vdr-sshd" -t -f "$state/sshd_config" ||
         die "sshd refuses $state/sshd_config: $(tail -n 3 "$state/daemons.log")"
     daemon "$holder" "$state/bin/vdr-sshd" -f "$state/sshd_config" -E "$state/sshd.log"
@@ -365,6 +383,8 @@ KEY='$state/id_ed25519'
 KNOWN_HOSTS='$state/known_hosts'
 PASSWORD='$(cat "$state/password")'
 PASSWORD_URI='qemu+ssh://root@$address/system'
+SASL_URI='qemu+tcp://$address/system'
+SASL_USER='$SASL_USER'
 SSHD_LOG='$state/sshd.log'
 LIBVIRTD_LOG='$state/libvirtd.log'
 HOSTNAME='vd-remote-$name'

@@ -67,6 +67,8 @@ class RemoteHost:
         self.key = info["KEY"]
         self.password = info["PASSWORD"]
         self.password_uri = info["PASSWORD_URI"]
+        self.sasl_uri = info["SASL_URI"]
+        self.sasl_user = info["SASL_USER"]
         self.state = info["STATE"]
         self.hostname = info["HOSTNAME"]
         self.host_uuid = info["HOST_UUID"]

@@ -1,6 +1,7 @@
 """Logins to a remote host ask their questions in the window, never in a terminal: ssh's
 password, a key's passphrase and an unknown host key through Virtdeck's askpass program,
-and the credentials of libvirt's own libssh transport through its authentication callback.
+and the credentials of libvirt's own logins (the libssh transport, SASL over TCP) through its
+authentication callback.
 The host is tests/remote/host.sh's (a real sshd and libvirtd in a network namespace); the
 password is typed into the dialog through AT-SPI. A password to remember goes to the Secret
 Service on the session bus (tests/ui/secret_service.py) once the login has worked."""
@@ -184,6 +185,43 @@ class RemoteLoginTest(UiTestCase):
         # ssh keeps the key it was told to trust (hashed, as Debian's ssh_config asks).
         subprocess.run(["ssh-keygen", "-F", self.host.address, "-f", known_hosts()],
                        check=True, capture_output=True)
+
+    def test_sasl_login_is_asked_remembered_and_used_next_time(self):
+        items = self.keyring()
+        uri = self.host.sasl_uri
+        app = self.launch("--connect", uri)
+        self.answer(app, self.dialog(app, "User Name for"), self.host.sasl_user)
+        dialog = self.dialog(app, "Password for")
+        self.tick_remember(app, dialog)
+        self.answer(app, dialog, self.host.password)
+        self.wait_listed(app)
+        kept = wait_for("the login in the keyring", lambda: len(items()) == 2 and items())
+        self.assertEqual(
+            sorted((k["attributes"]["kind"], k["attributes"]["target"], k["secret"]) for k in kept),
+            [("libvirt-password", uri, self.host.password),
+             ("libvirt-user", uri, self.host.sasl_user)])
+        self.assert_not_kept(self.host.password)
+        app.quit()
+
+        # Next time the keyring answers libvirt: no dialog.
+        app = self.launch("--connect", uri)
+        self.wait_listed(app)
+        self.assertFalse(any(showing(w) and " for " in (w.name or "")
+                             for w in find_all(app.app, role="dialog")))
+
+    def test_sasl_wrong_password_is_refused_and_not_kept(self):
+        items = self.keyring()
+        wrong = "not-" + self.host.password
+        app = self.launch("--connect", self.host.sasl_uri)
+        self.answer(app, self.dialog(app, "User Name for"), self.host.sasl_user)
+        dialog = self.dialog(app, "Password for")
+        self.tick_remember(app, dialog)
+        self.answer(app, dialog, wrong)
+        wait_for("the connection to say it cannot connect", lambda: any(
+            "Cannot connect" in label_of(a) for a in find_all(app.app, role="label") if showing(a)
+        ))
+        self.assertEqual(items(), [], "a refused password is not remembered")
+        self.assert_not_kept(wrong)
 
     def test_libssh_transport_asks_through_libvirt_authentication(self):
         with tempfile.TemporaryDirectory(prefix="vd-known-") as folder:

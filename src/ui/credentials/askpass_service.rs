@@ -7,6 +7,8 @@ use super::{CredentialsDialog, Question, QuestionKind};
 use crate::askpass::keyring::Keyring;
 use crate::askpass::{self, Answer, Prompt, Rendezvous};
 use crate::i18n::{gettext, gettext_f};
+use crate::ui::backend::auth::{Credential, CredentialKind};
+use crate::ui::backend::ConnectionName;
 use crate::ui::util::run_blocking;
 use crate::ui::{Application, Connection};
 use adw::prelude::*;
@@ -32,6 +34,22 @@ struct State {
     /// The ssh processes whose login the user cancelled: asked again, they get no answer.
     cancelled: HashSet<u32>,
     pending: Vec<Pending>,
+    /// The connections (by URI) whose libvirt login was last answered from the keyring
+    /// and has not come up since: asked again, they get the dialog.
+    libvirt_from_keyring: HashSet<String>,
+}
+
+/// The keyring's kinds for libvirt's own logins (SASL, libssh), kept by connection URI.
+const LIBVIRT_USER: &str = "libvirt-user";
+const LIBVIRT_PASSWORD: &str = "libvirt-password";
+
+/// The keyring kind that keeps the answer to a libvirt credential of `kind`, if any.
+fn libvirt_keyring_kind(kind: CredentialKind) -> Option<&'static str> {
+    match kind {
+        CredentialKind::UserName => Some(LIBVIRT_USER),
+        CredentialKind::Secret => Some(LIBVIRT_PASSWORD),
+        CredentialKind::Question | CredentialKind::Realm => None,
+    }
 }
 
 /// Answers the askpass program for one application instance.
@@ -154,6 +172,50 @@ impl AskpassService {
         });
     }
 
+    /// The answers to libvirt's own login on `uri` from the keyring, one per credential in
+    /// order: only when every credential is a user name or a password the keyring holds
+    /// for `uri`, and the last such answer did not fail (see [`Self::libvirt_refused`]).
+    pub async fn remembered_libvirt(
+        &self,
+        uri: &str,
+        credentials: &[Credential],
+    ) -> Option<Vec<String>> {
+        let mut answers = Vec::with_capacity(credentials.len());
+        for credential in credentials {
+            let kind = libvirt_keyring_kind(credential.kind)?;
+            answers.push(remembered(kind, uri).await?);
+        }
+        if answers.is_empty() {
+            return None;
+        }
+        self.state
+            .borrow_mut()
+            .libvirt_from_keyring
+            .insert(uri.to_owned());
+        Some(answers)
+    }
+
+    /// Whether the last answer from the keyring for `uri` did not bring its connection up
+    /// (libvirt asks again): the dialog then asks the user and says so. Asks only once.
+    pub fn libvirt_refused(&self, uri: &str) -> bool {
+        self.state.borrow_mut().libvirt_from_keyring.remove(uri)
+    }
+
+    /// Keeps `answer` to a libvirt credential of `kind` for `uri` in the keyring once the
+    /// connection has come up with it; nothing when it fails.
+    pub fn keep_libvirt_after_login(&self, uri: &str, kind: CredentialKind, answer: &str) {
+        let Some(kind) = libvirt_keyring_kind(kind) else {
+            return;
+        };
+        self.forget_pending(kind, uri);
+        self.state.borrow_mut().pending.push(Pending {
+            kind,
+            target: uri.to_owned(),
+            host: ConnectionName::parse(uri).host,
+            secret: answer.to_owned(),
+        });
+    }
+
     fn forget_pending(&self, kind: &str, target: &str) {
         self.state
             .borrow_mut()
@@ -166,8 +228,11 @@ impl AskpassService {
     pub fn follow(&self, connection: &Connection) {
         let service = self.clone();
         connection.connect_status_notify(move |connection| {
-            let host = crate::ui::backend::ConnectionName::parse(&connection.uri()).host;
-            let Some(host) = host else {
+            let uri = connection.uri();
+            if connection.connected() {
+                service.state.borrow_mut().libvirt_from_keyring.remove(&uri);
+            }
+            let Some(host) = ConnectionName::parse(&uri).host else {
                 return;
             };
             let ours: Vec<Pending> = {
