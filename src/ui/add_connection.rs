@@ -1,5 +1,5 @@
-//! The Add Connection dialog: local system, user session, a remote host over SSH, or any
-//! libvirt URI.
+//! The Add Connection dialog: local system, user session, a remote host over SSH, over TCP
+//! with a SASL login, or over TLS with certificates, or any libvirt URI.
 
 use crate::host::libvirtd::{SESSION_URI, SYSTEM_URI};
 use crate::i18n::gettext;
@@ -15,10 +15,21 @@ enum Kind {
     System,
     Session,
     Ssh,
+    /// libvirt's own TCP transport, with a SASL login (user name and password).
+    Sasl,
+    /// libvirt's TLS transport, with the client certificates under /etc/pki.
+    Tls,
     Custom,
 }
 
-const KINDS: [Kind; 4] = [Kind::System, Kind::Session, Kind::Ssh, Kind::Custom];
+const KINDS: [Kind; 6] = [
+    Kind::System,
+    Kind::Session,
+    Kind::Ssh,
+    Kind::Sasl,
+    Kind::Tls,
+    Kind::Custom,
+];
 
 impl Kind {
     /// The kind at `position` of the drop-down.
@@ -31,7 +42,7 @@ impl Kind {
         match self {
             Kind::System => "system",
             Kind::Session => "session",
-            Kind::Ssh => "ssh",
+            Kind::Ssh | Kind::Sasl | Kind::Tls => "remote",
             Kind::Custom => "custom",
         }
     }
@@ -42,14 +53,19 @@ fn compose_uri(kind: Kind, host: &str, custom: &str) -> Result<String, String> {
     match kind {
         Kind::System => Ok(SYSTEM_URI.to_owned()),
         Kind::Session => Ok(SESSION_URI.to_owned()),
-        Kind::Ssh => {
+        Kind::Ssh | Kind::Sasl | Kind::Tls => {
             let host = host.trim();
+            let transport = match kind {
+                Kind::Sasl => "tcp",
+                Kind::Tls => "tls",
+                _ => "ssh",
+            };
             if host.is_empty() {
                 Err(gettext("Enter the remote host, for example admin@server"))
             } else if host.contains(|c: char| c.is_whitespace() || c == '/') {
                 Err(gettext("The host cannot contain spaces or slashes"))
             } else {
-                Ok(format!("qemu+ssh://{host}/system"))
+                Ok(format!("qemu+{transport}://{host}/system"))
             }
         }
         Kind::Custom => {
@@ -210,6 +226,19 @@ mod tests {
         assert!(compose_uri(Kind::Ssh, "", "").is_err());
         assert!(compose_uri(Kind::Ssh, "a b", "").is_err());
         assert!(compose_uri(Kind::Ssh, "host/x", "").is_err());
+    }
+
+    #[test]
+    fn tcp_and_tls_build_their_transport_s_uri() {
+        assert_eq!(
+            compose_uri(Kind::Sasl, "server", "").unwrap(),
+            "qemu+tcp://server/system"
+        );
+        assert_eq!(
+            compose_uri(Kind::Tls, "server.example.org", "").unwrap(),
+            "qemu+tls://server.example.org/system"
+        );
+        assert!(compose_uri(Kind::Tls, " ", "").is_err());
     }
 
     #[test]

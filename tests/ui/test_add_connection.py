@@ -2,22 +2,14 @@
 waits for input that makes a libvirt URI."""
 
 import os
-import subprocess
 
-from vdui import ROOT, UiTestCase, click, find_all, press, sensitive, showing, wait_for
+from vdui import (ROOT, UiTestCase, click, find_all, keys_to, press, sensitive, showing,
+                  wait_for)
 
 FIXTURE = "test://" + os.path.join(ROOT, "tests", "fixtures", "states.xml")
 
 
 class AddConnectionTest(UiTestCase):
-    def keys(self, title, *keys):
-        wid = wait_for(f"the X window {title!r}", lambda: subprocess.run(
-            ["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
-            capture_output=True, text=True).stdout.split())[-1]
-        subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True)
-        for key in keys:
-            subprocess.run(["xdotool", "key", key], check=True)
-
     def test_custom_uri_is_checked_then_added(self):
         app = self.launch("--connect", "test:///default")
         click(app.find("push button", "Main Menu"))
@@ -26,10 +18,10 @@ class AddConnectionTest(UiTestCase):
         kind = app.find(name="Hypervisor", within=dialog)
         self.assertFalse([e for e in find_all(dialog, name="URI") if showing(e)])
 
-        # The fourth kind: open the drop-down, then three down and Enter.
+        # The last kind: open the drop-down, then five down and Enter.
         press(kind, dialog, "Add Connection")
         app.find(contains="Custom URI", role="label")
-        self.keys("Add Connection", "Down", "Down", "Down", "Return")
+        keys_to("Add Connection", *["Down"] * 5, "Return")
         app.find(name="URI", within=dialog)
         app.find("label", contains="Enter a libvirt URI", within=dialog)
         add = app.find("push button", "Add", within=dialog)

@@ -15,8 +15,8 @@ import pyatspi
 
 from remote import RemoteHost
 from test_remote_fixture import tiny_domain
-from vdui import (ROOT, UiTestCase, _has_editable_text, click, find_all, label_of,
-                  press, showing, wait_for)
+from vdui import (ROOT, UiTestCase, _has_editable_text, click, find_all, keys_to, label_of,
+                  press, sensitive, showing, wait_for)
 
 PREFIX = f"vdtest-hosts-login-{os.getpid()}"
 DOMAIN = f"{PREFIX}-vm"
@@ -208,6 +208,26 @@ class RemoteLoginTest(UiTestCase):
         self.wait_listed(app)
         self.assertFalse(any(showing(w) and " for " in (w.name or "")
                              for w in find_all(app.app, role="dialog")))
+
+    def test_sasl_connection_added_in_the_dialog(self):
+        app = self.launch("--connect", "test:///default")
+        click(app.find("push button", "Main Menu"))
+        click(app.find("menu item", contains="Add Connection"))
+        dialog = app.window("Add Connection")
+        press(app.find(name="Hypervisor", within=dialog), dialog, "Add Connection")
+        app.find(contains="Remote host over TCP (SASL login)", role="label")
+        keys_to("Add Connection", *["Down"] * 3, "Return")
+        app.fill("User and host", self.host.address, within=dialog)
+        add = app.find("push button", "Add", within=dialog)
+        wait_for("Add enabled", lambda: sensitive(add))
+        click(add)
+        self.answer(app, self.dialog(app, "User Name for"), self.host.sasl_user)
+        self.answer(app, self.dialog(app, "Password for"), self.host.password)
+        # The new host's row in the sidebar: connected, with the host's one machine.
+        sidebar = app.find(name="Connections")
+        press(app.find("label", f"QEMU/KVM: {self.host.address}", within=sidebar),
+              app.window(), "Virtdeck")
+        self.wait_listed(app)
 
     def test_sasl_wrong_password_is_refused_and_not_kept(self):
         items = self.keyring()

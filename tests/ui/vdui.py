@@ -286,3 +286,14 @@ class UiTestCase(unittest.TestCase):
         for app in self.apps:
             app.quit()
         self.home.cleanup()
+
+
+def keys_to(title, *keys):
+    """Presses `keys` (xdotool key names) in the shown X window called `title`, focused
+    first, as a person at the keyboard would."""
+    wid = wait_for(f"the X window {title!r}", lambda: subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", f"^{re.escape(title)}$"],
+        capture_output=True, text=True).stdout.split())[-1]
+    subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True)
+    for key in keys:
+        subprocess.run(["xdotool", "key", key], check=True)
