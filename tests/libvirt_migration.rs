@@ -7,7 +7,8 @@
 //!
 //! One test runs the three cases in order on one booted guest (a boot under TCG takes
 //! seconds): a pre-check refuses (a machine of the same name on B), Cancel midway leaves
-//! the guest running on A, then the live migration moves it to B while it keeps working.
+//! the guest running on A, then the live migration moves it to B while it keeps working;
+//! none of it logs in to B beyond B's own worker.
 
 mod common;
 
@@ -132,6 +133,12 @@ fn migration_between_two_hosts() {
     let uuid = a.virsh_ok(&["domuuid", name]).trim().to_owned();
 
     let worker = spawn(a.uri(), quiet_options());
+    // B's own worker, as the window has one for every connected host: the migration's
+    // connections to B go over its SSH master, so they log in to B no more.
+    let b_worker = spawn(b.uri(), quiet_options());
+    let answered = b_worker.ask(Request::Networks).recv_blocking();
+    assert!(answered.is_ok(), "B's worker connects: {answered:?}");
+    let b_logins = b.logins();
     let options = MigrationOptions {
         destination: b.uri(),
         live: true,
@@ -277,5 +284,11 @@ fn migration_between_two_hosts() {
         !after[before..].contains("Linux version"),
         "the guest booted again on B"
     );
+    assert_eq!(
+        b.logins(),
+        b_logins,
+        "the migration logged in to B again instead of sharing its worker's SSH master"
+    );
     drop(worker);
+    drop(b_worker);
 }

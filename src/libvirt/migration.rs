@@ -196,29 +196,20 @@ pub(super) fn serve(conn: Option<&Connect>, request: MigrationRequest) {
             reply,
         } => (uuid, options, reply, Some((progress, cancel))),
     };
-    let Some(conn) = conn.cloned() else {
-        reply.send(Err(RequestError::NotConnected));
-        return;
-    };
-    // Both open a connection to the destination, which may take an SSH login: never on
-    // the worker.
-    let spawned = std::thread::Builder::new()
-        .name("virtdeck-migrate".into())
-        .spawn(move || {
-            let result = match run {
-                None => check(&conn, &uuid, &options).map(drop),
-                Some((progress, cancel)) => {
-                    let report = |p| {
-                        let _ = progress.try_send(p);
-                    };
-                    migrate(&conn, &uuid, &options, &report, &cancel)
-                }
-            };
-            reply.send(result.map_err(RequestError::from));
-        });
-    if let Err(e) = spawned {
-        tracing::error!("could not start a migration thread: {e}");
-    }
+    // Both open a connection to the destination, which may take a login: never on the
+    // worker.
+    reply.answer_in_background(conn, "virtdeck-migrate", move |conn| {
+        let result = match run {
+            None => check(conn, &uuid, &options).map(drop),
+            Some((progress, cancel)) => {
+                let report = |p| {
+                    let _ = progress.try_send(p);
+                };
+                migrate(conn, &uuid, &options, &report, &cancel)
+            }
+        };
+        Ok(result?)
+    });
 }
 
 // ----- what the domain needs from the destination -----
@@ -305,9 +296,11 @@ fn read_needs(xml: &str) -> Result<Needs, MigrationError> {
     Ok(needs)
 }
 
-/// Opens the destination; the error names it.
+/// Opens the destination the way its worker opened it: over the same SSH master (no second
+/// login) and with libvirt's own logins asked through the same callback. The error names it.
 fn open_destination(options: &MigrationOptions) -> Result<Connect, MigrationError> {
-    Connect::open(Some(&options.destination)).map_err(|e| MigrationError::Destination(describe(&e)))
+    super::auth::open(&super::ssh::libvirt_uri(&options.destination))
+        .map_err(|e| MigrationError::Destination(describe(&e)))
 }
 
 /// The pre-checks, on the source connection `conn` and a connection of their own to the
