@@ -280,6 +280,7 @@ def measure(app, row, uris, shared, count, args):
     def on_alarm(_sig, _frame):
         raise TimeoutError(f"measurement took over {limit} s")
 
+    busy0 = dl.machine_busy_seconds()
     with open(logpath, "wb") as logf:
         t0 = time.monotonic()
         proc = launch(app, uris, home, logf, args.virtdeck_bin)
@@ -293,6 +294,10 @@ def measure(app, row, uris, shared, count, args):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+        # How busy the whole machine was (2 shared cores: other work skews the times).
+        res["machine_busy_cores"] = round(
+            (dl.machine_busy_seconds() - busy0) / (time.monotonic() - t0), 2
+        )
         dl.stop(proc)
         if shared is not None:
             shared.remove()
@@ -332,6 +337,19 @@ def run(proc, t0, probe, load_timeout, shared, args, res):
     """Loaded, idle, RSS and steady CPU as the domain-list benchmark measures them, then
     the change."""
     daemons = DaemonMeter()
+    daemons_at_launch = daemons.samples[0][1]
+    # CPU seconds spent until every list was complete: unlike the wall-clock time, not
+    # stretched when other work shares the machine's cores.
+    poll = probe.poll
+
+    def poll_and_count(app_obj):
+        done = poll(app_obj)
+        if done and "cpu_to_list_s" not in res:
+            res["cpu_to_list_s"] = round(dl.cpu_seconds(proc.pid), 2)
+            res["daemons_cpu_to_list_s"] = round(daemons_cpu() - daemons_at_launch, 2)
+        return done
+
+    probe.poll = poll_and_count
     try:
         dl._measure_running(proc, t0, probe, load_timeout, args, res)
     finally:
@@ -368,22 +386,26 @@ def run(proc, t0, probe, load_timeout, shared, args, res):
 def table(results, steady):
     fmt = dl.fmt
     lines = [
-        f"| hosts | app | domains | launch → all listed (s) | launch → idle (s) |"
-        f" steady CPU % ({steady}) | daemons' CPU % | RSS (MB) | change shown (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| hosts | app | domains | launch → all listed (s) | CPU s until listed (app + daemons) |"
+        " launch → idle (s) |"
+        f" steady CPU % ({steady}) | daemons' CPU % | RSS (MB) | change shown (s) |"
+        " machine busy (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 r["row"],
                 r["app"],
                 r["domains"],
                 fmt(r["loaded_s"]),
+                "{} + {}".format(fmt(r.get("cpu_to_list_s")), fmt(r.get("daemons_cpu_to_list_s"))),
                 fmt(r["idle_s"]),
                 fmt(r["steady_cpu_percent"]),
                 fmt(r["daemons_cpu_percent"], "{:.1f}"),
                 fmt(r["rss_mib"], "{:.0f}"),
                 fmt(r["change_s"]),
+                fmt(r.get("machine_busy_cores")),
             )
         )
     return "\n".join(lines)
