@@ -234,21 +234,42 @@ def launch(app, uris, home, logf, virtdeck_bin):
 
 
 def daemon_pids():
-    """The libvirt daemons on this machine that serve the hosts (any in namespaces too)."""
+    """The libvirt daemons that serve the hosts: this machine's, and those of the namespace
+    hosts run.sh brought up (VD_BENCH_HOLDERS: their holders' PIDs), not other people's."""
+
+    def pid_ns(pid):
+        try:
+            return os.readlink(f"/proc/{pid}/ns/pid")
+        except OSError:
+            return None
+
+    ours = {pid_ns(h) for h in os.environ.get("VD_BENCH_HOLDERS", "").split()} - {None}
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/comm") as f:
-                    if f.read().strip() in ("libvirtd", "vdr-libvirtd", "virtproxyd"):
-                        pids.append(int(entry))
+                    comm = f.read().strip()
             except OSError:
-                pass
+                continue
+            if comm in ("libvirtd", "virtproxyd") or (
+                comm == "vdr-libvirtd" and pid_ns(entry) in ours
+            ):
+                pids.append(int(entry))
     return pids
 
 
 def daemons_cpu():
-    return sum(dl.cpu_seconds(p) for p in daemon_pids())
+    """CPU seconds of the daemon processes themselves (not of their descendants, which
+    may be reparented and counted twice or lost)."""
+    ticks = 0
+    for pid in daemon_pids():
+        try:
+            f = dl._stat_fields(pid)
+        except (OSError, ValueError):
+            continue
+        ticks += int(f[11]) + int(f[12])
+    return ticks / dl.CLK_TCK
 
 
 def measure(app, row, uris, shared, count, args):

@@ -75,6 +75,7 @@ PY
             "$repo/tests/remote/host.sh" up "$name" $((200 + i)) >/dev/null
             # shellcheck disable=SC1090
             . "/run/vd-remote/$name/env"
+            holders="${holders:-} $HOLDER_PID"
             query="keyfile=$KEY&no_verify=1&no_tty=1"
             if [ "$i" -lt "$ssh_hosts" ]; then
                 uris+=("test+ssh://root@$ADDRESS$out/fixtures/ssh/host-$(printf %02d "$i").xml?$query")
@@ -94,6 +95,7 @@ json.dump(rows, open(sys.argv[3], "w"), indent=2)' "$count" "$ssh_count" "$out/r
     say "fixtures, logs and results in $out"
 
     export VD_BENCH_IN_SESSION=1 VD_BENCH_OUTDIR=$out VD_BENCH_VIRTDECK_BIN=$vd_bin
+    export VD_BENCH_HOLDERS=${holders:-}
     xvfb-run -a -s "-screen 0 1920x1080x24" dbus-run-session -- "$0"
     exit
 fi
