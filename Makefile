@@ -33,6 +33,7 @@ screenshot: build
 # Benchmarks print tables; they pass or fail nothing.
 bench: test-deps
 	benches/domain_list/run.sh
+	benches/hosts/run.sh
 	benches/console/run.sh
 	benches/performance/run.sh
 	benches/clone/run.sh

@@ -47,6 +47,7 @@ pub fn run() -> glib::ExitCode {
         return host::net::privileged::main(mode).into();
     }
     prefer_cairo_without_gpu();
+    libvirt::ffi::limit_malloc_arenas(2);
     // Before any thread exists: it sets SSH_ASKPASS for every ssh this process starts.
     let askpass = askpass::Rendezvous::install();
     init_logging();

@@ -1,6 +1,7 @@
 //! Plain data about domains: [`DomainInfo`] from the domain XML, [`DomainStats`] from two
 //! consecutive bulk statistics samples.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use roxmltree::{Document, Node};
@@ -91,7 +92,7 @@ pub enum DiskDevice {
     Other(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Disk {
     /// Guest device name, e.g. `vda`.
     pub target: String,
@@ -113,7 +114,7 @@ impl Disk {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Nic {
     /// Interface type: `network`, `bridge`, `direct`, `user`, …
     pub kind: String,
@@ -123,7 +124,7 @@ pub struct Nic {
     pub model: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Graphics {
     /// `vnc`, `spice`, …
     pub kind: String,
@@ -134,7 +135,7 @@ pub struct Graphics {
 }
 
 /// What the domain list shows of a domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DomainInfo {
     pub name: String,
     pub uuid: String,
@@ -170,7 +171,7 @@ pub struct DomainInfo {
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
 /// gets relative motion (a PS/2 mouse) and its pointer may lag behind or drift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tablet {
     Present,
     /// Not in the running guest, but in its configuration: there at the next start.
@@ -451,6 +452,57 @@ impl StatsSample {
     }
 }
 
+/// What one record of a bulk `STATE | BLOCK` statistics call tells about a domain besides
+/// its XML: its run state and its disks' capacities, so that listing many domains needs
+/// no per-domain call for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedFacts {
+    pub state: Option<DomainState>,
+    /// Capacity in bytes by target device (`vda`), for the disks the driver reported.
+    pub capacities: HashMap<String, u64>,
+}
+
+impl ListedFacts {
+    pub fn from_params(params: &[(String, TypedValue)]) -> Self {
+        let mut state = None;
+        let mut names = HashMap::new();
+        let mut capacities = HashMap::new();
+        for (key, value) in params {
+            match (key.as_str(), value) {
+                ("state.state", v) => {
+                    state = v
+                        .as_u64()
+                        .and_then(|v| u32::try_from(v).ok())
+                        .map(DomainState::from_raw);
+                }
+                (_, TypedValue::String(name)) => {
+                    if let Some((index, "name")) = block_field(key) {
+                        names.insert(index, name.clone());
+                    }
+                }
+                (_, v) => {
+                    if let (Some((index, "capacity")), Some(bytes)) = (block_field(key), v.as_u64())
+                    {
+                        capacities.insert(index, bytes);
+                    }
+                }
+            }
+        }
+        let capacities = names
+            .into_iter()
+            .filter_map(|(index, name)| capacities.get(index).map(|&bytes| (name, bytes)))
+            .collect();
+        Self { state, capacities }
+    }
+}
+
+/// `block.3.capacity` → `("3", "capacity")`.
+fn block_field(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("block.")?;
+    let (index, field) = rest.split_once('.')?;
+    (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())).then_some((index, field))
+}
+
 /// `block.3.rd.bytes` → `("block", "rd.bytes")`; `None` unless the middle part is an index.
 fn indexed_counter(key: &str) -> Option<(&str, &str)> {
     let (group, rest) = key.split_once('.')?;
@@ -493,6 +545,23 @@ pub fn compute_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_facts_read_state_and_capacities_by_target() {
+        let params = vec![
+            ("state.state".to_owned(), TypedValue::Int(3)),
+            ("state.reason".to_owned(), TypedValue::Int(0)),
+            ("block.count".to_owned(), TypedValue::UInt(2)),
+            ("block.0.name".to_owned(), TypedValue::String("vda".into())),
+            ("block.0.capacity".to_owned(), TypedValue::ULLong(1 << 20)),
+            ("block.1.name".to_owned(), TypedValue::String("sda".into())),
+        ];
+        let facts = ListedFacts::from_params(&params);
+        assert_eq!(facts.state, Some(DomainState::Paused));
+        assert_eq!(facts.capacities.get("vda"), Some(&(1 << 20)));
+        assert_eq!(facts.capacities.len(), 1, "no capacity reported for sda");
+        assert_eq!(ListedFacts::from_params(&[]), ListedFacts::default());
+    }
 
     const FULL: &str = r#"
 <domain type='kvm' id='7' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>

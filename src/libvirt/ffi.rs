@@ -13,6 +13,8 @@
 //! - [`node_cpu_stats`], [`node_memory_stats`]: `virNodeGetCPUStats` and
 //!   `virNodeGetMemoryStats` for the whole host, which `virt` 0.5 lacks: named counters
 //!   (nanoseconds of CPU time; KiB of memory).
+//! - [`limit_malloc_arenas`], [`release_free_memory`]: glibc's `mallopt(M_ARENA_MAX)` and
+//!   `malloc_trim`, for the memory of the connection workers (see there).
 
 use std::ffi::{c_int, CStr};
 use std::ptr;
@@ -262,6 +264,32 @@ pub fn node_memory_stats(conn: &Connect) -> Result<Vec<(String, u64)>, Error> {
         },
         zero,
     )
+}
+
+// glibc's allocator controls (malloc.h); not in the `libc` crate's portable surface.
+extern "C" {
+    fn mallopt(param: c_int, value: c_int) -> c_int;
+    fn malloc_trim(pad: usize) -> c_int;
+}
+/// `M_ARENA_MAX` of malloc.h.
+const M_ARENA_MAX: c_int = -8;
+
+/// At most `arenas` malloc arenas for the whole process. glibc gives each new thread an
+/// arena of its own (up to eight per core); every connection has a worker thread, and what
+/// each frees stays in its arena, so ten hosts of a thousand machines kept about 11 MB
+/// more resident than with two. Call it before threads start.
+pub fn limit_malloc_arenas(arenas: u16) {
+    // SAFETY: mallopt only sets a tunable; an unknown or refused value returns 0.
+    if unsafe { mallopt(M_ARENA_MAX, c_int::from(arenas)) } == 0 {
+        tracing::debug!("malloc arenas left unlimited");
+    }
+}
+
+/// Hands the free memory of every malloc arena back to the system (`malloc_trim(0)`):
+/// after a large list is read and sent on, its XML and temporaries are free but resident.
+pub fn release_free_memory() {
+    // SAFETY: malloc_trim only returns free pages to the system; any thread may call it.
+    unsafe { malloc_trim(0) };
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@
 //!   has stopped." Everything the UI needs from libvirt goes through here, so the UI never
 //!   opens a connection of its own. The requests are served in [`super::requests`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
@@ -34,8 +35,8 @@ use virt_sys as sys;
 use super::clone::CloneRequest;
 use super::deletion::{self, DeleteStorage};
 use super::domain::{
-    compute_stats, DiskDevice, DomainInfo, DomainState, DomainStats, StatsSample, Tablet,
-    USB_TABLET_XML,
+    compute_stats, Disk, DiskDevice, DomainInfo, DomainState, DomainStats, ListedFacts,
+    StatsSample, Tablet, USB_TABLET_XML,
 };
 use super::error::{describe, is_no_domain, is_transient_open_error, is_unsupported};
 use super::events::{
@@ -297,8 +298,34 @@ struct Session {
     /// lifecycle event announces.
     _devices: Vec<DomainEventRegistration>,
     /// What the UI was last told about each domain, by UUID.
-    known: HashMap<String, DomainInfo>,
+    known: HashMap<String, Known>,
     conn: Connect,
+}
+
+/// What the worker keeps of a domain the UI was told about: the few facts it uses itself
+/// and a digest of the rest to tell a change from a repeat. The UI has the whole
+/// [`DomainInfo`]; a second copy per domain here cost megabytes on hosts with thousands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Known {
+    digest: u64,
+    active: bool,
+    vcpus: u32,
+    memory_kib: u64,
+    tpm_state: bool,
+}
+
+impl Known {
+    fn of(info: &DomainInfo) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        info.hash(&mut hasher);
+        Self {
+            digest: hasher.finish(),
+            active: info.state.is_active(),
+            vcpus: info.vcpus,
+            memory_kib: info.memory_kib,
+            tpm_state: info.tpm_state,
+        }
+    }
 }
 
 struct Worker {
@@ -505,9 +532,11 @@ impl Worker {
         }));
         let known = domains
             .iter()
-            .map(|d| (d.uuid.clone(), d.clone()))
+            .map(|d| (d.uuid.clone(), Known::of(d)))
             .collect();
         self.emit(Event::Snapshot(domains));
+        // The list's XML and temporaries are free now, but resident until trimmed.
+        super::ffi::release_free_memory();
         self.session = Some(Session {
             _close: close,
             _lifecycle: lifecycle,
@@ -561,9 +590,9 @@ impl Worker {
             .map_err(ReadError::from)
             .and_then(|dom| read_domain(&dom));
         let event = match read {
-            Ok(info) => match session.known.insert(uuid.to_owned(), info.clone()) {
+            Ok(info) => match session.known.insert(uuid.to_owned(), Known::of(&info)) {
                 None => Some(Event::DomainAdded(info)),
-                Some(old) if old != info => Some(Event::DomainChanged(info)),
+                Some(old) if old != Known::of(&info) => Some(Event::DomainChanged(info)),
                 Some(_) => None,
             },
             Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {
@@ -793,12 +822,7 @@ impl Worker {
         };
         let groups =
             stats::STATE | stats::CPU_TOTAL | stats::BALLOON | stats::INTERFACE | stats::BLOCK;
-        let mut result =
-            events::all_domain_stats(&session.conn, groups, stats::ONLY_ACTIVE | stats::NOWAIT);
-        if matches!(&result, Err(e) if is_unsupported(e)) {
-            // Daemons older than libvirt 4.5 do not know NOWAIT.
-            result = events::all_domain_stats(&session.conn, groups, stats::ONLY_ACTIVE);
-        }
+        let result = bulk_stats(&session.conn, groups, stats::ONLY_ACTIVE);
         let now = Instant::now();
         self.next_stats = self.stats_interval.map(|interval| now + interval);
         let records = match result {
@@ -839,11 +863,7 @@ impl Worker {
             return;
         };
         let (cpu, memory) = host_load::read(&session.conn);
-        let running: Vec<&DomainInfo> = session
-            .known
-            .values()
-            .filter(|d| d.state.is_active())
-            .collect();
+        let running: Vec<&Known> = session.known.values().filter(|d| d.active).collect();
         let load = HostLoad {
             cpu_percent: self.host_cpu.zip(cpu).and_then(|(a, b)| cpu_percent(a, b)),
             memory,
@@ -855,13 +875,54 @@ impl Worker {
     }
 }
 
-/// One `virConnectListAllDomains` call, then each domain's XML and state.
+/// The whole list in few calls, whatever its length: `virConnectListAllDomains` (and the
+/// transient and managed-save subsets, usually empty), one bulk statistics call for every
+/// domain's run state and disk capacities, then one XML read per domain. Over the remote
+/// protocol each call is a round trip, so the per-domain reads of state, persistence,
+/// managed save and each disk's size used to take most of the time.
 fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
     let started = std::time::Instant::now();
     let domains = conn.list_all_domains(0)?;
+    let uuids = |flags| -> Result<HashSet<String>, virt::error::Error> {
+        conn.list_all_domains(flags)?
+            .iter()
+            .map(Domain::uuid_string)
+            .collect()
+    };
+    let transient = uuids(sys::VIR_CONNECT_LIST_DOMAINS_TRANSIENT)?;
+    let saved = uuids(sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)?;
+    let facts: HashMap<String, ListedFacts> = match bulk_stats(conn, stats::STATE | stats::BLOCK, 0)
+    {
+        Ok(records) => records
+            .into_iter()
+            .map(|r| (r.uuid, ListedFacts::from_params(&r.params)))
+            .collect(),
+        Err(error) => {
+            tracing::debug!(%error, "no bulk statistics: reading each domain");
+            HashMap::new()
+        }
+    };
     let mut infos = Vec::with_capacity(domains.len());
     for dom in &domains {
-        match read_domain(dom) {
+        let uuid = dom.uuid_string()?;
+        let read = match facts.get(&uuid) {
+            Some(ListedFacts {
+                state: Some(state),
+                capacities,
+            }) => {
+                let persistent = !transient.contains(&uuid);
+                let saved = !state.is_active() && saved.contains(&uuid);
+                read_domain_xml(dom, *state, persistent, saved).map(|mut info| {
+                    for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
+                        disk.size_bytes = capacities.get(&disk.target).copied();
+                    }
+                    info
+                })
+            }
+            // Not in the statistics (defined since) or no state there: ask it alone.
+            _ => read_domain(dom),
+        };
+        match read {
             Ok(info) => infos.push(info),
             // Gone since the listing: its Undefined event is on the way.
             Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {}
@@ -874,7 +935,45 @@ fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
     Ok(infos)
 }
 
+/// `virConnectGetAllDomainStats` without waiting for domains busy with a job, on daemons
+/// that know how (libvirt 4.5 and later).
+fn bulk_stats(
+    conn: &Connect,
+    groups: u32,
+    flags: u32,
+) -> Result<Vec<events::DomainStatsRecord>, virt::error::Error> {
+    match events::all_domain_stats(conn, groups, flags | stats::NOWAIT) {
+        Err(e) if is_unsupported(&e) => events::all_domain_stats(conn, groups, flags),
+        other => other,
+    }
+}
+
+/// One domain with a call for each fact: after an event about it, or when the bulk
+/// statistics left it out.
 fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
+    let (state, _reason) = dom.state()?;
+    let state = DomainState::from_raw(state.to_raw());
+    let persistent = dom.is_persistent()?;
+    let saved = !state.is_active() && dom.has_managed_save(0).unwrap_or(false);
+    let mut info = read_domain_xml(dom, state, persistent, saved)?;
+    for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
+        disk.size_bytes = dom.block_info(&disk.target, 0).ok().map(|b| b.capacity);
+    }
+    Ok(info)
+}
+
+/// Disks whose size the list shows: those with an image, not CD-ROMs or floppies.
+fn has_size(disk: &Disk) -> bool {
+    disk.device == DiskDevice::Disk && disk.source.is_some()
+}
+
+/// The domain's XML read into a [`DomainInfo`], with the facts that are not in it.
+fn read_domain_xml(
+    dom: &Domain,
+    state: DomainState,
+    persistent: bool,
+    saved: bool,
+) -> Result<DomainInfo, ReadError> {
     let mut xml = dom.xml_desc(0)?;
     if install::is_pending(&xml) {
         // Its install run ended while nobody watched: finish it now (not started again).
@@ -884,9 +983,6 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
             Err(error) => tracing::warn!(%error, "could not finish an install"),
         }
     }
-    let (state, _reason) = dom.state()?;
-    let persistent = dom.is_persistent()?;
-    let state = DomainState::from_raw(state.to_raw());
     let mut info = DomainInfo::from_xml(&xml, state, persistent).map_err(ReadError::Xml)?;
     if info.tablet == Tablet::Missing && persistent && state.is_active() {
         let inactive = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
@@ -895,14 +991,7 @@ fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
             info.tablet = Tablet::AtNextStart;
         }
     }
-    if !state.is_active() {
-        info.saved = dom.has_managed_save(0).unwrap_or(false);
-    }
-    for disk in &mut info.disks {
-        if disk.device == DiskDevice::Disk && disk.source.is_some() {
-            disk.size_bytes = dom.block_info(&disk.target, 0).ok().map(|b| b.capacity);
-        }
-    }
+    info.saved = saved;
     Ok(info)
 }
 

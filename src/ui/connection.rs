@@ -353,9 +353,14 @@ impl InWords for RequestError {
     }
 }
 
-/// Whether the list should ask for `domain`'s address after this sample: at its first
-/// sample and every tenth while none is known, every hundredth once one is.
+/// Whether the list should ask for `domain`'s address after this sample: only while a row
+/// shows it (each ask costs the host a few calls, and a host may run thousands of
+/// machines), at once, then every tenth sample while none is known, every hundredth once
+/// one is.
 fn wants_address(domain: &Domain) -> bool {
+    if !domain.address_shown() {
+        return false;
+    }
     let every = if domain.address().is_empty() { 10 } else { 100 };
-    domain.samples() % every == 1
+    domain.take_address_turn(every)
 }

@@ -82,6 +82,8 @@ mod imp {
         pub history: RefCell<StatsHistory>,
         /// What the worker last said about the guest's addresses.
         pub guest_addresses: RefCell<Option<GuestAddresses>>,
+        /// `samples` when the list last asked for the address, if it did.
+        pub address_asked_at: Cell<Option<u64>>,
     }
 
     impl Default for Domain {
@@ -112,6 +114,7 @@ mod imp {
                 stats: Cell::default(),
                 history: RefCell::default(),
                 guest_addresses: RefCell::default(),
+                address_asked_at: Cell::default(),
             }
         }
     }
@@ -183,6 +186,8 @@ impl Domain {
         if !info.state.is_active() {
             self.show_stats(None);
             self.set_guest_addresses(None);
+            // the next run's address is asked for at its first sample
+            imp.address_asked_at.set(None);
         }
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
@@ -214,8 +219,11 @@ impl Domain {
 
     /// The statistics as properties; `None` makes them unknown.
     fn show_stats(&self, stats: Option<DomainStats>) {
-        let _queued = self.freeze_notify();
         let imp = self.imp();
+        // Holding notifications back costs an allocation; with nothing but the history
+        // changing (an idle machine, every few seconds, thousands of them) there is only
+        // the one notification of `samples` to send.
+        let _queued = (imp.stats.get() != stats).then(|| self.freeze_notify());
         imp.stats.set(stats);
         self.record(stats.as_ref());
         let cpu = stats.map_or(-1.0, |s| (s.cpu_percent * 10.0).round() / 10.0);
@@ -274,6 +282,35 @@ impl Domain {
     /// the agent (which does not replace what the details learnt).
     pub fn set_address(&self, address: &str) {
         replace(self, &self.imp().address, address.to_owned(), "address");
+    }
+
+    /// Whether something shows the address now: a view bound to this domain's `address`
+    /// (a visible row of the list). Rows are made only for what is on screen, so with
+    /// thousands of machines only a screenful is watched.
+    pub fn address_shown(&self) -> bool {
+        glib::subclass::SignalId::lookup("notify", Self::static_type()).is_some_and(|notify| {
+            glib::signal::signal_has_handler_pending(
+                self,
+                notify,
+                Some(glib::Quark::from_str("address")),
+                false,
+            )
+        })
+    }
+
+    /// Whether to ask for the address now, at most once every `every` samples: true at
+    /// the first call and once `every` samples have passed since the last true.
+    pub fn take_address_turn(&self, every: u64) -> bool {
+        let imp = self.imp();
+        let now = imp.samples.get();
+        let due = imp
+            .address_asked_at
+            .get()
+            .is_none_or(|at| now.wrapping_sub(at) >= every);
+        if due {
+            imp.address_asked_at.set(Some(now));
+        }
+        due
     }
 
     pub fn guest_addresses(&self) -> Option<GuestAddresses> {
