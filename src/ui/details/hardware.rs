@@ -5,7 +5,6 @@
 //! while the form has unapplied edits is offered as "Reload" instead of overwriting them.
 
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::edit::tree::Element;
 use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
@@ -19,6 +18,7 @@ use std::cell::{Cell, RefCell};
 
 mod cpu;
 mod devices;
+mod row_button;
 
 /// A device row's data: title, subtitle and the key its buttons act on, with the button
 /// words and actions.
@@ -662,7 +662,7 @@ fn device_row(item: &glib::Object) -> gtk::Widget {
             "{action} {device}",
             &[("action", label), ("device", &data.title)],
         );
-        let button = named_button(label, &name);
+        let button = row_button::RowButton::new(label, &name);
         button.set_valign(gtk::Align::Center);
         button.set_action_name(Some(action));
         button.set_action_target_value(Some(target));
@@ -670,26 +670,4 @@ fn device_row(item: &glib::Object) -> gtk::Widget {
         row.add_suffix(&button);
     }
     row.upcast()
-}
-
-/// A button showing `label` whose accessible name is `name`. gtk-rs offers
-/// `update_property` only from GTK 4.10 on; GtkBuilder's `<accessibility>` sets it on 4.8.
-fn named_button(label: &str, name: &str) -> gtk::Button {
-    let property = |value: &str| {
-        Element::new("property")
-            .with_attr("name", "label")
-            .with_text(value)
-    };
-    let xml = Element::new("interface")
-        .with_child(
-            Element::new("object")
-                .with_attr("class", "GtkButton")
-                .with_attr("id", "button")
-                .with_child(property(label))
-                .with_child(Element::new("accessibility").with_child(property(name))),
-        )
-        .to_xml();
-    gtk::Builder::from_string(&xml)
-        .object("button")
-        .unwrap_or_else(|| gtk::Button::with_label(label))
 }

@@ -6,8 +6,8 @@ use super::cpu::device_choices;
 use super::{device_row, install_edit, replace_rows, DeviceRow, HardwarePage};
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::{
-    Device, DeviceKind, DomainEdit, Hardware, HostDevice, HostdevSource, SoundModel, VideoModel,
-    WatchdogAction, WatchdogModel,
+    Device, DeviceChoices, DeviceKind, DomainEdit, Hardware, HostDevice, HostdevSource, SoundModel,
+    VideoModel, WatchdogAction, WatchdogModel,
 };
 use crate::ui::backend::edit::EditRequest;
 use crate::ui::backend::Request;
@@ -41,8 +41,8 @@ mod imp {
         pub pci: TemplateChild<gtk::ListBox>,
         /// The video models of the drop-down, in its order.
         pub video_models: RefCell<Vec<String>>,
-        /// What the hypervisor offers for the machine (empty until known).
-        pub offered_video: RefCell<Vec<String>>,
+        /// What the hypervisor offers for the machine; `None` until known.
+        pub choices: RefCell<Option<DeviceChoices>>,
         /// The host's USB and PCI devices (empty until known).
         pub host_devices: RefCell<Vec<HostDevice>>,
         /// The machine (UUID) the choices and host devices were read for.
@@ -67,7 +67,7 @@ mod imp {
                 usb: TemplateChild::default(),
                 pci: TemplateChild::default(),
                 video_models: RefCell::default(),
-                offered_video: RefCell::default(),
+                choices: RefCell::default(),
                 host_devices: RefCell::default(),
                 read_for: RefCell::default(),
                 loaded: RefCell::default(),
@@ -298,7 +298,7 @@ impl DevicesSection {
             return;
         }
         imp.read_for.replace(uuid.clone());
-        imp.offered_video.replace(Vec::new());
+        imp.choices.replace(None);
         imp.host_devices.replace(Vec::new());
         let Some(connection) = connection else {
             return;
@@ -313,9 +313,7 @@ impl DevicesSection {
             if *imp.read_for.borrow() != uuid {
                 return;
             }
-            if let Some(choices) = choices {
-                imp.offered_video.replace(choices.video_models);
-            }
+            imp.choices.replace(choices);
             match devices {
                 Ok(devices) => {
                     imp.host_devices.replace(devices);
@@ -347,16 +345,29 @@ impl DevicesSection {
                     (_, Some(detail)) if !detail.is_empty() => detail.clone(),
                     (_, Some(_)) => gettext("Present"),
                 };
+                let mut button = add_or_remove(
+                    detail.is_some(),
+                    "hardware.add-device",
+                    "hardware.remove-device",
+                    kind_key(kind),
+                );
+                // libvirt offers an emulated TPM only where swtpm is installed.
+                let no_tpm = imp
+                    .choices
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|c| !c.tpm_emulator);
+                let subtitle = if kind == DeviceKind::Tpm && detail.is_none() && no_tpm {
+                    button.3 = false;
+                    gettext("This host cannot emulate a TPM: swtpm is not installed")
+                } else {
+                    subtitle
+                };
                 DeviceRow {
                     title: kind_title(kind),
                     subtitle,
                     key: kind_key(kind),
-                    buttons: vec![add_or_remove(
-                        detail.is_some(),
-                        "hardware.add-device",
-                        "hardware.remove-device",
-                        kind_key(kind),
-                    )],
+                    buttons: vec![button],
                 }
             })
             .collect();
@@ -424,7 +435,12 @@ impl DevicesSection {
     /// and the machine's own, which is selected.
     fn show_video(&self, current: Option<&str>) {
         let imp = self.imp();
-        let offered = imp.offered_video.borrow().clone();
+        let offered = imp
+            .choices
+            .borrow()
+            .as_ref()
+            .map(|c| c.video_models.clone())
+            .unwrap_or_default();
         let mut models: Vec<String> = VideoModel::ALL
             .into_iter()
             .map(|m| m.as_str().to_owned())
