@@ -26,13 +26,14 @@ distro="${ID:-unknown}:${VERSION_ID:-}"
 #     the qemu-utils 10 this kind of host carries.
 debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf
-    iproute2 pkexec)
+    iproute2 pkexec swtpm swtpm-tools)
+# swtpm: the emulated TPM 2.0 the hardware editor adds (Windows 11 asks for one).
 # qemu-system-modules-spice: machines whose display is SPICE (the hardware editor offers it).
 debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu
     libvirt-clients libvirt-dev libvirt-daemon-system qemu-system-modules-spice)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
-    locales openssh-client openssl libxml2-utils swtpm swtpm-tools
+    locales openssh-client openssl libxml2-utils
     e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data sasl2-bin
     libsasl2-modules)
 # Installed on their own by install_network_manager and install_sshd (see there), never in
@@ -45,16 +46,17 @@ sshd_test=(openssh-server)
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
     libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream qemu-system-x86
     qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
-    libvirt-daemon-system osinfo-db ovmf iproute2 pkexec qemu-system-modules-spice)
+    libvirt-daemon-system osinfo-db ovmf iproute2 pkexec qemu-system-modules-spice swtpm
+    swtpm-tools)
 ubuntu_test=("${debian_test[@]}")
 
 # --- Fedora.
 fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-devel glib2-devel
     gettext meson ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
-    libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit)
+    libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit swtpm swtpm-tools)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
     xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
-    openssh-clients openssh-server openssl swtpm swtpm-tools tigervnc-server-minimal setxkbmap
+    openssh-clients openssh-server openssl tigervnc-server-minimal setxkbmap
     kbd kbd-legacy cyrus-sasl cyrus-sasl-scram)
 
 missing_debs() {

@@ -17,7 +17,7 @@ use virt_sys as sys;
 
 use super::requests::{Reply, RequestError};
 use crate::spec::edit::tree::Element;
-use crate::spec::edit::{self, DomainEdit, EditError, Limits, Touched};
+use crate::spec::edit::{self, DeviceChoices, DomainEdit, EditError, HostDevice, Limits, Touched};
 use crate::spec::validate::name_problems;
 
 /// What the hardware page asks of a connection.
@@ -47,6 +47,14 @@ pub enum EditRequest {
         name: String,
         reply: Reply<()>,
     },
+    /// The CPU models and video cards the hypervisor offers for this machine (its domain
+    /// capabilities).
+    DeviceChoices {
+        uuid: String,
+        reply: Reply<DeviceChoices>,
+    },
+    /// The host's USB devices and PCI functions, to pass through.
+    HostDevices { reply: Reply<Vec<HostDevice>> },
 }
 
 impl EditRequest {
@@ -56,6 +64,8 @@ impl EditRequest {
             Self::Apply { .. } => "Edit::Apply",
             Self::SetAutostart { .. } => "Edit::SetAutostart",
             Self::Rename { .. } => "Edit::Rename",
+            Self::DeviceChoices { .. } => "Edit::DeviceChoices",
+            Self::HostDevices { .. } => "Edit::HostDevices",
         }
     }
 }
@@ -111,6 +121,10 @@ pub fn serve(conn: Option<&Connect>, local: bool, request: EditRequest) {
         EditRequest::Rename { uuid, name, reply } => {
             reply.answer(conn, |c| rename(c, &uuid, &name))
         }
+        EditRequest::DeviceChoices { uuid, reply } => {
+            reply.answer(conn, |c| device_choices(c, &uuid))
+        }
+        EditRequest::HostDevices { reply } => reply.answer(conn, |c| Ok(host_devices(c)?)),
     }
 }
 
@@ -265,4 +279,40 @@ fn rename(conn: &Connect, uuid: &str, name: &str) -> Result<(), RequestError> {
     }
     dom.rename(name, 0)?;
     Ok(())
+}
+
+/// The domain capabilities for the machine's own emulator, architecture, machine type and
+/// domain type.
+fn device_choices(conn: &Connect, uuid: &str) -> Result<DeviceChoices, RequestError> {
+    let dom = conn.lookup_domain_by_uuid_string(uuid)?;
+    let xml = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
+    let root = Element::parse(&xml).map_err(EditError::from)?;
+    let os_type = root.child("os").and_then(|os| os.child("type"));
+    let emulator = root
+        .child("devices")
+        .and_then(|d| d.child("emulator"))
+        .map(Element::text);
+    let caps = conn.domain_capabilities(
+        emulator.as_deref(),
+        os_type.and_then(|t| t.attr("arch")),
+        os_type.and_then(|t| t.attr("machine")),
+        root.attr("type"),
+        0,
+    )?;
+    Ok(DeviceChoices::from_xml(&caps).map_err(EditError::from)?)
+}
+
+/// Every USB device and PCI function of the host, PCI first, each in address order.
+fn host_devices(conn: &Connect) -> Result<Vec<HostDevice>, virt::error::Error> {
+    let flags = sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
+        | sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV;
+    let mut found: Vec<HostDevice> = conn
+        .list_all_node_devices(flags)?
+        .iter()
+        // A device unplugged since the listing has no XML.
+        .filter_map(|device| device.xml_desc(0).ok())
+        .filter_map(|xml| HostDevice::from_nodedev_xml(&xml))
+        .collect();
+    found.sort_by_key(|d| (d.usb_port.is_some(), d.usb_port, d.source.address()));
+    Ok(found)
 }

@@ -5,7 +5,7 @@ each test, even on failure."""
 import os
 import subprocess
 
-from vdui import UiTestCase
+from vdui import UiTestCase, click, find_all, wait_for
 
 SESSION = "qemu:///session"
 
@@ -50,6 +50,25 @@ class SessionDomainTestCase(UiTestCase):
 </domain>"""
             )
         session_virsh("define", xml)
+
+    def open_hardware(self, app, main, state):
+        """Shows the machine's Hardware page once the list says it is `state`."""
+        app.search(self.name)
+        wait_for(f"the machine {state}", lambda: app.rows()[0][:2] == [self.name, state])
+        tabs = [a for a in find_all(main, name="Hardware")
+                if a.getRoleName() in ("toggle button", "page tab", "push button", "radio button")]
+        self.assertTrue(tabs, "a Hardware switch in the details")
+        click(tabs[0])
+
+    def open_shut_off(self):
+        """Defines the 32 MiB machine, launches Virtdeck and waits for its Hardware page."""
+        self.define()
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        self.open_hardware(app, main, "Shut off")
+        wait_for("the form filled", lambda: app.find(
+            name="Memory (MiB)", role="spin button", within=main).queryValue().currentValue == 32)
+        return app, main
 
     def launch_running(self):
         """Defines and starts the machine, launches Virtdeck on the session connection and

@@ -42,6 +42,10 @@ pub struct Hardware {
     pub boot: Vec<BootDevice>,
     pub title: String,
     pub description: String,
+    /// The processor's model and topology.
+    pub cpu: super::cpu::CpuConfig,
+    /// Video, single devices and host devices.
+    pub devices: super::devices::Devices,
 }
 
 impl Hardware {
@@ -73,6 +77,8 @@ impl Hardware {
             boot,
             title: text("title"),
             description: text("description"),
+            cpu: super::cpu::CpuConfig::read(&root),
+            devices: super::devices::Devices::read(&root),
             ..Hardware::default()
         };
         let Some(devices) = root.child("devices") else {

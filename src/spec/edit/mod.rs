@@ -7,10 +7,16 @@
 //! - [`tree`]: the small mutable XML tree every edit works on.
 //! - [`hardware`]: [`Hardware`], what the hardware page shows, read from the same tree.
 
+pub mod cpu;
+pub mod devices;
 pub mod hardware;
+pub mod hostdev;
 pub mod tree;
 
+pub use cpu::{CpuModel, DeviceChoices, Topology};
+pub use devices::{Device, DeviceKind, SoundModel, VideoModel, WatchdogAction, WatchdogModel};
 pub use hardware::Hardware;
+pub use hostdev::{HostDevice, HostdevSource};
 
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +137,18 @@ pub enum DomainEdit {
     Title(String),
     /// A longer description; empty removes it.
     Description(String),
+    // Devices: the processor, single devices, host devices.
+    /// The processor model.
+    CpuModel(CpuModel),
+    /// Sockets × cores × threads, which must be the maximum number of virtual CPUs.
+    CpuTopology(Topology),
+    /// The model of the one video card.
+    Video(VideoModel),
+    AddDevice(Device),
+    RemoveDevice(DeviceKind),
+    /// Pass a host's USB or PCI device through.
+    AddHostdev(HostdevSource),
+    RemoveHostdev(HostdevSource),
 }
 
 /// What an edit is checked against, read from the connection.
@@ -181,6 +199,28 @@ pub enum EditError {
     Tree(#[from] TreeError),
     #[error("The network interface could not be described: {0}")]
     Interface(String),
+    // Devices.
+    #[error("Choose a CPU model.")]
+    CpuModelEmpty,
+    #[error("Sockets, cores and threads must each be at least 1.")]
+    TopologyZero,
+    #[error(
+        "{sockets} sockets × {cores} cores × {threads} threads is not the maximum of {max} virtual CPUs."
+    )]
+    TopologyMismatch {
+        sockets: u32,
+        cores: u32,
+        threads: u32,
+        max: u32,
+    },
+    #[error("The machine already has a {0}.")]
+    DeviceExists(&'static str),
+    #[error("The machine has no {0}.")]
+    NoDevice(&'static str),
+    #[error("The host device {0} is already passed through.")]
+    HostdevExists(String),
+    #[error("The host device {0} is not passed through.")]
+    NoHostdev(String),
 }
 
 /// The device an edit touched, for the same change on the running machine.
@@ -385,6 +425,13 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
             );
             Ok(Touched::Values)
         }
+        DomainEdit::CpuModel(model) => Ok(cpu::set_model(root, model)),
+        DomainEdit::CpuTopology(topology) => Ok(cpu::set_topology(root, topology)),
+        DomainEdit::Video(model) => devices::set_video(root, *model),
+        DomainEdit::AddDevice(device) => devices::add(root, device),
+        DomainEdit::RemoveDevice(kind) => devices::remove(root, *kind),
+        DomainEdit::AddHostdev(source) => hostdev::add(root, source),
+        DomainEdit::RemoveHostdev(source) => hostdev::remove(root, source),
     }
 }
 
@@ -471,6 +518,15 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
             }
         }
         DomainEdit::Description(_) => {}
+        DomainEdit::CpuModel(model) => cpu::check_model(model)?,
+        DomainEdit::CpuTopology(topology) => cpu::check_topology(root, topology)?,
+        DomainEdit::Video(_) => {
+            devices(root)?;
+        }
+        DomainEdit::AddDevice(device) => devices::check_add(root, device)?,
+        DomainEdit::RemoveDevice(kind) => devices::check_remove(root, *kind)?,
+        DomainEdit::AddHostdev(source) => hostdev::check_add(root, source)?,
+        DomainEdit::RemoveHostdev(source) => hostdev::check_remove(root, source)?,
     }
     Ok(())
 }

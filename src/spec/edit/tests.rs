@@ -3,7 +3,7 @@
 use super::*;
 
 /// A machine as `virsh dumpxml --inactive` shows one the wizard made.
-const BASE: &str = r#"<domain type='qemu'>
+pub(super) const BASE: &str = r#"<domain type='qemu'>
   <name>vm</name>
   <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>
   <memory unit='KiB'>524288</memory>
@@ -44,13 +44,13 @@ fn limits() -> Limits {
     }
 }
 
-fn edited(edit: DomainEdit) -> (Element, Touched) {
+pub(super) fn edited(edit: DomainEdit) -> (Element, Touched) {
     let mut root = Element::parse(BASE).unwrap();
     let touched = apply(&mut root, &edit, &limits()).unwrap_or_else(|e| panic!("{e}"));
     (root, touched)
 }
 
-fn refused(edit: DomainEdit) -> EditError {
+pub(super) fn refused(edit: DomainEdit) -> EditError {
     let mut root = Element::parse(BASE).unwrap();
     let error = apply(&mut root, &edit, &limits()).unwrap_err();
     assert_eq!(

@@ -16,6 +16,10 @@ use gtk::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
+mod cpu;
+mod devices;
+mod row_button;
+
 /// A device row's data: title, subtitle and the key its buttons act on, with the button
 /// words and actions.
 struct DeviceRow {
@@ -57,6 +61,10 @@ mod imp {
         pub listen_entry: TemplateChild<gtk::Entry>,
         #[template_child]
         pub inputs: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub cpu: TemplateChild<cpu::CpuSection>,
+        #[template_child]
+        pub devices: TemplateChild<devices::DevicesSection>,
         /// Start the machine when the host boots; follows the switch, applied at once.
         #[property(get, set = Self::set_autostart)]
         pub autostart: Cell<bool>,
@@ -104,6 +112,8 @@ mod imp {
                 boot_first: TemplateChild::default(),
                 listen_entry: TemplateChild::default(),
                 inputs: TemplateChild::default(),
+                cpu: TemplateChild::default(),
+                devices: TemplateChild::default(),
                 autostart: Cell::default(),
                 input_rows: rows(),
                 domain: BoundObject::default(),
@@ -177,6 +187,8 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            cpu::CpuSection::ensure_type();
+            devices::DevicesSection::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -205,6 +217,7 @@ mod imp {
             install_edit(klass, "hardware.remove-input", string, |_, kind| {
                 input_kind(&kind?.get::<String>()?).map(DomainEdit::RemoveInput)
             });
+            devices::install_actions(klass);
             install_edit(klass, "hardware.add-nic", None, |page, _| {
                 Some(DomainEdit::AddNic {
                     network: Network::User,
@@ -387,6 +400,9 @@ impl HardwarePage {
         imp.display_kind.set_selected(u32::from(spice));
         imp.listen_entry.set_text(&hw.listen);
         imp.boot_first.set_selected(boot_index(hw.boot.first()));
+        let uuid = self.domain().map(|d| d.uuid()).unwrap_or_default();
+        imp.cpu.fill(&hw, self.connection(), uuid.clone());
+        imp.devices.fill(&hw, self.connection(), uuid);
         imp.filling.set(false);
         self.form_changed();
     }
@@ -441,6 +457,7 @@ impl HardwarePage {
         if kind != shown || listen != hw.listen {
             edits.push(DomainEdit::Display { kind, listen });
         }
+        edits.extend(imp.cpu.edits(&hw));
         edits
     }
 
@@ -638,13 +655,18 @@ fn device_row(item: &glib::Object) -> gtk::Widget {
     row.set_subtitle(&glib::markup_escape_text(&data.subtitle));
     row.set_widget_name(&data.key);
     for (label, action, target, sensitive) in &data.buttons {
-        let button = gtk::Button::builder()
-            .label(label.as_str())
-            .valign(gtk::Align::Center)
-            .action_name(*action)
-            .action_target(target)
-            .sensitive(*sensitive)
-            .build();
+        // Said whole, for a screen reader: "Add USB Tablet", not "Add".
+        let name = gettext_f(
+            // Translators: a button's name for screen readers: {action} is its word (Add,
+            // Remove, Eject…), {device} the row's title (USB Tablet, CD-ROM sda…).
+            "{action} {device}",
+            &[("action", label), ("device", &data.title)],
+        );
+        let button = row_button::RowButton::new(label, &name);
+        button.set_valign(gtk::Align::Center);
+        button.set_action_name(Some(action));
+        button.set_action_target_value(Some(target));
+        button.set_sensitive(*sensitive);
         row.add_suffix(&button);
     }
     row.upcast()
