@@ -57,7 +57,7 @@ fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-dev
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi
     xdotool ImageMagick busybox grub2-pc grub2-tools-extra xorriso mtools cpio iproute iputils
     openssh-clients openssh-server openssl tigervnc-server-minimal setxkbmap
-    kbd kbd-legacy cyrus-sasl cyrus-sasl-scram)
+    kbd kbd-legacy cyrus-sasl cyrus-sasl-md5)
 
 missing_debs() {
     local p
