@@ -8,6 +8,7 @@
 //! (pointer.rs).
 #![deny(unsafe_code)]
 
+mod clipboard;
 mod input;
 mod paste;
 mod pointer;
@@ -58,6 +59,8 @@ mod imp {
         pub generation: Cell<u64>,
         /// Why the last session ended, when it failed.
         pub last_error: RefCell<Option<ConsoleError>>,
+        pub(super) clipboard_state: RefCell<clipboard::ClipboardState>,
+        pub clipboard_handler: RefCell<Option<glib::SignalHandlerId>>,
     }
 
     impl ConsoleView {
@@ -100,6 +103,7 @@ mod imp {
             obj.set_vexpand(true);
             obj.set_overflow(gtk::Overflow::Hidden);
             obj.setup_input();
+            obj.setup_clipboard();
         }
 
         fn signals() -> &'static [Signal] {
@@ -115,6 +119,7 @@ mod imp {
 
         fn dispose(&self) {
             self.session.take();
+            self.obj().dispose_clipboard();
         }
     }
 
@@ -163,6 +168,7 @@ impl ConsoleView {
         let generation = imp.generation.get() + 1;
         imp.generation.set(generation);
         imp.last_error.replace(None);
+        self.reset_clipboard();
         let session = ConsoleSession::open(source, options);
         if self.relative_pointer() {
             session.send(Input::StartRelative);
@@ -208,9 +214,11 @@ impl ConsoleView {
             ConsoleEvent::CursorChanged => self.update_cursor(),
             ConsoleEvent::Bell => self.error_bell(),
             // The guest's clipboard reaches this side's only while the console has the
-            // focus, never in the background.
-            ConsoleEvent::CutText(text) if self.has_focus() => self.clipboard().set_text(&text),
-            ConsoleEvent::CutText(_) => tracing::debug!("guest clipboard ignored: not focused"),
+            // focus, never in the background (clipboard.rs).
+            event @ (ConsoleEvent::CutText(_)
+            | ConsoleEvent::ClipboardExtended
+            | ConsoleEvent::GuestClipboardChanged { .. }
+            | ConsoleEvent::ClipboardRequested) => self.clipboard_event(event),
             ConsoleEvent::DesktopResized(_) => {}
             ConsoleEvent::GuestResizable(resizable) => self.set_guest_resizable(resizable),
             ConsoleEvent::Disconnected { error } => {
