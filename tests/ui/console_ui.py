@@ -1,6 +1,7 @@
 """Console helpers shared by the console UI tests: open a console, find the guest screen
 on the X screen, click and type into it."""
 
+import json
 import os
 import re
 import subprocess
@@ -85,14 +86,17 @@ def type_line(app, window, screen, wid, guest, text):
     guest.wait_line(f"TYPED: {text}", timeout=30, after=start)
 
 
-class Clipboard:
-    """Text on the X clipboard, owned by a helper process until `close()`."""
+CLIPBOARD_HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clipboard.py")
 
-    def __init__(self, text):
-        here = os.path.dirname(os.path.abspath(__file__))
+
+class Clipboard:
+    """Text on the X clipboard, owned by a helper process until `close()`; with
+    `window=TITLE`, instead an empty window of another program called TITLE."""
+
+    def __init__(self, text, window=None):
+        args = ["--window", window] if window else [text]
         self.process = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(here, "clipboard.py"), text],
-            stdout=subprocess.PIPE, text=True)
+            ["/usr/bin/python3", CLIPBOARD_HELPER, *args], stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         if line.strip() != "READY":
             self.close()
@@ -101,3 +105,11 @@ class Clipboard:
     def close(self):
         self.process.kill()
         self.process.wait()
+        self.process.stdout.close()
+
+
+def clipboard_text():
+    """The X clipboard's text as another program reads it (None: no text)."""
+    out = subprocess.run(["/usr/bin/python3", CLIPBOARD_HELPER, "--read"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    return json.loads(out)
