@@ -33,7 +33,7 @@ debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-drive
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client openssl libxml2-utils swtpm swtpm-tools
-    e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data)
+    e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data gcc libc6-dev)
 # Installed on their own by install_network_manager and install_sshd (see there), never in
 # the lists above.
 nm_test=(network-manager)
