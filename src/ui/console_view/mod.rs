@@ -111,9 +111,16 @@ mod imp {
             SIGNALS.get_or_init(|| {
                 // The session ended; the argument is the reason in words, or empty when
                 // it was closed from this side.
-                vec![Signal::builder("disconnected")
-                    .param_types([String::static_type()])
-                    .build()]
+                vec![
+                    Signal::builder("disconnected")
+                        .param_types([String::static_type()])
+                        .build(),
+                    // The server refused to resize the guest's screen; the argument says
+                    // why. "Resize Guest to Window" is no longer offered in this session.
+                    Signal::builder("guest-resize-failed")
+                        .param_types([String::static_type()])
+                        .build(),
+                ]
             })
         }
 
@@ -219,7 +226,12 @@ impl ConsoleView {
             | ConsoleEvent::ClipboardExtended
             | ConsoleEvent::GuestClipboardChanged { .. }
             | ConsoleEvent::ClipboardRequested) => self.clipboard_event(event),
-            ConsoleEvent::DesktopResized(_) => {}
+            ConsoleEvent::DesktopResized(Ok(_)) => {}
+            ConsoleEvent::DesktopResized(Err(reason)) => {
+                // QEMU refuses for video models without a way to tell the guest (VGA).
+                self.set_guest_resizable(false);
+                self.emit_by_name::<()>("guest-resize-failed", &[&reason]);
+            }
             ConsoleEvent::GuestResizable(resizable) => self.set_guest_resizable(resizable),
             ConsoleEvent::Disconnected { error } => {
                 imp.session.take();
@@ -309,6 +321,17 @@ impl ConsoleView {
     /// Why the last session ended, when it failed (read in a `disconnected` handler).
     pub fn last_error(&self) -> Option<ConsoleError> {
         self.imp().last_error.borrow().clone()
+    }
+
+    pub fn connect_guest_resize_failed<F: Fn(&Self, &str) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            "guest-resize-failed",
+            false,
+            glib::closure_local!(move |view: &Self, reason: String| f(view, &reason)),
+        )
     }
 
     pub fn connect_disconnected<F: Fn(&Self, &str) + 'static>(
