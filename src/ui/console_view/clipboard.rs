@@ -8,7 +8,8 @@
 //!
 //! With the Extended Clipboard (QEMU with a `qemu-vdagent` channel) only the offer
 //! travels until the other side asks for the text; with plain cut text, the text goes at
-//! once. What this widget put on the clipboard (the guest's text) is not offered back.
+//! once. What this widget put on the clipboard (the guest's text) is not offered back; text
+//! copied from this program's other widgets is offered like any other.
 
 use super::ConsoleView;
 use crate::console::ConsoleEvent;
@@ -24,6 +25,10 @@ pub(super) struct ClipboardState {
     extended: bool,
     /// The guest's clipboard changed while the console did not have the focus.
     guest_pending: bool,
+    /// The clipboard is being set to the guest's text (its "changed" comes at once).
+    setting: bool,
+    /// The clipboard holds the guest's text, put there by this widget.
+    holds_guest_text: bool,
 }
 
 impl ConsoleView {
@@ -38,8 +43,13 @@ impl ConsoleView {
         let handler = self.clipboard().connect_changed(glib::clone!(
             #[weak(rename_to = view)]
             self,
-            move |clipboard| {
-                if clipboard.is_local() {
+            move |_| {
+                let from_guest = {
+                    let mut state = view.imp().clipboard_state.borrow_mut();
+                    state.holds_guest_text = state.setting;
+                    state.setting
+                };
+                if from_guest {
                     return;
                 }
                 if view.console_focused() {
@@ -53,9 +63,13 @@ impl ConsoleView {
         self.imp().clipboard_handler.replace(Some(handler));
     }
 
-    /// Forgets the exchange of the session that ended.
+    /// Forgets the exchange of the session that ended; what the clipboard holds stays known.
     pub(super) fn reset_clipboard(&self) {
-        self.imp().clipboard_state.take();
+        let mut state = self.imp().clipboard_state.borrow_mut();
+        *state = ClipboardState {
+            holds_guest_text: state.holds_guest_text,
+            ..ClipboardState::default()
+        };
     }
 
     /// The console has the keyboard focus and its window is the active one.
@@ -79,7 +93,7 @@ impl ConsoleView {
     /// Offers this side's clipboard to the guest, unless it holds what came from there.
     fn offer_host_clipboard(&self) {
         let clipboard = self.clipboard();
-        if clipboard.is_local() || !self.connected() {
+        if self.imp().clipboard_state.borrow().holds_guest_text || !self.connected() {
             return;
         }
         let text = clipboard.formats().contains_type(String::static_type());
@@ -132,7 +146,12 @@ impl ConsoleView {
                 view.with_session(|session| session.provide_clipboard(text));
             }),
             ConsoleEvent::CutText(text) if self.console_focused() => {
+                self.imp().clipboard_state.borrow_mut().setting = true;
                 self.clipboard().set_text(&text);
+                let mut state = self.imp().clipboard_state.borrow_mut();
+                state.setting = false;
+                // Also when the clipboard said nothing (the same text again).
+                state.holds_guest_text = true;
             }
             ConsoleEvent::CutText(_) => {
                 // Asked for while focused, arrived after the focus left: ask again then.
