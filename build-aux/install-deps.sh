@@ -35,7 +35,7 @@ debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xd
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client openssl libxml2-utils
     e2fsprogs mount tigervnc-standalone-server x11-xkb-utils kbd console-data sasl2-bin
-    libsasl2-modules)
+    libsasl2-modules gcc libc6-dev)
 # Installed on their own by install_network_manager and install_sshd (see there), never in
 # the lists above.
 nm_test=(network-manager)

@@ -115,6 +115,16 @@ fn exercise(session: &ConsoleSession, domain: &str, how: &str) {
     expect(session, DEADLINE, &format!("GuestResizable ({how})"), |e| {
         *e == ConsoleEvent::GuestResizable(true)
     });
+    // This machine's VGA cannot be told a new size: QEMU refuses, and the console stops
+    // offering "Resize Guest to Window" on that answer.
+    session.resize_desktop(800, 600);
+    let refused = expect(session, DEADLINE, &format!("DesktopResized ({how})"), |e| {
+        matches!(e, ConsoleEvent::DesktopResized(_))
+    });
+    assert!(
+        matches!(&refused, ConsoleEvent::DesktopResized(Err(reason)) if reason.contains("InvalidLayout")),
+        "{how}: {refused:?}"
+    );
     let lit = wait_for_picture(session, 100);
     eprintln!("{how}: {width}×{height}, {lit} lit pixels");
     matches_screenshot(session, domain, how);

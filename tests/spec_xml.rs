@@ -107,6 +107,15 @@ fn assert_key_parts(spec: &virtdeck::spec::VmSpec, dumped: &str) {
         attr_of(&doc, "target", "name").contains(&"org.qemu.guest_agent.0"),
         "no guest agent channel in {dumped}"
     );
+    assert!(
+        doc.descendants().any(|n| n.has_tag_name("channel")
+            && n.attribute("type") == Some("qemu-vdagent")
+            && attr_of(&doc, "clipboard", "copypaste") == ["yes"]
+            && n.children()
+                .any(|t| t.has_tag_name("target")
+                    && t.attribute("name") == Some("com.redhat.spice.0"))),
+        "no clipboard channel (qemu-vdagent) in {dumped}"
+    );
     assert_eq!(attr_of(&doc, "serial", "type"), ["pty"], "{dumped}");
     if let virtdeck::spec::Network::Bridge { name } = &spec.network {
         assert_eq!(

@@ -63,6 +63,9 @@ pub(crate) fn apply(
         }
         VncEvent::Bell => Some(ConsoleEvent::Bell),
         VncEvent::Text(text) => Some(ConsoleEvent::CutText(text)),
+        VncEvent::ExtendedClipboard => Some(ConsoleEvent::ClipboardExtended),
+        VncEvent::ClipboardNotify { text } => Some(ConsoleEvent::GuestClipboardChanged { text }),
+        VncEvent::ClipboardRequest => Some(ConsoleEvent::ClipboardRequested),
         VncEvent::Error(message) => return Err(ConsoleError::Protocol(message)),
         VncEvent::JpegImage(..) => {
             return Err(ConsoleError::Protocol(

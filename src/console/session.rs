@@ -25,6 +25,8 @@ use super::RUNTIME;
 
 /// How long connecting and the RFB handshake may take by default.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most clipboard text sent or taken (vnc-rs's bound); more is not sent.
+pub const MAX_CLIPBOARD_TEXT: usize = 1024 * 1024;
 /// Events waiting for the UI; the session waits when the UI falls behind.
 const EVENT_QUEUE: usize = 16;
 
@@ -84,6 +86,16 @@ pub enum ConsoleEvent {
     Bell,
     /// The guest's clipboard (at most 1 MiB).
     CutText(String),
+    /// The server speaks the Extended Clipboard: this side's clipboard is offered with
+    /// [ConsoleSession::offer_clipboard] and its text sent only when asked for.
+    ClipboardExtended,
+    /// The guest's clipboard changed (`text`: it holds text, which
+    /// [ConsoleSession::request_clipboard] asks for; it arrives as `CutText`).
+    GuestClipboardChanged {
+        text: bool,
+    },
+    /// The guest asks for the text offered: answer with [ConsoleSession::provide_clipboard].
+    ClipboardRequested,
     /// Whether the guest's screen can be resized from here ([`ConsoleSession::resize_desktop`]):
     /// the server told its screen layout (ExtendedDesktopSize), and that is one screen.
     GuestResizable(bool),
@@ -97,6 +109,7 @@ pub enum ConsoleEvent {
 
 enum Command {
     CutText(String),
+    Clipboard(X11Event),
     ResizeDesktop(u16, u16),
 }
 
@@ -224,9 +237,36 @@ impl ConsoleSession {
         (link.state.scancodes(), link.state.guest_locks())
     }
 
-    /// Puts `text` on the guest's clipboard.
+    /// Puts `text` on the guest's clipboard; text over [MAX_CLIPBOARD_TEXT] is not sent.
     pub fn send_cut_text(&self, text: String) {
-        let _ = self.commands.send(Command::CutText(text));
+        if text.len() <= MAX_CLIPBOARD_TEXT {
+            let _ = self.commands.send(Command::CutText(text));
+        }
+    }
+
+    /// Extended Clipboard: tells the guest whether this side's clipboard holds text.
+    pub fn offer_clipboard(&self, text: bool) {
+        let _ = self
+            .commands
+            .send(Command::Clipboard(X11Event::ClipboardNotify { text }));
+    }
+
+    /// Extended Clipboard: asks for the guest's text after `GuestClipboardChanged`.
+    pub fn request_clipboard(&self) {
+        let _ = self
+            .commands
+            .send(Command::Clipboard(X11Event::ClipboardRequest));
+    }
+
+    /// Extended Clipboard: this side's text, answering `ClipboardRequested`; text over
+    /// [MAX_CLIPBOARD_TEXT] goes as none.
+    pub fn provide_clipboard(&self, mut text: String) {
+        if text.len() > MAX_CLIPBOARD_TEXT {
+            text.clear();
+        }
+        let _ = self
+            .commands
+            .send(Command::Clipboard(X11Event::ClipboardProvide(text)));
     }
 
     /// Asks the server to resize the guest screen (ExtendedDesktopSize); the answer
@@ -287,6 +327,7 @@ impl Task {
             .add_encoding(VncEncoding::LastRectPseudo)
             .add_encoding(VncEncoding::QemuExtendedKeyEventPseudo)
             .add_encoding(VncEncoding::QemuLedStatePseudo)
+            .add_encoding(VncEncoding::ExtendedClipboardPseudo)
             .allow_shared(options.shared)
             .set_pixel_format(PixelFormat::bgra())
             .build()?
@@ -342,6 +383,7 @@ impl Task {
         while let Some(command) = next {
             let sent = match command {
                 Command::CutText(text) => client.input(X11Event::CopyText(text)).await,
+                Command::Clipboard(message) => client.input(message).await,
                 Command::ResizeDesktop(width, height) => {
                     self.resize(client, width, height);
                     Ok(())

@@ -129,13 +129,28 @@ fn build(spec: &VmSpec) -> Domain<'_> {
                     port: 0,
                 },
             },
-            channel: Channel {
-                kind: "unix",
-                target: ChannelTarget {
-                    kind: "virtio",
-                    name: "org.qemu.guest_agent.0",
+            channel: vec![
+                Channel {
+                    kind: "unix",
+                    source: None,
+                    target: ChannelTarget {
+                        kind: "virtio",
+                        name: "org.qemu.guest_agent.0",
+                    },
                 },
-            },
+                // The clipboard between the console and a guest running a SPICE agent
+                // (spice-vdagent), with QEMU itself at the other end: VNC consoles too.
+                Channel {
+                    kind: "qemu-vdagent",
+                    source: Some(ChannelSource {
+                        clipboard: Clipboard { copypaste: "yes" },
+                    }),
+                    target: ChannelTarget {
+                        kind: "virtio",
+                        name: "com.redhat.spice.0",
+                    },
+                },
+            ],
             input: Input {
                 kind: "tablet",
                 bus: "usb",

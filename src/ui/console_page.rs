@@ -194,6 +194,19 @@ mod imp {
                 obj,
                 move |view| obj.action_set_enabled("console.resize-guest", view.guest_resizable())
             ));
+            self.view.connect_guest_resize_failed(glib::clone!(
+                #[weak]
+                obj,
+                move |_, reason| show_error(
+                    &obj,
+                    &Failure::with_detail(
+                        // Translators: after "Resize Guest to Window", when the display
+                        // (QEMU with a VGA video model) cannot resize the guest's screen.
+                        gettext("The guest's screen cannot be resized from here"),
+                        reason.to_owned()
+                    )
+                )
+            ));
             self.view.connect_disconnected(glib::clone!(
                 #[weak]
                 obj,

@@ -17,6 +17,13 @@ pub const DESKTOP_SIZE: i32 = -223;
 pub const EXTENDED_DESKTOP_SIZE: i32 = -308;
 pub const QEMU_EXTENDED_KEY_EVENT: i32 = -258;
 pub const QEMU_LED_STATE: i32 = -261;
+pub const EXTENDED_CLIPBOARD: i32 = 0xC0A1E5CE_u32 as i32;
+/// Extended Clipboard flags: the text format and the actions.
+pub const CLIP_TEXT: u32 = 1;
+pub const CLIP_CAPS: u32 = 1 << 24;
+pub const CLIP_REQUEST: u32 = 1 << 25;
+pub const CLIP_NOTIFY: u32 = 1 << 27;
+pub const CLIP_PROVIDE: u32 = 1 << 28;
 
 /// A listener on an ephemeral loopback port.
 pub fn listen() -> (TcpListener, u16) {
@@ -47,6 +54,12 @@ pub enum ClientMsg {
         y: u16,
     },
     CutText(Vec<u8>),
+    /// A ClientCutText with a negative length: the Extended Clipboard's flags and the
+    /// rest of its payload.
+    ExtendedCutText {
+        flags: u32,
+        payload: Vec<u8>,
+    },
     /// QEMU Extended Key Event: a scancode (qnum) with its keysym.
     QemuKey {
         down: bool,
@@ -208,10 +221,16 @@ impl Conn {
             }
             6 => {
                 let b: [u8; 7] = self.read_exact()?;
-                let len = u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize;
-                let mut text = vec![0; len];
+                let len = i32::from_be_bytes([b[3], b[4], b[5], b[6]]);
+                let mut text = vec![0; len.unsigned_abs() as usize];
                 self.stream.read_exact(&mut text)?;
-                ClientMsg::CutText(text)
+                if len < 0 {
+                    let payload = text.split_off(4);
+                    let flags = u32::from_be_bytes(text.try_into().expect("four bytes"));
+                    ClientMsg::ExtendedCutText { flags, payload }
+                } else {
+                    ClientMsg::CutText(text)
+                }
             }
             255 => {
                 let b: [u8; 11] = self.read_exact()?;
@@ -334,6 +353,34 @@ pub fn cut_text(len_claimed: u32, text: &[u8]) -> Vec<u8> {
     out.extend(len_claimed.to_be_bytes());
     out.extend(text);
     out
+}
+
+/// A ServerCutText of the Extended Clipboard: `flags`, then `payload`.
+pub fn extended_cut_text(flags: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![3, 0, 0, 0];
+    out.extend((-(payload.len() as i32 + 4)).to_be_bytes());
+    out.extend(flags.to_be_bytes());
+    out.extend(payload);
+    out
+}
+
+/// The zlib stream of an Extended Clipboard provide holding `text` (its length first).
+pub fn clipboard_stream(text: &[u8]) -> Vec<u8> {
+    use flate2::write::ZlibEncoder;
+    let mut out = ZlibEncoder::new(Vec::new(), Compression::default());
+    out.write_all(&(text.len() as u32).to_be_bytes()).unwrap();
+    out.write_all(text).unwrap();
+    out.finish().unwrap()
+}
+
+/// The text of an Extended Clipboard provide's zlib stream.
+pub fn clipboard_text(stream: &[u8]) -> Vec<u8> {
+    let mut inflated = Vec::new();
+    flate2::read::ZlibDecoder::new(stream)
+        .read_to_end(&mut inflated)
+        .expect("a zlib stream");
+    let length = u32::from_be_bytes(inflated[..4].try_into().unwrap()) as usize;
+    inflated[4..4 + length].to_vec()
 }
 
 /// The uncompressed ZRLE stream of a rectangle: 64×64 tiles, each with the smallest of

@@ -14,7 +14,7 @@ die() {
     exit 1
 }
 
-need_debs=(busybox-static grub-pc-bin grub-common xorriso mtools cpio kbd console-data)
+need_debs=(busybox-static grub-pc-bin grub-common xorriso mtools cpio kbd console-data gcc libc6-dev)
 for deb in "${need_debs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$deb" 2>/dev/null | grep -q '^install ok installed$' ||
         die "package $deb is missing: run build-aux/install-deps.sh test"
@@ -32,6 +32,7 @@ kernel_version=$(apt-cache show --no-all-versions "$kernel_deb" | sed -n 's/^Ver
 key=$(
     {
         cat "$here/build.sh" "$here/init" "$here/modules" "$here/install-modules" "$here/udhcpc.script"
+        cat "$here/vdagent.c"
         echo "$kernel_deb $kernel_version"
         dpkg-query -W -f='${Package} ${Version}\n' "${need_debs[@]}"
     } | sha256sum | cut -c1-16
@@ -79,7 +80,8 @@ moddir=$work/kernel/lib/modules/$kver
 root=$work/root
 mkdir -p "$root/lib/modules/$kver" "$root/bin" "$root/etc" "$root/proc" "$root/sys" \
     "$root/dev" "$root/tmp"
-cat "$here/modules" "$here/install-modules" | grep -v '^\s*\(#\|$\)' | while read -r module; do
+# virtio_console: the clipboard agent's port (virtdeck.vdagent=1), loaded only then.
+{ cat "$here/modules" "$here/install-modules" && echo virtio_console; } | grep -v '^\s*\(#\|$\)' | while read -r module; do
     # modules.dep names files with '-' or '_' as built; match either.
     pattern=$(echo "$module" | sed 's/[-_]/[-_]/g')
     line=$(grep -E "/${pattern}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | head -n 1) ||
@@ -98,6 +100,9 @@ for applet in $("$busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
 cp "$here/init" "$root/init"
+# The clipboard agent of virtdeck.vdagent=1, static like busybox.
+gcc -static -Os -o "$root/bin/vdagent" "$here/vdagent.c" 2>"$work/gcc.log" ||
+    die "building vdagent.c failed: $(cat "$work/gcc.log")"
 chmod 755 "$root/init"
 cp "$here/modules" "$root/etc/guest-modules"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"

@@ -1,12 +1,13 @@
 """Console helpers shared by the console UI tests: open a console, find the guest screen
 on the X screen, click and type into it."""
 
+import json
 import os
 import re
 import subprocess
 
-from guest import Guest
-from vdui import UiTestCase, wait_for
+from guest import Guest, virsh
+from vdui import ARTIFACTS, UiTestCase, wait_for
 
 READY = "VIRTDECK-GUEST READY"
 
@@ -85,14 +86,17 @@ def type_line(app, window, screen, wid, guest, text):
     guest.wait_line(f"TYPED: {text}", timeout=30, after=start)
 
 
-class Clipboard:
-    """Text on the X clipboard, owned by a helper process until `close()`."""
+CLIPBOARD_HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clipboard.py")
 
-    def __init__(self, text):
-        here = os.path.dirname(os.path.abspath(__file__))
+
+class Clipboard:
+    """Text on the X clipboard, owned by a helper process until `close()`; with
+    `window=TITLE`, instead an empty window of another program called TITLE."""
+
+    def __init__(self, text, window=None):
+        args = ["--window", window] if window else [text]
         self.process = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(here, "clipboard.py"), text],
-            stdout=subprocess.PIPE, text=True)
+            ["/usr/bin/python3", CLIPBOARD_HELPER, *args], stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         if line.strip() != "READY":
             self.close()
@@ -101,3 +105,55 @@ class Clipboard:
     def close(self):
         self.process.kill()
         self.process.wait()
+        self.process.stdout.close()
+
+
+def clipboard_text():
+    """The X clipboard's text as another program reads it (None: no text)."""
+    out = subprocess.run(["/usr/bin/python3", CLIPBOARD_HELPER, "--read"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    return json.loads(out)
+
+
+def assert_shows_guest(test, screen, wid, guest, name="console"):
+    """Compares the console's screen widget on the X screen with the guest's own screen
+    (`virsh screenshot`), both at the size fit mode shows it, with its aspect ratio; fails
+    when they differ (normalised RMSE 0.08 or more). Returns the guest screen's size.
+    The images are left in ARTIFACTS as `name`-guest.png, `name`-shown.png."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    guest_png = os.path.join(ARTIFACTS, f"{name}-guest.png")
+    shown_png = os.path.join(ARTIFACTS, f"{name}-shown.png")
+    virsh("screenshot", guest.name, guest_png)
+    bx, by, bw, bh = view_box(screen, wid)
+    size = subprocess.run(["identify", "-format", "%w %h", guest_png],
+                          capture_output=True, text=True, check=True).stdout.split()
+    gw, gh = int(size[0]), int(size[1])
+    # Fit mode keeps the aspect ratio: the guest fills the middle of the view.
+    zoom = min(bw / gw, bh / gh)
+    w, h = round(gw * zoom), round(gh * zoom)
+    x = bx + (bw - w) // 2
+    y = by + (bh - h) // 2
+    # Window decorations make the computed position off by a few pixels: grab a
+    # margin around it and find where the guest's screen really is.
+    m = 12
+    around = os.path.join(ARTIFACTS, f"{name}-around.png")
+    subprocess.run(["import", "-window", "root", "-crop",
+                    f"{w + 2 * m}x{h + 2 * m}+{x - m}+{y - m}", "+repage", around], check=True)
+    expected = os.path.join(ARTIFACTS, f"{name}-expected.png")
+    subprocess.run(["convert", guest_png, "-resize", f"{w}x{h}!", expected], check=True)
+    patch = os.path.join(ARTIFACTS, f"{name}-patch.png")
+    subprocess.run(["convert", expected, "-crop", f"{w // 6}x{h // 8}+{m}+{m}", "+repage",
+                    patch], check=True)
+    found = subprocess.run(["compare", "-metric", "RMSE", "-subimage-search", around, patch,
+                            "null:"], capture_output=True, text=True).stderr
+    px, py = map(int, re.search(r"@ (\d+),(\d+)", found).groups())
+    subprocess.run(["convert", around, "-crop", f"{w}x{h}+{px - m}+{py - m}", "+repage",
+                    shown_png], check=True)
+    compare = subprocess.run(
+        ["compare", "-metric", "RMSE", expected, shown_png, "null:"],
+        capture_output=True, text=True)
+    # "1234.5 (0.0188)": the normalised error in parentheses.
+    error = float(re.search(r"\(([\d.e-]+)\)", compare.stderr).group(1))
+    print(f"{name} vs guest screen {gw}x{gh}: RMSE {error:.4f} at offset {px - m},{py - m}")
+    test.assertLess(error, 0.08, f"{name} differs from the guest screen: {compare.stderr}")
+    return gw, gh

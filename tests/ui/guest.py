@@ -25,7 +25,8 @@ PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 
 def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
-               paint_rows=None, extra_cmdline="", network=None, disk=None, serial_shell=False):
+               paint_rows=None, extra_cmdline="", network=None, disk=None, serial_shell=False,
+               vdagent=False):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
@@ -35,7 +36,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     file as the virtio disk vda; `extra_cmdline`: more kernel switches (virtdeck.net=dhcp,
     virtdeck.disk=write: tests/guest/README.md). `serial_shell`: a second serial port (a
     pseudo terminal, what libvirt's serial console opens) with the guest's shell on it
-    (virtdeck.shell=ttyS1)."""
+    (virtdeck.shell=ttyS1). `vdagent`: QEMU's clipboard agent peer (a qemu-vdagent channel, as
+    the wizard adds) and the guest's agent for it (virtdeck.vdagent=1)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -53,6 +55,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         cmdline = f"{extra_cmdline} {cmdline}"
     if serial_shell:
         cmdline = f"virtdeck.shell=ttyS1 {cmdline}"
+    if vdagent:
+        cmdline = f"virtdeck.vdagent=1 {cmdline}"
     ET.SubElement(os_, "cmdline").text = cmdline
     features = ET.SubElement(d, "features")
     ET.SubElement(features, "acpi")
@@ -80,6 +84,10 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     if serial_shell:
         shell = ET.SubElement(dev, "serial", type="pty")
         ET.SubElement(shell, "target", port="1")
+    if vdagent:
+        channel = ET.SubElement(dev, "channel", type="qemu-vdagent")
+        ET.SubElement(ET.SubElement(channel, "source"), "clipboard", copypaste="yes")
+        ET.SubElement(channel, "target", type="virtio", name="com.redhat.spice.0")
     for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
     graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
@@ -100,7 +108,7 @@ class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
     def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
-                 extra_cmdline="", network=None, disk=None, serial_shell=False):
+                 extra_cmdline="", network=None, disk=None, serial_shell=False, vdagent=False):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -109,7 +117,7 @@ class Guest:
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
             f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
-                               paint_rows, extra_cmdline, network, disk, serial_shell))
+                               paint_rows, extra_cmdline, network, disk, serial_shell, vdagent))
         virsh("define", xml)
         virsh("start", name)
 

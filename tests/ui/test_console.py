@@ -5,8 +5,8 @@ import re
 import subprocess
 import time
 
-from console_ui import (Clipboard, GuestTestCase, open_console, type_line, view_box, x_window,
-                        xdotool)
+from console_ui import (Clipboard, GuestTestCase, assert_shows_guest, open_console, type_line,
+                        view_box, x_window, xdotool)
 from guest import virsh
 from vdui import ARTIFACTS, click, find_all, wait_for
 
@@ -101,40 +101,5 @@ class ConsoleTest(GuestTestCase):
 
     def test_console_shows_what_the_guest_shows(self):
         app, window, screen, wid = self.open_console()
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        guest_png = os.path.join(ARTIFACTS, "console-guest.png")
-        shown_png = os.path.join(ARTIFACTS, "console-shown.png")
         time.sleep(1)  # let the last update arrive
-        virsh("screenshot", self.guest.name, guest_png)
-        bx, by, bw, bh = view_box(screen, wid)
-        size = subprocess.run(["identify", "-format", "%w %h", guest_png],
-                              capture_output=True, text=True, check=True).stdout.split()
-        gw, gh = int(size[0]), int(size[1])
-        # Fit mode keeps the aspect ratio: the guest fills the middle of the view.
-        zoom = min(bw / gw, bh / gh)
-        w, h = round(gw * zoom), round(gh * zoom)
-        x = bx + (bw - w) // 2
-        y = by + (bh - h) // 2
-        # Window decorations make the computed position off by a few pixels: grab a
-        # margin around it and find where the guest's screen really is.
-        m = 12
-        around = os.path.join(ARTIFACTS, "console-around.png")
-        subprocess.run(["import", "-window", "root", "-crop",
-                        f"{w + 2 * m}x{h + 2 * m}+{x - m}+{y - m}", "+repage", around], check=True)
-        expected = os.path.join(ARTIFACTS, "console-expected.png")
-        subprocess.run(["convert", guest_png, "-resize", f"{w}x{h}!", expected], check=True)
-        patch = os.path.join(ARTIFACTS, "console-patch.png")
-        subprocess.run(["convert", expected, "-crop", f"{w // 6}x{h // 8}+{m}+{m}", "+repage",
-                        patch], check=True)
-        found = subprocess.run(["compare", "-metric", "RMSE", "-subimage-search", around, patch,
-                                "null:"], capture_output=True, text=True).stderr
-        px, py = map(int, re.search(r"@ (\d+),(\d+)", found).groups())
-        subprocess.run(["convert", around, "-crop", f"{w}x{h}+{px - m}+{py - m}", "+repage",
-                        shown_png], check=True)
-        compare = subprocess.run(
-            ["compare", "-metric", "RMSE", expected, shown_png, "null:"],
-            capture_output=True, text=True)
-        # "1234.5 (0.0188)": the normalised error in parentheses.
-        error = float(re.search(r"\(([\d.e-]+)\)", compare.stderr).group(1))
-        print(f"console vs guest screen: RMSE {error:.4f} at offset {px - m},{py - m}")
-        self.assertLess(error, 0.08, f"console differs from the guest screen: {compare.stderr}")
+        assert_shows_guest(self, screen, wid, self.guest)

@@ -119,7 +119,7 @@ pub struct Devices<'a> {
     pub interface: Vec<Interface<'a>>,
     pub serial: Serial,
     pub console: Console,
-    pub channel: Channel,
+    pub channel: Vec<Channel>,
     pub input: Input,
     pub graphics: Graphics,
     pub video: Video,
@@ -272,7 +272,21 @@ pub struct ConsoleTarget {
 pub struct Channel {
     #[serde(rename = "@type")]
     pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<ChannelSource>,
     pub target: ChannelTarget,
+}
+
+/// What QEMU's own guest agent peer (`qemu-vdagent`) shares: the clipboard.
+#[derive(Serialize)]
+pub struct ChannelSource {
+    pub clipboard: Clipboard,
+}
+
+#[derive(Serialize)]
+pub struct Clipboard {
+    #[serde(rename = "@copypaste")]
+    pub copypaste: &'static str,
 }
 
 #[derive(Serialize)]

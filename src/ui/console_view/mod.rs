@@ -8,6 +8,7 @@
 //! (pointer.rs).
 #![deny(unsafe_code)]
 
+mod clipboard;
 mod input;
 mod paste;
 mod pointer;
@@ -58,6 +59,8 @@ mod imp {
         pub generation: Cell<u64>,
         /// Why the last session ended, when it failed.
         pub last_error: RefCell<Option<ConsoleError>>,
+        pub(super) clipboard_state: RefCell<clipboard::ClipboardState>,
+        pub clipboard_handler: RefCell<Option<glib::SignalHandlerId>>,
     }
 
     impl ConsoleView {
@@ -100,6 +103,7 @@ mod imp {
             obj.set_vexpand(true);
             obj.set_overflow(gtk::Overflow::Hidden);
             obj.setup_input();
+            obj.setup_clipboard();
         }
 
         fn signals() -> &'static [Signal] {
@@ -107,14 +111,22 @@ mod imp {
             SIGNALS.get_or_init(|| {
                 // The session ended; the argument is the reason in words, or empty when
                 // it was closed from this side.
-                vec![Signal::builder("disconnected")
-                    .param_types([String::static_type()])
-                    .build()]
+                vec![
+                    Signal::builder("disconnected")
+                        .param_types([String::static_type()])
+                        .build(),
+                    // The server refused to resize the guest's screen; the argument says
+                    // why. "Resize Guest to Window" is no longer offered in this session.
+                    Signal::builder("guest-resize-failed")
+                        .param_types([String::static_type()])
+                        .build(),
+                ]
             })
         }
 
         fn dispose(&self) {
             self.session.take();
+            self.obj().dispose_clipboard();
         }
     }
 
@@ -163,6 +175,7 @@ impl ConsoleView {
         let generation = imp.generation.get() + 1;
         imp.generation.set(generation);
         imp.last_error.replace(None);
+        self.reset_clipboard();
         let session = ConsoleSession::open(source, options);
         if self.relative_pointer() {
             session.send(Input::StartRelative);
@@ -208,10 +221,17 @@ impl ConsoleView {
             ConsoleEvent::CursorChanged => self.update_cursor(),
             ConsoleEvent::Bell => self.error_bell(),
             // The guest's clipboard reaches this side's only while the console has the
-            // focus, never in the background.
-            ConsoleEvent::CutText(text) if self.has_focus() => self.clipboard().set_text(&text),
-            ConsoleEvent::CutText(_) => tracing::debug!("guest clipboard ignored: not focused"),
-            ConsoleEvent::DesktopResized(_) => {}
+            // focus, never in the background (clipboard.rs).
+            event @ (ConsoleEvent::CutText(_)
+            | ConsoleEvent::ClipboardExtended
+            | ConsoleEvent::GuestClipboardChanged { .. }
+            | ConsoleEvent::ClipboardRequested) => self.clipboard_event(event),
+            ConsoleEvent::DesktopResized(Ok(_)) => {}
+            ConsoleEvent::DesktopResized(Err(reason)) => {
+                // QEMU refuses for video models without a way to tell the guest (VGA).
+                self.set_guest_resizable(false);
+                self.emit_by_name::<()>("guest-resize-failed", &[&reason]);
+            }
             ConsoleEvent::GuestResizable(resizable) => self.set_guest_resizable(resizable),
             ConsoleEvent::Disconnected { error } => {
                 imp.session.take();
@@ -301,6 +321,17 @@ impl ConsoleView {
     /// Why the last session ended, when it failed (read in a `disconnected` handler).
     pub fn last_error(&self) -> Option<ConsoleError> {
         self.imp().last_error.borrow().clone()
+    }
+
+    pub fn connect_guest_resize_failed<F: Fn(&Self, &str) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            "guest-resize-failed",
+            false,
+            glib::closure_local!(move |view: &Self, reason: String| f(view, &reason)),
+        )
     }
 
     pub fn connect_disconnected<F: Fn(&Self, &str) + 'static>(

@@ -24,6 +24,9 @@ pub enum VncEncoding {
     /// QEMU LED State: the server reports the guest's keyboard LEDs as
     /// [crate::VncEvent::LedState].
     QemuLedStatePseudo = -261,
+    /// Extended Clipboard: UTF-8 text both ways, offered, asked for and sent on demand
+    /// ([crate::VncEvent::ExtendedClipboard]). Never a rectangle's encoding.
+    ExtendedClipboardPseudo = 0xC0A1E5CE_u32 as i32,
 }
 
 impl From<u32> for VncEncoding {

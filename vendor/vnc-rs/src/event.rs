@@ -96,6 +96,20 @@ pub enum VncEvent {
     /// Will be generated if [crate::VncEncoding::QemuLedStatePseudo] is set
     ///
     LedState(LedState),
+    /// The server speaks the Extended Clipboard; the client's capabilities (UTF-8 text
+    /// up to 1 MiB) are already sent. From now on the server's clipboard is announced
+    /// with [VncEvent::ClipboardNotify] and sent only when asked for, and the client
+    /// offers its own with [X11Event::ClipboardNotify].
+    ///
+    /// Will be generated if [crate::VncEncoding::ExtendedClipboardPseudo] is set
+    ///
+    ExtendedClipboard,
+    /// The server's clipboard changed; `text` says whether it holds text, which
+    /// [X11Event::ClipboardRequest] asks for (it then arrives as [VncEvent::Text]).
+    ClipboardNotify { text: bool },
+    /// The server asks for the text the client offered: answer with
+    /// [X11Event::ClipboardProvide].
+    ClipboardRequest,
     /// If any unexpected error happens in the async process routines
     /// This event will propagate the error to the current context
     Error(String),
@@ -201,4 +215,12 @@ pub enum X11Event {
     /// Only Latin-1 character set is allowed
     ///
     CopyText(String),
+    /// Extended Clipboard: the client's clipboard changed (`text`: it holds text). Send
+    /// it only after [VncEvent::ExtendedClipboard].
+    ClipboardNotify { text: bool },
+    /// Extended Clipboard: ask for the server's text after [VncEvent::ClipboardNotify].
+    ClipboardRequest,
+    /// Extended Clipboard: the client's text, answering [VncEvent::ClipboardRequest]
+    /// (at most 1 MiB).
+    ClipboardProvide(String),
 }

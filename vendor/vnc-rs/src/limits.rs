@@ -34,6 +34,15 @@ pub(crate) async fn string<S: AsyncRead + Unpin>(
     limit: usize,
 ) -> Result<String, VncError> {
     let length = reader.read_u32().await? as usize;
+    string_of_length(reader, length, limit).await
+}
+
+/// A string whose length was already read.
+pub(crate) async fn string_of_length<S: AsyncRead + Unpin>(
+    reader: &mut S,
+    length: usize,
+    limit: usize,
+) -> Result<String, VncError> {
     if length > limit {
         return Err(VncError::General("VNC string exceeds size limit".into()));
     }

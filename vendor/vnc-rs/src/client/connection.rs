@@ -33,6 +33,7 @@ use tokio::spawn;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_futures::spawn_local as spawn;
 
+use super::clipboard::{ClientClipboard, ServerClipboard};
 use super::messages::{ClientMsg, ServerMsg};
 use super::resize::DesktopState;
 
@@ -144,6 +145,7 @@ impl VncInner {
             .await?;
 
         // start the decoding thread
+        let clipboard_caps = input_ch_tx.clone();
         spawn(async move {
             trace!("Decoding thread starts");
             let mut conn_ch_rx = {
@@ -151,7 +153,13 @@ impl VncInner {
                 FuturesAsyncReadCompatExt::compat(conn_ch_rx)
             };
 
+            // The server's Extended Clipboard capabilities are answered at once.
             let output_func = |e| async {
+                if matches!(e, VncEvent::ExtendedClipboard) {
+                    clipboard_caps
+                        .send(ClientMsg::ExtendedClipboard(ClientClipboard::Caps))
+                        .await?;
+                }
                 output_ch_tx.send(e).await?;
                 Ok(())
             };
@@ -238,6 +246,18 @@ impl VncInner {
                         return Err(VncError::InvalidImageData);
                     }
                     ClientMsg::ClientCutText(text)
+                }
+                X11Event::ClipboardNotify { text } => {
+                    ClientMsg::ExtendedClipboard(ClientClipboard::Notify { text })
+                }
+                X11Event::ClipboardRequest => {
+                    ClientMsg::ExtendedClipboard(ClientClipboard::Request)
+                }
+                X11Event::ClipboardProvide(text) => {
+                    if text.len() > crate::limits::MAX_TEXT {
+                        return Err(VncError::InvalidImageData);
+                    }
+                    ClientMsg::ExtendedClipboard(ClientClipboard::Provide(text))
                 }
             };
             Ok(msg)
@@ -601,6 +621,9 @@ where
                             let bits = stream.read_u8().await?;
                             output_func(VncEvent::LedState(bits.into())).await?;
                         }
+                        VncEncoding::ExtendedClipboardPseudo => {
+                            return Err(VncError::InvalidImageData);
+                        }
                     }
                 }
                 for update in updates.into_updates() {
@@ -618,6 +641,22 @@ where
             }
             ServerMsg::ServerCutText(text) => {
                 output_func(VncEvent::Text(text)).await?;
+            }
+            ServerMsg::ExtendedClipboard(message) => {
+                if !encodings.contains(&VncEncoding::ExtendedClipboardPseudo) {
+                    return Err(VncError::WrongServerMessage);
+                }
+                let event = match message {
+                    ServerClipboard::Caps => Some(VncEvent::ExtendedClipboard),
+                    ServerClipboard::Notify { text } => Some(VncEvent::ClipboardNotify { text }),
+                    ServerClipboard::Request => Some(VncEvent::ClipboardRequest),
+                    ServerClipboard::Provide(text) => text.map(VncEvent::Text),
+                    // Not among the client's capabilities.
+                    ServerClipboard::Peek => None,
+                };
+                if let Some(event) = event {
+                    output_func(event).await?;
+                }
             }
         }
     }

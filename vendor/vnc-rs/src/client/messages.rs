@@ -14,6 +14,7 @@ pub(super) enum ClientMsg {
     },
     PointerEvent(u16, u16, u8),
     ClientCutText(String),
+    ExtendedClipboard(super::clipboard::ClientClipboard),
     #[cfg(not(target_arch = "wasm32"))]
     SetDesktopSize(crate::DesktopLayout),
 }
@@ -164,6 +165,10 @@ impl ClientMsg {
                 writer.write_all(&payload).await?;
                 Ok(())
             }
+            ClientMsg::ExtendedClipboard(message) => {
+                writer.write_all(&message.encode()?).await?;
+                Ok(())
+            }
         }
     }
 }
@@ -174,6 +179,7 @@ pub(super) enum ServerMsg {
     // SetColorMapEntries,
     Bell,
     ServerCutText(String),
+    ExtendedClipboard(super::clipboard::ServerClipboard),
 }
 
 impl ServerMsg {
@@ -228,10 +234,23 @@ impl ServerMsg {
                 // | 4            | U32          | length       |
                 // | length       | U8 array     | text         |
                 // +--------------+--------------+--------------+
+                // A negative length is the Extended Clipboard's (rfbproto): its
+                // payload is flags and, for text, a zlib stream.
                 let mut padding = [0; 3];
                 reader.read_exact(&mut padding).await?;
+                let length = reader.read_i32().await?;
+                if length < 0 {
+                    return Ok(Self::ExtendedClipboard(
+                        super::clipboard::read(reader, length.unsigned_abs()).await?,
+                    ));
+                }
                 Ok(Self::ServerCutText(
-                    crate::limits::string(reader, crate::limits::MAX_TEXT).await?,
+                    crate::limits::string_of_length(
+                        reader,
+                        length as usize,
+                        crate::limits::MAX_TEXT,
+                    )
+                    .await?,
                 ))
             }
             _ => Err(VncError::WrongServerMessage),

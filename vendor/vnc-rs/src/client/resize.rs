@@ -59,7 +59,10 @@ impl DesktopState {
             DesktopStatus::Success if update.layout.as_ref() == Some(&pending.requested) => {
                 Ok(pending.requested)
             }
-            DesktopStatus::Success | DesktopStatus::Forwarded => {
+            // The server passed the request on (QEMU: to the guest's display driver);
+            // the new layout follows as the server's own change, when the guest makes it.
+            DesktopStatus::Forwarded => Ok(pending.requested),
+            DesktopStatus::Success => {
                 state.uncertain = true;
                 Err(ResizeError::Uncertain)
             }
