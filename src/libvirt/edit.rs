@@ -47,6 +47,16 @@ pub enum EditRequest {
         name: String,
         reply: Reply<()>,
     },
+    /// The persistent XML as `virsh edit` shows it, secrets included so that applying it
+    /// keeps them.
+    ReadXml { uuid: String, reply: Reply<String> },
+    /// Replace the persistent configuration with `xml`, validated by libvirt
+    /// (`VIR_DOMAIN_DEFINE_VALIDATE`); refused XML changes nothing ([`define_xml`]).
+    DefineXml {
+        uuid: String,
+        xml: String,
+        reply: Reply<()>,
+    },
 }
 
 impl EditRequest {
@@ -56,6 +66,8 @@ impl EditRequest {
             Self::Apply { .. } => "Edit::Apply",
             Self::SetAutostart { .. } => "Edit::SetAutostart",
             Self::Rename { .. } => "Edit::Rename",
+            Self::ReadXml { .. } => "Edit::ReadXml",
+            Self::DefineXml { .. } => "Edit::DefineXml",
         }
     }
 }
@@ -110,6 +122,13 @@ pub fn serve(conn: Option<&Connect>, local: bool, request: EditRequest) {
         }),
         EditRequest::Rename { uuid, name, reply } => {
             reply.answer(conn, |c| rename(c, &uuid, &name))
+        }
+        EditRequest::ReadXml { uuid, reply } => reply.answer(conn, |c| {
+            let dom = c.lookup_domain_by_uuid_string(&uuid)?;
+            Ok(dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)?)
+        }),
+        EditRequest::DefineXml { uuid, xml, reply } => {
+            reply.answer(conn, |c| define_xml(c, &uuid, &xml))
         }
     }
 }
@@ -265,4 +284,58 @@ fn rename(conn: &Connect, uuid: &str, name: &str) -> Result<(), RequestError> {
     }
     dom.rename(name, 0)?;
     Ok(())
+}
+
+/// Defines the whole domain XML `xml` typed for the machine `uuid`, after checking that it
+/// is well-formed and keeps the machine's UUID; libvirt validates the rest against its
+/// schema and refuses it without changing anything.
+fn define_xml(conn: &Connect, uuid: &str, xml: &str) -> Result<(), RequestError> {
+    // The machine must still exist: defining it anew would bring it back.
+    conn.lookup_domain_by_uuid_string(uuid)?;
+    edit::overview::check_domain_xml(xml, uuid)?;
+    conn.define_domain_xml_flags(xml, sys::VIR_DOMAIN_DEFINE_VALIDATE)?;
+    Ok(())
+}
+
+/// The line of the XML an error names: a malformed XML's, or the one libvirt's parser
+/// reports ("at line 6: Opening and ending tag mismatch …").
+pub fn error_line(error: &RequestError) -> Option<u32> {
+    match error {
+        RequestError::Edit(EditFailure::Invalid(EditError::XmlMalformed { line, .. })) => {
+            Some(*line)
+        }
+        RequestError::Libvirt(message) => {
+            // Made readable, the message may start with "At line".
+            let message = message.to_ascii_lowercase();
+            let at = message.find("at line ")? + "at line ".len();
+            let digits: String = message[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_named_by_errors() {
+        let libvirt = RequestError::Libvirt(
+            "At line 6: Opening and ending tag mismatch: devices line 5 and device.".into(),
+        );
+        assert_eq!(error_line(&libvirt), Some(6));
+        let malformed = RequestError::from(EditError::XmlMalformed {
+            message: "unexpected end".into(),
+            line: 3,
+        });
+        assert_eq!(error_line(&malformed), Some(3));
+        let schema = RequestError::Libvirt(
+            "XML document failed to validate against schema: Extra element memory".into(),
+        );
+        assert_eq!(error_line(&schema), None);
+    }
 }
