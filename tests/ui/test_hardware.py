@@ -6,7 +6,7 @@ import os
 import re
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import click, find_all, press, sensitive, showing, walk, wait_for
+from vdui import click, find_all, open_details_page, press, sensitive, showing, walk, wait_for
 
 
 def set_spin(app, main, name, value):
@@ -36,12 +36,7 @@ class HardwarePageTest(SessionDomainTestCase):
                     "<readonly/></disk>")
 
     def open_hardware(self, app, main, state):
-        app.search(self.name)
-        wait_for(f"the machine {state}", lambda: app.rows()[0][:2] == [self.name, state])
-        tabs = [a for a in find_all(main, name="Hardware")
-                if a.getRoleName() in ("toggle button", "page tab", "push button", "radio button")]
-        self.assertTrue(tabs, "a Hardware switch in the details")
-        click(tabs[0])
+        open_details_page(app, main, self.name, state, "Hardware")
 
     def open_shut_off(self):
         """Defines the 32 MiB machine, launches Virtdeck and waits for its Hardware page."""

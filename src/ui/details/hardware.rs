@@ -16,6 +16,8 @@ use gtk::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 
+mod overview;
+
 /// A device row's data: title, subtitle and the key its buttons act on, with the button
 /// words and actions.
 struct DeviceRow {
@@ -77,6 +79,9 @@ mod imp {
         /// The path typed for the CD-ROM's next image.
         #[property(get, set)]
         pub image_path: RefCell<String>,
+        /// The persistent XML the page was filled from, for the Machine group.
+        #[property(get)]
+        pub config_xml: RefCell<String>,
         /// The configuration the form was filled from.
         pub loaded: RefCell<Option<Hardware>>,
         pub cdrom_rows: gio::ListStore,
@@ -112,6 +117,7 @@ mod imp {
                 changed_elsewhere: Cell::default(),
                 pending_note: RefCell::default(),
                 image_path: RefCell::default(),
+                config_xml: RefCell::default(),
                 loaded: RefCell::default(),
                 cdrom_rows: rows(),
                 nic_rows: rows(),
@@ -177,6 +183,7 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            overview::OverviewGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -353,6 +360,8 @@ impl HardwarePage {
             }
         };
         imp.free_mac.replace(config.free_mac.clone());
+        imp.config_xml.replace(config.xml.clone());
+        self.notify_config_xml();
         self.action_set_enabled("hardware.add-nic", true);
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
