@@ -9,7 +9,7 @@ use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
-use crate::ui::util::{show_error, BoundObject, Failure};
+use crate::ui::util::{show_error, BoundObject, ChangedElsewhereBanner, Failure};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -70,9 +70,6 @@ mod imp {
         /// The form differs from the machine's configuration.
         #[property(get)]
         pub dirty: Cell<bool>,
-        /// The configuration changed elsewhere while the form had unapplied edits.
-        #[property(get)]
-        pub changed_elsewhere: Cell<bool>,
         /// Applied edits wait for the next shutdown, in words; empty when none does.
         #[property(get)]
         pub pending_note: RefCell<String>,
@@ -114,7 +111,6 @@ mod imp {
                 domain: BoundObject::default(),
                 connection: RefCell::default(),
                 dirty: Cell::default(),
-                changed_elsewhere: Cell::default(),
                 pending_note: RefCell::default(),
                 image_path: RefCell::default(),
                 config_xml: RefCell::default(),
@@ -140,16 +136,11 @@ mod imp {
             self.loaded.replace(None);
             // A new NIC needs a free MAC address, which comes with the configuration.
             obj.action_set_enabled("hardware.add-nic", false);
-            self.set_flag(&self.changed_elsewhere, "changed-elsewhere", false);
             obj.set_pending(String::new());
             match &domain {
                 Some(domain) => {
-                    let handler = domain.connect_revision_notify(glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_| obj.changed_outside()
-                    ));
-                    self.domain.set(domain.clone(), vec![handler]);
+                    // Its changes come through the banner (`on_reload`).
+                    self.domain.set(domain.clone(), Vec::new());
                     obj.reload();
                 }
                 None => self.domain.clear(),
@@ -184,6 +175,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             overview::OverviewGroup::ensure_type();
+            ChangedElsewhereBanner::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -370,7 +362,6 @@ impl HardwarePage {
         self.set_autostart(config.autostart);
         imp.filling.set(false);
         imp.loaded.replace(Some(hardware));
-        imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", false);
         if !config.active {
             // A shut-off machine has nothing waiting.
             self.set_pending(String::new());
@@ -457,16 +448,6 @@ impl HardwarePage {
         let imp = self.imp();
         let dirty = !self.form_edits().is_empty();
         imp.set_flag(&imp.dirty, "dirty", dirty);
-    }
-
-    /// The machine changed (an event): reload, unless that would lose unapplied edits.
-    fn changed_outside(&self) {
-        let imp = self.imp();
-        if imp.dirty.get() {
-            imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", true);
-        } else {
-            self.reload();
-        }
     }
 
     /// Sends `edits` to the worker; tells what failed, or what waits for the shutdown,

@@ -8,7 +8,7 @@
 use crate::i18n::gettext_f;
 use crate::ui::backend::edit::{error_line, EditRequest};
 use crate::ui::backend::Request;
-use crate::ui::util::BoundObject;
+use crate::ui::util::{BoundObject, ChangedElsewhereBanner};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -39,9 +39,6 @@ mod imp {
         /// The text differs from the XML it was filled with.
         #[property(get)]
         pub dirty: Cell<bool>,
-        /// The configuration changed elsewhere while the text had unapplied edits.
-        #[property(get)]
-        pub changed_elsewhere: Cell<bool>,
         /// Why the last Apply was refused, in words; empty when it was not.
         #[property(get)]
         pub error: RefCell<String>,
@@ -64,12 +61,8 @@ mod imp {
             obj.fill("");
             match &domain {
                 Some(domain) => {
-                    let handler = domain.connect_revision_notify(glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_| obj.changed_outside()
-                    ));
-                    self.domain.set(domain.clone(), vec![handler]);
+                    // Its changes come through the banner (`on_reload`).
+                    self.domain.set(domain.clone(), Vec::new());
                     obj.reload();
                 }
                 None => self.domain.clear(),
@@ -84,6 +77,7 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            ChangedElsewhereBanner::ensure_type();
             sourceview5::View::ensure_type();
             sourceview5::Buffer::ensure_type();
             klass.bind_template();
@@ -199,7 +193,6 @@ impl XmlEditorPage {
         imp.buffer.place_cursor(&imp.buffer.start_iter());
         imp.loaded.replace(xml.to_owned());
         imp.set_flag(&imp.dirty, "dirty", false);
-        imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", false);
         self.set_error(String::new());
     }
 
@@ -222,16 +215,6 @@ impl XmlEditorPage {
                 Err(error) => page.set_error(error.to_string()),
             }
         });
-    }
-
-    /// The machine changed (an event): reload, unless that would lose unapplied edits.
-    fn changed_outside(&self) {
-        let imp = self.imp();
-        if imp.dirty.get() {
-            imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", true);
-        } else {
-            self.reload();
-        }
     }
 
     /// Defines the text as the machine's configuration; shows why it was refused.
