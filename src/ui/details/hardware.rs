@@ -9,7 +9,7 @@ use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
-use crate::ui::util::{show_error, BoundObject, ChangedElsewhereBanner, Failure};
+use crate::ui::util::{show_error, BoundObject, ChangedElsewhereBanner, Failure, ShowsDomain};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -306,6 +306,12 @@ glib::wrapper! {
         @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
 }
 
+impl ShowsDomain for HardwarePage {
+    fn shown(&self) -> (Option<Domain>, Option<Connection>) {
+        (self.domain(), self.connection())
+    }
+}
+
 impl HardwarePage {
     fn set_pending(&self, note: String) {
         if *self.imp().pending_note.borrow() != note {
@@ -316,29 +322,19 @@ impl HardwarePage {
 
     /// Reads the machine's configuration and fills the page from it.
     fn reload(&self) {
-        let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
-            return;
-        };
-        let page = self.clone();
-        glib::spawn_future_local(async move {
-            let uuid = domain.uuid();
-            let answer = connection
-                .request(|reply| Request::Edit(EditRequest::Read { uuid, reply }))
-                .await;
-            if page.domain().as_ref() != Some(&domain) {
-                return;
-            }
-            match answer {
+        self.ask_about_shown(
+            |uuid, reply| Request::Edit(EditRequest::Read { uuid, reply }),
+            |page, answer| match answer {
                 Ok(config) => page.show_config(&config),
                 Err(error) => show_error(
-                    &page,
+                    page,
                     &Failure::with_detail(
                         gettext("Could not read the virtual machine’s hardware"),
                         error.to_string(),
                     ),
                 ),
-            }
-        });
+            },
+        );
     }
 
     fn show_config(&self, config: &DomainConfig) {

@@ -8,7 +8,7 @@
 use crate::i18n::gettext_f;
 use crate::ui::backend::edit::{error_line, EditRequest};
 use crate::ui::backend::Request;
-use crate::ui::util::{BoundObject, ChangedElsewhereBanner};
+use crate::ui::util::{BoundObject, ChangedElsewhereBanner, ShowsDomain};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -54,18 +54,11 @@ mod imp {
         }
 
         fn set_domain(&self, domain: Option<Domain>) {
-            if domain.as_ref() == self.domain.get().as_ref() {
-                return;
-            }
-            let obj = self.obj();
-            obj.fill("");
-            match &domain {
-                Some(domain) => {
-                    // Its changes come through the banner (`on_reload`).
-                    self.domain.set(domain.clone(), Vec::new());
-                    obj.reload();
-                }
-                None => self.domain.clear(),
+            // Its changes come through the banner (`on_reload`).
+            if self.domain.follow(domain.as_ref(), |_| Vec::new()) {
+                let obj = self.obj();
+                obj.fill("");
+                obj.reload();
             }
         }
     }
@@ -169,6 +162,12 @@ glib::wrapper! {
         @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
 }
 
+impl ShowsDomain for XmlEditorPage {
+    fn shown(&self) -> (Option<Domain>, Option<Connection>) {
+        (self.domain(), self.connection())
+    }
+}
+
 impl XmlEditorPage {
     fn text(&self) -> String {
         let buffer = &*self.imp().buffer;
@@ -198,23 +197,13 @@ impl XmlEditorPage {
 
     /// Reads the machine's XML and shows it, dropping unapplied edits.
     fn reload(&self) {
-        let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
-            return;
-        };
-        let page = self.clone();
-        glib::spawn_future_local(async move {
-            let uuid = domain.uuid();
-            let answer = connection
-                .request(|reply| Request::Edit(EditRequest::ReadXml { uuid, reply }))
-                .await;
-            if page.domain().as_ref() != Some(&domain) {
-                return;
-            }
-            match answer {
+        self.ask_about_shown(
+            |uuid, reply| Request::Edit(EditRequest::ReadXml { uuid, reply }),
+            |page, answer| match answer {
                 Ok(xml) => page.fill(&xml),
                 Err(error) => page.set_error(error.to_string()),
-            }
-        });
+            },
+        );
     }
 
     /// Defines the text as the machine's configuration; shows why it was refused.

@@ -52,29 +52,21 @@ mod imp {
         }
 
         fn set_domain(&self, domain: Option<Domain>) {
-            if domain.as_ref() == self.domain.get().as_ref() {
-                return;
-            }
             let obj = self.obj();
-            match &domain {
-                Some(domain) => {
-                    let handlers = vec![
-                        domain.connect_name_notify(glib::clone!(
-                            #[weak]
-                            obj,
-                            move |_| obj.show_name()
-                        )),
-                        domain.connect_active_notify(glib::clone!(
-                            #[weak]
-                            obj,
-                            move |_| obj.show_name()
-                        )),
-                    ];
-                    self.domain.set(domain.clone(), handlers);
-                }
-                None => self.domain.clear(),
+            let followed = self.domain.follow(domain.as_ref(), |domain| {
+                let show = glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_: &Domain| obj.show_name()
+                );
+                vec![
+                    domain.connect_name_notify(show.clone()),
+                    domain.connect_active_notify(show),
+                ]
+            });
+            if followed {
+                obj.show_name();
             }
-            obj.show_name();
         }
 
         fn set_xml(&self, xml: String) {
