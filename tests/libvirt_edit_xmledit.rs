@@ -48,10 +48,28 @@ fn dumpxml(name: &str) -> String {
     virsh_ok(SESSION_URI, &["dumpxml", "--inactive", name])
 }
 
+/// Defines `xml` as the machine's XML, made from what `virsh dumpxml --inactive` says now.
 fn define(handle: &ConnectionHandle, uuid: &str, xml: &str) -> Result<(), RequestError> {
-    let (uuid, xml) = (uuid.to_owned(), xml.to_owned());
+    let name = virsh_ok(SESSION_URI, &["domname", uuid]);
+    define_from(handle, uuid, xml, &dumpxml(name.trim()))
+}
+
+fn define_from(
+    handle: &ConnectionHandle,
+    uuid: &str,
+    xml: &str,
+    base: &str,
+) -> Result<(), RequestError> {
+    let (uuid, xml, base) = (uuid.to_owned(), xml.to_owned(), base.to_owned());
     handle
-        .ask(|reply| Request::Edit(EditRequest::DefineXml { uuid, xml, reply }))
+        .ask(|reply| {
+            Request::Edit(EditRequest::DefineXml {
+                uuid,
+                xml,
+                base,
+                reply,
+            })
+        })
         .recv_blocking()
 }
 
@@ -139,6 +157,16 @@ fn xml_editor_defines_valid_xml_and_nothing_else() {
     assert_ne!(renamed, xml);
     let refused = define(&handle, &uuid, &renamed).unwrap_err();
     assert!(matches!(refused, RequestError::Libvirt(_)), "{refused:?}");
+    assert_eq!(dumpxml(&guard.name), before);
+
+    // Made from an older configuration: it changed elsewhere since, and stays as it is.
+    let stale = xml.replace("<on_crash>", "<!-- older -->\n  <on_crash>");
+    assert_ne!(stale, xml);
+    let refused = define_from(&handle, &uuid, &xml, &stale).unwrap_err();
+    assert!(
+        matches!(refused, RequestError::Edit(EditFailure::ChangedElsewhere)),
+        "{refused:?}"
+    );
     assert_eq!(dumpxml(&guard.name), before);
 
     // A valid edit is defined as typed.

@@ -52,9 +52,12 @@ pub enum EditRequest {
     ReadXml { uuid: String, reply: Reply<String> },
     /// Replace the persistent configuration with `xml`, validated by libvirt
     /// (`VIR_DOMAIN_DEFINE_VALIDATE`); refused XML changes nothing ([`define_xml`]).
+    /// `base` is the XML the text was made from ([`EditRequest::ReadXml`]'s answer): when
+    /// the configuration is no longer that, it changed elsewhere and is not overwritten.
     DefineXml {
         uuid: String,
         xml: String,
+        base: String,
         reply: Reply<()>,
     },
 }
@@ -103,6 +106,9 @@ pub enum EditFailure {
     RenameRunning,
     #[error("The file “{0}” does not exist.")]
     FileMissing(String),
+    // XML editor (xmledit).
+    #[error("The virtual machine was changed elsewhere since its XML was read. Reload it and make the change again.")]
+    ChangedElsewhere,
 }
 
 /// Answers `request` on `conn`. Blocks.
@@ -124,12 +130,14 @@ pub fn serve(conn: Option<&Connect>, local: bool, request: EditRequest) {
             reply.answer(conn, |c| rename(c, &uuid, &name))
         }
         EditRequest::ReadXml { uuid, reply } => reply.answer(conn, |c| {
-            let dom = c.lookup_domain_by_uuid_string(&uuid)?;
-            Ok(dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)?)
+            Ok(editable_xml(&c.lookup_domain_by_uuid_string(&uuid)?)?)
         }),
-        EditRequest::DefineXml { uuid, xml, reply } => {
-            reply.answer(conn, |c| define_xml(c, &uuid, &xml))
-        }
+        EditRequest::DefineXml {
+            uuid,
+            xml,
+            base,
+            reply,
+        } => reply.answer(conn, |c| define_xml(c, &uuid, &xml, &base)),
     }
 }
 
@@ -286,15 +294,25 @@ fn rename(conn: &Connect, uuid: &str, name: &str) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// Defines the whole domain XML `xml` typed for the machine `uuid`, after checking that it
-/// is well-formed and keeps the machine's UUID; libvirt validates the rest against its
-/// schema and refuses it without changing anything.
-fn define_xml(conn: &Connect, uuid: &str, xml: &str) -> Result<(), RequestError> {
+/// Defines the whole domain XML `xml` typed for the machine `uuid`, after checking that its
+/// configuration still is `base`, and that `xml` is well-formed and keeps the machine's
+/// UUID; libvirt validates the rest against its schema and refuses it without changing
+/// anything.
+fn define_xml(conn: &Connect, uuid: &str, xml: &str, base: &str) -> Result<(), RequestError> {
     // The machine must still exist: defining it anew would bring it back.
-    conn.lookup_domain_by_uuid_string(uuid)?;
+    let dom = conn.lookup_domain_by_uuid_string(uuid)?;
+    if editable_xml(&dom)? != base {
+        return Err(EditFailure::ChangedElsewhere.into());
+    }
     edit::overview::check_domain_xml(xml, uuid)?;
     conn.define_domain_xml_flags(xml, sys::VIR_DOMAIN_DEFINE_VALIDATE)?;
     Ok(())
+}
+
+/// The persistent XML as `virsh edit` shows it: secrets included, so that defining it again
+/// keeps them.
+fn editable_xml(dom: &Domain) -> Result<String, virt::error::Error> {
+    dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)
 }
 
 /// The line of the XML an error names: a malformed XML's, or the one libvirt's parser

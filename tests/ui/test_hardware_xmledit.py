@@ -79,21 +79,37 @@ class XmlEditorTest(SessionDomainTestCase):
         apply = app.find(name="Apply XML", role="push button", within=main)
         wait_for("Apply XML disabled", lambda: not sensitive(apply))
 
-    def test_a_change_elsewhere_is_offered_as_reload(self):
-        app, main, view = self.open_xml()
-        self.type_after_first_line(main, view, "<!-- unapplied -->")
-        # Another program redefines the machine while the text has unapplied edits. (The
-        # list hears of changes to what it shows, such as the title.)
+    def define_elsewhere(self, element):
+        """Another program redefines the machine with `element` after its name."""
         xml = session_virsh("dumpxml", "--inactive", self.name).replace(
-            "</name>", "</name>\n  <title>Changed elsewhere</title>", 1)
+            "</name>", f"</name>\n  {element}", 1)
         path = f"{self.home.name}/elsewhere.xml"
         with open(path, "w") as f:
             f.write(xml)
         session_virsh("define", path)
-        app.find(role="label", name="This virtual machine was changed elsewhere.", within=main)
+
+    def test_a_change_elsewhere_is_offered_as_reload(self):
+        app, main, view = self.open_xml()
+        banner = "This virtual machine was changed elsewhere."
+        # The list hears of changes to what it shows, such as the title: the banner comes.
+        self.type_after_first_line(main, view, "<!-- unapplied -->")
+        self.define_elsewhere("<title>Changed elsewhere</title>")
+        app.find(role="label", name=banner, within=main)
         self.assertIn("<!-- unapplied -->", text_of(view))
         click(app.find(name="Reload", role="push button", within=main))
         wait_for("the machine's XML read again", lambda: "Changed elsewhere" in text_of(view)
+                 and "<!-- unapplied -->" not in text_of(view))
+
+        # A change the list does not show (the description) is caught by Apply, which
+        # overwrites nothing and offers Reload.
+        self.type_after_first_line(main, view, "<!-- unapplied -->")
+        self.define_elsewhere("<description>Described elsewhere</description>")
+        before = session_virsh("dumpxml", "--inactive", self.name)
+        self.apply(app, main)
+        app.find(role="label", contains="changed elsewhere since its XML was read", within=main)
+        self.assertEqual(session_virsh("dumpxml", "--inactive", self.name), before)
+        click(app.find(name="Reload", role="push button", within=main))
+        wait_for("the machine's XML read again", lambda: "Described elsewhere" in text_of(view)
                  and "<!-- unapplied -->" not in text_of(view))
 
 

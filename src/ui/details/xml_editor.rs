@@ -3,11 +3,12 @@
 //! define it with libvirt's validation ([`EditRequest::DefineXml`]); a refusal changes
 //! nothing and is shown under the text, its line marked when the message names one.
 //! Revert reads the XML again. A change made elsewhere while the text has unapplied edits
-//! is offered as "Reload", as on the Hardware page.
+//! is offered as "Reload", as on the Hardware page; one that no event told of is caught by
+//! Apply, which never overwrites a configuration other than the one the text was made from.
 
 use crate::i18n::gettext_f;
-use crate::ui::backend::edit::{error_line, EditRequest};
-use crate::ui::backend::Request;
+use crate::ui::backend::edit::{error_line, EditFailure, EditRequest};
+use crate::ui::backend::{Request, RequestError};
 use crate::ui::util::{BoundObject, ChangedElsewhereBanner, ShowsDomain};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
@@ -31,6 +32,8 @@ mod imp {
         pub view: TemplateChild<sourceview5::View>,
         #[template_child]
         pub buffer: TemplateChild<sourceview5::Buffer>,
+        #[template_child]
+        pub banner: TemplateChild<ChangedElsewhereBanner>,
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
@@ -216,12 +219,23 @@ impl XmlEditorPage {
         imp.buffer.remove_tag_by_name(ERROR_TAG, &start, &end);
         let uuid = domain.uuid();
         let xml = self.text();
+        let base = imp.loaded.borrow().clone();
         let answer = connection
-            .request(|reply| Request::Edit(EditRequest::DefineXml { uuid, xml, reply }))
+            .request(|reply| {
+                Request::Edit(EditRequest::DefineXml {
+                    uuid,
+                    xml,
+                    base,
+                    reply,
+                })
+            })
             .await;
         match answer {
             Ok(()) => self.reload(),
             Err(error) => {
+                if matches!(error, RequestError::Edit(EditFailure::ChangedElsewhere)) {
+                    imp.banner.offer_reload();
+                }
                 let line = error_line(&error);
                 self.set_error(match line {
                     Some(line) => gettext_f(

@@ -104,9 +104,15 @@ impl ChangedElsewhereBanner {
     /// The machine changed: reload, unless that would lose unapplied edits.
     fn changed(&self) {
         if self.dirty() {
-            self.set_visible(true);
+            self.offer_reload();
         } else {
             self.emit_by_name::<()>("reload", &[]);
         }
+    }
+
+    /// Offers Reload: the screen learnt otherwise that the machine changed (a refused
+    /// apply).
+    pub fn offer_reload(&self) {
+        self.set_visible(true);
     }
 }
