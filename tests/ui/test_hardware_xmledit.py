@@ -124,6 +124,16 @@ class OverviewTest(SessionDomainTestCase):
 
     def test_rename_a_shut_off_machine(self):
         self.define()
+        # The metadata the wizard writes for the guest OS.
+        xml = session_virsh("dumpxml", "--inactive", self.name).replace("</uuid>", (
+            "</uuid>\n  <metadata><libosinfo:libosinfo "
+            "xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>"
+            "<libosinfo:os id='http://debian.org/debian/12'/></libosinfo:libosinfo></metadata>"
+        ), 1)
+        path = f"{self.home.name}/osinfo.xml"
+        with open(path, "w") as f:
+            f.write(xml)
+        session_virsh("define", path)
         uuid = session_virsh("domuuid", self.name).strip()
         app = self.launch("--connect", SESSION)
         main = app.window("Virtdeck")
@@ -131,6 +141,7 @@ class OverviewTest(SessionDomainTestCase):
         # What the configuration says of the machine.
         app.find(role="label", name=uuid, within=main)
         app.find(role="label", name="BIOS", within=main)
+        app.find(role="label", name="Debian 12 (http://debian.org/debian/12)", within=main)
         app.find(role="label", contains="pc-i440fx", within=main)
 
         before = session_virsh("dumpxml", "--inactive", self.name)

@@ -4,10 +4,11 @@
 //! from the metadata the wizard writes), firmware (BIOS or UEFI, and Secure Boot) and
 //! machine type.
 
-use crate::i18n::gettext;
+use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::overview::{Firmware, Overview};
 use crate::ui::backend::edit::EditRequest;
 use crate::ui::backend::Request;
+use crate::ui::domain::os_name;
 use crate::ui::util::BoundObject;
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
@@ -23,6 +24,8 @@ mod imp {
     #[properties(wrapper_type = super::OverviewGroup)]
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/details/hardware/overview.ui")]
     pub struct OverviewGroup {
+        #[template_child]
+        pub name_entry: TemplateChild<gtk::Entry>,
         /// The machine shown, or none.
         #[property(get = Self::domain, set = Self::set_domain, nullable, type = Option<Domain>)]
         pub domain: BoundObject<Domain>,
@@ -39,6 +42,9 @@ mod imp {
         pub name_note: RefCell<String>,
         #[property(get)]
         pub uuid: RefCell<String>,
+        /// The guest OS's name and libosinfo id, from the metadata the wizard writes.
+        #[property(get)]
+        pub os: RefCell<String>,
         /// BIOS or UEFI and Secure Boot, in words.
         #[property(get)]
         pub firmware: RefCell<String>,
@@ -74,6 +80,8 @@ mod imp {
             self.xml.replace(xml);
             let obj = self.obj();
             obj.set_text(&self.uuid, "uuid", overview.uuid);
+            let os_id = obj.domain().and_then(|d| d.info().os_id);
+            obj.set_text(&self.os, "os", os_words(os_id.as_deref()));
             obj.set_text(
                 &self.firmware,
                 "firmware",
@@ -120,12 +128,6 @@ mod imp {
         fn can_rename(new_name: Option<String>, name: Option<String>, active: bool) -> bool {
             !active && new_name != name
         }
-
-        #[template_callback(function)]
-        fn os_or_unknown(name: Option<String>) -> String {
-            name.filter(|n| !n.is_empty())
-                .unwrap_or_else(|| gettext("Unknown"))
-        }
     }
 
     #[glib::derived_properties]
@@ -151,6 +153,7 @@ impl OverviewGroup {
     /// The Name field shows the machine's name, and the note when it can be renamed.
     fn show_name(&self) {
         let imp = self.imp();
+        imp.name_entry.remove_css_class("error");
         let domain = self.domain();
         self.set_new_name(domain.as_ref().map(Domain::name).unwrap_or_default());
         let note = if domain.is_some_and(|d| d.active()) {
@@ -174,11 +177,28 @@ impl OverviewGroup {
         let answer = connection
             .request(|reply| Request::Edit(EditRequest::Rename { uuid, name, reply }))
             .await;
+        let imp = self.imp();
         let note = match answer {
             Ok(()) => String::new(),
-            Err(error) => error.to_string(),
+            Err(error) => {
+                imp.name_entry.add_css_class("error");
+                error.to_string()
+            }
         };
-        self.set_text(&self.imp().name_note, "name-note", note);
+        self.set_text(&imp.name_note, "name-note", note);
+    }
+}
+
+/// "Debian 12 (http://debian.org/debian/12)", or "Unknown" without an id.
+fn os_words(os_id: Option<&str>) -> String {
+    match os_id {
+        Some(id) => gettext_f(
+            // Translators: {name} is an operating system such as Debian 12, {id} its
+            // libosinfo id such as http://debian.org/debian/12.
+            "{name} ({id})",
+            &[("name", &os_name(id)), ("id", id)],
+        ),
+        None => gettext("Unknown"),
     }
 }
 
