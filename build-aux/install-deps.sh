@@ -25,8 +25,8 @@ distro="${ID:-unknown}:${VERSION_ID:-}"
 # --- Debian 12 (bookworm): libvirt and QEMU come from bookworm-backports, to match
 #     the qemu-utils 10 this kind of host carries.
 debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
-    libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream osinfo-db ovmf
-    iproute2 pkexec swtpm swtpm-tools)
+    libvte-2.91-gtk4-dev libgtksourceview-5-dev gettext meson ninja-build desktop-file-utils
+    appstream osinfo-db ovmf iproute2 pkexec swtpm swtpm-tools)
 # swtpm: the emulated TPM 2.0 the hardware editor adds (Windows 11 asks for one).
 # qemu-system-modules-spice: machines whose display is SPICE (the hardware editor offers it).
 debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu
@@ -44,14 +44,16 @@ sshd_test=(openssh-server)
 
 # --- Ubuntu 24.04 (noble): everything is new enough in the main archive.
 ubuntu_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.0-dev-bin
-    libvte-2.91-gtk4-dev gettext meson ninja-build desktop-file-utils appstream qemu-system-x86
+    libvte-2.91-gtk4-dev libgtksourceview-5-dev gettext meson ninja-build desktop-file-utils appstream
+    qemu-system-x86
     qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
     libvirt-daemon-system osinfo-db ovmf iproute2 pkexec qemu-system-modules-spice swtpm
     swtpm-tools)
 ubuntu_test=("${debian_test[@]}")
 
 # --- Fedora.
-fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-devel glib2-devel
+fedora_build=(gcc pkgconf-pkg-config gtk4-devel libadwaita-devel vte291-gtk4-devel gtksourceview5-devel
+    glib2-devel
     gettext meson ninja-build desktop-file-utils appstream libvirt-devel libvirt-daemon-kvm
     libvirt-client qemu-system-x86 osinfo-db edk2-ovmf iproute polkit swtpm swtpm-tools)
 fedora_test=(xorg-x11-server-Xvfb xorg-x11-xauth dbus-daemon at-spi2-core python3-pyatspi

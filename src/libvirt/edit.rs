@@ -55,6 +55,19 @@ pub enum EditRequest {
     },
     /// The host's USB devices and PCI functions, to pass through.
     HostDevices { reply: Reply<Vec<HostDevice>> },
+    /// The persistent XML as `virsh edit` shows it, secrets included so that applying it
+    /// keeps them.
+    ReadXml { uuid: String, reply: Reply<String> },
+    /// Replace the persistent configuration with `xml`, validated by libvirt
+    /// (`VIR_DOMAIN_DEFINE_VALIDATE`); refused XML changes nothing ([`define_xml`]).
+    /// `base` is the XML the text was made from ([`EditRequest::ReadXml`]'s answer): when
+    /// the configuration is no longer that, it changed elsewhere and is not overwritten.
+    DefineXml {
+        uuid: String,
+        xml: String,
+        base: String,
+        reply: Reply<()>,
+    },
 }
 
 impl EditRequest {
@@ -66,6 +79,8 @@ impl EditRequest {
             Self::Rename { .. } => "Edit::Rename",
             Self::DeviceChoices { .. } => "Edit::DeviceChoices",
             Self::HostDevices { .. } => "Edit::HostDevices",
+            Self::ReadXml { .. } => "Edit::ReadXml",
+            Self::DefineXml { .. } => "Edit::DefineXml",
         }
     }
 }
@@ -101,6 +116,9 @@ pub enum EditFailure {
     RenameRunning,
     #[error("The file “{0}” does not exist.")]
     FileMissing(String),
+    // XML editor (xmledit).
+    #[error("The virtual machine was changed elsewhere since its XML was read. Reload it and make the change again.")]
+    ChangedElsewhere,
 }
 
 /// Answers `request` on `conn`. Blocks.
@@ -125,6 +143,15 @@ pub fn serve(conn: Option<&Connect>, local: bool, request: EditRequest) {
             reply.answer(conn, |c| device_choices(c, &uuid))
         }
         EditRequest::HostDevices { reply } => reply.answer(conn, |c| Ok(host_devices(c)?)),
+        EditRequest::ReadXml { uuid, reply } => reply.answer(conn, |c| {
+            Ok(editable_xml(&c.lookup_domain_by_uuid_string(&uuid)?)?)
+        }),
+        EditRequest::DefineXml {
+            uuid,
+            xml,
+            base,
+            reply,
+        } => reply.answer(conn, |c| define_xml(c, &uuid, &xml, &base)),
     }
 }
 
@@ -315,4 +342,68 @@ fn host_devices(conn: &Connect) -> Result<Vec<HostDevice>, virt::error::Error> {
         .collect();
     found.sort_by_key(|d| (d.usb_port.is_some(), d.usb_port, d.source.address()));
     Ok(found)
+}
+
+/// Defines the whole domain XML `xml` typed for the machine `uuid`, after checking that its
+/// configuration still is `base`, and that `xml` is well-formed and keeps the machine's
+/// UUID; libvirt validates the rest against its schema and refuses it without changing
+/// anything.
+fn define_xml(conn: &Connect, uuid: &str, xml: &str, base: &str) -> Result<(), RequestError> {
+    // The machine must still exist: defining it anew would bring it back.
+    let dom = conn.lookup_domain_by_uuid_string(uuid)?;
+    if editable_xml(&dom)? != base {
+        return Err(EditFailure::ChangedElsewhere.into());
+    }
+    edit::overview::check_domain_xml(xml, uuid)?;
+    conn.define_domain_xml_flags(xml, sys::VIR_DOMAIN_DEFINE_VALIDATE)?;
+    Ok(())
+}
+
+/// The persistent XML as `virsh edit` shows it: secrets included, so that defining it again
+/// keeps them.
+fn editable_xml(dom: &Domain) -> Result<String, virt::error::Error> {
+    dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)
+}
+
+/// The line of the XML an error names: a malformed XML's, or the one libvirt's parser
+/// reports ("at line 6: Opening and ending tag mismatch …").
+pub fn error_line(error: &RequestError) -> Option<u32> {
+    match error {
+        RequestError::Edit(EditFailure::Invalid(EditError::XmlMalformed { line, .. })) => {
+            Some(*line)
+        }
+        RequestError::Libvirt(message) => {
+            // Made readable, the message may start with "At line".
+            let message = message.to_ascii_lowercase();
+            let at = message.find("at line ")? + "at line ".len();
+            let digits: String = message[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_named_by_errors() {
+        let libvirt = RequestError::Libvirt(
+            "At line 6: Opening and ending tag mismatch: devices line 5 and device.".into(),
+        );
+        assert_eq!(error_line(&libvirt), Some(6));
+        let malformed = RequestError::from(EditError::XmlMalformed {
+            message: "unexpected end".into(),
+            line: 3,
+        });
+        assert_eq!(error_line(&malformed), Some(3));
+        let schema = RequestError::Libvirt(
+            "XML document failed to validate against schema: Extra element memory".into(),
+        );
+        assert_eq!(error_line(&schema), None);
+    }
 }

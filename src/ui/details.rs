@@ -1,7 +1,8 @@
 //! The details of the selected virtual machine: its name, its actions, state, OS,
 //! processors, memory and live statistics, disks, network interfaces and display; and on a
 //! second page its hardware, to change ([`hardware`]), on a third its performance graphs
-//! ([`performance`]), on a fourth its snapshots ([`snapshots`]). The rows
+//! ([`performance`]), on a fourth its snapshots ([`snapshots`]); its domain XML to edit
+//! as text is the XML page ([`xml_editor`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -22,11 +23,13 @@ mod addresses;
 mod hardware;
 mod performance;
 mod snapshots;
+mod xml_editor;
 
 use addresses::GuestAddressesGroup;
 use hardware::HardwarePage;
 use performance::PerformancePage;
 use snapshots::SnapshotsPage;
+use xml_editor::XmlEditorPage;
 
 /// A details row: its title and value.
 pub(crate) type Line = (String, String);
@@ -110,6 +113,7 @@ mod imp {
             PerformancePage::ensure_type();
             SnapshotsPage::ensure_type();
             HardwarePage::ensure_type();
+            XmlEditorPage::ensure_type();
             GuestAddressesGroup::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();

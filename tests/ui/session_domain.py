@@ -5,7 +5,7 @@ each test, even on failure."""
 import os
 import subprocess
 
-from vdui import UiTestCase, click, find_all, wait_for
+from vdui import UiTestCase, open_details_page, wait_for
 
 SESSION = "qemu:///session"
 
@@ -53,12 +53,7 @@ class SessionDomainTestCase(UiTestCase):
 
     def open_hardware(self, app, main, state):
         """Shows the machine's Hardware page once the list says it is `state`."""
-        app.search(self.name)
-        wait_for(f"the machine {state}", lambda: app.rows()[0][:2] == [self.name, state])
-        tabs = [a for a in find_all(main, name="Hardware")
-                if a.getRoleName() in ("toggle button", "page tab", "push button", "radio button")]
-        self.assertTrue(tabs, "a Hardware switch in the details")
-        click(tabs[0])
+        open_details_page(app, main, self.name, state, "Hardware")
 
     def open_shut_off(self):
         """Defines the 32 MiB machine, launches Virtdeck and waits for its Hardware page."""

@@ -6,7 +6,7 @@ import os
 import re
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import click, find_all, press, sensitive, showing, walk, wait_for
+from vdui import click, find_all, open_details_page, press, sensitive, showing, walk, wait_for
 
 
 def set_spin(app, main, name, value):

@@ -109,10 +109,11 @@ def click(acc):
     raise AssertionError(f"{acc.getRoleName()} {acc.name!r} has no action")
 
 
-def press(acc, window, title, button=1):
+def press(acc, window, title, button=1, from_left=12):
     """Clicks the middle of `acc` with the X pointer (`button` 3: a right click), as a
     person would: GTK 4.8 offers no AT-SPI action on check buttons and switches. `window`
-    is the accessible of the X window called `title` that holds `acc`."""
+    is the accessible of the X window called `title` that holds `acc`. The click is at most
+    `from_left` pixels from its left edge (past a text view's line numbers, say)."""
     # Only shown windows: an open (or once opened) popover is a window of the same name.
     literal = re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", title)
     ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{literal}$"],
@@ -147,7 +148,7 @@ def press(acc, window, title, button=1):
         return box if inside else None
 
     box = wait_for(f"{acc.getRoleName()} {acc.name!r} laid out in the window", placed)
-    x, y = box.x + dx + min(box.width // 2, 12), box.y + dy + box.height // 2
+    x, y = box.x + dx + min(box.width // 2, from_left), box.y + dy + box.height // 2
     subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", str(button)],
                    check=True)
 
@@ -297,3 +298,15 @@ def keys_to(title, *keys):
     subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True)
     for key in keys:
         subprocess.run(["xdotool", "key", key], check=True)
+
+
+def open_details_page(app, main, machine, state, page):
+    """Searches for `machine`, waits until the list says it is `state` and switches its
+    details to the page called `page` ("Hardware", "XML", …)."""
+    app.search(machine)
+    wait_for(f"the machine {state}", lambda: app.rows()[0][:2] == [machine, state])
+    tabs = [a for a in find_all(main, name=page)
+            if a.getRoleName() in ("toggle button", "page tab", "push button", "radio button")]
+    if not tabs:
+        raise AssertionError(f"no {page} switch in the details")
+    click(tabs[0])

@@ -6,11 +6,14 @@
 //!
 //! - [`tree`]: the small mutable XML tree every edit works on.
 //! - [`hardware`]: [`Hardware`], what the hardware page shows, read from the same tree.
+//! - [`overview`]: the Overview section's UUID, firmware and machine type, and the check
+//!   of a domain XML typed in the XML editor.
 
 pub mod cpu;
 pub mod devices;
 pub mod hardware;
 pub mod hostdev;
+pub mod overview;
 pub mod tree;
 
 pub use cpu::{CpuModel, DeviceChoices, Topology};
@@ -221,6 +224,13 @@ pub enum EditError {
     HostdevExists(String),
     #[error("The host device {0} is not passed through.")]
     NoHostdev(String),
+    // XML editor (xmledit).
+    #[error("The XML is not well-formed (line {line}): {message}")]
+    XmlMalformed { message: String, line: u32 },
+    #[error("The XML must describe a <domain>.")]
+    XmlNotDomain,
+    #[error("The XML must keep the machine’s UUID {0}; another UUID would make a new machine.")]
+    XmlUuid(String),
 }
 
 /// The device an edit touched, for the same change on the running machine.

@@ -9,7 +9,7 @@ use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind
 use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
-use crate::ui::util::{show_error, BoundObject, Failure};
+use crate::ui::util::{show_error, BoundObject, ChangedElsewhereBanner, Failure, ShowsDomain};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -18,6 +18,7 @@ use std::cell::{Cell, RefCell};
 
 mod cpu;
 mod devices;
+mod overview;
 mod row_button;
 
 /// A device row's data: title, subtitle and the key its buttons act on, with the button
@@ -76,15 +77,15 @@ mod imp {
         /// The form differs from the machine's configuration.
         #[property(get)]
         pub dirty: Cell<bool>,
-        /// The configuration changed elsewhere while the form had unapplied edits.
-        #[property(get)]
-        pub changed_elsewhere: Cell<bool>,
         /// Applied edits wait for the next shutdown, in words; empty when none does.
         #[property(get)]
         pub pending_note: RefCell<String>,
         /// The path typed for the CD-ROM's next image.
         #[property(get, set)]
         pub image_path: RefCell<String>,
+        /// The persistent XML the page was filled from, for the Machine group.
+        #[property(get)]
+        pub config_xml: RefCell<String>,
         /// The configuration the form was filled from.
         pub loaded: RefCell<Option<Hardware>>,
         pub cdrom_rows: gio::ListStore,
@@ -119,9 +120,9 @@ mod imp {
                 domain: BoundObject::default(),
                 connection: RefCell::default(),
                 dirty: Cell::default(),
-                changed_elsewhere: Cell::default(),
                 pending_note: RefCell::default(),
                 image_path: RefCell::default(),
+                config_xml: RefCell::default(),
                 loaded: RefCell::default(),
                 cdrom_rows: rows(),
                 nic_rows: rows(),
@@ -144,16 +145,11 @@ mod imp {
             self.loaded.replace(None);
             // A new NIC needs a free MAC address, which comes with the configuration.
             obj.action_set_enabled("hardware.add-nic", false);
-            self.set_flag(&self.changed_elsewhere, "changed-elsewhere", false);
             obj.set_pending(String::new());
             match &domain {
                 Some(domain) => {
-                    let handler = domain.connect_revision_notify(glib::clone!(
-                        #[weak]
-                        obj,
-                        move |_| obj.changed_outside()
-                    ));
-                    self.domain.set(domain.clone(), vec![handler]);
+                    // Its changes come through the banner (`on_reload`).
+                    self.domain.set(domain.clone(), Vec::new());
                     obj.reload();
                 }
                 None => self.domain.clear(),
@@ -189,6 +185,8 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             cpu::CpuSection::ensure_type();
             devices::DevicesSection::ensure_type();
+            overview::OverviewGroup::ensure_type();
+            ChangedElsewhereBanner::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -320,6 +318,12 @@ glib::wrapper! {
         @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
 }
 
+impl ShowsDomain for HardwarePage {
+    fn shown(&self) -> (Option<Domain>, Option<Connection>) {
+        (self.domain(), self.connection())
+    }
+}
+
 impl HardwarePage {
     fn set_pending(&self, note: String) {
         if *self.imp().pending_note.borrow() != note {
@@ -330,29 +334,19 @@ impl HardwarePage {
 
     /// Reads the machine's configuration and fills the page from it.
     fn reload(&self) {
-        let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
-            return;
-        };
-        let page = self.clone();
-        glib::spawn_future_local(async move {
-            let uuid = domain.uuid();
-            let answer = connection
-                .request(|reply| Request::Edit(EditRequest::Read { uuid, reply }))
-                .await;
-            if page.domain().as_ref() != Some(&domain) {
-                return;
-            }
-            match answer {
+        self.ask_about_shown(
+            |uuid, reply| Request::Edit(EditRequest::Read { uuid, reply }),
+            |page, answer| match answer {
                 Ok(config) => page.show_config(&config),
                 Err(error) => show_error(
-                    &page,
+                    page,
                     &Failure::with_detail(
                         gettext("Could not read the virtual machine’s hardware"),
                         error.to_string(),
                     ),
                 ),
-            }
-        });
+            },
+        );
     }
 
     fn show_config(&self, config: &DomainConfig) {
@@ -366,6 +360,8 @@ impl HardwarePage {
             }
         };
         imp.free_mac.replace(config.free_mac.clone());
+        imp.config_xml.replace(config.xml.clone());
+        self.notify_config_xml();
         self.action_set_enabled("hardware.add-nic", true);
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
@@ -374,7 +370,6 @@ impl HardwarePage {
         self.set_autostart(config.autostart);
         imp.filling.set(false);
         imp.loaded.replace(Some(hardware));
-        imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", false);
         if !config.active {
             // A shut-off machine has nothing waiting.
             self.set_pending(String::new());
@@ -465,16 +460,6 @@ impl HardwarePage {
         let imp = self.imp();
         let dirty = !self.form_edits().is_empty();
         imp.set_flag(&imp.dirty, "dirty", dirty);
-    }
-
-    /// The machine changed (an event): reload, unless that would lose unapplied edits.
-    fn changed_outside(&self) {
-        let imp = self.imp();
-        if imp.dirty.get() {
-            imp.set_flag(&imp.changed_elsewhere, "changed-elsewhere", true);
-        } else {
-            self.reload();
-        }
     }
 
     /// Sends `edits` to the worker; tells what failed, or what waits for the shutdown,

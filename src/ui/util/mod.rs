@@ -1,15 +1,20 @@
 //! Plumbing every screen shares, written once: signal handlers held on a bound object,
-//! context menus, blocking work off the main thread, and the one way an error reaches the
-//! user.
+//! the banner that offers Reload when a machine changed elsewhere, context menus, blocking
+//! work off the main thread, asking about the machine a screen shows, and the one way an
+//! error reaches the user.
 
 mod blocking;
 mod bound;
+mod changed_elsewhere;
 mod closures;
 mod context_menu;
 mod error;
+mod shows_domain;
 
 pub use blocking::run_blocking;
 pub use bound::BoundObject;
+pub use changed_elsewhere::ChangedElsewhereBanner;
 pub use closures::Closures;
 pub use context_menu::add_context_menu;
 pub use error::{show_error, Failure, UserError};
+pub use shows_domain::ShowsDomain;
