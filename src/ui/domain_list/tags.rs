@@ -1,0 +1,96 @@
+//! Tags in the list: a filter by one tag (the tag button's menu lists the tags in use),
+//! and grouping by tag, which sorts the machines by their first tag before the column's
+//! order and shows the Tags column first, so that each group reads under its tag.
+
+use super::DomainList;
+use crate::i18n::gettext;
+use crate::libvirt::tags;
+use crate::ui::Domain;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
+
+impl DomainList {
+    pub(super) fn setup_tags(&self) {
+        let imp = self.imp();
+        let list = self.downgrade();
+        let filter = gtk::CustomFilter::new(move |item| {
+            let Some(list) = list.upgrade() else {
+                return true;
+            };
+            let tag = list.imp().tag.borrow();
+            tag.is_empty()
+                || item
+                    .downcast_ref::<Domain>()
+                    .is_some_and(|d| tags::has(&d.tags(), &tag))
+        });
+        imp.filters.append(filter.clone());
+        let _ = imp.tag_filter.set(filter);
+
+        let list = self.downgrade();
+        let group = gtk::CustomSorter::new(move |a, b| {
+            let grouped = list.upgrade().is_some_and(|l| l.grouped());
+            match (a.downcast_ref::<Domain>(), b.downcast_ref::<Domain>()) {
+                (Some(a), Some(b)) if grouped => tags::group_order(&a.tags(), &b.tags()).into(),
+                _ => gtk::Ordering::Equal,
+            }
+        });
+        let sorter = gtk::MultiSorter::new();
+        sorter.append(group.clone());
+        if let Some(columns) = imp.view.sorter() {
+            sorter.append(columns);
+        }
+        imp.sort.set_sorter(Some(&sorter));
+        let _ = imp.group_sorter.set(group);
+
+        // The menu lists the tags in use when it opens.
+        imp.tag_button.set_create_popup_func(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |button| button.set_menu_model(Some(&list.tag_menu()))
+        ));
+    }
+
+    /// "All Machines", each tag in use, and "Group by Tag".
+    fn tag_menu(&self) -> gio::Menu {
+        let choices = gio::Menu::new();
+        let all = gio::MenuItem::new(Some(&gettext("All Machines")), None);
+        all.set_action_and_target_value(Some("list.tag"), Some(&"".to_variant()));
+        choices.append_item(&all);
+        for tag in self.tags_in_use() {
+            // Underscores in a tag are its own, not mnemonics.
+            let item = gio::MenuItem::new(Some(&tag.replace('_', "__")), None);
+            item.set_action_and_target_value(Some("list.tag"), Some(&tag.to_variant()));
+            choices.append_item(&item);
+        }
+        let menu = gio::Menu::new();
+        menu.append_section(None, &choices);
+        let grouping = gio::Menu::new();
+        grouping.append(Some(&gettext("_Group by Tag")), Some("list.group-by-tag"));
+        menu.append_section(None, &grouping);
+        menu
+    }
+
+    /// The tags in use among every machine the list could show (whatever the filters).
+    fn tags_in_use(&self) -> Vec<String> {
+        let Some(model) = self.imp().filter.model() else {
+            return Vec::new();
+        };
+        let shown: Vec<String> = model.iter::<Domain>().flatten().map(|d| d.tags()).collect();
+        tags::in_use(shown.iter().map(String::as_str))
+    }
+
+    /// Grouped, the machines are sorted by tag and the Tags column comes first.
+    pub(super) fn show_grouped(&self) {
+        let imp = self.imp();
+        let position = if self.grouped() {
+            0
+        } else {
+            imp.view.columns().n_items().saturating_sub(1)
+        };
+        imp.view.insert_column(position, &imp.tags_column);
+        if let Some(group) = imp.group_sorter.get() {
+            group.changed(gtk::SorterChange::Different);
+        }
+    }
+}
