@@ -108,6 +108,9 @@ mod imp {
                 #[weak]
                 obj,
                 move |list| {
+                    obj.imp()
+                        .details
+                        .set_selected(list.selected_domains().len() as u32);
                     obj.show_details(list.selected().as_ref());
                     obj.follow_selection();
                 }

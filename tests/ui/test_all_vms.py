@@ -193,6 +193,8 @@ class AllMachinesTest(UiTestCase):
             name="Virtual machines", role="tree table"))
         press(first, window, "Virtdeck")
         xdotool("key", "ctrl+a")
+        # The details show one machine only: here they say how many are selected.
+        app.find(name="4 Virtual Machines Selected")
         xdotool("key", "ctrl+shift+r")
         # One question names the three that can start, and the running one left alone.
         dialog = app.find("dialog", "Start 3 virtual machines?")
