@@ -448,7 +448,8 @@ impl DomainList {
         }
     }
 
-    /// A row dragged onto a host in the sidebar carries its machine ([`Domain`]).
+    /// A row dragged onto a host in the sidebar carries its machine ([`Domain`]); the
+    /// cell it was taken by goes along under the pointer.
     fn setup_drag(&self) {
         let view = &*self.imp().view;
         let drag = gtk::DragSource::new();
@@ -458,10 +459,13 @@ impl DomainList {
             view,
             #[upgrade_or]
             None,
-            move |_, x, y| {
-                let domain = view
-                    .pick(x, y, gtk::PickFlags::DEFAULT)
-                    .and_then(|picked| DomainCell::domain_at(&picked))?;
+            move |drag, x, y| {
+                let cell = view
+                    .pick(x, y, gtk::PickFlags::DEFAULT)?
+                    .ancestor(DomainCell::static_type())
+                    .and_downcast::<DomainCell>()?;
+                let domain = cell.domain()?;
+                drag.set_icon(Some(&gtk::WidgetPaintable::new(Some(&cell))), 0, 0);
                 Some(gdk::ContentProvider::for_value(&domain.to_value()))
             }
         ));

@@ -333,8 +333,11 @@ impl Window {
     }
 
     /// A machine dropped on `destination` in the sidebar: Migrate… with that destination,
-    /// unless it is the machine's own host. Whether the drop was taken.
+    /// unless it is the machine's own host or not connected. Whether the drop was taken.
     pub(crate) fn migrate_by_drop(&self, domain: &Domain, destination: &Connection) -> bool {
+        if !destination.connected() {
+            return false;
+        }
         let Some(source) = self.connection_of(domain).filter(|s| s != destination) else {
             return false;
         };

@@ -7,7 +7,44 @@ use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::InWords;
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gtk::glib;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, gtk::CompositeTemplate)]
+    #[template(resource = "/io/github/virtdeck/Virtdeck/ui/domain_action/batch_dialog.ui")]
+    pub struct BatchDialog {}
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for BatchDialog {
+        const NAME: &'static str = "VdBatchDialog";
+        type Type = super::BatchDialog;
+        type ParentType = adw::MessageDialog;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for BatchDialog {}
+    impl WidgetImpl for BatchDialog {}
+    impl WindowImpl for BatchDialog {}
+    impl MessageDialogImpl for BatchDialog {}
+}
+
+glib::wrapper! {
+    /// The question before an action on several machines.
+    pub struct BatchDialog(ObjectSubclass<imp::BatchDialog>)
+        @extends adw::MessageDialog, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native, gtk::Root,
+            gtk::ShortcutManager;
+}
 
 /// One machine's result: its name, and why it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,20 +144,15 @@ pub fn confirm(widget: &gtk::Widget, action: DomainAction, targets: Vec<(Connect
     }
     let names: Vec<String> = chosen.iter().map(|(_, d)| d.name()).collect();
     let skipped: Vec<String> = skipped.iter().map(|(_, d)| d.name()).collect();
-    let dialog = adw::MessageDialog::new(
-        widget.root().and_downcast_ref::<gtk::Window>(),
-        Some(&question(action, chosen.len())),
-        Some(&confirmation_body(action, &names, &skipped)),
-    );
-    dialog.add_response("cancel", &gettext("_Cancel"));
-    dialog.add_response("act", &action.button_label());
-    let appearance = match action {
-        DomainAction::ForceOff | DomainAction::Delete => adw::ResponseAppearance::Destructive,
-        _ => adw::ResponseAppearance::Suggested,
-    };
-    dialog.set_response_appearance("act", appearance);
-    dialog.set_default_response(Some("cancel"));
-    dialog.set_close_response("cancel");
+    let dialog: BatchDialog = glib::Object::builder()
+        .property("heading", question(action, chosen.len()))
+        .property("body", confirmation_body(action, &names, &skipped))
+        .build();
+    dialog.set_transient_for(widget.root().and_downcast_ref::<gtk::Window>());
+    dialog.set_response_label("act", &action.button_label());
+    if matches!(action, DomainAction::ForceOff | DomainAction::Delete) {
+        dialog.set_response_appearance("act", adw::ResponseAppearance::Destructive);
+    }
     let parent = widget.downgrade();
     dialog.connect_response(None, move |_, response| {
         if response != "act" {
@@ -148,13 +180,7 @@ async fn run(widget: &gtk::Widget, action: DomainAction, chosen: Vec<(Connection
         });
     }
     let (heading, body) = summary(&outcomes);
-    let dialog = adw::MessageDialog::new(
-        widget.root().and_downcast_ref::<gtk::Window>(),
-        Some(&heading),
-        Some(&body),
-    );
-    dialog.add_response("close", &gettext("_Close"));
-    dialog.present();
+    crate::ui::util::error_dialog(widget, &heading, &body);
 }
 
 #[cfg(test)]

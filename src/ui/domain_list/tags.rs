@@ -4,7 +4,7 @@
 
 use super::DomainList;
 use crate::i18n::gettext;
-use crate::libvirt::tags;
+use crate::ui::backend::tags;
 use crate::ui::Domain;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;

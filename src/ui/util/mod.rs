@@ -12,4 +12,5 @@ pub use blocking::run_blocking;
 pub use bound::BoundObject;
 pub use closures::Closures;
 pub use context_menu::add_context_menu;
+pub(crate) use error::error_dialog;
 pub use error::{show_error, Failure, UserError};
