@@ -166,18 +166,25 @@ pub fn confirm(widget: &gtk::Widget, action: DomainAction, targets: Vec<(Connect
     dialog.present();
 }
 
-/// Carries `action` out on each machine, one after the other, then shows every result.
+/// Carries `action` out on each machine (each connection's worker takes its machines in
+/// turn, the hosts at the same time), then shows every result in the machines' order.
 async fn run(widget: &gtk::Widget, action: DomainAction, chosen: Vec<(Connection, Domain)>) {
-    let mut outcomes = Vec::with_capacity(chosen.len());
-    for (connection, domain) in chosen {
-        let failure = match action.batch_command(domain.uuid()) {
-            Some(command) => connection.run(command).await.err().map(|e| e.in_words()),
-            None => continue,
-        };
-        outcomes.push(Outcome {
-            name: domain.name(),
-            failure,
-        });
+    let running: Vec<_> = chosen
+        .into_iter()
+        .filter_map(|(connection, domain)| {
+            let command = action.batch_command(domain.uuid())?;
+            let name = domain.name();
+            Some(glib::spawn_future_local(async move {
+                let failure = connection.run(command).await.err().map(|e| e.in_words());
+                Outcome { name, failure }
+            }))
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(running.len());
+    for handle in running {
+        if let Ok(outcome) = handle.await {
+            outcomes.push(outcome);
+        }
     }
     let (heading, body) = summary(&outcomes);
     crate::ui::util::error_dialog(widget, &heading, &body);
