@@ -236,8 +236,7 @@ impl DomainList {
                 }
             }),
         )));
-        imp.tags_column
-            .set_factory(Some(&text_column("tags", None)));
+        self.setup_tags_column();
         imp.address_column.set_factory(Some(&text_column(
             "address",
             Some(|value: &glib::Value| {

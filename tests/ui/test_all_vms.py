@@ -167,6 +167,12 @@ class AllMachinesTest(UiTestCase):
 
         wait_for("the Tags column first", lambda: left_of("Tags") < left_of("Name"))
 
+        # A tag in the Tags column is a link to the same filter: db1's "db".
+        press(app.find("label", "db", within=view), app.window("Virtdeck"), "Virtdeck")
+        wait_for("the machines tagged db", lambda: sorted(
+            next(n for n in names if n in r) for r in app.rows()) == ["both", "db1"])
+        app.find(name="Tag: db")
+
     def test_several_machines_start_at_once_with_each_ones_result(self):
         subprocess.run([os.path.join(ROOT, "build-aux", "ensure-libvirt.sh")], check=True)
         broken = f"{PREFIX}-broken-{os.getpid()}"

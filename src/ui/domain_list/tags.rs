@@ -10,6 +10,23 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
+/// What a tag's link in the Tags column starts with; the tag follows, escaped.
+const TAG_LINK: &str = "tag:";
+
+/// The Tags column's markup for tags shown as `shown` ("db, web"): each tag a link.
+fn tag_links(shown: &str) -> String {
+    tags::split_shown(shown)
+        .map(|tag| {
+            format!(
+                "<a href=\"{TAG_LINK}{}\">{}</a>",
+                glib::markup_escape_text(&glib::Uri::escape_string(tag, None, false)),
+                glib::markup_escape_text(tag)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl DomainList {
     pub(super) fn setup_tags(&self) {
         let imp = self.imp();
@@ -49,6 +66,35 @@ impl DomainList {
             self,
             move |button| button.set_menu_model(Some(&list.tag_menu()))
         ));
+    }
+
+    /// The Tags column: each tag is a link that filters the list by it.
+    pub(super) fn setup_tags_column(&self) {
+        let list = self.downgrade();
+        let factory = super::cell_factory(move |list_item| {
+            let label = gtk::Label::builder()
+                .xalign(0.0)
+                .hexpand(true)
+                .ellipsize(gtk::pango::EllipsizeMode::End)
+                .width_chars(16)
+                .use_markup(true)
+                .build();
+            gtk::ClosureExpression::new::<String>(
+                [super::item_property(list_item, "tags")],
+                glib::closure!(|_: Option<glib::Object>, shown: String| tag_links(&shown)),
+            )
+            .bind(&label, "label", gtk::Widget::NONE);
+            let list = list.clone();
+            label.connect_activate_link(move |_, uri| {
+                let (Some(list), Some(tag)) = (list.upgrade(), uri.strip_prefix(TAG_LINK)) else {
+                    return glib::Propagation::Proceed;
+                };
+                list.set_tag(glib::Uri::unescape_string(tag, None::<&str>).unwrap_or_default());
+                glib::Propagation::Stop
+            });
+            super::DomainCell::new(list_item, &[label.upcast()])
+        });
+        self.imp().tags_column.set_factory(Some(&factory));
     }
 
     /// "All Machines", each tag in use, and "Group by Tag".
@@ -92,5 +138,19 @@ impl DomainList {
         if let Some(group) = imp.group_sorter.get() {
             group.changed(gtk::SorterChange::Different);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_links;
+
+    #[test]
+    fn each_tag_is_a_link_with_its_text_escaped() {
+        assert_eq!(
+            tag_links("db, a&b c"),
+            "<a href=\"tag:db\">db</a>, <a href=\"tag:a%26b%20c\">a&amp;b c</a>"
+        );
+        assert_eq!(tag_links(""), "");
     }
 }
