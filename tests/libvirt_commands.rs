@@ -12,7 +12,8 @@ use common::{
     DomainGuard, PoolGuard, SESSION_URI,
 };
 use virtdeck::libvirt::{
-    Action, Command, ConnectionHandle, ConnectionState, DeleteStorage, DomainState, Event,
+    Action, Command, ConnectionHandle, ConnectionState, DeleteStorage, DomainState, Event, Reply,
+    RequestError,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -203,5 +204,45 @@ fn delete_with_storage_removes_the_volumes() {
         !virsh(SESSION_URI, &["dominfo", &name]).status.success(),
         "the domain is gone"
     );
+    handle.quit_and_join();
+}
+
+/// A reported command answers its own asker: nothing on success, libvirt's reason on
+/// failure, and no error event either way (actions on several machines show each result).
+#[test]
+fn a_reported_command_answers_its_outcome_instead_of_an_error_event() {
+    let (handle, _) = connect_and_snapshot(&test_uri(&states_fixture()), quiet_options());
+    let reported = |command: Command| {
+        let (reply, answer) = Reply::new();
+        send(
+            &handle,
+            Command::Reported {
+                command: Box::new(command),
+                reply,
+            },
+        );
+        answer.recv_blocking()
+    };
+
+    let off = uuid_in(DomainState::Shutoff);
+    assert!(reported(Command::Start(off.clone())).is_ok());
+    expect_state(&handle, &off, DomainState::Running);
+
+    // Started twice: the test driver refuses, and says why.
+    match reported(Command::Start(off.clone())) {
+        Err(RequestError::Libvirt(message)) => {
+            assert!(message.contains("already running"), "{message}")
+        }
+        other => panic!("expected libvirt's refusal, got {other:?}"),
+    }
+    match reported(Command::ForceOff("no-such-uuid".into())) {
+        Err(RequestError::Libvirt(message)) => assert!(!message.is_empty()),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Neither failure came as an error event.
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(event) = handle.events.try_recv() {
+        assert!(!matches!(event, Event::Error { .. }), "{event:?}");
+    }
     handle.quit_and_join();
 }

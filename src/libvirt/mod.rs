@@ -99,7 +99,7 @@ pub use storage::{
     VolumeFormat, VolumeInfo, VolumeSpec,
 };
 pub use tags::HostsRequest;
-pub use uri::{ConnectionKind, ConnectionName};
+pub use uri::{distinct_titles, ConnectionKind, ConnectionName};
 pub use worker::{
     spawn, Action, Command, ConnectionHandle, ConnectionState, DisconnectReason, Event,
     WorkerOptions,

@@ -143,9 +143,65 @@ fn element(tags: &[String]) -> String {
     String::from_utf8_lossy(&w.into_inner()).into_owned()
 }
 
+/// The tags in a machine's tags as the list shows them ("db, web").
+pub fn split_shown(shown: &str) -> impl Iterator<Item = &str> {
+    shown.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The tags in use among machines whose tags read `shown` ("db, web"), each once, sorted
+/// as [`normalise`] sorts: what the list offers to filter by.
+pub fn in_use<'a>(shown: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let all: Vec<String> = shown
+        .into_iter()
+        .flat_map(split_shown)
+        .map(str::to_owned)
+        .collect();
+    normalise(&all)
+}
+
+/// Whether tags shown as `shown` include `tag`.
+pub fn has(shown: &str, tag: &str) -> bool {
+    split_shown(shown).any(|t| t == tag)
+}
+
+/// The order of machines grouped by tag: by their first tag (case aside), the untagged
+/// last.
+pub fn group_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |shown: &str| {
+        split_shown(shown)
+            .next()
+            .map(|t| (t.to_lowercase(), t.to_owned()))
+    };
+    match (key(a), key(b)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_in_use_are_offered_once_and_found() {
+        assert_eq!(in_use(["db, web", "", "Web", "db"]), ["db", "Web", "web"]);
+        assert!(in_use(["", " "]).is_empty());
+        assert!(has("db, web", "web"));
+        assert!(!has("db, webserver", "web"));
+        assert!(!has("", "web"));
+    }
+
+    #[test]
+    fn groups_follow_the_first_tag_and_the_untagged_come_last() {
+        use std::cmp::Ordering::*;
+        assert_eq!(group_order("db, web", "web"), Less);
+        assert_eq!(group_order("Web", "db"), Greater);
+        assert_eq!(group_order("db", "db, x"), Equal);
+        assert_eq!(group_order("", "zz"), Greater);
+        assert_eq!(group_order("", ""), Equal);
+    }
 
     #[test]
     fn tags_are_written_escaped_and_read_back() {

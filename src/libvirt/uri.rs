@@ -160,9 +160,52 @@ pub fn has_known_driver(uri: &str) -> bool {
     UriParts::parse(uri).is_some_and(|p| KNOWN_DRIVERS.contains(&p.driver))
 }
 
+/// What each host is called where several are listed together: its title, and where two
+/// hosts share a title (two `test:///` files, two sessions) its URI too, "Test
+/// (test:///default)", so that every host reads differently. `hosts` are (title, URI).
+pub fn distinct_titles(hosts: &[(String, String)]) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|(title, uri)| {
+            let shared = hosts.iter().filter(|(t, _)| t == title).count() > 1;
+            if shared {
+                format!("{title} ({uri})")
+            } else {
+                title.clone()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_shared_by_two_hosts_get_their_uri() {
+        let hosts = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(t, u)| (t.to_string(), u.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            distinct_titles(&hosts(&[
+                ("Test", "test:///default"),
+                ("QEMU/KVM", "qemu:///system"),
+                ("Test", "test:///tmp/a.xml"),
+            ])),
+            [
+                "Test (test:///default)",
+                "QEMU/KVM",
+                "Test (test:///tmp/a.xml)"
+            ]
+        );
+        assert_eq!(
+            distinct_titles(&hosts(&[("Test", "test:///default")])),
+            ["Test"]
+        );
+        assert!(distinct_titles(&[]).is_empty());
+    }
 
     fn name(uri: &str) -> String {
         ConnectionName::parse(uri).friendly_name()

@@ -45,7 +45,7 @@ use super::events::{
 };
 use super::host_load::{self, cpu_percent, CpuTimes, HostLoad};
 use super::install;
-use super::requests::{self, Answer, Reply, Request};
+use super::requests::{self, Answer, Reply, Request, RequestError};
 use super::uri;
 
 /// Keepalive: a ping every 5 s, the connection counts as dead after 3 unanswered.
@@ -108,6 +108,13 @@ pub enum Command {
     SetStatsInterval(Option<Duration>),
     /// A question answered on its own reply channel; see [`ConnectionHandle::ask`].
     Request(Request),
+    /// Runs `command` and answers whether it worked: its failure goes to `reply` (the
+    /// first one, as the machine's result) instead of an [`Event::Error`]. For actions on
+    /// several machines at once, which report each machine's result.
+    Reported {
+        command: Box<Command>,
+        reply: Reply<()>,
+    },
     Quit,
 }
 
@@ -345,6 +352,8 @@ struct Worker {
     host_cpu: Option<CpuTimes>,
     last_stats_error: Option<String>,
     ui_gone: bool,
+    /// While a [`Command::Reported`] runs: its failures, kept for its reply.
+    reported: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -390,6 +399,7 @@ impl Worker {
             host_cpu: None,
             last_stats_error: None,
             ui_gone: false,
+            reported: None,
         }
     }
 
@@ -441,6 +451,10 @@ impl Worker {
 
     fn error(&mut self, action: Action, domain: Option<&str>, message: String) {
         tracing::debug!(?action, ?domain, %message, "command failed");
+        if let Some(reported) = &mut self.reported {
+            reported.push(message);
+            return;
+        }
         self.emit(Event::Error {
             action,
             domain: domain.map(str::to_owned),
@@ -692,6 +706,12 @@ impl Worker {
                 if let Some(uuid) = marked {
                     self.refresh_domain(&uuid);
                 }
+            }
+            Command::Reported { command, reply } => {
+                self.reported = Some(Vec::new());
+                self.handle_command(*command);
+                let failure = self.reported.take().unwrap_or_default().into_iter().next();
+                reply.send(failure.map_or(Ok(()), |m| Err(RequestError::Libvirt(m))));
             }
             Command::Quit => {}
         }

@@ -140,6 +140,22 @@ impl Connection {
         }
     }
 
+    /// Runs `command` and waits for its outcome: its failure as the answer instead of an
+    /// `error` signal (for actions on several machines, which report each one's result).
+    pub async fn run(&self, command: Command) -> Result<(), RequestError> {
+        let (reply, answer) = Reply::new();
+        self.send(Command::Reported {
+            command: Box::new(command),
+            reply,
+        });
+        answer.recv().await
+    }
+
+    /// Whether `domain` is one of this connection's machines (not a namesake elsewhere).
+    pub fn owns(&self, domain: &Domain) -> bool {
+        self.imp().by_uuid.borrow().get(&domain.uuid()) == Some(domain)
+    }
+
     pub fn connect_error<F: Fn(&Self, &str) + 'static>(&self, f: F) -> glib::SignalHandlerId {
         self.connect_closure(
             "error",

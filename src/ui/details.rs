@@ -6,7 +6,7 @@
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
-use crate::i18n::{gettext, gettext_f};
+use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::backend::domain::{DiskDevice, Nic};
 use crate::ui::backend::DomainInfo;
 use crate::ui::domain::format_memory;
@@ -54,6 +54,9 @@ mod imp {
         /// The connection the machine is on, for what the details ask its worker.
         #[property(get, set, nullable)]
         pub connection: RefCell<Option<Connection>>,
+        /// How many machines the list has selected: several show no details.
+        #[property(get, set)]
+        pub selected: std::cell::Cell<u32>,
         /// The rows of the device lists, each a [`Line`] in a `BoxedAnyObject`.
         pub disk_lines: gio::ListStore,
         pub nic_lines: gio::ListStore,
@@ -69,6 +72,7 @@ mod imp {
                 displays: TemplateChild::default(),
                 domain: BoundObject::default(),
                 connection: RefCell::default(),
+                selected: std::cell::Cell::default(),
                 disk_lines: lines(),
                 nic_lines: lines(),
                 display_lines: lines(),
@@ -132,6 +136,30 @@ mod imp {
                 "domain"
             } else {
                 "none"
+            }
+        }
+
+        /// "No Virtual Machine Selected", or how many are.
+        #[template_callback]
+        fn none_title(selected: u32) -> String {
+            if selected > 1 {
+                ngettext(
+                    "{n} Virtual Machine Selected",
+                    "{n} Virtual Machines Selected",
+                    selected,
+                )
+                .replace("{n}", &selected.to_string())
+            } else {
+                gettext("No Virtual Machine Selected")
+            }
+        }
+
+        #[template_callback]
+        fn none_description(selected: u32) -> String {
+            if selected > 1 {
+                gettext("Start, Shut Down, Force Off and Delete act on all of them.")
+            } else {
+                gettext("Select a virtual machine to see its details.")
             }
         }
 

@@ -5,10 +5,11 @@
 //! [`set_enabled`], following the state of the domain they act on ([`follow`]). Menus and
 //! buttons only name the actions.
 
+mod batch;
 mod button;
 
 use crate::i18n::gettext;
-use crate::ui::backend::{Command, DomainState};
+use crate::ui::backend::{Command, DeleteStorage, DomainState};
 use crate::ui::{Application, Connection, Domain};
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
@@ -96,6 +97,25 @@ impl DomainAction {
 
     /// The power actions, in the order menus list them.
     pub const POWER: &'static [DomainAction] = Self::ALL.split_at(6).0;
+
+    /// The actions that act on several selected machines at once.
+    pub const BATCH: [DomainAction; 4] =
+        [Self::Start, Self::Shutdown, Self::ForceOff, Self::Delete];
+
+    /// What the action sends for the machine `uuid` when it acts on several at once (Delete
+    /// keeps their storage); `None` for the actions that act on one machine only.
+    pub fn batch_command(self, uuid: String) -> Option<Command> {
+        match self {
+            Self::Start => Some(Command::Start(uuid)),
+            Self::Shutdown => Some(Command::Shutdown(uuid)),
+            Self::ForceOff => Some(Command::ForceOff(uuid)),
+            Self::Delete => Some(Command::Delete {
+                uuid,
+                storage: DeleteStorage::default(),
+            }),
+            _ => None,
+        }
+    }
 
     /// The action's name within its group: `domain-start` is `win.domain-start`.
     pub fn name(self) -> &'static str {
@@ -294,6 +314,12 @@ pub trait DomainActionTarget: IsA<gtk::Widget> {
 
     /// The domain the actions act on now, with its connection.
     fn action_target(&self) -> Option<(Connection, Domain)>;
+
+    /// The domains the actions act on now, with their connections: several where the
+    /// widget lets the user select several.
+    fn action_targets(&self) -> Vec<(Connection, Domain)> {
+        self.action_target().into_iter().collect()
+    }
 }
 
 /// Installs every [`DomainAction`] on the widget class of `klass`.
@@ -308,7 +334,10 @@ where
             &format!("{group}.{}", action.name()),
             None,
             move |widget, _, _| {
-                if let Some((connection, domain)) = widget.action_target() {
+                let targets = widget.action_targets();
+                if targets.len() > 1 {
+                    batch::confirm(widget.upcast_ref(), action, targets);
+                } else if let Some((connection, domain)) = widget.action_target() {
                     action.activate(widget.upcast_ref(), &connection, &domain);
                 }
             },
@@ -319,18 +348,31 @@ where
 /// Enables the actions of `widget` that `domain` accepts in its state; none without a
 /// domain. The one place that decides whether an action is available.
 pub fn set_enabled<W: DomainActionTarget>(widget: &W, domain: Option<&Domain>) {
+    match domain {
+        Some(domain) => set_enabled_for(widget, std::slice::from_ref(domain)),
+        None => set_enabled_for(widget, &[]),
+    }
+}
+
+/// Enables the actions of `widget` for `domains`: for one, those it accepts; for several,
+/// the [`DomainAction::BATCH`] actions that one of them at least accepts.
+pub fn set_enabled_for<W: DomainActionTarget>(widget: &W, domains: &[Domain]) {
     for action in DomainAction::ALL {
+        let allowed = domains.len() == 1 || DomainAction::BATCH.contains(&action);
         widget.action_set_enabled(
             &format!("{}.{}", W::GROUP, action.name()),
-            domain.is_some_and(|d| {
-                let marks = Marks {
-                    saved: d.saved(),
-                    template: d.template(),
-                };
-                action.accepts(d.state(), marks)
-            }),
+            allowed && domains.iter().any(|d| accepted(action, d)),
         );
     }
+}
+
+/// Whether `domain` accepts `action` in its state now.
+fn accepted(action: DomainAction, domain: &Domain) -> bool {
+    let marks = Marks {
+        saved: domain.saved(),
+        template: domain.template(),
+    };
+    action.accepts(domain.state(), marks)
 }
 
 /// Keeps the actions of `widget` in step with the state of `domain`; the handler is for the

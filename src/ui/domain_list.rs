@@ -1,20 +1,24 @@
-//! The list of one connection's virtual machines: a GtkColumnView over a filter and sort
-//! model, with type-to-search, sortable columns and a context menu; an empty connection and
-//! a search that finds nothing say so instead of showing an empty table.
+//! The list of virtual machines — one connection's, or every connected host's with a Host
+//! column: a GtkColumnView over a filter and sort model, with type-to-search, a tag filter,
+//! grouping by tag, sortable columns, a context menu, several machines selected at once, and
+//! rows dragged onto a host of the sidebar; an empty connection and a search that finds
+//! nothing say so instead of showing an empty table.
 
 mod cell;
+mod tags;
 
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext, gettext_f};
+use crate::ui::backend::distinct_titles;
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::graph::Graph;
 use crate::ui::settings::new_settings;
-use crate::ui::Domain;
+use crate::ui::{Connection, Domain};
 use cell::DomainCell;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
-use gtk::{gio, glib};
-use std::cell::Cell;
+use gtk::{gdk, gio, glib};
+use std::cell::{Cell, OnceCell, RefCell};
 
 mod imp {
     use super::*;
@@ -31,9 +35,17 @@ mod imp {
         #[template_child]
         pub filter: TemplateChild<gtk::FilterListModel>,
         #[template_child]
-        pub selection: TemplateChild<gtk::SingleSelection>,
+        pub filters: TemplateChild<gtk::EveryFilter>,
+        #[template_child]
+        pub sort: TemplateChild<gtk::SortListModel>,
+        #[template_child]
+        pub selection: TemplateChild<gtk::MultiSelection>,
+        #[template_child]
+        pub tag_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub name_column: TemplateChild<gtk::ColumnViewColumn>,
+        #[template_child]
+        pub host_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
         pub state_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
@@ -54,6 +66,40 @@ mod imp {
         /// machines yet".
         #[property(get, set)]
         pub loaded: Cell<bool>,
+        /// The tag the list is filtered by; empty for none.
+        #[property(get, set = Self::set_tag)]
+        pub tag: RefCell<String>,
+        /// Machines are grouped by tag: sorted by their first tag, the Tags column first.
+        #[property(get, set = Self::set_grouped)]
+        pub grouped: Cell<bool>,
+        /// Shows only machines with `tag`.
+        pub tag_filter: OnceCell<gtk::CustomFilter>,
+        /// Orders machines by their first tag while grouped, before the column's order.
+        pub group_sorter: OnceCell<gtk::CustomSorter>,
+        /// The connections whose machines are listed together, for the Host column; `None`
+        /// while one connection's machines are listed.
+        pub hosts: RefCell<Option<gio::ListModel>>,
+        /// What the selection callbacks last heard: the one selected machine, and how many.
+        pub told: RefCell<(Option<Domain>, u64)>,
+        pub on_selection: RefCell<Vec<SelectionCallback>>,
+    }
+
+    impl DomainList {
+        fn set_tag(&self, tag: String) {
+            if self.tag.replace(tag) != *self.tag.borrow() {
+                if let Some(filter) = self.tag_filter.get() {
+                    filter.changed(gtk::FilterChange::Different);
+                }
+                self.obj().notify_tag();
+            }
+        }
+
+        fn set_grouped(&self, grouped: bool) {
+            if self.grouped.replace(grouped) != grouped {
+                self.obj().show_grouped();
+                self.obj().notify_grouped();
+            }
+        }
     }
 
     #[glib::object_subclass]
@@ -66,6 +112,10 @@ mod imp {
             Domain::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
+            // The tag button's menu: `list.tag::web` filters by "web", `list.tag::` shows
+            // all machines; `list.group-by-tag` toggles the grouping.
+            klass.install_property_action("list.tag", "tag");
+            klass.install_property_action("list.group-by-tag", "grouped");
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -77,12 +127,31 @@ mod imp {
     impl DomainList {
         /// The page of the stack: the table, "none yet" or "no match".
         #[template_callback]
-        fn page_name(shown: u32, loaded: bool, search: Option<String>) -> &'static str {
-            let searching = search.is_some_and(|s| !s.is_empty());
+        fn page_name(
+            shown: u32,
+            loaded: bool,
+            search: Option<String>,
+            tag: Option<String>,
+        ) -> &'static str {
+            let searching =
+                search.is_some_and(|s| !s.is_empty()) || tag.is_some_and(|t| !t.is_empty());
             match (shown, searching, loaded) {
                 (0, true, _) => "no-match",
                 (0, false, true) => "empty",
                 _ => "list",
+            }
+        }
+
+        /// The tag button's words: the tag filtered by, if any.
+        #[template_callback]
+        fn tag_button_label(tag: Option<String>) -> String {
+            match tag.filter(|t| !t.is_empty()) {
+                Some(tag) => gettext_f(
+                    // Translators: {tag} is a tag the list is filtered by.
+                    "Tag: {tag}",
+                    &[("tag", &tag)],
+                ),
+                None => gettext("Tags"),
             }
         }
 
@@ -104,8 +173,12 @@ mod imp {
     impl ObjectImpl for DomainList {
         fn constructed(&self) {
             self.parent_constructed();
-            self.obj().setup_columns();
-            self.obj().setup_menu();
+            let obj = self.obj();
+            obj.setup_columns();
+            obj.setup_menu();
+            obj.setup_tags();
+            obj.setup_selection();
+            obj.setup_drag();
         }
     }
 
@@ -143,6 +216,7 @@ impl DomainList {
         imp.name_column
             .set_factory(Some(&text_column("name", None)));
         imp.state_column.set_factory(Some(&state_column()));
+        self.setup_host_column();
         imp.vcpus_column.set_factory(Some(&text_column(
             "vcpus",
             Some(|value: &glib::Value| value.get::<u32>().unwrap_or(0).to_string()),
@@ -162,8 +236,7 @@ impl DomainList {
                 }
             }),
         )));
-        imp.tags_column
-            .set_factory(Some(&text_column("tags", None)));
+        self.setup_tags_column();
         imp.address_column.set_factory(Some(&text_column(
             "address",
             Some(|value: &glib::Value| {
@@ -192,6 +265,43 @@ impl DomainList {
             .sort_by_column(Some(&*imp.name_column), gtk::SortType::Ascending);
     }
 
+    /// The Host column: the title of each machine's connection, sorted by it.
+    fn setup_host_column(&self) {
+        let list = self.downgrade();
+        let title = move |domain: &Domain| {
+            list.upgrade()
+                .map(|l| l.host_title(domain))
+                .unwrap_or_default()
+        };
+        let cell_title = title.clone();
+        self.imp()
+            .host_column
+            .set_factory(Some(&cell_factory(move |list_item| {
+                let label = gtk::Label::builder()
+                    .xalign(0.0)
+                    .hexpand(true)
+                    .ellipsize(gtk::pango::EllipsizeMode::End)
+                    .width_chars(12)
+                    .build();
+                let title = cell_title.clone();
+                gtk::ClosureExpression::new::<String>(
+                    [list_item.property_expression("item")],
+                    glib::closure_local!(move |_: Option<glib::Object>, item: Option<Domain>| {
+                        item.map(|d| title(&d)).unwrap_or_default()
+                    }),
+                )
+                .bind(&label, "label", gtk::Widget::NONE);
+                DomainCell::new(list_item, &[label.upcast()])
+            })));
+        let sorter = gtk::CustomSorter::new(move |a, b| {
+            match (a.downcast_ref::<Domain>(), b.downcast_ref::<Domain>()) {
+                (Some(a), Some(b)) => title(a).to_lowercase().cmp(&title(b).to_lowercase()).into(),
+                _ => gtk::Ordering::Equal,
+            }
+        });
+        self.imp().host_column.set_sorter(Some(&sorter));
+    }
+
     /// The context menu of a row; a right click selects the row under the pointer first.
     fn setup_menu(&self) {
         let view = &*self.imp().view;
@@ -210,7 +320,8 @@ impl DomainList {
                     let domain = view
                         .pick(x, y, gtk::PickFlags::DEFAULT)
                         .and_then(|picked| DomainCell::domain_at(&picked));
-                    if let Some(domain) = domain {
+                    // Within the selection the menu acts on all selected machines.
+                    if let Some(domain) = domain.filter(|d| !list.selected_domains().contains(d)) {
                         list.select(&domain);
                     }
                 }
@@ -223,19 +334,61 @@ impl DomainList {
         self.imp().filter.set_model(model);
     }
 
-    pub fn selected(&self) -> Option<Domain> {
-        self.imp()
-            .selection
-            .selected_item()
-            .and_downcast::<Domain>()
+    /// Shows which of `hosts` (the connections) each machine is on, in a Host column:
+    /// for a model of several connections' machines. `None` hides the column.
+    pub fn set_hosts(&self, hosts: Option<&gio::ListModel>) {
+        let imp = self.imp();
+        imp.hosts.replace(hosts.cloned());
+        imp.host_column.set_visible(hosts.is_some());
     }
 
-    /// Selects `domain` when it is shown.
+    /// The connection of `domain` among those of [`Self::set_hosts`].
+    pub fn host_of(&self, domain: &Domain) -> Option<Connection> {
+        host_of(self.imp().hosts.borrow().as_ref()?, domain)
+    }
+
+    /// What the Host column calls the host of `domain`: its title, with its URI when
+    /// another host has the same title.
+    fn host_title(&self, domain: &Domain) -> String {
+        let hosts = self.imp().hosts.borrow();
+        let Some(hosts) = hosts.as_ref() else {
+            return String::new();
+        };
+        let connections: Vec<Connection> = hosts.iter::<Connection>().flatten().collect();
+        let titles = distinct_titles(
+            &connections
+                .iter()
+                .map(|c| (c.title(), c.uri()))
+                .collect::<Vec<_>>(),
+        );
+        connections
+            .iter()
+            .position(|c| c.owns(domain))
+            .and_then(|i| titles.into_iter().nth(i))
+            .unwrap_or_default()
+    }
+
+    /// The one selected machine; `None` when none or several are selected.
+    pub fn selected(&self) -> Option<Domain> {
+        let mut domains = self.selected_domains();
+        (domains.len() == 1).then(|| domains.pop()).flatten()
+    }
+
+    /// The selected machines, in the list's order.
+    pub fn selected_domains(&self) -> Vec<Domain> {
+        let selection = &*self.imp().selection;
+        let set = selection.selection();
+        (0..set.size())
+            .filter_map(|i| selection.item(set.nth(i as u32)).and_downcast::<Domain>())
+            .collect()
+    }
+
+    /// Selects `domain` (alone) when it is shown.
     fn select(&self, domain: &Domain) -> bool {
         self.select_where(|d| d == domain)
     }
 
-    /// Selects the domain called `name` when it is shown.
+    /// Selects the domain called `name` (alone) when it is shown.
     pub fn select_name(&self, name: &str) -> bool {
         self.select_where(|d| d.name() == name)
     }
@@ -249,15 +402,73 @@ impl DomainList {
                 .is_some_and(|d| wanted(&d))
         });
         if let Some(position) = position {
-            selection.set_selected(position);
+            selection.select_item(position, true);
         }
         position.is_some()
     }
 
-    pub fn connect_selection_changed<F: Fn(Option<Domain>) + 'static>(&self, f: F) {
-        self.imp()
-            .selection
-            .connect_selected_item_notify(move |s| f(s.selected_item().and_downcast::<Domain>()));
+    /// Calls `f` when the selection changes: another machine, or how many.
+    pub fn connect_selection_changed<F: Fn(&Self) + 'static>(&self, f: F) {
+        self.imp().on_selection.borrow_mut().push(Box::new(f));
+    }
+
+    /// Like a single selection, a list with machines always has one selected; the callbacks
+    /// hear of real changes only.
+    fn setup_selection(&self) {
+        let selection = &*self.imp().selection;
+        selection.connect_selection_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, _, _| list.selection_changed()
+        ));
+        selection.connect_items_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, _, _, _| list.selection_changed()
+        ));
+    }
+
+    fn selection_changed(&self) {
+        let imp = self.imp();
+        let selection = &*imp.selection;
+        let count = selection.selection().size();
+        if count == 0 && selection.n_items() > 0 {
+            // Selecting emits this again.
+            selection.select_item(0, true);
+            return;
+        }
+        let now = (self.selected(), count);
+        if *imp.told.borrow() == now {
+            return;
+        }
+        imp.told.replace(now);
+        for f in imp.on_selection.borrow().iter() {
+            f(self);
+        }
+    }
+
+    /// A row dragged onto a host in the sidebar carries its machine ([`Domain`]); the
+    /// cell it was taken by goes along under the pointer.
+    fn setup_drag(&self) {
+        let view = &*self.imp().view;
+        let drag = gtk::DragSource::new();
+        drag.set_actions(gdk::DragAction::COPY);
+        drag.connect_prepare(glib::clone!(
+            #[weak]
+            view,
+            #[upgrade_or]
+            None,
+            move |drag, x, y| {
+                let cell = view
+                    .pick(x, y, gtk::PickFlags::DEFAULT)?
+                    .ancestor(DomainCell::static_type())
+                    .and_downcast::<DomainCell>()?;
+                let domain = cell.domain()?;
+                drag.set_icon(Some(&gtk::WidgetPaintable::new(Some(&cell))), 0, 0);
+                Some(gdk::ContentProvider::for_value(&domain.to_value()))
+            }
+        ));
+        view.add_controller(drag);
     }
 
     /// Typing anywhere in `widget` goes to the search field.
@@ -266,7 +477,18 @@ impl DomainList {
     }
 }
 
+/// The connection among `hosts` whose machine `domain` is.
+pub fn host_of(hosts: &gio::ListModel, domain: &Domain) -> Option<Connection> {
+    hosts
+        .iter::<Connection>()
+        .flatten()
+        .find(|c| c.owns(domain))
+}
+
 type Format = fn(&glib::Value) -> String;
+
+/// What [`DomainList::connect_selection_changed`] calls.
+type SelectionCallback = Box<dyn Fn(&DomainList)>;
 
 /// A column whose cells `build` makes for their list item.
 fn cell_factory(

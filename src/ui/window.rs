@@ -1,5 +1,6 @@
-//! The main window: connections in a sidebar, the selected connection's virtual machines,
-//! and the details of the selected machine.
+//! The main window: connections in a sidebar (below "All Virtual Machines"), the selected
+//! connection's virtual machines (or every connected host's), and the details of the
+//! selected machine.
 
 use crate::i18n::gettext_f;
 use crate::ui::domain_action::{self, DomainActionTarget};
@@ -64,6 +65,12 @@ mod imp {
         pub pending_console: std::cell::RefCell<Option<String>>,
         /// The handler keeping the actions in step with the selected domain's state.
         pub followed: crate::ui::util::BoundObject<Domain>,
+        /// The handlers keeping the actions in step with several selected domains' states.
+        pub followed_many: std::cell::RefCell<Vec<(Domain, glib::SignalHandlerId)>>,
+        /// "All Virtual Machines" is shown: every connection's machines.
+        pub all: std::cell::Cell<bool>,
+        /// Every connection's machines in one list, following the connections.
+        pub all_domains: std::cell::OnceCell<gtk::FlattenListModel>,
     }
 
     #[glib::object_subclass]
@@ -100,7 +107,13 @@ mod imp {
             self.domain_list.connect_selection_changed(glib::clone!(
                 #[weak]
                 obj,
-                move |domain| obj.show_details(domain.as_ref())
+                move |list| {
+                    obj.imp()
+                        .details
+                        .set_selected(list.selected_domains().len() as u32);
+                    obj.show_details(list.selected().as_ref());
+                    obj.follow_selection();
+                }
             ));
         }
     }
@@ -190,10 +203,27 @@ impl Window {
         self.imp().stack.set_visible_child_name(page);
     }
 
+    /// Shows every connection's machines in one list with a Host column.
+    fn show_all(&self, all: &gtk::FlattenListModel) {
+        let imp = self.imp();
+        imp.shown.clear();
+        imp.all.set(true);
+        let hosts = self
+            .app()
+            .map(|app| app.connections().clone().upcast::<gio::ListModel>());
+        imp.domain_list.set_hosts(hosts.as_ref());
+        imp.domain_list.set_model(Some(all.upcast_ref()));
+        imp.domain_list.set_loaded(true);
+        imp.domain_stack.set_visible_child_name("list");
+        self.show_details(imp.domain_list.selected().as_ref());
+    }
+
     /// Shows the domains of `connection`, or its state when it is not connected.
     fn show_connection(&self, connection: Option<&Connection>) {
         let imp = self.imp();
         imp.shown.clear();
+        imp.all.set(false);
+        imp.domain_list.set_hosts(None);
         imp.domain_list
             .set_model(connection.map(|c| c.domains().upcast_ref::<gio::ListModel>()));
         let Some(connection) = connection else {
@@ -247,19 +277,84 @@ impl Window {
         self.update_action_states();
     }
 
+    /// The connection chosen in the sidebar; `None` while "All Virtual Machines" is.
     pub fn selected_connection(&self) -> Option<Connection> {
         self.imp().shown.get()
     }
 
+    /// The connection `domain` belongs to.
+    pub fn connection_of(&self, domain: &Domain) -> Option<Connection> {
+        if !self.imp().all.get() {
+            return self.selected_connection();
+        }
+        self.imp().domain_list.host_of(domain)
+    }
+
     pub fn selected_domain(&self) -> Option<Domain> {
-        self.selected_connection()
-            .filter(|c| c.connected())
-            .and(self.imp().domain_list.selected())
+        let domain = self.imp().domain_list.selected()?;
+        self.connection_of(&domain)
+            .is_some_and(|c| c.connected())
+            .then_some(domain)
+    }
+
+    /// The selected machines of connected hosts, with their connections.
+    fn selected_targets(&self) -> Vec<(Connection, Domain)> {
+        self.imp()
+            .domain_list
+            .selected_domains()
+            .into_iter()
+            .filter_map(|d| Some((self.connection_of(&d).filter(|c| c.connected())?, d)))
+            .collect()
+    }
+
+    /// While several machines are selected, the actions follow each one's state.
+    fn follow_selection(&self) {
+        let imp = self.imp();
+        for (domain, handler) in imp.followed_many.take() {
+            domain.disconnect(handler);
+        }
+        let domains = imp.domain_list.selected_domains();
+        if domains.len() < 2 {
+            return;
+        }
+        let followed = domains
+            .into_iter()
+            .map(|domain| {
+                let handler = domain.connect_state_label_notify(glib::clone!(
+                    #[weak(rename_to = window)]
+                    self,
+                    move |_| window.update_action_states()
+                ));
+                (domain, handler)
+            })
+            .collect();
+        imp.followed_many.replace(followed);
+        self.update_action_states();
+    }
+
+    /// A machine dropped on `destination` in the sidebar: Migrate… with that destination,
+    /// unless it is the machine's own host or not connected. Whether the drop was taken.
+    pub(crate) fn migrate_by_drop(&self, domain: &Domain, destination: &Connection) -> bool {
+        if !destination.connected() {
+            return false;
+        }
+        let Some(source) = self.connection_of(domain).filter(|s| s != destination) else {
+            return false;
+        };
+        migrate_dialog::open_migrate_to(
+            self.upcast_ref(),
+            &source,
+            domain,
+            Some(&destination.uri()),
+        );
+        true
     }
 
     fn show_details(&self, domain: Option<&Domain>) {
         let imp = self.imp();
-        let connection = self.selected_connection();
+        let connection = domain
+            .and_then(|d| self.connection_of(d))
+            .or_else(|| self.selected_connection());
         imp.details.set_connection(connection.as_ref());
         imp.details.set_domain(domain);
         imp.console_page.set_target(
@@ -388,9 +483,14 @@ impl Window {
         self.imp().console_page.refresh();
     }
 
-    /// Enables the domain actions that make sense for the selected domain's state.
+    /// Enables the domain actions that make sense for the selected domains' states.
     fn update_action_states(&self) {
-        domain_action::set_enabled(self, self.selected_domain().as_ref());
+        let domains: Vec<Domain> = self
+            .selected_targets()
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        domain_action::set_enabled_for(self, &domains);
     }
 }
 
@@ -398,6 +498,11 @@ impl DomainActionTarget for Window {
     const GROUP: &'static str = "win";
 
     fn action_target(&self) -> Option<(Connection, Domain)> {
-        self.selected_connection().zip(self.selected_domain())
+        let domain = self.selected_domain()?;
+        Some((self.connection_of(&domain)?, domain))
+    }
+
+    fn action_targets(&self) -> Vec<(Connection, Domain)> {
+        self.selected_targets()
     }
 }

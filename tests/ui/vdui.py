@@ -114,6 +114,15 @@ def press(acc, window, title, button=1, from_left=12):
     person would: GTK 4.8 offers no AT-SPI action on check buttons and switches. `window`
     is the accessible of the X window called `title` that holds `acc`. The click is at most
     `from_left` pixels from its left edge (past a text view's line numbers, say)."""
+    wid, x, y = point_of(acc, window, title, from_left)
+    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", str(button)],
+                   check=True)
+
+
+def point_of(acc, window, title, from_left=12):
+    """The X window called `title` that holds `acc` (`window` is its accessible), and the
+    point in it where a person would click `acc`: at most `from_left` pixels from its left
+    edge."""
     # Only shown windows: an open (or once opened) popover is a window of the same name.
     literal = re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", title)
     ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{literal}$"],
@@ -149,8 +158,7 @@ def press(acc, window, title, button=1, from_left=12):
 
     box = wait_for(f"{acc.getRoleName()} {acc.name!r} laid out in the window", placed)
     x, y = box.x + dx + min(box.width // 2, from_left), box.y + dy + box.height // 2
-    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y), "click", str(button)],
-                   check=True)
+    return wid, x, y
 
 
 def _has_editable_text(acc):
@@ -310,3 +318,22 @@ def open_details_page(app, main, machine, state, page):
     if not tabs:
         raise AssertionError(f"no {page} switch in the details")
     click(tabs[0])
+
+
+def drag(source, target, window, title):
+    """Drags `source` onto `target` (both in the X window called `title`, whose accessible
+    is `window`) with the X pointer, in small steps, as a person would."""
+    wid, x0, y0 = point_of(source, window, title)
+    _, x1, y1 = point_of(target, window, title)
+
+    def move(x, y):
+        subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y)], check=True)
+
+    move(x0, y0)
+    subprocess.run(["xdotool", "mousedown", "1"], check=True)
+    steps = 20
+    for i in range(1, steps + 1):
+        move(x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps)
+        time.sleep(0.05)
+    time.sleep(0.2)
+    subprocess.run(["xdotool", "mouseup", "1"], check=True)

@@ -94,7 +94,8 @@ fn overlay_of(widget: &gtk::Widget) -> Option<adw::ToastOverlay> {
     }
 }
 
-fn error_dialog(parent: &gtk::Widget, heading: &str, body: &str) {
+/// A dialog over `parent`'s window with `heading`, `body` and Close.
+pub(crate) fn error_dialog(parent: &gtk::Widget, heading: &str, body: &str) {
     let dialog: ErrorDialog = glib::Object::builder()
         .property("heading", heading)
         .property("body", body)

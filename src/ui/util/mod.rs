@@ -16,5 +16,6 @@ pub use bound::BoundObject;
 pub use changed_elsewhere::ChangedElsewhereBanner;
 pub use closures::Closures;
 pub use context_menu::add_context_menu;
+pub(crate) use error::error_dialog;
 pub use error::{show_error, Failure, UserError};
 pub use shows_domain::ShowsDomain;

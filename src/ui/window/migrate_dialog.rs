@@ -9,8 +9,8 @@
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{
-    MigrationError, MigrationOptions, MigrationProgress, MigrationRequest, Request, RequestError,
-    StorageCopy,
+    distinct_titles, MigrationError, MigrationOptions, MigrationProgress, MigrationRequest,
+    Request, RequestError, StorageCopy,
 };
 use crate::ui::util::{show_error, Failure};
 use crate::ui::{Application, Connection, Domain};
@@ -249,20 +249,25 @@ impl MigrateDialog {
         self.set_progress_text(text);
     }
 
-    /// The other connected hosts, by title.
+    /// The other connected hosts, by title (with the URI where two share a title).
     fn offer_hosts(&self) {
         let Some(app) = gio::Application::default().and_downcast::<Application>() else {
             return;
         };
         let own = self.connection().map(|c| c.uri()).unwrap_or_default();
-        let mut uris = Vec::new();
-        for connection in app.connections().iter::<Connection>().flatten() {
-            if connection.uri() != own && connection.connected() {
-                self.imp().hosts.append(&connection.title());
-                uris.push(connection.uri());
-            }
+        let offered: Vec<(String, String)> = app
+            .connections()
+            .iter::<Connection>()
+            .flatten()
+            .filter(|c| c.uri() != own && c.connected())
+            .map(|c| (c.title(), c.uri()))
+            .collect();
+        for title in distinct_titles(&offered) {
+            self.imp().hosts.append(&title);
         }
-        self.imp().uris.replace(uris);
+        self.imp()
+            .uris
+            .replace(offered.into_iter().map(|(_, uri)| uri).collect());
     }
 
     fn finished(&self, name: &str, host: &str, result: Result<(), RequestError>) {
@@ -357,10 +362,24 @@ fn failure(name: &str, error: &RequestError) -> Failure {
 
 /// Opens the Migrate dialog for `domain` of `connection`, over `widget`'s window.
 pub fn open_migrate(widget: &gtk::Widget, connection: &Connection, domain: &Domain) {
+    open_migrate_to(widget, connection, domain, None);
+}
+
+/// Opens the Migrate dialog with the host of URI `destination` chosen, when offered.
+pub fn open_migrate_to(
+    widget: &gtk::Widget,
+    connection: &Connection,
+    domain: &Domain,
+    destination: Option<&str>,
+) {
     let dialog: MigrateDialog = glib::Object::builder()
         .property("domain", domain)
         .property("connection", connection)
         .build();
+    let offered = destination.and_then(|d| dialog.imp().uris.borrow().iter().position(|u| u == d));
+    if let Some(index) = offered {
+        dialog.imp().destination.set_selected(index as u32);
+    }
     dialog.set_transient_for(widget.root().and_downcast_ref::<gtk::Window>());
     dialog.present();
 }
