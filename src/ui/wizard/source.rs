@@ -223,10 +223,16 @@ impl SourcePage {
     }
 
     /// Offers the ISO volumes of the active pools, after "the image file above".
-    /// The volume chosen stays chosen when it is still offered.
-    pub fn set_volumes(&self, volumes: Vec<PoolVolume>) {
+    /// The volume chosen stays chosen when it is still offered. On a remote host
+    /// (`prefer_volume`), where an image file has to be uploaded first, the first volume
+    /// is chosen while no file is given.
+    pub fn set_volumes(&self, volumes: Vec<PoolVolume>, prefer_volume: bool) {
         let chosen = self.imp().volume.borrow().clone().map(|c| c.0);
-        let chosen = chosen.filter(|v| volumes.contains(v));
+        let chosen = chosen.filter(|v| volumes.contains(v)).or_else(|| {
+            (prefer_volume && self.media_path().trim().is_empty())
+                .then(|| volumes.first().cloned())
+                .flatten()
+        });
         self.offer_volumes(volumes, chosen.as_ref());
     }
 
