@@ -95,6 +95,38 @@ class RemoteInstallTest(RemoteHostMixin, UiTestCase):
         self.find("label", contains=f"already has a volume called “{volume}”")
         self.assertFalse(sensitive(self.find("push button", "Forward")))
 
+    def test_cancelled_upload_leaves_nothing_behind(self):
+        host = self.remote_host("rinstc", 80)
+        # A fresh host has no virtual network: its bridge is the machine's network.
+        host.inside("ip", "link", "add", REMOTE_BRIDGE, "type", "bridge")
+        name = f"{PREFIX}-cancel"
+        # Big enough that the upload is still running when Cancel Upload is pressed;
+        # sparse here, and cancelled long before it fills the host's memory-backed pool.
+        big = f"/var/tmp/{PREFIX}-big.iso"
+        with open(big, "wb") as f:
+            f.truncate(4 << 30)
+        self.addCleanup(os.remove, big)
+
+        self.app = self.launch("--connect", host.uri, "--show-domain-creator")
+        self.wizard = self.app.window("New Virtual Machine")
+        self.source_page("Local install media (ISO image)", big)
+        self.forward()
+        self.resources_page()
+        self.choose("No disk")
+        self.forward()
+        self.find("label", "Step 5 of 6")
+        self.choose(REMOTE_BRIDGE)
+        self.forward()
+        self.fill("Name of the virtual machine", name)
+        self.set_start(False)
+        self.forward("Finish")
+        self.find("label", contains=f"Uploading “{os.path.basename(big)}”")
+        click(self.find("push button", "Cancel Upload"))
+        self.find("label", contains="The upload was cancelled and the virtual machine was not created")
+        self.assertTrue(self.app.find_all_windows("New Virtual Machine"), "the wizard stays open")
+        self.assertNotIn(os.path.basename(big), self.rig_virsh(host, "vol-list", "default"))
+        self.assertNotIn(name, self.rig_virsh(host, "list", "--all", "--name"))
+
 
 if __name__ == "__main__":
     import unittest
