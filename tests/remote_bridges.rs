@@ -75,6 +75,8 @@ fn the_wizard_lists_the_remote_hosts_bridges_not_this_computers() {
     assert_eq!(
         after.bridges.iter().map(String::as_str).collect::<Vec<_>>(),
         [REMOTE_BRIDGE],
-        "only the remote host's bridge; its lan0 and lo are none, {LOCAL_BRIDGE} is here"
+        "only the remote host's bridge; its lan0 and lo are none, {LOCAL_BRIDGE} is here \
+         (the rig's libvirtd lists bridges through libvirt-daemon-driver-interface: \
+         build-aux/install-deps.sh run)"
     );
 }

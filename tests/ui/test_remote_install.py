@@ -47,6 +47,7 @@ class RemoteInstallTest(RemoteHostMixin, UiTestCase):
 
         self.app = self.launch("--connect", host.uri, "--show-domain-creator")
         self.wizard = self.app.window("New Virtual Machine")
+        self.find("label", contains="the image is uploaded into its pool “default”")
         self.source_page("Local install media (ISO image)", self.iso)
         self.find("label", contains="was not recognised")
         self.forward()

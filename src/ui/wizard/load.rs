@@ -136,6 +136,7 @@ impl Wizard {
             imp.network_page
                 .set_networks(reading.networks.as_ref(), &remote_bridges, &networks);
             imp.summary_page.set_uefi_available(facts.ovmf_present);
+            imp.source_page.set_uploads(!facts.paths_are_local);
             imp.source_page.set_volumes(
                 facts.iso_volumes().cloned().collect(),
                 !facts.paths_are_local,

@@ -4,6 +4,7 @@
 use super::choices::{choose_file, clear, radio_row};
 use super::page::{WizardPage, WizardPageImpl};
 use crate::i18n::{gettext, gettext_f};
+use crate::spec::validate::UPLOAD_POOL;
 use crate::spec::{DiskFormat, InstallMethod, PoolVolume};
 use crate::ui::Connection;
 use adw::prelude::*;
@@ -60,6 +61,10 @@ mod imp {
         /// The ISO volume chosen instead of the image file.
         #[property(get, nullable)]
         pub volume: RefCell<Option<VolumeChoice>>,
+        /// The host cannot see this computer's files (a remote host): an ISO file is
+        /// uploaded into its pool when the machine is made.
+        #[property(get, set)]
+        pub uploads: Cell<bool>,
         /// The volumes offered in the list.
         pub offered: RefCell<Vec<PoolVolume>>,
     }
@@ -146,6 +151,17 @@ mod imp {
             } else {
                 gettext("Installation image (ISO)")
             }
+        }
+
+        #[template_callback(function)]
+        fn file_description(kind: InstallKind, uploads: bool) -> Option<String> {
+            (kind == InstallKind::Iso && uploads).then(|| {
+                gettext_f(
+                    // Translators: {pool} is a storage pool on the remote host.
+                    "The host cannot read this computer's files: the image is uploaded into its pool “{pool}” when the machine is created.",
+                    &[("pool", UPLOAD_POOL)],
+                )
+            })
         }
 
         #[template_callback(function)]
