@@ -29,8 +29,11 @@ debian_build=(build-essential pkg-config libgtk-4-dev libadwaita-1-dev libglib2.
     appstream osinfo-db ovmf iproute2 pkexec swtpm swtpm-tools)
 # swtpm: the emulated TPM 2.0 the hardware editor adds (Windows 11 asks for one).
 # qemu-system-modules-spice: machines whose display is SPICE (the hardware editor offers it).
+# libvirt-daemon-driver-interface: the host's bridges for a remote Virtdeck (virConnectListAllInterfaces);
+# tests/remote/host.sh hosts run this machine's libvirtd, so the wizard's remote bridge test needs it.
 debian_backports=(qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu
-    libvirt-clients libvirt-dev libvirt-daemon-system qemu-system-modules-spice)
+    libvirt-clients libvirt-dev libvirt-daemon-system qemu-system-modules-spice
+    libvirt-daemon-driver-interface)
 debian_test=(xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi xdotool
     imagemagick busybox-static grub-pc-bin grub-common xorriso mtools cpio iproute2 iputils-ping
     locales openssh-client openssl libxml2-utils

@@ -2,7 +2,7 @@
 
 mod common;
 
-use virtdeck::spec::validate::{name_problems, NAME_MAX_CHARS};
+use virtdeck::spec::validate::{name_problems, upload_volume_name, NAME_MAX_CHARS, UPLOAD_POOL};
 use virtdeck::spec::{
     Firmware, HostFacts, InstallMethod, Network, PoolVolume, SpecField, SpecProblem, SpecWarning,
     Storage, VmSpec,
@@ -304,19 +304,50 @@ fn install_media_must_be_chosen_and_exist() {
             problems[0]
         );
     }
-    // A remote host's files cannot be checked from here.
+    // On a remote host a local image is this computer's file, to be uploaded: it is
+    // checked here, and its name must be free in the pool it goes into.
     let remote = HostFacts {
         paths_are_local: false,
         ..host()
     };
-    let spec = VmSpec {
+    let missing = VmSpec {
         install: InstallMethod::LocalIso {
-            path: "/on/the/remote/host.iso".into(),
+            path: "/not/on/this/computer.iso".into(),
         },
         ..spec()
     };
-    assert_eq!(spec.validate(&remote), Ok(()));
-    assert!(spec.validate(&host()).is_err());
+    assert_eq!(
+        problems(&missing, &remote),
+        [SpecProblem::FileMissing {
+            path: "/not/on/this/computer.iso".into(),
+            field: SpecField::InstallMedia,
+        }]
+    );
+    assert_eq!(spec().validate(&remote), Ok(()));
+    let clashing = HostFacts {
+        volumes: vec![PoolVolume {
+            pool: UPLOAD_POOL.into(),
+            name: "spec_validate.rs".into(),
+            path: "/var/lib/libvirt/images/spec_validate.rs".into(),
+        }],
+        ..remote.clone()
+    };
+    let clash = problems(&spec(), &clashing);
+    assert_eq!(
+        clash,
+        [SpecProblem::UploadNameTaken {
+            pool: UPLOAD_POOL.into(),
+            volume: "spec_validate.rs".into(),
+        }]
+    );
+    assert_eq!(clash[0].field(), SpecField::InstallMedia);
+    // On this computer the file is used where it is: no upload, no clash.
+    let local_clash = HostFacts {
+        paths_are_local: true,
+        ..clashing
+    };
+    assert_eq!(spec().validate(&local_clash), Ok(()));
+    assert_eq!(upload_volume_name(" /isos/debian 12.iso "), "debian 12.iso");
     // A volume that is there passes; one in a pool that is not active is left to creation.
     for pool in ["default", "inactive"] {
         let from_volume = VmSpec {

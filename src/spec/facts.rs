@@ -1,5 +1,6 @@
 //! Filling [`HostFacts`] from a libvirt connection (and, for a local connection, from
-//! `/sys/class/net`). Blocking: call it from a worker thread.
+//! `/sys/class/net`; for a remote one, from libvirt's interfaces or node devices).
+//! Blocking: call it from a worker thread.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -8,6 +9,7 @@ use virt::connect::Connect;
 use virt::error::Error as VirtError;
 use virt_sys as sys;
 
+use super::bridges;
 use super::validate::{HostFacts, PoolVolume};
 use super::vm_spec::DomainType;
 
@@ -46,9 +48,11 @@ pub fn gather(conn: &Connect, domain_type: DomainType) -> Result<HostFacts, Virt
         facts.networks.insert(network.name()?);
     }
     facts.ovmf_present = supports_efi(conn, domain_type);
-    if paths_are_local {
-        facts.bridges = local_bridges(Path::new("/sys/class/net"));
-    }
+    facts.bridges = if paths_are_local {
+        local_bridges(Path::new("/sys/class/net"))
+    } else {
+        remote_bridges(conn)
+    };
     Ok(facts)
 }
 
@@ -76,6 +80,33 @@ fn supports_efi(conn: &Connect, domain_type: DomainType) -> bool {
         .filter(|n| n.parent().is_some_and(|p| p.has_tag_name("os")))
         .flat_map(|n| n.children().filter(|c| c.has_tag_name("value")))
         .any(|v| v.text() == Some("efi"))
+}
+
+/// The bridges of the connection's host: from libvirt's interface driver when the host
+/// has one, else from its node devices of class net (see [`super::bridges`]). Empty when
+/// neither answers: a machine can still use a virtual network there.
+pub fn remote_bridges(conn: &Connect) -> BTreeSet<String> {
+    match conn.list_all_interfaces(0) {
+        Ok(interfaces) => {
+            return interfaces
+                .iter()
+                .filter_map(|i| i.xml_desc(0).ok())
+                .filter_map(|xml| bridges::bridge_of_interface_xml(&xml))
+                .collect()
+        }
+        Err(e) => tracing::debug!("no interface list, trying node devices: {e}"),
+    }
+    match conn.list_all_node_devices(sys::VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET) {
+        Ok(devices) => devices
+            .iter()
+            .filter_map(|d| d.xml_desc(0).ok())
+            .filter_map(|xml| bridges::bridge_of_node_device_xml(&xml))
+            .collect(),
+        Err(e) => {
+            tracing::warn!("cannot list the host's bridges: {e}");
+            BTreeSet::new()
+        }
+    }
 }
 
 /// Interfaces under `sys_class_net` that are bridges (have a `bridge/` directory).

@@ -66,6 +66,18 @@ impl HostFacts {
     }
 }
 
+/// The storage pool a local installation image goes into when the machine is made on a
+/// remote host, which cannot see this computer's files.
+pub const UPLOAD_POOL: &str = super::create::DEFAULT_POOL;
+
+/// The volume a local installation image at `path` becomes on a remote host: its file name.
+pub fn upload_volume_name(path: &str) -> String {
+    Path::new(path.trim())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// A volume called `name` is installation media: it ends with `.iso` (any case).
 pub fn is_iso_name(name: &str) -> bool {
     name.to_lowercase().ends_with(".iso")
@@ -104,6 +116,8 @@ pub enum SpecProblem {
     MediaVolumeNotChosen,
     #[error("The storage pool “{pool}” has no volume called “{volume}”.")]
     MediaVolumeMissing { pool: String, volume: String },
+    #[error("The storage pool “{pool}” on the host already has a volume called “{volume}”: choose it among the ISO volumes, or rename the image file.")]
+    UploadNameTaken { pool: String, volume: String },
     #[error("No disk image was chosen to import.")]
     ImportNotChosen,
     #[error("The file “{path}” does not exist.")]
@@ -157,9 +171,11 @@ impl SpecProblem {
             | NameSlash
             | NameControlCharacter
             | NameTaken(_) => SpecField::Name,
-            IsoNotChosen | MediaVolumeNotChosen | MediaVolumeMissing { .. } | ImportNotChosen => {
-                SpecField::InstallMedia
-            }
+            IsoNotChosen
+            | MediaVolumeNotChosen
+            | MediaVolumeMissing { .. }
+            | UploadNameTaken { .. }
+            | ImportNotChosen => SpecField::InstallMedia,
             FileMissing { field, .. } | NotAFile { field, .. } => *field,
             MemoryZero | MemoryOverTotal { .. } => SpecField::Memory,
             VcpusZero | VcpusOverHost { .. } => SpecField::Vcpus,
@@ -236,7 +252,24 @@ impl VmSpec {
             InstallMethod::ImportDisk { path, .. } if path.is_empty() => {
                 problems.push(SpecProblem::ImportNotChosen)
             }
-            InstallMethod::LocalIso { path } | InstallMethod::ImportDisk { path, .. } => {
+            // On a remote host the image is this computer's file, uploaded into
+            // UPLOAD_POOL before the machine is made: checked here either way.
+            InstallMethod::LocalIso { path } => {
+                check_local_file(path, SpecField::InstallMedia, problems);
+                let volume = upload_volume_name(path);
+                let taken = || {
+                    host.volumes
+                        .iter()
+                        .any(|v| v.pool == UPLOAD_POOL && v.name == volume)
+                };
+                if !host.paths_are_local && taken() {
+                    problems.push(SpecProblem::UploadNameTaken {
+                        pool: UPLOAD_POOL.to_owned(),
+                        volume,
+                    });
+                }
+            }
+            InstallMethod::ImportDisk { path, .. } => {
                 check_file(path, SpecField::InstallMedia, host, problems)
             }
             InstallMethod::StorageVolume { pool, volume }
@@ -329,10 +362,15 @@ impl VmSpec {
     }
 }
 
+/// Checks a path on the connection's host, when that is this computer.
 fn check_file(path: &str, field: SpecField, host: &HostFacts, problems: &mut Vec<SpecProblem>) {
-    if !host.paths_are_local {
-        return;
+    if host.paths_are_local {
+        check_local_file(path, field, problems);
     }
+}
+
+/// Checks a path on this computer.
+fn check_local_file(path: &str, field: SpecField, problems: &mut Vec<SpecProblem>) {
     let path_ref = Path::new(path);
     let path = path.to_owned();
     if !path_ref.exists() {

@@ -8,7 +8,8 @@
 //! [`HostFacts`] and gives each page the problems that are its own. A page without
 //! problems is complete, and the Forward and Finish buttons follow the visible page's
 //! `complete`. Reading the host, the OS database and the ISO, and creating the machine,
-//! run off the main thread.
+//! run off the main thread. On a remote host a local ISO is uploaded into a pool first
+//! ([`upload`]).
 //!
 //! [`VmSpec`]: crate::spec::VmSpec
 //! [`VmSpec::validate`]: crate::spec::VmSpec::validate
@@ -25,6 +26,7 @@ mod resources;
 mod source;
 mod storage;
 mod summary;
+mod upload;
 
 use crate::spec::{DomainType, HostFacts};
 use crate::ui::{Application, Connection, Window};
@@ -37,6 +39,8 @@ use page::{Page, WizardPage};
 use resources::ResourcesPage;
 use source::{InstallKind, SourcePage};
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use storage::{StorageKind, StoragePage};
 use summary::SummaryPage;
 
@@ -75,6 +79,11 @@ mod imp {
         /// Creating: every control waits.
         #[property(get, set)]
         pub busy: Cell<bool>,
+        /// Uploading a local image to the remote host, which Cancel Upload stops.
+        #[property(get, set)]
+        pub uploading: Cell<bool>,
+        /// Set to stop the upload under way.
+        pub upload_cancel: RefCell<Option<Arc<AtomicBool>>>,
 
         pub window: glib::WeakRef<Window>,
         /// What was read about the chosen connection's host; `None` while reading.
@@ -145,6 +154,13 @@ mod imp {
         #[template_callback]
         fn on_finish(&self) {
             self.obj().finish();
+        }
+
+        #[template_callback]
+        fn on_cancel_upload(&self) {
+            if let Some(cancel) = &*self.upload_cancel.borrow() {
+                cancel.store(true, Ordering::Relaxed);
+            }
         }
 
         #[template_callback]

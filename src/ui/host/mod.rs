@@ -13,6 +13,7 @@ mod overview;
 mod run_switches;
 mod storage;
 pub(crate) use storage::chooser::choose_volume;
+pub(crate) use storage::upload_into_pool;
 pub(crate) mod text;
 mod vnet_dialogs;
 mod vnet_row;

@@ -11,6 +11,7 @@ pub(super) mod items;
 mod pool_row;
 mod volume_row;
 mod volumes;
+pub(crate) use volumes::upload_into_pool;
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{ConnectionName, PoolChange, PoolInfo, Request, StorageRequest};

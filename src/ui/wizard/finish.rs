@@ -4,11 +4,12 @@
 use super::build::set_text;
 use super::load::read_host;
 use super::page::Page;
+use super::upload::image_to_upload;
 use super::Wizard;
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::create::{Made, Progress};
 use crate::spec::VmSpec;
-use crate::ui::backend::{Request, RequestError};
+use crate::ui::backend::{Request, RequestError, StorageError};
 use crate::ui::Connection;
 use crate::ui::InWords;
 use adw::prelude::*;
@@ -63,8 +64,22 @@ impl Wizard {
         ));
     }
 
-    /// Creates the machine on `connection`'s worker, showing each step as it begins.
-    async fn create(&self, connection: &Connection, spec: VmSpec) {
+    /// Creates the machine on `connection`'s worker, showing each step as it begins; a
+    /// local image for a remote host is uploaded first.
+    async fn create(&self, connection: &Connection, mut spec: VmSpec) {
+        let paths_are_local =
+            matches!(&*self.imp().facts.borrow(), Some(Ok(f)) if f.paths_are_local);
+        let uploaded = match image_to_upload(&spec, paths_are_local) {
+            Some(file) => match self.upload_image(connection, file, &mut spec).await {
+                Ok(uploaded) => Some(uploaded),
+                Err(error) => {
+                    self.set_busy(false);
+                    set_text(&self.imp().summary_problems, &not_uploaded(&error));
+                    return;
+                }
+            },
+            None => None,
+        };
         let (progress, steps) = async_channel::unbounded();
         // Ends when the worker drops `progress`, after the last step.
         glib::spawn_future_local(glib::clone!(
@@ -83,6 +98,21 @@ impl Wizard {
                 reply,
             })
             .await;
+        let mut left_upload = None;
+        if let (Err(_), Some(uploaded)) = (&outcome, uploaded) {
+            let (pool, name) = (uploaded.pool.clone(), uploaded.name.clone());
+            if let Err(error) = self.remove_upload(connection, uploaded).await {
+                left_upload = Some(gettext_f(
+                    // Translators: {name} is a volume uploaded for the machine, {pool} its storage pool on the host; {reason} says why it stayed.
+                    "The uploaded image “{name}” stays in the pool “{pool}” of the host: {reason}",
+                    &[
+                        ("name", &name),
+                        ("pool", &pool),
+                        ("reason", &error.in_words()),
+                    ],
+                ));
+            }
+        }
         self.set_busy(false);
         match outcome {
             Ok(created) => {
@@ -92,12 +122,30 @@ impl Wizard {
                 }
                 self.close();
             }
-            Err(error) => set_text(
-                &self.imp().summary_problems,
-                &not_created(&error, &spec.name),
-            ),
+            Err(error) => {
+                let text = not_created(&error, &spec.name);
+                let text = match left_upload {
+                    Some(left) => format!("{text}\n{left}"),
+                    None => text,
+                };
+                set_text(&self.imp().summary_problems, &text);
+            }
         }
     }
+}
+
+/// Why the local image did not reach the remote host; the upload leaves no volume behind.
+fn not_uploaded(error: &RequestError) -> String {
+    if matches!(error, RequestError::Storage(StorageError::Cancelled)) {
+        return gettext(
+            "The upload was cancelled and the virtual machine was not created. Nothing was left behind.",
+        );
+    }
+    gettext_f(
+        // Translators: {reason} says why the image file could not be copied to the remote host.
+        "The installation image could not be uploaded to the host, so the virtual machine was not created. {reason} Nothing was left behind.",
+        &[("reason", &error.in_words())],
+    )
 }
 
 /// Why the machine `name` was not created, and what of it the user has to remove: that

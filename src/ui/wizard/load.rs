@@ -127,11 +127,20 @@ impl Wizard {
             let pools: Vec<String> = facts.pool_free_bytes.keys().cloned().collect();
             imp.storage_page.set_pools(&pools);
             let networks: Vec<String> = facts.networks.iter().cloned().collect();
+            // A local host's bridges come with their members and addresses in `networks`.
+            let remote_bridges: Vec<String> = if facts.paths_are_local {
+                Vec::new()
+            } else {
+                facts.bridges.iter().cloned().collect()
+            };
             imp.network_page
-                .set_networks(reading.networks.as_ref(), &networks);
+                .set_networks(reading.networks.as_ref(), &remote_bridges, &networks);
             imp.summary_page.set_uefi_available(facts.ovmf_present);
-            imp.source_page
-                .set_volumes(facts.iso_volumes().cloned().collect());
+            imp.source_page.set_uploads(!facts.paths_are_local);
+            imp.source_page.set_volumes(
+                facts.iso_volumes().cloned().collect(),
+                !facts.paths_are_local,
+            );
         }
         imp.facts.replace(Some(reading.facts));
         self.show_review();

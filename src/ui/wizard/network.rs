@@ -165,8 +165,15 @@ impl NetworkPage {
 
     /// Lists the bridges, virtual networks, NICs for macvtap and (on a session connection)
     /// user-mode networking; the bridge holding the default route is chosen, else the
-    /// "default" virtual network, else the first choice.
-    pub fn set_networks(&self, networks: Option<&Networks>, virtual_networks: &[String]) {
+    /// "default" virtual network, else the first choice. `networks` are this computer's
+    /// links, for a local connection; a remote host's bridges come as `remote_bridges`
+    /// (names only: libvirt says no more of them).
+    pub fn set_networks(
+        &self,
+        networks: Option<&Networks>,
+        remote_bridges: &[String],
+        virtual_networks: &[String],
+    ) {
         let imp = self.imp();
         clear(&imp.bridge_list);
         clear(&imp.other_network_list);
@@ -198,7 +205,16 @@ impl NetworkPage {
                 },
             );
         }
-        imp.has_bridges.set(!bridges.is_empty());
+        for name in remote_bridges {
+            add(
+                &imp.bridge_list,
+                name,
+                Some(&gettext("A bridge on the remote host")),
+                Network::Bridge { name: name.clone() },
+            );
+        }
+        imp.has_bridges
+            .set(!bridges.is_empty() || !remote_bridges.is_empty());
         self.notify_has_bridges();
         for name in virtual_networks {
             let network = Network::VirtualNetwork { name: name.clone() };

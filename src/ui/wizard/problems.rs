@@ -27,6 +27,11 @@ pub(super) fn problem_text(problem: &SpecProblem) -> String {
         MediaVolumeNotChosen => {
             gettext("Choose the storage pool and volume of the installation media.")
         }
+        UploadNameTaken { pool, volume } => gettext_f(
+            // Translators: {pool} is a storage pool on the remote host, {volume} the name the chosen image file would get there.
+            "The storage pool “{pool}” on the host already has a volume called “{volume}”: choose it among the ISO volumes, or rename the image file.",
+            &[("pool", pool), ("volume", volume)],
+        ),
         MediaVolumeMissing { pool, volume } => gettext_f(
             // Translators: {pool} is a storage pool, {volume} a volume in it.
             "The storage pool “{pool}” has no volume called “{volume}”.",

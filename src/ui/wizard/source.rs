@@ -4,6 +4,7 @@
 use super::choices::{choose_file, clear, radio_row};
 use super::page::{WizardPage, WizardPageImpl};
 use crate::i18n::{gettext, gettext_f};
+use crate::spec::validate::UPLOAD_POOL;
 use crate::spec::{DiskFormat, InstallMethod, PoolVolume};
 use crate::ui::Connection;
 use adw::prelude::*;
@@ -60,6 +61,10 @@ mod imp {
         /// The ISO volume chosen instead of the image file.
         #[property(get, nullable)]
         pub volume: RefCell<Option<VolumeChoice>>,
+        /// The host cannot see this computer's files (a remote host): an ISO file is
+        /// uploaded into its pool when the machine is made.
+        #[property(get, set)]
+        pub uploads: Cell<bool>,
         /// The volumes offered in the list.
         pub offered: RefCell<Vec<PoolVolume>>,
     }
@@ -149,6 +154,17 @@ mod imp {
         }
 
         #[template_callback(function)]
+        fn file_description(kind: InstallKind, uploads: bool) -> Option<String> {
+            (kind == InstallKind::Iso && uploads).then(|| {
+                gettext_f(
+                    // Translators: {pool} is a storage pool on the remote host.
+                    "The host cannot read this computer's files: the image is uploaded into its pool “{pool}” when the machine is created.",
+                    &[("pool", UPLOAD_POOL)],
+                )
+            })
+        }
+
+        #[template_callback(function)]
         fn is_none(volume: Option<VolumeChoice>) -> bool {
             volume.is_none()
         }
@@ -223,10 +239,16 @@ impl SourcePage {
     }
 
     /// Offers the ISO volumes of the active pools, after "the image file above".
-    /// The volume chosen stays chosen when it is still offered.
-    pub fn set_volumes(&self, volumes: Vec<PoolVolume>) {
+    /// The volume chosen stays chosen when it is still offered. On a remote host
+    /// (`prefer_volume`), where an image file has to be uploaded first, the first volume
+    /// is chosen while no file is given.
+    pub fn set_volumes(&self, volumes: Vec<PoolVolume>, prefer_volume: bool) {
         let chosen = self.imp().volume.borrow().clone().map(|c| c.0);
-        let chosen = chosen.filter(|v| volumes.contains(v));
+        let chosen = chosen.filter(|v| volumes.contains(v)).or_else(|| {
+            (prefer_volume && self.media_path().trim().is_empty())
+                .then(|| volumes.first().cloned())
+                .flatten()
+        });
         self.offer_volumes(volumes, chosen.as_ref());
     }
 

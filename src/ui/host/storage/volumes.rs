@@ -7,7 +7,7 @@ use super::items::{request_words, StoragePool, StorageVolume};
 use super::volume_row::StorageVolumeRow;
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::is_iso_name;
-use crate::ui::backend::{Request, StorageRequest, VolumeInfo};
+use crate::ui::backend::{Request, RequestError, StorageRequest, VolumeInfo};
 use crate::ui::util::{show_error, Failure};
 use crate::ui::Connection;
 use adw::prelude::*;
@@ -301,19 +301,8 @@ impl VolumesView {
             #[weak(rename_to = view)]
             self,
             async move {
-                let volume = name.clone();
-                let outcome = connection
-                    .request(|reply| {
-                        Request::Storage(StorageRequest::Upload {
-                            pool,
-                            name: volume,
-                            file,
-                            progress,
-                            cancel,
-                            reply,
-                        })
-                    })
-                    .await;
+                let outcome =
+                    upload_into_pool(&connection, pool, name.clone(), file, progress, cancel).await;
                 view.imp().cancel.replace(None);
                 view.set_uploading(false);
                 match outcome {
@@ -344,4 +333,29 @@ impl VolumesView {
             }
         ));
     }
+}
+
+/// Copies local `file` into a new volume `name` of pool `pool` on `connection`'s host (see
+/// [`StorageRequest::Upload`]): the bytes sent go to `progress`, `cancel` stops it, and a
+/// volume that is not complete is removed again.
+pub(crate) async fn upload_into_pool(
+    connection: &Connection,
+    pool: String,
+    name: String,
+    file: PathBuf,
+    progress: async_channel::Sender<u64>,
+    cancel: Arc<AtomicBool>,
+) -> Result<u64, RequestError> {
+    connection
+        .request(|reply| {
+            Request::Storage(StorageRequest::Upload {
+                pool,
+                name,
+                file,
+                progress,
+                cancel,
+                reply,
+            })
+        })
+        .await
 }
