@@ -42,6 +42,10 @@ pub struct Hardware {
     pub boot: Vec<BootDevice>,
     pub title: String,
     pub description: String,
+    /// Hard disks (not CD-ROMs).
+    pub disks: Vec<super::disks::Disk>,
+    /// The boot order of every bootable device, the boot menu and direct kernel boot.
+    pub boot_options: super::boot::BootOptions,
 }
 
 impl Hardware {
@@ -73,11 +77,13 @@ impl Hardware {
             boot,
             title: text("title"),
             description: text("description"),
+            boot_options: super::boot::read(&root),
             ..Hardware::default()
         };
         let Some(devices) = root.child("devices") else {
             return Ok(hardware);
         };
+        hardware.disks = super::disks::read(devices);
         for device in devices.elements() {
             match device.name.as_str() {
                 "disk" if device.attr("device") == Some("cdrom") => {
