@@ -7,63 +7,15 @@ mod common;
 
 use std::time::Duration;
 
-use virtdeck::libvirt::edit::{Applied, DomainConfig, EditFailure, EditRequest};
-use virtdeck::libvirt::{spawn, ConnectionHandle, ConnectionState, Event, Request, RequestError};
+use virtdeck::libvirt::edit::{Applied, EditFailure, EditRequest};
+use virtdeck::libvirt::{Request, RequestError};
 use virtdeck::spec::edit::tree::Element;
 use virtdeck::spec::edit::{BootDevice, DisplayKind, DomainEdit, EditError, InputKind};
 use virtdeck::spec::{Network, NicModel};
 
+use common::edit::{apply, blk_source, inactive, read, uuid, worker};
 use common::guest::{guest_domain_xml, guest_iso, GuestOptions, TestGuest};
 use common::{virsh_ok, DomainGuard, SESSION_URI};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn worker() -> ConnectionHandle {
-    common::ensure_libvirtd();
-    let handle = spawn(SESSION_URI.into(), common::quiet_options());
-    common::expect_event(&handle.events, TIMEOUT, "connected", |e| {
-        matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
-    });
-    handle
-}
-
-fn uuid(name: &str) -> String {
-    virsh_ok(SESSION_URI, &["domuuid", name]).trim().to_owned()
-}
-
-fn read(handle: &ConnectionHandle, uuid: &str) -> DomainConfig {
-    let uuid = uuid.to_owned();
-    handle
-        .ask(|reply| Request::Edit(EditRequest::Read { uuid, reply }))
-        .recv_blocking()
-        .unwrap_or_else(|e| panic!("Read: {e}"))
-}
-
-fn apply(
-    handle: &ConnectionHandle,
-    uuid: &str,
-    edits: Vec<DomainEdit>,
-) -> Result<Applied, RequestError> {
-    let uuid = uuid.to_owned();
-    handle
-        .ask(|reply| Request::Edit(EditRequest::Apply { uuid, edits, reply }))
-        .recv_blocking()
-}
-
-fn inactive(name: &str) -> Element {
-    Element::parse(&virsh_ok(SESSION_URI, &["dumpxml", "--inactive", name])).unwrap()
-}
-
-/// The row of `virsh domblklist` for `target`: its source, `-` when empty.
-fn blk_source(name: &str, target: &str) -> String {
-    let list = virsh_ok(SESSION_URI, &["domblklist", name]);
-    list.lines()
-        .find_map(|l| {
-            let mut words = l.split_whitespace();
-            (words.next() == Some(target)).then(|| words.collect::<Vec<_>>().join(" "))
-        })
-        .unwrap_or_else(|| panic!("no {target} in {list}"))
-}
 
 #[test]
 fn live_edits_on_the_running_guest() {

@@ -262,7 +262,13 @@ fn apply_live(dom: &Domain, edit: &DomainEdit, touched: &Touched) -> Result<(), 
         }
         (_, Touched::Added(device)) => dom.attach_device_flags(&device.to_xml(), live)?,
         (_, Touched::Updated(device)) => dom.update_device_flags(&device.to_xml(), live)?,
-        (_, Touched::Removed(device)) => dom.detach_device_flags(&device.to_xml(), live)?,
+        (_, Touched::Removed(device)) => {
+            // The running machine may have put it at another guest address than the
+            // configuration: it is found by its MAC address or target alone.
+            let mut device = device.clone();
+            device.remove_children(|e| e.name == "address");
+            dom.detach_device_flags(&device.to_xml(), live)?
+        }
         (_, Touched::AddedAll(devices)) => {
             for device in devices {
                 dom.attach_device_flags(&device.to_xml(), live)?;

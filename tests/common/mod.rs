@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod console;
+pub mod edit;
 pub mod fixture;
 pub mod guest;
 pub mod net;
