@@ -4,6 +4,9 @@
 //! ([`EditRequest`]). What waits for the next shutdown is said so; a change made elsewhere
 //! while the form has unapplied edits is offered as "Reload" instead of overwriting them.
 
+mod boot;
+mod disks;
+
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
 use crate::spec::{Network, NicModel};
@@ -57,6 +60,10 @@ mod imp {
         pub listen_entry: TemplateChild<gtk::Entry>,
         #[template_child]
         pub inputs: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub disks_section: TemplateChild<disks::HardwareDisks>,
+        #[template_child]
+        pub boot_section: TemplateChild<boot::HardwareBoot>,
         /// Start the machine when the host boots; follows the switch, applied at once.
         #[property(get, set = Self::set_autostart)]
         pub autostart: Cell<bool>,
@@ -104,6 +111,8 @@ mod imp {
                 boot_first: TemplateChild::default(),
                 listen_entry: TemplateChild::default(),
                 inputs: TemplateChild::default(),
+                disks_section: TemplateChild::default(),
+                boot_section: TemplateChild::default(),
                 autostart: Cell::default(),
                 input_rows: rows(),
                 domain: BoundObject::default(),
@@ -177,6 +186,8 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            disks::HardwareDisks::ensure_type();
+            boot::HardwareBoot::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -357,6 +368,9 @@ impl HardwarePage {
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
         replace_rows(&imp.input_rows, input_rows(&hardware));
+        imp.disks_section
+            .show(hardware.disks.clone(), config.active);
+        imp.boot_section.show(hardware.boot_options.clone());
         imp.filling.set(true);
         self.set_autostart(config.autostart);
         imp.filling.set(false);
@@ -461,24 +475,29 @@ impl HardwarePage {
     }
 
     /// Sends `edits` to the worker; tells what failed, or what waits for the shutdown,
-    /// then shows the configuration as it is now.
-    async fn apply(&self, edits: Vec<DomainEdit>) {
+    /// then shows the configuration as it is now. Answers the edits that wait.
+    async fn apply(&self, edits: Vec<DomainEdit>) -> Vec<DomainEdit> {
         let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
-            return;
+            return Vec::new();
         };
         let uuid = domain.uuid();
         let answer = connection
             .request(|reply| Request::Edit(EditRequest::Apply { uuid, edits, reply }))
             .await;
-        match answer {
-            Ok(applied) if applied.next_shutdown.is_empty() => {}
-            Ok(_) => self.set_pending(gettext("Takes effect after the next shutdown")),
+        let waiting = match answer {
+            Ok(applied) if applied.next_shutdown.is_empty() => Vec::new(),
+            Ok(applied) => {
+                self.set_pending(gettext("Takes effect after the next shutdown"));
+                applied.next_shutdown
+            }
             Err(error) => {
                 let title = gettext_f("Could not change “{name}”", &[("name", &domain.name())]);
                 show_error(self, &Failure::with_detail(title, error.to_string()));
+                Vec::new()
             }
-        }
+        };
         self.reload();
+        waiting
     }
 }
 
