@@ -71,6 +71,8 @@ pub struct DomainConfig {
     pub autostart: bool,
     /// Not used by any NIC on the connection.
     pub free_mac: String,
+    /// The MAC addresses of every NIC on the connection, lower case.
+    pub macs_in_use: Vec<String>,
 }
 
 /// [`EditRequest::Apply`]'s answer: the edits that take effect after the next shutdown
@@ -130,6 +132,7 @@ fn read(conn: &Connect, uuid: &str) -> Result<DomainConfig, RequestError> {
         active: dom.is_active()?,
         autostart: dom.autostart()?,
         free_mac: edit::new_mac(random, &in_use),
+        macs_in_use: in_use,
     })
 }
 

@@ -86,3 +86,25 @@ class HardwareDisksTest(SessionDomainTestCase):
             return [(m.group(1), m.group(2)) for m in re.finditer(
                 r"<target dev='(\w+)'.*?<boot order='(\d)'/>", xml, re.S)]
         wait_for("the CD-ROM first", lambda: order() == [("vda", "2"), ("hdc", "1")])
+
+    def test_a_nic_mac_in_use_is_refused_on_its_field(self):
+        first, second, new = "52:54:00:0d:00:01", "52:54:00:0d:00:02", "52:54:00:0d:00:03"
+        self.define("".join(
+            f"<interface type='user'><mac address='{mac}'/><model type='virtio'/></interface>"
+            for mac in (first, second)))
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        self.open_hardware(app, main, "Shut off")
+        click(row_button(app, main, f"Network Interface {first}", "Change…"))
+        field = app.find(name="MAC address")
+        dialog = dialog_of(field)
+        app.fill("MAC address", second, within=dialog)
+        app.find(contains="already used by a network interface", within=dialog)
+        apply = app.find(name="Apply", role="push button", within=dialog)
+        wait_for("Apply disabled", lambda: not sensitive(apply))
+        app.fill("MAC address", new, within=dialog)
+        click(shown_button(app, "Apply", within=dialog))
+        wait_for("the new MAC in the configuration",
+                 lambda: new in session_virsh("domiflist", "--inactive", self.name))
+        self.assertIn(second, session_virsh("domiflist", "--inactive", self.name))
+        self.assertNotIn(first, session_virsh("domiflist", "--inactive", self.name))

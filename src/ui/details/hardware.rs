@@ -6,6 +6,7 @@
 
 mod boot;
 mod disks;
+mod nic_dialog;
 
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
@@ -201,6 +202,11 @@ mod imp {
                     target: target?.get()?,
                     path: page.image_path().trim().to_owned(),
                 })
+            });
+            klass.install_action_async("hardware.edit-nic", string, |page, _, mac| async move {
+                if let Some(mac) = mac.and_then(|m| m.get::<String>()) {
+                    nic_dialog::edit(&page, mac).await;
+                }
             });
             install_edit(klass, "hardware.remove-nic", string, |_, mac| {
                 Some(DomainEdit::RemoveNic { mac: mac?.get()? })
@@ -627,6 +633,12 @@ fn nic_rows(hw: &Hardware) -> Vec<DeviceRow> {
                 title: gettext_f("Network Interface {mac}", &[("mac", &nic.mac)]),
                 subtitle: format!("{source} · {} · {link}", nic.model),
                 buttons: vec![
+                    (
+                        gettext("Change…"),
+                        "hardware.edit-nic",
+                        nic.mac.to_variant(),
+                        true,
+                    ),
                     (
                         toggle,
                         "hardware.link",
