@@ -54,6 +54,12 @@ mod imp {
         pub shareable: TemplateChild<gtk::CheckButton>,
         #[template_child]
         pub problem: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub remove_dialog: TemplateChild<adw::MessageDialog>,
+        #[template_child]
+        pub delete_volume: TemplateChild<gtk::CheckButton>,
+        /// The disk the remove dialog asks about.
+        pub removing: RefCell<Option<String>>,
         pub disks: RefCell<Vec<Disk>>,
         /// Targets whose change waits for the next shutdown.
         pub pending: RefCell<BTreeSet<String>>,
@@ -71,9 +77,9 @@ mod imp {
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
-            klass.install_action_async("disks.remove", string, |obj, _, target| async move {
+            klass.install_action("disks.remove", string, |obj, _, target| {
                 if let Some(target) = target.and_then(|t| t.get::<String>()) {
-                    obj.remove(target).await;
+                    obj.ask_remove(target);
                 }
             });
             klass.install_action("disks.change", string, |obj, _, target| {
@@ -90,8 +96,9 @@ mod imp {
 
     impl ObjectImpl for HardwareDisks {
         fn dispose(&self) {
-            // A window of its own: it goes with the section.
+            // Windows of their own: they go with the section.
             self.dialog.destroy();
+            self.remove_dialog.destroy();
         }
     }
     impl WidgetImpl for HardwareDisks {}
@@ -121,6 +128,22 @@ mod imp {
             {
                 self.path.set_text(&volume.path);
             }
+        }
+
+        #[template_callback]
+        fn on_remove_response(&self, response: &str) {
+            let Some(target) = self.removing.take() else {
+                return;
+            };
+            if response != "remove" {
+                return;
+            }
+            let edit = DomainEdit::RemoveDisk {
+                target,
+                delete_volume: self.delete_volume.is_active(),
+            };
+            let obj = self.obj().clone();
+            glib::spawn_future_local(async move { obj.send(edit).await });
         }
 
         #[template_callback]
@@ -352,39 +375,20 @@ impl HardwareDisks {
         }
     }
 
-    /// Asks whether to remove disk `target` (and its volume), then does.
-    async fn remove(&self, target: String) {
-        let delete = gtk::CheckButton::with_label(&gettext("Delete the volume too"));
-        let dialog = adw::MessageDialog::builder()
+    /// Asks whether to remove disk `target` (and its volume); the answer is
+    /// `on_remove_response`'s.
+    fn ask_remove(&self, target: String) {
+        let imp = self.imp();
+        imp.remove_dialog.set_heading(Some(&gettext_f(
             // Translators: {target} is the disk's name in the guest, such as vda.
-            .heading(gettext_f("Remove Disk {target}?", &[("target", &target)]))
-            .body(gettext(
-                "The machine will no longer see this disk. Its data is kept unless you delete the volume.",
-            ))
-            .extra_child(&delete)
-            .modal(true)
-            .build();
-        dialog.set_transient_for(self.root().and_downcast_ref::<gtk::Window>());
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("remove", &gettext("_Remove")),
-        ]);
-        dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
-        dialog.set_close_response("cancel");
-        let (answer, response) = async_channel::bounded(1);
-        dialog.connect_response(None, move |_, r| {
-            let _ = answer.try_send(r.to_owned());
-        });
-        dialog.present();
-        if response.recv().await.as_deref() != Ok("remove") {
-            return;
-        }
-        let delete_volume = delete.is_active();
-        self.send(DomainEdit::RemoveDisk {
-            target,
-            delete_volume,
-        })
-        .await;
+            "Remove Disk {target}?",
+            &[("target", &target)],
+        )));
+        imp.delete_volume.set_active(false);
+        imp.removing.replace(Some(target));
+        imp.remove_dialog
+            .set_transient_for(self.root().and_downcast_ref::<gtk::Window>());
+        imp.remove_dialog.present();
     }
 }
 
