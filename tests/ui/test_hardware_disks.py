@@ -11,14 +11,7 @@ from session_domain import SESSION, SessionDomainTestCase, session_virsh
 from vdui import click, find_all, sensitive, showing, wait_for
 
 row_button = test_hardware.row_button
-
-
-def dialog_of(acc):
-    """The dialog window that holds `acc`."""
-    while acc is not None and acc.getRoleName() != "dialog":
-        acc = acc.parent
-    assert acc is not None, "the widget is in no dialog"
-    return acc
+dialog_of = test_hardware.dialog_of
 
 
 def shown_button(app, name, within=None):

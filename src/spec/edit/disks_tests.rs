@@ -378,6 +378,15 @@ fn bad_nic_settings_are_refused() {
         )),
         EditError::NoNicSource
     );
+    // A new NIC on a bridge needs the bridge's name too.
+    assert_eq!(
+        refused(DomainEdit::AddNic {
+            network: Network::Bridge { name: "".into() },
+            model: NicModel::Virtio,
+            mac: "52:54:00:77:77:77".into(),
+        }),
+        EditError::NoNicSource
+    );
     let mut other = settings(Network::User, "52:54:00:aa:bb:cc");
     if let DomainEdit::NicSettings { mac, .. } = &mut other {
         *mac = "52:54:00:99:99:99".into();

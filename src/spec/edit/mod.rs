@@ -505,7 +505,8 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         DomainEdit::EjectMedia { target } => {
             cdrom(root, target)?;
         }
-        DomainEdit::AddNic { mac, .. } => {
+        DomainEdit::AddNic { mac, network, .. } => {
+            nics::check_source(network)?;
             if !is_mac(mac) {
                 return Err(EditError::BadMac(mac.clone()));
             }

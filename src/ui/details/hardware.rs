@@ -10,7 +10,6 @@ mod nic_dialog;
 
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
-use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
 use crate::ui::util::{show_error, BoundObject, Failure};
@@ -222,12 +221,8 @@ mod imp {
             install_edit(klass, "hardware.remove-input", string, |_, kind| {
                 input_kind(&kind?.get::<String>()?).map(DomainEdit::RemoveInput)
             });
-            install_edit(klass, "hardware.add-nic", None, |page, _| {
-                Some(DomainEdit::AddNic {
-                    network: Network::User,
-                    model: NicModel::Virtio,
-                    mac: page.imp().free_mac.borrow().clone(),
-                })
+            klass.install_action_async("hardware.add-nic", None, |page, _, _| async move {
+                nic_dialog::add(&page).await;
             });
         }
 

@@ -4,9 +4,10 @@
 //! name) and Apply stays disabled until it is right.
 
 use super::HardwarePage;
+use crate::i18n::gettext;
 use crate::spec::edit::hardware::Nic;
 use crate::spec::edit::tree::Element;
-use crate::spec::edit::{nics, DomainEdit, EditError, Limits};
+use crate::spec::edit::{self, DomainEdit, EditError, Limits};
 use crate::spec::{Network, NicModel};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -94,17 +95,25 @@ impl NicDialog {
         } else {
             NicModel::Virtio
         };
-        let old = imp.nic.borrow().clone().map(|n| n.mac).unwrap_or_default();
         let new_mac = imp.mac.text().trim().to_ascii_lowercase();
-        if let Some(root) = imp.root.borrow().as_ref() {
-            nics::check(root, &old, &network, &new_mac, &imp.limits.borrow())?;
+        let edit = match imp.nic.borrow().clone() {
+            Some(nic) => DomainEdit::NicSettings {
+                mac: nic.mac,
+                network,
+                model,
+                new_mac,
+            },
+            None => DomainEdit::AddNic {
+                network,
+                model,
+                mac: new_mac,
+            },
+        };
+        // The worker's own checks, on a copy of the configuration.
+        if let Some(mut root) = imp.root.borrow().clone() {
+            edit::apply(&mut root, &edit, &imp.limits.borrow())?;
         }
-        Ok(DomainEdit::NicSettings {
-            mac: old,
-            network,
-            model,
-            new_mac,
-        })
+        Ok(edit)
     }
 
     /// Shows what is wrong under its field; Apply only when nothing is.
@@ -125,8 +134,17 @@ impl NicDialog {
     }
 }
 
+/// Opens the dialog for a new NIC of the page's machine and adds what it holds.
+pub(super) async fn add(page: &HardwarePage) {
+    run(page, None).await;
+}
+
 /// Opens the dialog for NIC `mac` of the page's machine and applies what it holds.
 pub(super) async fn edit(page: &HardwarePage, mac: String) {
+    run(page, Some(mac)).await;
+}
+
+async fn run(page: &HardwarePage, mac: Option<String>) {
     let (Some(domain), Some(connection)) = (page.domain(), page.connection()) else {
         return;
     };
@@ -145,12 +163,16 @@ pub(super) async fn edit(page: &HardwarePage, mac: String) {
     let Ok(hardware) = crate::spec::edit::Hardware::from_xml(&config.xml) else {
         return;
     };
-    let Some(nic) = hardware
-        .nics
-        .into_iter()
-        .find(|n| n.mac.eq_ignore_ascii_case(&mac))
-    else {
-        return;
+    let nic = match &mac {
+        Some(mac) => match hardware
+            .nics
+            .into_iter()
+            .find(|n| n.mac.eq_ignore_ascii_case(mac))
+        {
+            Some(nic) => Some(nic),
+            None => return,
+        },
+        None => None,
     };
     let dialog: NicDialog = glib::Object::builder().build();
     let imp = dialog.imp();
@@ -159,12 +181,22 @@ pub(super) async fn edit(page: &HardwarePage, mac: String) {
         macs_in_use: config.macs_in_use,
         ..Limits::default()
     });
-    let kind = KINDS.iter().position(|k| *k == nic.kind).unwrap_or(3);
+    let kind = nic.as_ref().map_or("user", |n| n.kind.as_str());
+    let kind = KINDS.iter().position(|k| *k == kind).unwrap_or(3);
     imp.kind.set_selected(kind as u32);
-    imp.source.set_text(&nic.source);
-    imp.model.set_selected(u32::from(nic.model == "e1000"));
-    imp.mac.set_text(&nic.mac);
-    imp.nic.replace(Some(nic));
+    imp.source
+        .set_text(nic.as_ref().map_or("", |n| n.source.as_str()));
+    imp.model
+        .set_selected(u32::from(nic.as_ref().is_some_and(|n| n.model == "e1000")));
+    imp.mac.set_text(
+        nic.as_ref()
+            .map_or(config.free_mac.as_str(), |n| n.mac.as_str()),
+    );
+    if nic.is_none() {
+        dialog.set_heading(Some(&gettext("Add Network Interface")));
+        dialog.set_response_label("apply", &gettext("_Add"));
+    }
+    imp.nic.replace(nic);
     dialog.check();
     dialog.set_transient_for(page.root().and_downcast_ref::<gtk::Window>());
     let (answer, response) = async_channel::bounded(1);
