@@ -8,39 +8,12 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::net::{ip, VIRTDECK};
+use common::net::{ip, ports_of, Links, VIRTDECK};
 use common::{ensure_libvirtd, virsh_ok, wait_for, DomainGuard};
 use virtdeck::host::net::{self, create_bridge, delete_bridge, BridgeRequest, Runner};
 use virtdeck::spec::{Network, VmSpec};
 
 const SYSTEM_URI: &str = "qemu:///system";
-
-/// Links made by the test in the host's namespace, deleted on drop in order (the bridge
-/// first; deleting one end of a veth pair deletes both).
-struct Links(Vec<String>);
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            let _ = Command::new("ip")
-                .args(["link", "del", name])
-                .stderr(std::process::Stdio::null())
-                .status();
-        }
-    }
-}
-
-/// The names of the links whose master is `bridge`, as the kernel reports them.
-fn ports_of(bridge: &str) -> Vec<String> {
-    let out = ip(&["-j", "link", "show", "master", bridge]);
-    let links: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ip -j output");
-    links
-        .iter()
-        .filter_map(|l| Some(l.get("ifname")?.as_str()?.to_owned()))
-        .collect()
-}
 
 /// The IPv4 addresses (`a.b.c.d/n`) on `link`.
 fn addresses(link: &str) -> Vec<String> {

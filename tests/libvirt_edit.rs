@@ -7,38 +7,15 @@ mod common;
 
 use std::time::Duration;
 
-use virtdeck::libvirt::edit::{Applied, DomainConfig, EditFailure, EditRequest};
-use virtdeck::libvirt::{ConnectionHandle, Request, RequestError};
+use virtdeck::libvirt::edit::{Applied, EditFailure, EditRequest};
+use virtdeck::libvirt::{Request, RequestError};
 use virtdeck::spec::edit::tree::Element;
 use virtdeck::spec::edit::{BootDevice, DisplayKind, DomainEdit, EditError, InputKind};
 use virtdeck::spec::{Network, NicModel};
 
-use common::edit::{apply, uuid, worker};
+use common::edit::{apply, blk_source, inactive, read, uuid, worker};
 use common::guest::{guest_domain_xml, guest_iso, GuestOptions, TestGuest};
 use common::{virsh_ok, DomainGuard, SESSION_URI};
-
-fn read(handle: &ConnectionHandle, uuid: &str) -> DomainConfig {
-    let uuid = uuid.to_owned();
-    handle
-        .ask(|reply| Request::Edit(EditRequest::Read { uuid, reply }))
-        .recv_blocking()
-        .unwrap_or_else(|e| panic!("Read: {e}"))
-}
-
-fn inactive(name: &str) -> Element {
-    Element::parse(&virsh_ok(SESSION_URI, &["dumpxml", "--inactive", name])).unwrap()
-}
-
-/// The row of `virsh domblklist` for `target`: its source, `-` when empty.
-fn blk_source(name: &str, target: &str) -> String {
-    let list = virsh_ok(SESSION_URI, &["domblklist", name]);
-    list.lines()
-        .find_map(|l| {
-            let mut words = l.split_whitespace();
-            (words.next() == Some(target)).then(|| words.collect::<Vec<_>>().join(" "))
-        })
-        .unwrap_or_else(|| panic!("no {target} in {list}"))
-}
 
 #[test]
 fn live_edits_on_the_running_guest() {

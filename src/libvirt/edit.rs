@@ -16,6 +16,8 @@ use virt::domain::Domain;
 use virt_sys as sys;
 
 use super::requests::{Reply, RequestError};
+
+mod disks;
 use crate::spec::edit::tree::Element;
 use crate::spec::edit::{self, DeviceChoices, DomainEdit, EditError, HostDevice, Limits, Touched};
 use crate::spec::validate::name_problems;
@@ -94,6 +96,8 @@ pub struct DomainConfig {
     pub autostart: bool,
     /// Not used by any NIC on the connection.
     pub free_mac: String,
+    /// The MAC addresses of every NIC on the connection, lower case.
+    pub macs_in_use: Vec<String>,
 }
 
 /// [`EditRequest::Apply`]'s answer: the edits that take effect after the next shutdown
@@ -119,6 +123,11 @@ pub enum EditFailure {
     // XML editor (xmledit).
     #[error("The virtual machine was changed elsewhere since its XML was read. Reload it and make the change again.")]
     ChangedElsewhere,
+    // ----- disks -----
+    #[error("“{0}” is not a volume of a storage pool, so it cannot be deleted here.")]
+    NotAVolume(String),
+    #[error("The disk was removed, but its volume could not be deleted: {0}")]
+    VolumeKept(String),
 }
 
 /// Answers `request` on `conn`. Blocks.
@@ -164,6 +173,7 @@ fn read(conn: &Connect, uuid: &str) -> Result<DomainConfig, RequestError> {
         active: dom.is_active()?,
         autostart: dom.autostart()?,
         free_mac: edit::new_mac(random, &in_use),
+        macs_in_use: in_use,
     })
 }
 
@@ -206,7 +216,12 @@ fn apply(
     // Secure: a VNC password in the configuration is written back as it was.
     let xml = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)?;
     let mut root = Element::parse(&xml).map_err(EditError::from)?;
-    let needs_macs = edits.iter().any(|e| matches!(e, DomainEdit::AddNic { .. }));
+    let needs_macs = edits.iter().any(|e| {
+        matches!(
+            e,
+            DomainEdit::AddNic { .. } | DomainEdit::NicSettings { .. }
+        )
+    });
     let limits = Limits {
         host_memory_mib: conn.node_info().ok().map(|n| n.memory / 1024),
         macs_in_use: if needs_macs {
@@ -216,6 +231,11 @@ fn apply(
         },
     };
     let mut touched = Vec::with_capacity(edits.len());
+    let edits = edits
+        .iter()
+        .map(|edit| disks::resolve(edit, local))
+        .collect::<Result<Vec<_>, _>>()?;
+    let edits = edits.as_slice();
     for edit in edits {
         if let DomainEdit::InsertMedia { path, .. } = edit {
             // Only a file on this computer can be checked; libvirt checks the rest when
@@ -226,20 +246,27 @@ fn apply(
         }
         touched.push(edit::apply(&mut root, edit, &limits)?);
     }
+    let doomed = disks::volumes_to_delete(conn, edits, &touched)?;
+    let made = disks::make_volumes(conn, edits)?;
     let active = dom.is_active()?;
     if dom.is_persistent()? {
-        conn.define_domain_xml_flags(&root.to_xml(), sys::VIR_DOMAIN_DEFINE_VALIDATE)?;
-    }
-    let mut applied = Applied::default();
-    if !active {
-        return Ok(applied);
-    }
-    for (edit, touched) in edits.iter().zip(&touched) {
-        if let Err(reason) = apply_live(&dom, edit, touched) {
-            tracing::info!(?edit, %reason, "not changed on the running machine");
-            applied.next_shutdown.push(edit.clone());
+        if let Err(error) =
+            conn.define_domain_xml_flags(&root.to_xml(), sys::VIR_DOMAIN_DEFINE_VALIDATE)
+        {
+            disks::unmake_volumes(made);
+            return Err(error.into());
         }
     }
+    let mut applied = Applied::default();
+    if active {
+        for (edit, touched) in edits.iter().zip(&touched) {
+            if let Err(reason) = apply_live(&dom, edit, touched) {
+                tracing::info!(?edit, %reason, "not changed on the running machine");
+                applied.next_shutdown.push(edit.clone());
+            }
+        }
+    }
+    disks::delete_volumes(doomed, &applied.next_shutdown)?;
     Ok(applied)
 }
 
@@ -279,7 +306,18 @@ fn apply_live(dom: &Domain, edit: &DomainEdit, touched: &Touched) -> Result<(), 
         }
         (_, Touched::Added(device)) => dom.attach_device_flags(&device.to_xml(), live)?,
         (_, Touched::Updated(device)) => dom.update_device_flags(&device.to_xml(), live)?,
-        (_, Touched::Removed(device)) => dom.detach_device_flags(&device.to_xml(), live)?,
+        (_, Touched::Removed(device)) => {
+            // The running machine may have put it at another guest address than the
+            // configuration: it is found by its MAC address or target alone.
+            let mut device = device.clone();
+            device.remove_children(|e| e.name == "address");
+            dom.detach_device_flags(&device.to_xml(), live)?
+        }
+        (_, Touched::AddedAll(devices)) => {
+            for device in devices {
+                dom.attach_device_flags(&device.to_xml(), live)?;
+            }
+        }
         (_, Touched::Values) => return Err(NotLive::Never),
     }
     Ok(())

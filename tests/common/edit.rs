@@ -1,19 +1,22 @@
-//! Editing machines through a connection worker on `qemu:///session`: the worker, a
-//! machine's UUID, and [`EditRequest::Apply`].
+//! Helpers of the tests that edit machines through the connection worker on
+//! `qemu:///session`.
 
 use std::time::Duration;
 
-use virtdeck::libvirt::edit::{Applied, EditRequest};
+use virtdeck::libvirt::edit::{Applied, DomainConfig, EditRequest};
 use virtdeck::libvirt::{spawn, ConnectionHandle, ConnectionState, Event, Request, RequestError};
+use virtdeck::spec::edit::tree::Element;
 use virtdeck::spec::edit::DomainEdit;
 
-use super::{ensure_libvirtd, expect_event, quiet_options, virsh_ok, SESSION_URI};
+use super::{virsh_ok, SESSION_URI};
+
+pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A worker on the session connection, once it is connected.
 pub fn worker() -> ConnectionHandle {
-    ensure_libvirtd();
-    let handle = spawn(SESSION_URI.into(), quiet_options());
-    expect_event(&handle.events, Duration::from_secs(60), "connected", |e| {
+    super::ensure_libvirtd();
+    let handle = spawn(SESSION_URI.into(), super::quiet_options());
+    super::expect_event(&handle.events, TIMEOUT, "connected", |e| {
         matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
     });
     handle
@@ -21,6 +24,14 @@ pub fn worker() -> ConnectionHandle {
 
 pub fn uuid(name: &str) -> String {
     virsh_ok(SESSION_URI, &["domuuid", name]).trim().to_owned()
+}
+
+pub fn read(handle: &ConnectionHandle, uuid: &str) -> DomainConfig {
+    let uuid = uuid.to_owned();
+    handle
+        .ask(|reply| Request::Edit(EditRequest::Read { uuid, reply }))
+        .recv_blocking()
+        .unwrap_or_else(|e| panic!("Read: {e}"))
 }
 
 pub fn apply(
@@ -32,4 +43,19 @@ pub fn apply(
     handle
         .ask(|reply| Request::Edit(EditRequest::Apply { uuid, edits, reply }))
         .recv_blocking()
+}
+
+pub fn inactive(name: &str) -> Element {
+    Element::parse(&virsh_ok(SESSION_URI, &["dumpxml", "--inactive", name])).unwrap()
+}
+
+/// The row of `virsh domblklist` for `target`: its source, `-` when empty.
+pub fn blk_source(name: &str, target: &str) -> String {
+    let list = virsh_ok(SESSION_URI, &["domblklist", name]);
+    list.lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(target)).then(|| words.collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_else(|| panic!("no {target} in {list}"))
 }

@@ -114,6 +114,9 @@ pub struct GuestOptions {
     /// A second serial port, a pseudo terminal libvirt can open as a console, with a shell
     /// on it (the guest's `virtdeck.shell=ttyS1`; with [`GuestBoot::Kernel`] only).
     pub serial_shell: bool,
+    /// A virtio memory balloon (the guest loads `virtio_balloon`), so that its memory can
+    /// be changed while it runs; none otherwise.
+    pub balloon: bool,
 }
 
 impl Default for GuestOptions {
@@ -125,6 +128,7 @@ impl Default for GuestOptions {
             network: None,
             disk: None,
             serial_shell: false,
+            balloon: false,
         }
     }
 }
@@ -202,7 +206,7 @@ pub fn guest_domain_xml(name: &str, serial_log: &Path, opts: &GuestOptions) -> S
                 Ok(())
             })?;
             w.create_element("memballoon")
-                .with_attribute(("model", "none"))
+                .with_attribute(("model", if opts.balloon { "virtio" } else { "none" }))
                 .write_empty()?;
             Ok(())
         })?;

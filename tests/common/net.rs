@@ -219,3 +219,28 @@ pub fn diff_lines(a: &str, b: &str) -> Vec<String> {
         .map(|l| format!("+ {l}"));
     gone.chain(new).collect()
 }
+
+/// Links made by the test in the host's namespace, deleted on drop in order (the bridge
+/// first; deleting one end of a veth pair deletes both).
+pub struct Links(pub Vec<String>);
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = Command::new("ip")
+                .args(["link", "del", name])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The names of the links whose master is `bridge`, as the kernel reports them.
+pub fn ports_of(bridge: &str) -> Vec<String> {
+    let out = ip(&["-j", "link", "show", "master", bridge]);
+    let links: Vec<serde_json::Value> = serde_json::from_str(&out).expect("ip -j output");
+    links
+        .iter()
+        .filter_map(|l| Some(l.get("ifname")?.as_str()?.to_owned()))
+        .collect()
+}

@@ -31,6 +31,14 @@ def row_button(app, main, row_name, button):
     return wait_for(f"{name} in the row {row_name}", look)
 
 
+def dialog_of(acc):
+    """The dialog window that holds `acc`."""
+    while acc is not None and acc.getRoleName() != "dialog":
+        acc = acc.parent
+    assert acc is not None, "the widget is in no dialog"
+    return acc
+
+
 class HardwarePageTest(SessionDomainTestCase):
     tag = "hw"
 
@@ -94,6 +102,9 @@ class HardwarePageTest(SessionDomainTestCase):
         # Enabled once the page has the machine's configuration (and a free MAC address).
         wait_for("Add Network Interface enabled", lambda: sensitive(add))
         click(add)
+        # The dialog offers the wizard's sources; user-mode networking is chosen.
+        dialog = dialog_of(app.find(name="MAC address"))
+        click(next(b for b in find_all(dialog, role="push button", name="Add") if showing(b)))
         mac = wait_for("a NIC in the configuration", lambda: re.search(
             r"52:54:00(:[0-9a-f]{2}){3}", session_virsh("domiflist", "--inactive", self.name)))
         app.find(name=f"Network Interface {mac.group(0)}", within=main)

@@ -46,6 +46,10 @@ pub struct Hardware {
     pub cpu: super::cpu::CpuConfig,
     /// Video, single devices and host devices.
     pub devices: super::devices::Devices,
+    /// Hard disks (not CD-ROMs).
+    pub disks: Vec<super::disks::Disk>,
+    /// The boot order of every bootable device, the boot menu and direct kernel boot.
+    pub boot_options: super::boot::BootOptions,
 }
 
 impl Hardware {
@@ -79,11 +83,13 @@ impl Hardware {
             description: text("description"),
             cpu: super::cpu::CpuConfig::read(&root),
             devices: super::devices::Devices::read(&root),
+            boot_options: super::boot::read(&root),
             ..Hardware::default()
         };
         let Some(devices) = root.child("devices") else {
             return Ok(hardware);
         };
+        hardware.disks = super::disks::read(devices);
         for device in devices.elements() {
             match device.name.as_str() {
                 "disk" if device.attr("device") == Some("cdrom") => {

@@ -9,10 +9,13 @@
 //! - [`overview`]: the Overview section's UUID, firmware and machine type, and the check
 //!   of a domain XML typed in the XML editor.
 
+pub mod boot;
 pub mod cpu;
 pub mod devices;
+pub mod disks;
 pub mod hardware;
 pub mod hostdev;
+pub mod nics;
 pub mod overview;
 pub mod tree;
 
@@ -152,6 +155,39 @@ pub enum DomainEdit {
     /// Pass a host's USB or PCI device through.
     AddHostdev(HostdevSource),
     RemoveHostdev(HostdevSource),
+    // ----- disks, boot options and NIC settings ([`disks`], [`boot`], [`nics`]) -----
+    /// A new disk, on the first free target of its bus.
+    AddDisk {
+        source: disks::DiskSource,
+        settings: disks::DiskSettings,
+    },
+    /// Remove disk `target`; the worker deletes its volume too when `delete_volume`.
+    RemoveDisk {
+        target: String,
+        delete_volume: bool,
+    },
+    /// Change disk `target`'s bus, cache mode and flags.
+    DiskSettings {
+        target: String,
+        settings: disks::DiskSettings,
+    },
+    /// Boot these devices, in this order, and no other.
+    DeviceBootOrder(Vec<boot::BootTarget>),
+    /// Show the firmware's boot menu.
+    BootMenu(bool),
+    /// Boot a kernel from the host directly; an empty `kernel` boots the firmware's way.
+    DirectKernel {
+        kernel: String,
+        initrd: String,
+        cmdline: String,
+    },
+    /// Put NIC `mac` on another source, with a model and MAC address.
+    NicSettings {
+        mac: String,
+        network: Network,
+        model: NicModel,
+        new_mac: String,
+    },
 }
 
 /// What an edit is checked against, read from the connection.
@@ -231,6 +267,23 @@ pub enum EditError {
     XmlNotDomain,
     #[error("The XML must keep the machine’s UUID {0}; another UUID would make a new machine.")]
     XmlUuid(String),
+    // ----- disks, boot options and NIC settings -----
+    #[error("No disk image was chosen.")]
+    NoDiskImage,
+    #[error("Choose a storage pool for the new volume.")]
+    NoPool,
+    #[error("The new volume needs a name.")]
+    NoVolumeName,
+    #[error("The new disk must be larger than 0 bytes.")]
+    DiskSizeZero,
+    #[error("The machine has no disk “{0}”.")]
+    NoDisk(String),
+    #[error("The machine has no device “{0}” to boot from.")]
+    NoBootDevice(String),
+    #[error("An initrd or a kernel command line needs a kernel to boot.")]
+    KernelMissing,
+    #[error("Choose the bridge, network or host device the interface is on.")]
+    NoNicSource,
 }
 
 /// The device an edit touched, for the same change on the running machine.
@@ -244,6 +297,9 @@ pub enum Touched {
     Updated(Element),
     /// This device was removed; its old XML.
     Removed(Element),
+    /// These devices were added, to be attached in this order (a controller, then its
+    /// disk).
+    AddedAll(Vec<Element>),
 }
 
 /// Applies `edit` to the domain XML `root` after checking it against `limits`. On an error
@@ -442,6 +498,24 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
         DomainEdit::RemoveDevice(kind) => devices::remove(root, *kind),
         DomainEdit::AddHostdev(source) => hostdev::add(root, source),
         DomainEdit::RemoveHostdev(source) => hostdev::remove(root, source),
+        DomainEdit::AddDisk { source, settings } => disks::add(root, source, settings),
+        DomainEdit::RemoveDisk { target, .. } => disks::remove(root, target),
+        DomainEdit::DiskSettings { target, settings } => disks::change(root, target, settings),
+        DomainEdit::DeviceBootOrder(order) => {
+            boot::set_order(root, order).map(|()| Touched::Values)
+        }
+        DomainEdit::BootMenu(on) => boot::set_menu(root, *on).map(|()| Touched::Values),
+        DomainEdit::DirectKernel {
+            kernel,
+            initrd,
+            cmdline,
+        } => boot::set_kernel(root, kernel, initrd, cmdline).map(|()| Touched::Values),
+        DomainEdit::NicSettings {
+            mac,
+            network,
+            model,
+            new_mac,
+        } => nics::change(root, mac, network, *model, new_mac),
     }
 }
 
@@ -488,7 +562,8 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         DomainEdit::EjectMedia { target } => {
             cdrom(root, target)?;
         }
-        DomainEdit::AddNic { mac, .. } => {
+        DomainEdit::AddNic { mac, network, .. } => {
+            nics::check_source(network)?;
             if !is_mac(mac) {
                 return Err(EditError::BadMac(mac.clone()));
             }
@@ -537,6 +612,25 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         DomainEdit::RemoveDevice(kind) => devices::check_remove(root, *kind)?,
         DomainEdit::AddHostdev(source) => hostdev::check_add(root, source)?,
         DomainEdit::RemoveHostdev(source) => hostdev::check_remove(root, source)?,
+        DomainEdit::AddDisk { source, .. } => disks::check_add(source)?,
+        DomainEdit::RemoveDisk { target, .. } => disks::check_exists(root, target)?,
+        DomainEdit::DiskSettings { target, .. } => disks::check_exists(root, target)?,
+        DomainEdit::DeviceBootOrder(order) => boot::check_order(root, order)?,
+        DomainEdit::BootMenu(_) => root
+            .child("os")
+            .map(|_| ())
+            .ok_or(EditError::Missing("os"))?,
+        DomainEdit::DirectKernel {
+            kernel,
+            initrd,
+            cmdline,
+        } => boot::check_kernel(kernel, initrd, cmdline)?,
+        DomainEdit::NicSettings {
+            mac,
+            network,
+            new_mac,
+            ..
+        } => nics::check(root, mac, network, new_mac, limits)?,
     }
     Ok(())
 }
@@ -578,11 +672,11 @@ pub fn macs(xml: &str) -> Vec<String> {
         .collect()
 }
 
-fn devices(root: &Element) -> Result<&Element, EditError> {
+pub(super) fn devices(root: &Element) -> Result<&Element, EditError> {
     root.child("devices").ok_or(EditError::Missing("devices"))
 }
 
-fn devices_mut(root: &mut Element) -> Result<&mut Element, EditError> {
+pub(super) fn devices_mut(root: &mut Element) -> Result<&mut Element, EditError> {
     root.child_mut("devices")
         .ok_or(EditError::Missing("devices"))
 }
@@ -607,7 +701,7 @@ fn cdrom_mut<'a>(root: &'a mut Element, target: &str) -> Result<&'a mut Element,
         .ok_or_else(|| EditError::NoCdrom(target.to_owned()))
 }
 
-fn is_nic(e: &Element, mac: &str) -> bool {
+pub(super) fn is_nic(e: &Element, mac: &str) -> bool {
     e.name == "interface"
         && e.child("mac")
             .and_then(|m| m.attr("address"))
@@ -637,3 +731,6 @@ fn set_optional_text(root: &mut Element, name: &str, text: &str, after: &[&str])
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod disks_tests;

@@ -37,28 +37,38 @@ pub(super) const BASE: &str = r#"<domain type='qemu'>
   </devices>
 </domain>"#;
 
-fn limits() -> Limits {
+pub(super) fn limits() -> Limits {
     Limits {
         host_memory_mib: Some(8192),
         macs_in_use: vec!["52:54:00:aa:bb:cc".into(), "52:54:00:00:00:01".into()],
     }
 }
 
-pub(super) fn edited(edit: DomainEdit) -> (Element, Touched) {
-    let mut root = Element::parse(BASE).unwrap();
+/// `edit` applied to the domain XML `base`: the tree and what it touched.
+pub(super) fn edited_from(base: &str, edit: DomainEdit) -> (Element, Touched) {
+    let mut root = Element::parse(base).unwrap();
     let touched = apply(&mut root, &edit, &limits()).unwrap_or_else(|e| panic!("{e}"));
     (root, touched)
 }
 
-pub(super) fn refused(edit: DomainEdit) -> EditError {
-    let mut root = Element::parse(BASE).unwrap();
+/// Why `edit` is refused on `base`, checking that the tree is unchanged.
+pub(super) fn refused_on(base: &str, edit: DomainEdit) -> EditError {
+    let mut root = Element::parse(base).unwrap();
     let error = apply(&mut root, &edit, &limits()).unwrap_err();
     assert_eq!(
         root,
-        Element::parse(BASE).unwrap(),
+        Element::parse(base).unwrap(),
         "a refused edit changed the XML"
     );
     error
+}
+
+pub(super) fn edited(edit: DomainEdit) -> (Element, Touched) {
+    edited_from(BASE, edit)
+}
+
+pub(super) fn refused(edit: DomainEdit) -> EditError {
+    refused_on(BASE, edit)
 }
 
 fn xml(element: &Element) -> String {

@@ -4,9 +4,12 @@
 //! ([`EditRequest`]). What waits for the next shutdown is said so; a change made elsewhere
 //! while the form has unapplied edits is offered as "Reload" instead of overwriting them.
 
+mod boot;
+mod disks;
+mod nic_dialog;
+
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::{BootDevice, DisplayKind, DomainEdit, Hardware, InputKind};
-use crate::spec::{Network, NicModel};
 use crate::ui::backend::edit::{DomainConfig, EditRequest};
 use crate::ui::backend::Request;
 use crate::ui::util::{show_error, BoundObject, ChangedElsewhereBanner, Failure, ShowsDomain};
@@ -66,6 +69,10 @@ mod imp {
         pub cpu: TemplateChild<cpu::CpuSection>,
         #[template_child]
         pub devices: TemplateChild<devices::DevicesSection>,
+        #[template_child]
+        pub disks_section: TemplateChild<disks::HardwareDisks>,
+        #[template_child]
+        pub boot_section: TemplateChild<boot::HardwareBoot>,
         /// Start the machine when the host boots; follows the switch, applied at once.
         #[property(get, set = Self::set_autostart)]
         pub autostart: Cell<bool>,
@@ -115,6 +122,8 @@ mod imp {
                 inputs: TemplateChild::default(),
                 cpu: TemplateChild::default(),
                 devices: TemplateChild::default(),
+                disks_section: TemplateChild::default(),
+                boot_section: TemplateChild::default(),
                 autostart: Cell::default(),
                 input_rows: rows(),
                 domain: BoundObject::default(),
@@ -187,6 +196,8 @@ mod imp {
             devices::DevicesSection::ensure_type();
             overview::OverviewGroup::ensure_type();
             ChangedElsewhereBanner::ensure_type();
+            disks::HardwareDisks::ensure_type();
+            boot::HardwareBoot::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
             let string = Some(glib::VariantTy::STRING);
@@ -200,6 +211,11 @@ mod imp {
                     target: target?.get()?,
                     path: page.image_path().trim().to_owned(),
                 })
+            });
+            klass.install_action_async("hardware.edit-nic", string, |page, _, mac| async move {
+                if let Some(mac) = mac.and_then(|m| m.get::<String>()) {
+                    nic_dialog::edit(&page, mac).await;
+                }
             });
             install_edit(klass, "hardware.remove-nic", string, |_, mac| {
                 Some(DomainEdit::RemoveNic { mac: mac?.get()? })
@@ -216,12 +232,8 @@ mod imp {
                 input_kind(&kind?.get::<String>()?).map(DomainEdit::RemoveInput)
             });
             devices::install_actions(klass);
-            install_edit(klass, "hardware.add-nic", None, |page, _| {
-                Some(DomainEdit::AddNic {
-                    network: Network::User,
-                    model: NicModel::Virtio,
-                    mac: page.imp().free_mac.borrow().clone(),
-                })
+            klass.install_action_async("hardware.add-nic", None, |page, _, _| async move {
+                nic_dialog::add(&page).await;
             });
         }
 
@@ -366,6 +378,9 @@ impl HardwarePage {
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
         replace_rows(&imp.input_rows, input_rows(&hardware));
+        imp.disks_section
+            .show(hardware.disks.clone(), config.active);
+        imp.boot_section.show(hardware.boot_options.clone());
         imp.filling.set(true);
         self.set_autostart(config.autostart);
         imp.filling.set(false);
@@ -463,24 +478,29 @@ impl HardwarePage {
     }
 
     /// Sends `edits` to the worker; tells what failed, or what waits for the shutdown,
-    /// then shows the configuration as it is now.
-    async fn apply(&self, edits: Vec<DomainEdit>) {
+    /// then shows the configuration as it is now. Answers the edits that wait.
+    async fn apply(&self, edits: Vec<DomainEdit>) -> Vec<DomainEdit> {
         let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
-            return;
+            return Vec::new();
         };
         let uuid = domain.uuid();
         let answer = connection
             .request(|reply| Request::Edit(EditRequest::Apply { uuid, edits, reply }))
             .await;
-        match answer {
-            Ok(applied) if applied.next_shutdown.is_empty() => {}
-            Ok(_) => self.set_pending(gettext("Takes effect after the next shutdown")),
+        let waiting = match answer {
+            Ok(applied) if applied.next_shutdown.is_empty() => Vec::new(),
+            Ok(applied) => {
+                self.set_pending(gettext("Takes effect after the next shutdown"));
+                applied.next_shutdown
+            }
             Err(error) => {
                 let title = gettext_f("Could not change “{name}”", &[("name", &domain.name())]);
                 show_error(self, &Failure::with_detail(title, error.to_string()));
+                Vec::new()
             }
-        }
+        };
         self.reload();
+        waiting
     }
 }
 
@@ -610,6 +630,12 @@ fn nic_rows(hw: &Hardware) -> Vec<DeviceRow> {
                 title: gettext_f("Network Interface {mac}", &[("mac", &nic.mac)]),
                 subtitle: format!("{source} · {} · {link}", nic.model),
                 buttons: vec![
+                    (
+                        gettext("Change…"),
+                        "hardware.edit-nic",
+                        nic.mac.to_variant(),
+                        true,
+                    ),
                     (
                         toggle,
                         "hardware.link",
