@@ -407,6 +407,7 @@ impl ConsolePage {
                         source,
                         ConnectOptions {
                             password,
+                            server_name: connect::tls_server_name(&connection),
                             ..ConnectOptions::default()
                         },
                     ),

@@ -133,6 +133,12 @@ pub async fn console_source(
     }
 }
 
+/// The name a display's TLS certificate must carry (VNC over TLS): the host of a
+/// remote connection's URI, also when the display is reached through an SSH tunnel.
+pub fn tls_server_name(connection: &Connection) -> Option<String> {
+    ConnectionName::parse(&connection.uri()).host
+}
+
 /// The password to connect to `source` with: none for libvirt's socket, which skips
 /// authentication; else what the user typed for this page, else the domain XML's.
 pub async fn password_for(
