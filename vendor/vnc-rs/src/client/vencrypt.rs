@@ -126,6 +126,8 @@ mod tests {
     ) -> (Result<VeNCryptSubtype, VncError>, Vec<u8>) {
         let (mut client, mut server) = tokio::io::duplex(4096);
         server.write_all(from_server).await.unwrap();
+        // Then the server sends nothing more: the client must not wait for it.
+        server.shutdown().await.unwrap();
         let result = negotiate(&mut client, supported).await;
         drop(client);
         let mut written = Vec::new();
