@@ -409,17 +409,21 @@ def settings_home(logdir, scale_to_fit):
     return home
 
 
-def viewers(args, target, port, logdir):
+def viewers(args, target, port, logdir, own_path=False):
     """Command, environment and window title of each viewer; Virtdeck opens the console of
-    `target` (connection URI, domain name) but connects to `port`. gvncviewer shows the
-    screen one to one; so does `virtdeck`, while `virtdeck-fit` scales it to fit its window."""
+    `target` (connection URI, domain name) but connects to `port`, or with `own_path` the
+    way it finds itself (through its SSH tunnel to a remote display). gvncviewer connects to
+    `port` and shows the screen one to one; so does `virtdeck`, while `virtdeck-fit` scales
+    it to fit its window."""
     base = dict(os.environ, GSETTINGS_BACKEND="memory")
     uri, name = target
 
     def virtdeck(fit):
         env = dict(base, GSETTINGS_BACKEND="keyfile", XDG_CONFIG_HOME=settings_home(logdir, fit),
-                   GSK_RENDERER="cairo", VIRTDECK_CONSOLE_ADDRESS=f"127.0.0.1:{port}",
+                   GSK_RENDERER="cairo",
                    VIRTDECK_INPUT_TIMES=os.path.join(logdir, f"virtdeck-input-times-{port}-{fit}.txt"))
+        if not own_path:
+            env["VIRTDECK_CONSOLE_ADDRESS"] = f"127.0.0.1:{port}"
         cmd = [args.virtdeck_bin, "--connect", uri, "--show-domain-console", name]
         return cmd, env, name
 
@@ -469,11 +473,76 @@ def paced_server():
         pacer.wait()
 
 
-def scenario(which, args, logdir):
-    """Starts the screen source (`paced`, or the guest painting bands of `which` lines),
-    puts the proxy in front of it and measures each viewer through the proxy; returns their
-    results and the bare client's floor."""
-    source = paced_server() if which == "paced" else painting_guest(args.name, int(which))
+@contextlib.contextmanager
+def remote_guest(name, logdir):
+    """The painting guest (whole screen) on a remote host (tests/remote/host.sh), its VNC
+    on a UNIX socket there, which proxy.py takes over inside that host: both viewers reach
+    the proxy through SSH, Virtdeck through its own tunnel to the display's socket,
+    gvncviewer through `ssh -L` to the same socket (a login of its own). Yields (the local
+    port of gvncviewer's tunnel, Virtdeck's target: the host's URI and the domain, the
+    proxy's log)."""
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    import remote
+
+    host = remote.RemoteHost("vdbench", 71).up()
+    work = tempfile.mkdtemp(prefix="vdbench-remote-", dir="/tmp")
+    os.chmod(work, 0o755)
+    display = os.path.join(work, "vnc.sock")
+    serial = os.path.join(work, "serial.log")
+    proxy_log = os.path.join(logdir, "proxy-remote.log")
+    helpers = []
+    try:
+        say(f"booting the painting guest {name} on the remote host {host.address}")
+        root = ET.fromstring(test_guest.domain_xml(name, serial, test_guest.build(),
+                                                   painting=True, paint_rows=1080))
+        graphics = root.find("devices/graphics")
+        for attribute in ("port", "autoport", "listen"):
+            graphics.attrib.pop(attribute, None)
+        for listen in graphics.findall("listen"):
+            graphics.remove(listen)
+        ET.SubElement(graphics, "listen", type="socket", socket=display)
+        domain_xml = os.path.join(work, "domain.xml")
+        with open(domain_xml, "w") as f:
+            f.write(ET.tostring(root, encoding="unicode"))
+        os.chmod(domain_xml, 0o644)
+        host.inside("virsh", "-c", "qemu:///system", "define", domain_xml)
+        host.inside("virsh", "-c", "qemu:///system", "start", name)
+        deadline_wait("'FB: painting 1920x1080' on the remote guest's serial port",
+                      lambda: os.path.exists(serial) and "FB: painting 1920x1080" in open(serial).read(),
+                      300, step=0.5)
+        # The proxy takes the display's place; QEMU goes on listening under another name.
+        os.rename(display, display + ".qemu")
+        helpers.append(start_listening(
+            [remote.HOST_SH, "exec", host.name, sys.executable, os.path.join(HERE, "proxy.py"),
+             display, display + ".qemu", proxy_log]))
+        port = free_display_port()
+        helpers.append(subprocess.Popen(
+            ["ssh", "-N", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
+             "-o", f"UserKnownHostsFile={host.state}/known_hosts", "-i", host.key,
+             "-L", f"127.0.0.1:{port}:{display}", f"root@{host.address}"],
+            stdin=subprocess.DEVNULL))
+
+        def forwarded():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        deadline_wait("gvncviewer's SSH tunnel", forwarded, 30)
+        say(f"remote display {display} behind proxy.py there; ssh -L on 127.0.0.1:{port}")
+        yield port, (host.uri, name), proxy_log
+    finally:
+        for helper in reversed(helpers):
+            helper.terminate()
+            helper.wait()
+        host.down()  # and with it the guest and the proxy
+        subprocess.run(["rm", "-rf", work], check=False)
+
+
+@contextlib.contextmanager
+def local_proxy(source, which, logdir):
+    """proxy.py on this computer in front of `source`; yields (its port, Virtdeck's target,
+    its log)."""
     with source as (upstream, target):
         port = free_display_port()
         proxy_log = os.path.join(logdir, f"proxy-{which}.log")
@@ -481,24 +550,39 @@ def scenario(which, args, logdir):
             [sys.executable, os.path.join(HERE, "proxy.py"), str(port), str(upstream), proxy_log])
         try:
             say(f"screen source on port {upstream}; proxy on 127.0.0.1:{port}")
-            proxy = ProxyLog(proxy_log)
-            xtest = XTest()
-            apps = viewers(args, target, port, logdir)
-            results = []
-            for app in args.apps.split():
-                cmd, env, title = apps[app]
-                results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
-            floor = bare_client_latency(port, proxy, args.keys)
-            for e in proxy.errors():
-                say(f"proxy: {e}")
-            return results, floor, proxy.errors()
+            yield port, target, proxy_log
         finally:
             proxy_proc.terminate()
             proxy_proc.wait()
 
 
+def scenario(which, args, logdir):
+    """Starts the screen source (`paced`, `remote`, or the guest painting bands of `which`
+    lines), puts the proxy in front of it and measures each viewer through the proxy;
+    returns their results and the bare client's floor."""
+    if which == "remote":
+        through = remote_guest(args.name, logdir)
+    else:
+        source = paced_server() if which == "paced" else painting_guest(args.name, int(which))
+        through = local_proxy(source, which, logdir)
+    with through as (port, target, proxy_log):
+        proxy = ProxyLog(proxy_log)
+        xtest = XTest()
+        apps = viewers(args, target, port, logdir, own_path=which == "remote")
+        results = []
+        for app in args.apps.split():
+            cmd, env, title = apps[app]
+            results.append(measure_app(app, cmd, env, title, proxy, xtest, args, logdir))
+        floor = bare_client_latency(port, proxy, args.keys)
+        for e in proxy.errors():
+            say(f"proxy: {e}")
+        return results, floor, proxy.errors()
+
+
 HEADINGS = {
     "paced": "A server sends a new whole screen every 30 ms (QEMU's pace)",
+    "remote": "Over SSH: the guest on a remote host (tests/remote/host.sh) repaints the whole "
+              "screen; proxy.py there, both viewers through SSH tunnels",
 }
 
 
@@ -506,9 +590,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--virtdeck-bin", required=True)
     ap.add_argument("--apps", default="virtdeck gvncviewer")
-    ap.add_argument("--scenarios", default="1080 64 paced",
-                    help="one scenario each: the guest's band height (1080: the whole screen) "
-                         "or paced (pacer.py)")
+    ap.add_argument("--scenarios", default="1080 64 paced remote",
+                    help="one scenario each: the guest's band height (1080: the whole screen), "
+                         "paced (pacer.py) or remote (the guest on a remote host, over SSH)")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--keys", type=int, default=100)

@@ -18,7 +18,8 @@ Bytes are forwarded before they are parsed, so parsing adds no delay to either d
 Handles RFB 3.8 with security None, and the encodings QEMU sends:
 Raw, CopyRect, RRE, Hextile, Zlib, Tight, Tight PNG, ZRLE and the pseudo-encodings.
 
-Usage: proxy.py LISTEN_PORT UPSTREAM_PORT LOGFILE   (both on 127.0.0.1)
+Usage: proxy.py LISTEN UPSTREAM LOGFILE
+  LISTEN and UPSTREAM: a port on 127.0.0.1, or the path of a UNIX socket (with a slash)
 """
 
 import asyncio
@@ -388,8 +389,12 @@ async def pump_timestamped(sock, writer, feeder):
         writer.close()
 
 
+def is_path(address):
+    return "/" in address
+
+
 async def main():
-    listen, upstream, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    listen, upstream, path = sys.argv[1], sys.argv[2], sys.argv[3]
     logfile = open(path, "a", buffering=1)
     loop = asyncio.get_running_loop()
 
@@ -397,24 +402,33 @@ async def main():
         conn = Conn(logfile)
         conn.log(f"C {time.monotonic():.6f} {conn.id} open")
         client.setblocking(False)
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not is_path(listen):
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         try:
-            s_reader, s_writer = await asyncio.open_connection("127.0.0.1", upstream)
+            if is_path(upstream):
+                s_reader, s_writer = await asyncio.open_unix_connection(upstream)
+            else:
+                s_reader, s_writer = await asyncio.open_connection("127.0.0.1", int(upstream))
+                s_writer.get_extra_info("socket").setsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as e:
             conn.log(f"E {time.monotonic():.6f} {conn.id} connect {e}")
             client.close()
             return
-        s_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         up = pump_timestamped(client, s_writer, Feeder(client_gen, conn, "client"))
         down = pump(s_reader, client, Feeder(server_gen, conn, "server"))
         await asyncio.gather(up, down)
         client.close()
         conn.log(f"C {time.monotonic():.6f} {conn.id} close")
 
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", listen))
+    if is_path(listen):
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(listen)
+    else:
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", int(listen)))
     server.listen(8)
     server.setblocking(False)
     print(f"LISTEN {listen}", flush=True)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Console benchmark: Virtdeck's console window and gvncviewer (gtk-vnc) side by side on
-# the painting test guest at 1920×1080 under qemu:///session, and on a server sending a
-# whole new screen at QEMU's pace.
+# the painting test guest at 1920×1080 under qemu:///session, on a server sending a
+# whole new screen at QEMU's pace, and on the painting guest on a remote host reached
+# over SSH (tests/remote/host.sh; root only).
 #   benches/console/run.sh
 # Environment (all optional):
 #   VD_BENCH_SECONDS=20          steady CPU window per viewer (s)
 #   VD_BENCH_KEYS=100            key presses per viewer for the latency
 #   VD_BENCH_APPS="virtdeck gvncviewer"   (also: virtdeck-fit, scaled to its window)
-#   VD_BENCH_SCENARIOS="1080 64 paced"   one scenario each: the guest's repainted band
-#                                height, or paced (pacer.py: a new screen every 30 ms)
+#   VD_BENCH_SCENARIOS="1080 64 paced remote"   one scenario each: the guest's repainted
+#                                band height, paced (pacer.py: a new screen every 30 ms), or
+#                                remote (the guest on a remote host, both viewers over SSH)
 #   VD_BENCH_OUT=DIR             where results.md, results.json and logs go
 #   VIRTDECK_BIN=PATH            use this binary instead of building target/release/virtdeck
 # Prints a Markdown table on standard output; progress goes to standard error.
@@ -21,7 +23,8 @@ py=/usr/bin/python3 # Debian's: tests/ui/guest.py imports pyatspi through vdui
 if [ "${VD_BENCH_IN_SESSION:-}" != 1 ]; then
     # --- outside the display session: packages, build, guest image, cleanup ------------
     say() { echo "[bench] $*" >&2; }
-    pkgs=(gvncviewer xdotool xvfb xauth dbus libx11-6 libxtst6 python3-pyatspi libvirt-clients)
+    pkgs=(gvncviewer xdotool xvfb xauth dbus libx11-6 libxtst6 python3-pyatspi libvirt-clients
+        openssh-client openssh-server)
     "$here/../install-missing.sh" "${pkgs[@]}"
     virsh -c qemu:///session uri >/dev/null 2>&1 || "$repo/build-aux/ensure-libvirt.sh" >&2
 
@@ -69,7 +72,7 @@ out=$VD_BENCH_OUTDIR
     --virtdeck-bin "$VD_BENCH_VIRTDECK_BIN" \
     --name "$VD_BENCH_NAME" \
     --apps "${VD_BENCH_APPS:-virtdeck gvncviewer}" \
-    --scenarios "${VD_BENCH_SCENARIOS:-1080 64 paced}" \
+    --scenarios "${VD_BENCH_SCENARIOS:-1080 64 paced remote}" \
     --seconds "${VD_BENCH_SECONDS:-20}" \
     --keys "${VD_BENCH_KEYS:-100}" \
     --outdir "$out" | tee "$out/results.md"

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use super::tls::TlsError;
+
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConsoleError {
     #[error("Could not open the console connection: {0}")]
@@ -24,6 +26,8 @@ pub enum ConsoleError {
     CursorTooLarge,
     #[error("The console server closed the connection.")]
     ServerClosed,
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl From<vnc::VncError> for ConsoleError {
@@ -33,8 +37,13 @@ impl From<vnc::VncError> for ConsoleError {
             V::NoPassword => Self::PasswordRequired,
             V::WrongPassword => Self::AuthenticationFailed("wrong password".into()),
             V::ClientNotRunning => Self::ServerClosed,
-            V::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Self::ServerClosed,
-            V::IoError(e) => Self::Connect(e.to_string()),
+            V::TlsRequired => Self::Tls(TlsError::Required),
+            V::VeNCrypt(reason) => Self::Tls(TlsError::Negotiation(reason)),
+            V::IoError(e) => match TlsError::carried_by(&e) {
+                Some(tls) => Self::Tls(tls),
+                None if e.kind() == std::io::ErrorKind::UnexpectedEof => Self::ServerClosed,
+                None => Self::Connect(e.to_string()),
+            },
             other => Self::Protocol(other.to_string()),
         }
     }

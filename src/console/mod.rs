@@ -25,6 +25,7 @@ pub mod paste;
 pub mod pointer;
 pub mod session;
 pub mod source;
+pub mod tls;
 
 use std::sync::LazyLock;
 
@@ -35,6 +36,7 @@ pub use keymap::{keyval_to_keysym, Key, SendKey};
 pub use pointer::{Area, RelativeMotion, Scaling, Viewport};
 pub use session::{ConnectOptions, ConsoleEvent, ConsoleSession};
 pub use source::ConsoleSource;
+pub use tls::{Credentials, TlsError};
 
 /// The tokio runtime of all console sessions: two worker threads named `vd-console`.
 pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {

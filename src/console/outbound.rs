@@ -133,6 +133,19 @@ impl<S: AsFd> Stream<S> {
         };
         Ok((stream, outbound))
     }
+
+    /// Goes on over `inner` instead (the clear side of a TLS relay), for vnc-rs and the
+    /// [`Outbound`] alike; returns the stream it ran over until now. Only between
+    /// messages: nothing may be queued.
+    pub fn replace_inner(&mut self, inner: S) -> io::Result<S> {
+        let socket = File::from(inner.as_fd().try_clone_to_owned()?);
+        let mut queue = self.outbound.lock();
+        if !queue.queued.is_empty() {
+            return Err(io::Error::other("a message is still on its way"));
+        }
+        queue.socket = Some(socket);
+        Ok(std::mem::replace(&mut self.inner, inner))
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {

@@ -9,11 +9,11 @@
 //! incremental update is requested, so one request is always outstanding.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, X11Event};
+use vnc::{PixelFormat, VeNCryptSubtype, VncClient, VncConnector, VncEncoding, X11Event};
 
 use super::apply::{apply, is_update};
 use super::error::ConsoleError;
@@ -21,6 +21,7 @@ use super::framebuffer::{Framebuffer, SharedFramebuffer};
 use super::input::{Input, InputState, Locks};
 use super::outbound::{Outbound, Stream};
 use super::source::{ConsoleSource, ConsoleStream};
+use super::tls::{self, Credentials, TlsError};
 use super::RUNTIME;
 
 /// How long connecting and the RFB handshake may take by default.
@@ -43,6 +44,12 @@ pub struct ConnectOptions {
     /// them costs both sides less than compressing and decompressing. [`ConsoleSession::open`]
     /// sets it from the source.
     pub local: bool,
+    /// The host name the display's TLS certificate must carry (VeNCrypt): for a remote
+    /// host the host of the libvirt URI, also through an SSH tunnel. By default
+    /// [`ConsoleSession::open`] takes the TCP address dialled, else `localhost`.
+    pub server_name: Option<String>,
+    /// The certificates for VNC over TLS; by default libvirt's ([`Credentials::of_user`]).
+    pub tls_credentials: Option<Credentials>,
 }
 
 impl Default for ConnectOptions {
@@ -52,6 +59,8 @@ impl Default for ConnectOptions {
             shared: true,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             local: false,
+            server_name: None,
+            tls_credentials: None,
         }
     }
 }
@@ -63,6 +72,8 @@ impl std::fmt::Debug for ConnectOptions {
             .field("shared", &self.shared)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("local", &self.local)
+            .field("server_name", &self.server_name)
+            .field("tls_credentials", &self.tls_credentials)
             .finish()
     }
 }
@@ -159,6 +170,10 @@ impl ConsoleSession {
     pub fn open(source: ConsoleSource, options: ConnectOptions) -> Self {
         let options = ConnectOptions {
             local: source.is_local(),
+            server_name: options.server_name.or_else(|| match &source {
+                ConsoleSource::Tcp { host, .. } => Some(host.clone()),
+                _ => None,
+            }),
             ..options
         };
         Self::start(async move { source.open().await }, options)
@@ -287,6 +302,31 @@ fn pixel_encodings(local: bool) -> [VncEncoding; 4] {
     }
 }
 
+/// The stream vnc-rs runs over.
+type Wire = Stream<Box<dyn ConsoleStream>>;
+
+/// Starts TLS over the stream once VeNCrypt is agreed (tls.rs); the client is kept in
+/// `slot` to explain a connection closed after the handshake.
+fn tls_upgrade(
+    host: String,
+    credentials: Credentials,
+    slot: Arc<OnceLock<Arc<tls::Client>>>,
+) -> impl FnOnce(Wire, VeNCryptSubtype) -> vnc::TlsUpgradeFuture<Wire> + Send + Sync + 'static {
+    move |mut stream, _subtype| {
+        Box::pin(async move {
+            let client = tls::Client::new(credentials, &host).map_err(TlsError::into_vnc)?;
+            let client = slot.get_or_init(|| Arc::new(client));
+            let (clear, relayed) = tokio::net::UnixStream::pair()?;
+            let raw = stream.replace_inner(Box::new(clear))?;
+            client
+                .connect(raw, relayed)
+                .await
+                .map_err(TlsError::into_vnc)?;
+            Ok(stream)
+        })
+    }
+}
+
 struct Task {
     fb: SharedFramebuffer,
     events: async_channel::Sender<ConsoleEvent>,
@@ -307,6 +347,7 @@ impl Task {
         stream: S,
         options: ConnectOptions,
     ) -> Result<(VncClient, Arc<Outbound>), ConsoleError> {
+        let stream: Box<dyn ConsoleStream> = Box::new(stream);
         let (stream, outbound) =
             Stream::new(stream).map_err(|e| ConsoleError::Connect(e.to_string()))?;
         let password = options.password;
@@ -318,6 +359,15 @@ impl Task {
             asked_by_server.store(true, Ordering::Relaxed);
             password.ok_or(vnc::VncError::NoPassword)
         });
+        let host = options
+            .server_name
+            .unwrap_or_else(|| "localhost".to_owned());
+        let credentials = options.tls_credentials.unwrap_or_else(Credentials::of_user);
+        let tls = Arc::new(OnceLock::new());
+        let connector = connector.set_tls_upgrade(
+            &[VeNCryptSubtype::X509Vnc, VeNCryptSubtype::X509None],
+            tls_upgrade(host, credentials, Arc::clone(&tls)),
+        );
         let started = pixel_encodings(options.local)
             .into_iter()
             .fold(connector, VncConnector::add_encoding)
@@ -339,7 +389,19 @@ impl Task {
                 let reason = reason.trim_end_matches('\0').to_owned();
                 Err(ConsoleError::AuthenticationFailed(reason))
             }
-            started => Ok((started?.finish()?, outbound)),
+            Err(error) => {
+                let error = ConsoleError::from(error);
+                let closed = error == ConsoleError::ServerClosed;
+                // A host that wants a client certificate closes the connection once
+                // the handshake is done, without saying why.
+                match tls.get().and_then(|client: &Arc<tls::Client>| {
+                    closed.then(|| client.closed_after_handshake()).flatten()
+                }) {
+                    Some(tls) => Err(ConsoleError::Tls(tls)),
+                    None => Err(error),
+                }
+            }
+            Ok(started) => Ok((started.finish()?, outbound)),
         }
     }
 

@@ -378,6 +378,7 @@ impl ConsolePage {
         match imp.view.last_error() {
             Some(ConsoleError::PasswordRequired) => self.ask_password(false),
             Some(ConsoleError::AuthenticationFailed(_)) => self.ask_password(true),
+            Some(ConsoleError::Tls(tls)) => self.show_disconnected(&connect::tls_in_words(&tls)),
             _ => self.show_disconnected(reason),
         }
     }
@@ -420,6 +421,7 @@ impl ConsolePage {
                         source,
                         ConnectOptions {
                             password,
+                            server_name: connect::tls_server_name(&connection),
                             ..ConnectOptions::default()
                         },
                     ),

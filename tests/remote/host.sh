@@ -39,6 +39,8 @@
 #   private libvirtd at /run/libvirt/libvirt-sock (remote_mode = "legacy" in the private
 #   libvirt.conf).
 #
+# VD_REMOTE_QEMU_CONF (for `up`): lines `key=value` set in the host's private qemu.conf.
+#
 # `up` prints, and writes into /run/vd-remote/NAME/env (a file sh can source), lines KEY='VALUE':
 #   URI (qemu+ssh://root@ADDRESS/system?keyfile=KEY&no_verify=1&no_tty=1), KEY, ADDRESS,
 #   KNOWN_HOSTS (a file with just this host's key), PASSWORD (root's password there),
@@ -276,6 +278,11 @@ prepare_state() {
         >"$state/etc-sasl2/libvirt.conf"
     tr -d '\n' <"$state/password" |
         saslpasswd2 -p -a libvirt -u "vd-remote-$name" -f "$etc/passwd.db" "$SASL_USER"
+    # Settings a test asks for, `key=value` one a line (e.g. vnc_tls with its certificates).
+    local line
+    while IFS= read -r line; do
+        [ -n "$line" ] && set_conf "$etc/qemu.conf" "${line%%=*}" "${line#*=}"
+    done <<<"${VD_REMOTE_QEMU_CONF:-}"
     if [ -d /var/cache/libvirt/qemu ]; then cp -a /var/cache/libvirt/qemu "$state/cache/"; fi
 
     cat >"$state/sshd_config" <<EOF

@@ -25,10 +25,12 @@ from vdui import ARTIFACTS, ROOT, wait_for
 HOST_SH = os.path.join(ROOT, "tests", "remote", "host.sh")
 
 
-def host_sh(*args, timeout=120):
-    """Runs tests/remote/host.sh with `args`; returns its output, fails with its errors."""
+def host_sh(*args, timeout=120, env=None):
+    """Runs tests/remote/host.sh with `args` (and `env` added to the environment); returns
+    its output, fails with its errors."""
     done = subprocess.run(
-        [HOST_SH, *map(str, args)], capture_output=True, text=True, timeout=timeout
+        [HOST_SH, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
     )
     if done.returncode != 0:
         raise AssertionError(f"host.sh {' '.join(map(str, args))} failed:\n{done.stderr}")
@@ -45,16 +47,19 @@ class RemoteHost:
     password), `state` (its state directory), `hostname`, `host_uuid` (what its libvirt
     reports), `sshd_log`, `libvirtd_log`."""
 
-    def __init__(self, name, index):
+    def __init__(self, name, index, qemu_conf=None):
         self.name = name
         self.index = index
         self.uri = None
+        # Settings for the host's private qemu.conf: {key: value as written there}.
+        self.qemu_conf = qemu_conf or {}
 
     def up(self):
         # Also down when this process ends some other way (Ctrl-C skips unittest cleanups).
         atexit.register(self.down)
         try:
-            out = host_sh("up", self.name, self.index)
+            conf = "\n".join(f"{key}={value}" for key, value in self.qemu_conf.items())
+            out = host_sh("up", self.name, self.index, env={"VD_REMOTE_QEMU_CONF": conf})
         except BaseException:
             self.down()
             raise
@@ -132,8 +137,8 @@ class RemoteHost:
 class RemoteHostMixin:
     """For a unittest.TestCase: remote_host() brings a host up for the running test."""
 
-    def remote_host(self, name, index):
-        host = RemoteHost(name, index).up()
+    def remote_host(self, name, index, qemu_conf=None):
+        host = RemoteHost(name, index, qemu_conf).up()
         self.addCleanup(host.down)
         # Cleanups run last-in first-out: the logs are saved before the host goes down.
         self.addCleanup(host.save_logs, os.path.join(ARTIFACTS, f"remote-{name}"))

@@ -7,7 +7,7 @@
 //! ([`SourceError::display`]). A tunnel's or TCP display's VNC password comes from the
 //! domain's secure XML, or the user.
 
-use crate::console::{ConsoleSource, SendKey};
+use crate::console::{ConsoleSource, SendKey, TlsError};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::graphics::{DisplayError, DisplayRequest, Listen};
 use crate::ui::backend::ssh::{self, SshTarget, TunnelError};
@@ -104,6 +104,61 @@ fn tunnel_in_words(error: &TunnelError) -> String {
     }
 }
 
+/// Why VNC over TLS failed, in the user's language.
+pub fn tls_in_words(error: &TlsError) -> String {
+    match error {
+        TlsError::NoCa(path) => gettext_f(
+            // Translators: {path} is a file name.
+            "The display requires TLS, and no CA certificate was found at {path}.",
+            &[("path", path)],
+        ),
+        TlsError::BadFile { path, detail } => gettext_f(
+            // Translators: {path} is a certificate or key file; {detail} says what is wrong with it.
+            "The certificate file {path} cannot be used: {detail}",
+            &[("path", path), ("detail", detail)],
+        ),
+        TlsError::BadServerName(host) => gettext_f(
+            // Translators: {host} is the host name of the connection.
+            "“{host}” is not a host name a certificate can be checked against.",
+            &[("host", host)],
+        ),
+        TlsError::UnknownCa { ca } => gettext_f(
+            // Translators: {ca} is the file of the CA certificate.
+            "The display's certificate is not signed by the CA in {ca}.",
+            &[("ca", ca)],
+        ),
+        TlsError::WrongHost { host, detail } => gettext_f(
+            // Translators: {host} is the host name of the connection; {detail} is the TLS library's reason.
+            "The display's certificate is not made out to {host}.\n{detail}",
+            &[("host", host), ("detail", detail)],
+        ),
+        TlsError::Expired => gettext("The display's certificate has expired or is not valid yet."),
+        TlsError::BadCertificate(detail) => gettext_f(
+            // Translators: {detail} is the TLS library's reason.
+            "The display's certificate was refused.\n{detail}",
+            &[("detail", detail)],
+        ),
+        TlsError::ClientCertificateRequired { cert, key } => gettext_f(
+            // Translators: {cert} and {key} are file names.
+            "The display requires a client certificate, and none was found at {cert} and {key}.",
+            &[("cert", cert), ("key", key)],
+        ),
+        TlsError::ClientCertificateRefused { cert } => gettext_f(
+            // Translators: {cert} is the file of this computer's client certificate.
+            "The display refused this computer's client certificate {cert}.",
+            &[("cert", cert)],
+        ),
+        TlsError::Handshake(detail) | TlsError::Negotiation(detail) => gettext_f(
+            // Translators: {detail} is the reason, in English.
+            "The TLS connection to the display failed.\n{detail}",
+            &[("detail", detail)],
+        ),
+        TlsError::Required => {
+            gettext("The display requires TLS, which this connection cannot offer.")
+        }
+    }
+}
+
 /// The source of `domain`'s console, asked of the connection's worker.
 pub async fn console_source(
     connection: &Connection,
@@ -131,6 +186,12 @@ pub async fn console_source(
         }
         None => on_the_network(host, listen),
     }
+}
+
+/// The name a display's TLS certificate must carry (VNC over TLS): the host of a
+/// remote connection's URI, also when the display is reached through an SSH tunnel.
+pub fn tls_server_name(connection: &Connection) -> Option<String> {
+    ConnectionName::parse(&connection.uri()).host
 }
 
 /// The password to connect to `source` with: none for libvirt's socket, which skips

@@ -25,6 +25,13 @@ pub enum VncError {
     IoError(#[from] std::io::Error),
     #[error("VNC Error with message: {0}")]
     General(String),
+    /// The server offers only VeNCrypt (TLS), and no TLS upgrade was set
+    /// (`VncConnector::set_tls_upgrade`).
+    #[error("The server requires TLS (VeNCrypt), which this client was not given")]
+    TlsRequired,
+    /// The VeNCrypt negotiation before TLS failed.
+    #[error("VeNCrypt negotiation failed: {0}")]
+    VeNCrypt(String),
 }
 
 impl<T> From<tokio::sync::mpsc::error::SendError<T>> for VncError {

@@ -217,6 +217,7 @@ pub use desktop::*;
 
 pub use client::VncClient;
 pub use client::VncConnector;
+pub use client::{TlsUpgrade, TlsUpgradeFuture, VeNCryptSubtype};
 pub use config::*;
 pub use error::*;
 pub use event::*;

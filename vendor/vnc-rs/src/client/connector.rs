@@ -1,6 +1,7 @@
 use super::{
     auth::{AuthHelper, AuthResult, SecurityType},
     connection::VncClient,
+    vencrypt::{self, TlsUpgrade, TlsUpgradeFuture, VeNCryptSubtype},
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -57,7 +58,27 @@ where
                         return Err(VncError::ConnectError);
                     }
 
-                    if security_types.contains(&SecurityType::None) {
+                    let tls = if security_types.contains(&SecurityType::VeNCrypt) {
+                        connector.tls.take()
+                    } else {
+                        None
+                    };
+                    if let Some((supported, upgrade)) = tls {
+                        // The server offers TLS and the caller can start it: prefer it to
+                        // anything in the clear.
+                        SecurityType::write(&SecurityType::VeNCrypt, &mut connector.stream).await?;
+                        let subtype =
+                            vencrypt::negotiate(&mut connector.stream, &supported).await?;
+                        info!("VeNCrypt subtype {subtype:?}, starting TLS");
+                        let stream = connector.stream;
+                        connector.stream = upgrade(stream, subtype).await?;
+                        if subtype.vnc_auth() {
+                            connector.vnc_auth().await?;
+                        } else {
+                            // The security result follows inside TLS, also for "None".
+                            connector.security_result().await?;
+                        }
+                    } else if security_types.contains(&SecurityType::None) {
                         match connector.rfb_version {
                             VncVersion::RFB33 => {
                                 // If the security-type is 1, for no authentication, the server does not
@@ -77,16 +98,7 @@ where
                                 info!("No auth needed in vnc3.8");
                                 SecurityType::write(&SecurityType::None, &mut connector.stream)
                                     .await?;
-                                let result = connector.stream.read_u32().await?.try_into()?;
-                                if let AuthResult::Failed = result {
-                                    return Err(VncError::General(
-                                        crate::limits::string(
-                                            &mut connector.stream,
-                                            crate::limits::MAX_NAME,
-                                        )
-                                        .await?,
-                                    ));
-                                }
+                                connector.security_result().await?;
                             }
                         }
                     } else {
@@ -109,37 +121,14 @@ where
                                 SecurityType::write(&SecurityType::VncAuth, &mut connector.stream)
                                     .await?;
                             }
+                        } else if security_types.contains(&SecurityType::VeNCrypt) {
+                            return Err(VncError::TlsRequired);
                         } else {
                             let msg = "Security type apart from Vnc Auth has not been implemented";
                             return Err(VncError::General(msg.to_owned()));
                         }
 
-                        // get password
-                        if connector.auth_methond.is_none() {
-                            return Err(VncError::NoPassword);
-                        }
-
-                        let credential = (connector.auth_methond.take().unwrap()).await?;
-
-                        // auth
-                        let auth = AuthHelper::read(&mut connector.stream, &credential).await?;
-                        auth.write(&mut connector.stream).await?;
-                        let result = auth.finish(&mut connector.stream).await?;
-                        if let AuthResult::Failed = result {
-                            if connector.rfb_version != VncVersion::RFB38 {
-                                // In VNC Authentication (Section 7.2.2), if the authentication fails,
-                                // the server sends the SecurityResult message, but does not send an
-                                // error message before closing the connection.
-                                return Err(VncError::WrongPassword);
-                            } else {
-                                let err_msg = crate::limits::string(
-                                    &mut connector.stream,
-                                    crate::limits::MAX_NAME,
-                                )
-                                .await?;
-                                return Err(VncError::General(err_msg));
-                            }
-                        }
+                        connector.vnc_auth().await?;
                     }
                     info!("auth done, client connected");
 
@@ -179,6 +168,7 @@ where
     allow_shared: bool,
     pixel_format: Option<PixelFormat>,
     encodings: Vec<VncEncoding>,
+    tls: Option<(Vec<VeNCryptSubtype>, TlsUpgrade<S>)>,
 }
 
 impl<S, F> VncConnector<S, F>
@@ -221,7 +211,53 @@ where
             rfb_version: VncVersion::RFB38,
             pixel_format: None,
             encodings: Vec::new(),
+            tls: None,
         }
+    }
+
+    /// Lets the client use VeNCrypt (security type 19) when the server offers it: the
+    /// first of `subtypes` (in order of preference) that the server offers is chosen,
+    /// and `upgrade` then runs the TLS client handshake over the stream and returns the
+    /// stream that encrypts. Authentication (VNC password, [Self::set_auth_method])
+    /// continues inside TLS.
+    ///
+    /// Without it, a server that offers only VeNCrypt fails with [VncError::TlsRequired].
+    pub fn set_tls_upgrade<U>(mut self, subtypes: &[VeNCryptSubtype], upgrade: U) -> Self
+    where
+        U: FnOnce(S, VeNCryptSubtype) -> TlsUpgradeFuture<S> + Send + Sync + 'static,
+    {
+        self.tls = Some((subtypes.to_vec(), Box::new(upgrade)));
+        self
+    }
+
+    /// VNC authentication (Section 7.2.2) once the security type is agreed.
+    async fn vnc_auth(&mut self) -> Result<(), VncError> {
+        let Some(credential) = self.auth_methond.take() else {
+            return Err(VncError::NoPassword);
+        };
+        let credential = credential.await?;
+        let auth = AuthHelper::read(&mut self.stream, &credential).await?;
+        auth.write(&mut self.stream).await?;
+        if let AuthResult::Failed = auth.finish(&mut self.stream).await? {
+            if self.rfb_version != VncVersion::RFB38 {
+                // In VNC Authentication (Section 7.2.2), if the authentication fails,
+                // the server sends the SecurityResult message, but does not send an
+                // error message before closing the connection.
+                return Err(VncError::WrongPassword);
+            }
+            let reason = crate::limits::string(&mut self.stream, crate::limits::MAX_NAME).await?;
+            return Err(VncError::General(reason));
+        }
+        Ok(())
+    }
+
+    /// A SecurityResult with no authentication before it; a failure carries its reason.
+    async fn security_result(&mut self) -> Result<(), VncError> {
+        if let AuthResult::Failed = self.stream.read_u32().await?.try_into()? {
+            let reason = crate::limits::string(&mut self.stream, crate::limits::MAX_NAME).await?;
+            return Err(VncError::General(reason));
+        }
+        Ok(())
     }
 
     /// An async callback which is used to query credentials if the vnc server has set
