@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use virtdeck::libvirt::edit::{Applied, EditFailure, EditRequest};
 use virtdeck::libvirt::{Request, RequestError};
+use virtdeck::spec::edit::hardware::Hardware;
 use virtdeck::spec::edit::tree::Element;
 use virtdeck::spec::edit::{BootDevice, DisplayKind, DomainEdit, EditError, InputKind};
 use virtdeck::spec::{Network, NicModel};
@@ -91,6 +92,53 @@ fn live_edits_on_the_running_guest() {
         "{refused:?}"
     );
     assert_eq!(inactive(&guest.name), before);
+
+    // The display's password. QEMU sets one only on a display it started with one, so on
+    // this guest it waits for the next start, in the configuration. The page learns that
+    // there is one, not what it is; one VNC ignores in part is refused, and nothing
+    // changes.
+    let secret = DomainEdit::DisplayPassword(Some("s3cret".into()));
+    let applied =
+        apply(&handle, &uuid, vec![secret.clone()]).unwrap_or_else(|e| panic!("password: {e}"));
+    assert_eq!(applied.next_shutdown, [secret]);
+    let secure = |live: bool| {
+        let mut args = vec!["dumpxml", "--security-info"];
+        if !live {
+            args.push("--inactive");
+        }
+        args.push(&guest.name);
+        virsh_ok(SESSION_URI, &args)
+    };
+    assert!(
+        secure(false).contains("passwd='s3cret'"),
+        "{}",
+        secure(false)
+    );
+    assert!(!secure(true).contains("passwd="), "{}", secure(true));
+    let hw = Hardware::from_xml(&read(&handle, &uuid).xml).unwrap();
+    assert!(hw.display_password);
+    let before = inactive(&guest.name);
+    let long = apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::DisplayPassword(Some("123456789".into()))],
+    );
+    assert!(
+        matches!(
+            long,
+            Err(RequestError::Edit(EditFailure::Invalid(
+                EditError::VncPasswordLong
+            )))
+        ),
+        "{long:?}"
+    );
+    assert_eq!(inactive(&guest.name), before);
+    apply(&handle, &uuid, vec![DomainEdit::DisplayPassword(None)])
+        .unwrap_or_else(|e| panic!("clear password: {e}"));
+    for live in [true, false] {
+        let xml = secure(live);
+        assert!(!xml.contains("passwd="), "live {live}: {xml}");
+    }
 
     // What cannot change on a running machine waits for the next shutdown; what can is
     // done now.

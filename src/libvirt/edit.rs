@@ -166,7 +166,8 @@ pub fn serve(conn: Option<&Connect>, local: bool, request: EditRequest) {
 
 fn read(conn: &Connect, uuid: &str) -> Result<DomainConfig, RequestError> {
     let dom = conn.lookup_domain_by_uuid_string(uuid)?;
-    let xml = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
+    // Secure: the page says whether the display has a password (never what it is).
+    let xml = dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)?;
     let in_use = macs_in_use(conn)?;
     Ok(DomainConfig {
         xml,
@@ -299,6 +300,26 @@ fn apply_live(dom: &Domain, edit: &DomainEdit, touched: &Touched) -> Result<(), 
                 return Err(NotLive::Never);
             }
             dom.set_vcpus_flags(*current, sys::VIR_DOMAIN_VCPU_LIVE)?;
+        }
+        (DomainEdit::DisplayPassword(password), _) => {
+            // The running display as it runs (its port, its listen address), with the new
+            // password: libvirt refuses an update that changes anything else. QEMU changes
+            // or clears the password of a display that started with one.
+            let xml = dom.xml_desc(sys::VIR_DOMAIN_XML_SECURE)?;
+            let root = Element::parse(&xml).map_err(|_| NotLive::Never)?;
+            let mut graphics = root
+                .child("devices")
+                .and_then(|d| d.elements().find(|e| e.name == "graphics"))
+                .cloned()
+                .ok_or(NotLive::Never)?;
+            match (password, graphics.attr("passwd").is_some()) {
+                // QEMU sets a password only on a display it started with one.
+                (Some(_), false) => return Err(NotLive::Never),
+                (None, false) => return Ok(()),
+                (Some(password), true) => graphics.set_attr("passwd", password),
+                (None, true) => graphics.remove_attr("passwd"),
+            }
+            dom.update_device_flags(&graphics.to_xml(), live)?;
         }
         (DomainEdit::Title(text), _) => set_metadata(dom, sys::VIR_DOMAIN_METADATA_TITLE, text)?,
         (DomainEdit::Description(text), _) => {

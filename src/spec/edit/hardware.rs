@@ -37,6 +37,8 @@ pub struct Hardware {
     pub displays: Vec<DisplayKind>,
     /// The listen address of the first display, empty when it has none.
     pub listen: String,
+    /// The first display asks for a password (only seen in XML read with its secrets).
+    pub display_password: bool,
     /// USB input devices.
     pub usb_inputs: Vec<InputKind>,
     pub boot: Vec<BootDevice>,
@@ -132,6 +134,8 @@ impl Hardware {
                         _ => continue,
                     };
                     if hardware.displays.is_empty() {
+                        hardware.display_password =
+                            device.attr("passwd").is_some_and(|p| !p.is_empty());
                         hardware.listen = device
                             .child("listen")
                             .and_then(|l| l.attr("address"))

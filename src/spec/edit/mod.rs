@@ -135,6 +135,8 @@ pub enum DomainEdit {
         kind: DisplayKind,
         listen: String,
     },
+    /// The password every display asks for (`passwd`); `None` takes it away.
+    DisplayPassword(Option<String>),
     AddInput(InputKind),
     RemoveInput(InputKind),
     /// The firmware's boot order; the first device is tried first.
@@ -224,6 +226,12 @@ pub enum EditError {
     NoNic(String),
     #[error("The listen address must not be empty.")]
     ListenEmpty,
+    #[error("The machine has no display to protect with a password.")]
+    NoDisplay,
+    #[error("A display password cannot be empty: clear it instead.")]
+    PasswordEmpty,
+    #[error("A VNC password has at most 8 characters; VNC ignores the rest.")]
+    VncPasswordLong,
     #[error("The machine already has a USB {0}.")]
     InputExists(&'static str),
     #[error("The machine has no USB {0}.")]
@@ -433,6 +441,19 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
             );
             Ok(Touched::Values)
         }
+        DomainEdit::DisplayPassword(password) => {
+            let devices = devices_mut(root)?;
+            let mut first = None;
+            for graphics in devices.elements_mut().filter(|e| e.name == "graphics") {
+                match password {
+                    Some(password) => graphics.set_attr("passwd", password),
+                    None => graphics.remove_attr("passwd"),
+                }
+                first.get_or_insert_with(|| graphics.clone());
+            }
+            // libvirt changes a running display's password in place.
+            Ok(first.map_or(Touched::Values, Touched::Updated))
+        }
         DomainEdit::AddInput(kind) => {
             let input = Element::new("input")
                 .with_attr("type", kind.as_str())
@@ -584,6 +605,25 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         DomainEdit::Display { listen, .. } => {
             if listen.trim().is_empty() {
                 return Err(EditError::ListenEmpty);
+            }
+        }
+        DomainEdit::DisplayPassword(password) => {
+            let displays: Vec<_> = devices(root)?
+                .elements()
+                .filter(|e| e.name == "graphics")
+                .collect();
+            if displays.is_empty() {
+                return Err(EditError::NoDisplay);
+            }
+            match password {
+                Some(p) if p.is_empty() => return Err(EditError::PasswordEmpty),
+                Some(p)
+                    if p.chars().count() > 8
+                        && displays.iter().any(|g| g.attr("type") == Some("vnc")) =>
+                {
+                    return Err(EditError::VncPasswordLong)
+                }
+                _ => {}
             }
         }
         DomainEdit::AddInput(kind) => {

@@ -261,6 +261,42 @@ fn display_keeps_the_password() {
 }
 
 #[test]
+fn display_password_is_set_or_taken_away() {
+    let graphics = |root: &Element| {
+        devices(root)
+            .into_iter()
+            .find(|e| e.name == "graphics")
+            .cloned()
+            .unwrap()
+    };
+    let (root, touched) = edited(DomainEdit::DisplayPassword(Some("n3w&<ok>".into())));
+    assert_eq!(
+        xml(&graphics(&root)),
+        "<graphics type=\"vnc\" port=\"-1\" autoport=\"yes\" passwd=\"n3w&amp;&lt;ok&gt;\">\n  \
+         <listen type=\"address\" address=\"127.0.0.1\"/>\n</graphics>\n"
+    );
+    // The running display is updated in place.
+    assert_eq!(touched, Touched::Updated(graphics(&root)));
+    let (root, _) = edited(DomainEdit::DisplayPassword(None));
+    assert_eq!(graphics(&root).attr("passwd"), None);
+    assert!(!Hardware::from_xml(&root.to_xml()).unwrap().display_password);
+    assert!(Hardware::from_xml(BASE).unwrap().display_password);
+    assert_eq!(
+        refused(DomainEdit::DisplayPassword(Some(String::new()))),
+        EditError::PasswordEmpty
+    );
+    assert_eq!(
+        refused(DomainEdit::DisplayPassword(Some("123456789".into()))),
+        EditError::VncPasswordLong
+    );
+    let headless = "<domain><name>h</name><devices/></domain>";
+    assert_eq!(
+        refused_on(headless, DomainEdit::DisplayPassword(None)),
+        EditError::NoDisplay
+    );
+}
+
+#[test]
 fn inputs() {
     let (root, touched) = edited(DomainEdit::AddInput(InputKind::Tablet));
     let names: Vec<_> = devices(&root).iter().map(|e| e.name.as_str()).collect();
