@@ -246,3 +246,55 @@ fn a_reported_command_answers_its_outcome_instead_of_an_error_event() {
     }
     handle.quit_and_join();
 }
+#[test]
+fn statistics_only_for_the_watched_domains() {
+    let (handle, list) = connect_and_snapshot(&test_uri(&states_fixture()), quiet_options());
+    let active: Vec<String> = list
+        .iter()
+        .filter(|d| d.state.is_active())
+        .map(|d| d.uuid.clone())
+        .collect();
+    assert!(active.len() > 2, "the fixture runs several domains");
+    let is_stats = |e: &Event| matches!(e, Event::Stats(s) if !s.is_empty());
+    send(
+        &handle,
+        Command::SetStatsInterval(Some(Duration::from_millis(200))),
+    );
+    // Nothing watched yet: every active domain is sampled.
+    let Event::Stats(all) = expect_event(&handle.events, TIMEOUT, "Stats of all", is_stats) else {
+        unreachable!()
+    };
+    assert_eq!(all.len(), active.len(), "{all:?}");
+
+    let watched = active[1].clone();
+    send(&handle, Command::WatchStats(vec![watched.clone()]));
+    skip_ticks(&handle, 2);
+    for _ in 0..3 {
+        let Event::Stats(some) = expect_event(&handle.events, TIMEOUT, "Stats of one", is_stats)
+        else {
+            unreachable!()
+        };
+        let uuids: Vec<&String> = some.iter().map(|(uuid, _)| uuid).collect();
+        assert_eq!(uuids, [&watched]);
+    }
+
+    // Watching none: ticks go on (the host's load) without any domain's statistics.
+    send(&handle, Command::WatchStats(Vec::new()));
+    skip_ticks(&handle, 2);
+    for _ in 0..3 {
+        expect_event(&handle.events, TIMEOUT, "HostLoad", |e| {
+            assert!(!is_stats(e), "statistics of an unwatched domain: {e:?}");
+            matches!(e, Event::HostLoad(_))
+        });
+    }
+    handle.quit_and_join();
+}
+
+/// Lets `ticks` statistics ticks pass (whatever was sampled before a command).
+fn skip_ticks(handle: &ConnectionHandle, ticks: usize) {
+    for _ in 0..ticks {
+        expect_event(&handle.events, TIMEOUT, "HostLoad", |e| {
+            matches!(e, Event::HostLoad(_))
+        });
+    }
+}

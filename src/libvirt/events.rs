@@ -582,6 +582,45 @@ pub fn all_domain_stats(
     // SAFETY: valid connection; libvirt allocates a NULL-terminated array into `records`.
     let count =
         unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), groups, &mut records, flags) };
+    // SAFETY: what the call above returned.
+    unsafe { take_stats_records(count, records) }
+}
+
+/// `virDomainListGetStats`: the `groups` (see [`stats`]) of these domains (all of one
+/// connection) in one call. `flags` may not hold the list filters such as
+/// [`stats::ONLY_ACTIVE`].
+pub fn list_domain_stats(
+    domains: &[&virt::domain::Domain],
+    groups: u32,
+    flags: u32,
+) -> Result<Vec<DomainStatsRecord>, Error> {
+    if domains.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pointers: Vec<sys::virDomainPtr> = domains
+        .iter()
+        // SAFETY: the domains stay valid while `domains` is borrowed.
+        .map(|d| unsafe { d.as_ptr() })
+        .chain(std::iter::once(ptr::null_mut()))
+        .collect();
+    let mut records: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
+    // SAFETY: a NULL-terminated array of valid domains of one connection; libvirt
+    // allocates a NULL-terminated array into `records`.
+    let count =
+        unsafe { sys::virDomainListGetStats(pointers.as_mut_ptr(), groups, &mut records, flags) };
+    // SAFETY: what the call above returned.
+    unsafe { take_stats_records(count, records) }
+}
+
+/// Reads and frees the records of a statistics call that returned `count`.
+///
+/// # Safety
+/// `count` and `records` must be what `virConnectGetAllDomainStats` or
+/// `virDomainListGetStats` returned.
+unsafe fn take_stats_records(
+    count: c_int,
+    records: *mut sys::virDomainStatsRecordPtr,
+) -> Result<Vec<DomainStatsRecord>, Error> {
     if count < 0 {
         return Err(Error::last_error());
     }

@@ -106,6 +106,10 @@ pub enum Command {
     RefreshStats,
     /// Change the statistics interval; `None` stops sampling (e.g. while the window is hidden).
     SetStatsInterval(Option<Duration>),
+    /// Sample only these domains (by UUID) from now on: the ones something shows. Until
+    /// the first of these, every active domain is sampled. New ones are sampled at once,
+    /// so that their first rates come with the next tick.
+    WatchStats(Vec<String>),
     /// A question answered on its own reply channel; see [`ConnectionHandle::ask`].
     Request(Request),
     /// Runs `command` and answers whether it worked: its failure goes to `reply` (the
@@ -348,6 +352,10 @@ struct Worker {
     stats_interval: Option<Duration>,
     next_stats: Option<Instant>,
     samples: HashMap<String, (StatsSample, Instant)>,
+    /// The domains [`Command::WatchStats`] asked for; `None`: every active one.
+    watch: Option<HashSet<String>>,
+    /// This session's handles of the watched domains, looked up once each.
+    watched: HashMap<String, Domain>,
     /// The host's CPU counters at the previous sample.
     host_cpu: Option<CpuTimes>,
     last_stats_error: Option<String>,
@@ -396,6 +404,8 @@ impl Worker {
             stats_interval: options.stats_interval.filter(|d| !d.is_zero()),
             next_stats: None,
             samples: HashMap::new(),
+            watch: None,
+            watched: HashMap::new(),
             host_cpu: None,
             last_stats_error: None,
             ui_gone: false,
@@ -585,6 +595,7 @@ impl Worker {
 
     fn drop_session(&mut self) {
         self.session = None;
+        self.watched.clear();
         self.samples.clear();
         self.host_cpu = None;
         self.next_stats = None;
@@ -690,6 +701,19 @@ impl Worker {
                 self.host_cpu = None;
                 self.next_stats = None;
                 if self.stats_interval.is_some() {
+                    self.collect_stats();
+                }
+            }
+            Command::WatchStats(uuids) => {
+                let watch: HashSet<String> = uuids.into_iter().collect();
+                let added = self
+                    .watch
+                    .as_ref()
+                    .is_none_or(|old| watch.iter().any(|uuid| !old.contains(uuid)));
+                self.samples.retain(|uuid, _| watch.contains(uuid));
+                self.watched.retain(|uuid, _| watch.contains(uuid));
+                self.watch = Some(watch);
+                if added && self.stats_interval.is_some() {
                     self.collect_stats();
                 }
             }
@@ -835,14 +859,18 @@ impl Worker {
 
     // ----- statistics -----
 
-    /// One bulk call for every active domain; rates against the previous sample.
+    /// One bulk call for the active domains watched (or every active one); rates against
+    /// the previous sample.
     fn collect_stats(&mut self) {
         let Some(session) = &self.session else {
             return;
         };
         let groups =
             stats::STATE | stats::CPU_TOTAL | stats::BALLOON | stats::INTERFACE | stats::BLOCK;
-        let result = bulk_stats(&session.conn, groups, stats::ONLY_ACTIVE);
+        let result = match &self.watch {
+            None => bulk_stats(&session.conn, groups, stats::ONLY_ACTIVE),
+            Some(watch) => watched_stats(session, &mut self.watched, watch, groups),
+        };
         let now = Instant::now();
         self.next_stats = self.stats_interval.map(|interval| now + interval);
         let records = match result {
@@ -964,6 +992,34 @@ fn bulk_stats(
 ) -> Result<Vec<events::DomainStatsRecord>, virt::error::Error> {
     match events::all_domain_stats(conn, groups, flags | stats::NOWAIT) {
         Err(e) if is_unsupported(&e) => events::all_domain_stats(conn, groups, flags),
+        other => other,
+    }
+}
+
+/// The statistics of the active domains of `watch`, in one call, with the handles of
+/// `watched` (looked up there the first time).
+fn watched_stats(
+    session: &Session,
+    watched: &mut HashMap<String, Domain>,
+    watch: &HashSet<String>,
+    groups: u32,
+) -> Result<Vec<events::DomainStatsRecord>, virt::error::Error> {
+    let active = |uuid: &String| session.known.get(uuid).is_some_and(|d| d.active);
+    for uuid in watch.iter().filter(|uuid| active(uuid)) {
+        if !watched.contains_key(uuid) {
+            // Not found: it is gone, and its event is on the way.
+            if let Ok(dom) = session.conn.lookup_domain_by_uuid_string(uuid) {
+                watched.insert(uuid.clone(), dom);
+            }
+        }
+    }
+    let domains: Vec<&Domain> = watch
+        .iter()
+        .filter(|uuid| active(uuid))
+        .filter_map(|uuid| watched.get(uuid))
+        .collect();
+    match events::list_domain_stats(&domains, groups, stats::NOWAIT) {
+        Err(e) if is_unsupported(&e) => events::list_domain_stats(&domains, groups, 0),
         other => other,
     }
 }

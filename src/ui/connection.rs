@@ -11,7 +11,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 mod imp {
@@ -44,6 +44,11 @@ mod imp {
         pub loaded: Cell<bool>,
         pub domains: OnceCell<gio::ListStore>,
         pub by_uuid: RefCell<HashMap<String, Domain>>,
+        /// The machines whose statistics the worker samples (the ones shown), by UUID;
+        /// `None` until the worker was told (it samples all of them until then).
+        pub stats_watched: RefCell<Option<HashSet<String>>>,
+        /// A look at what is shown is queued (after the list changed).
+        pub watch_queued: Cell<bool>,
         /// Dropping it (with the connection) lets the worker thread end by itself.
         pub handle: OnceCell<backend::ConnectionHandle>,
     }
@@ -221,7 +226,10 @@ impl Connection {
                     .iter()
                     .for_each(|d| self.read_first_address(d));
             }
-            Event::HostLoad(load) => self.host_load().push(&load),
+            Event::HostLoad(load) => {
+                self.host_load().push(&load);
+                self.watch_shown_stats();
+            }
             Event::Error { message, .. } => self.emit_error(&message),
         }
     }
@@ -294,6 +302,7 @@ impl Connection {
         let store = self.domains();
         store.splice(0, store.n_items(), &domains);
         self.update_summary();
+        self.queue_watch_shown_stats();
         tracing::debug!(count = domains.len(), elapsed = ?started.elapsed(), "list replaced");
     }
 
@@ -309,6 +318,7 @@ impl Connection {
                     .insert(domain.uuid(), domain.clone());
                 self.domains().append(&domain);
                 self.update_summary();
+                self.queue_watch_shown_stats();
             }
         }
     }
@@ -322,6 +332,53 @@ impl Connection {
             }
             self.update_summary();
         }
+    }
+
+    /// Tells the worker which running machines' statistics something shows (rows on
+    /// screen, the selected machine's details), when that changed: only those are
+    /// sampled, however many the host runs. Looked at every tick, and soon after the list
+    /// changed.
+    fn watch_shown_stats(&self) {
+        let imp = self.imp();
+        let shown: HashSet<String> = imp
+            .by_uuid
+            .borrow()
+            .iter()
+            .filter(|(_, d)| d.active() && d.stats_shown())
+            .map(|(uuid, _)| uuid.clone())
+            .collect();
+        if imp.stats_watched.borrow().as_ref() == Some(&shown) {
+            return;
+        }
+        tracing::debug!(uri = %self.uri(), shown = shown.len(), "statistics of the machines shown");
+        let old = imp.stats_watched.replace(Some(shown.clone()));
+        {
+            let by_uuid = imp.by_uuid.borrow();
+            // Until now the worker sampled all of them.
+            let old = old.unwrap_or_else(|| by_uuid.keys().cloned().collect());
+            old.difference(&shown)
+                .filter_map(|uuid| by_uuid.get(uuid))
+                .for_each(Domain::forget_stats);
+        }
+        self.send(Command::WatchStats(shown.into_iter().collect()));
+    }
+
+    /// [`Self::watch_shown_stats`] once the views made their rows for a changed list.
+    fn queue_watch_shown_stats(&self) {
+        if self.imp().watch_queued.replace(true) {
+            return;
+        }
+        glib::timeout_add_local_once(
+            Duration::from_millis(300),
+            glib::clone!(
+                #[weak(rename_to = connection)]
+                self,
+                move || {
+                    connection.imp().watch_queued.set(false);
+                    connection.watch_shown_stats();
+                }
+            ),
+        );
     }
 
     pub fn domain_by_name(&self, name: &str) -> Option<Domain> {

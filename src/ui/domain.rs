@@ -288,14 +288,33 @@ impl Domain {
     /// (a visible row of the list). Rows are made only for what is on screen, so with
     /// thousands of machines only a screenful is watched.
     pub fn address_shown(&self) -> bool {
+        self.is_watched("address")
+    }
+
+    /// Whether something shows the statistics now: a visible row's CPU or history cell,
+    /// or the details of the selected machine (whose figures follow `cpu-percent` too,
+    /// and whose graphs follow `samples`). Asked of every running machine at every tick:
+    /// two looks each.
+    pub fn stats_shown(&self) -> bool {
+        self.is_watched("cpu-percent") || self.is_watched("samples")
+    }
+
+    /// Whether a handler follows changes of `property`.
+    fn is_watched(&self, property: &str) -> bool {
         glib::subclass::SignalId::lookup("notify", Self::static_type()).is_some_and(|notify| {
             glib::signal::signal_has_handler_pending(
                 self,
                 notify,
-                Some(glib::Quark::from_str("address")),
+                Some(glib::Quark::from_str(property)),
                 false,
             )
         })
+    }
+
+    /// Forgets the statistics and their history, when nothing shows them any more (they
+    /// are no longer sampled, so they would only grow stale).
+    pub fn forget_stats(&self) {
+        self.show_stats(None);
     }
 
     /// Whether to ask for the address now, at most once every `every` samples: true at
