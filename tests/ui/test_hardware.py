@@ -119,6 +119,20 @@ class HardwarePageTest(SessionDomainTestCase):
         wait_for("a VNC display listening everywhere", lambda: "address='0.0.0.0'" in
                  session_virsh("dumpxml", "--inactive", self.name))
 
+        # Listening everywhere without a password is said on the row; a password set
+        # through the form quiets it, and Clear takes the password away.
+        warning = "Anyone who can reach this address"
+        app.find(contains=warning, within=main)
+        secure = lambda: session_virsh("dumpxml", "--inactive", "--security-info", self.name)
+        app.fill("Display password", "pa55", within=main)
+        click(app.find(name="Apply", role="push button", within=main))
+        wait_for("the password in the configuration", lambda: "passwd='pa55'" in secure())
+        app.find(contains="Set: the viewer asks for it", within=main)
+        wait_for("the warning gone", lambda: not [
+            a for a in find_all(main, contains=warning) if showing(a)])
+        click(app.find(name="Clear Display Password", role="push button", within=main))
+        wait_for("the password cleared", lambda: "passwd=" not in secure())
+
         click(row_button(app, main, "USB Tablet", "Add"))
         wait_for("a USB tablet in the configuration", lambda: "<input type='tablet' bus='usb'>"
                  in session_virsh("dumpxml", "--inactive", self.name))

@@ -64,6 +64,12 @@ mod imp {
         #[template_child]
         pub listen_entry: TemplateChild<gtk::Entry>,
         #[template_child]
+        pub listen_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub password_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub password_entry: TemplateChild<gtk::Entry>,
+        #[template_child]
         pub inputs: TemplateChild<gtk::ListBox>,
         #[template_child]
         pub cpu: TemplateChild<cpu::CpuSection>,
@@ -119,6 +125,9 @@ mod imp {
                 display_kind: TemplateChild::default(),
                 boot_first: TemplateChild::default(),
                 listen_entry: TemplateChild::default(),
+                listen_row: TemplateChild::default(),
+                password_row: TemplateChild::default(),
+                password_entry: TemplateChild::default(),
                 inputs: TemplateChild::default(),
                 cpu: TemplateChild::default(),
                 devices: TemplateChild::default(),
@@ -232,6 +241,9 @@ mod imp {
                 input_kind(&kind?.get::<String>()?).map(DomainEdit::RemoveInput)
             });
             devices::install_actions(klass);
+            install_edit(klass, "hardware.clear-display-password", None, |_, _| {
+                Some(DomainEdit::DisplayPassword(None))
+            });
             klass.install_action_async("hardware.add-nic", None, |page, _, _| async move {
                 nic_dialog::add(&page).await;
             });
@@ -409,6 +421,13 @@ impl HardwarePage {
         let spice = hw.displays.first() == Some(&DisplayKind::Spice);
         imp.display_kind.set_selected(u32::from(spice));
         imp.listen_entry.set_text(&hw.listen);
+        imp.password_entry.set_text("");
+        imp.password_row.set_subtitle(&if hw.display_password {
+            gettext("Set: the viewer asks for it")
+        } else {
+            gettext("None")
+        });
+        self.action_set_enabled("hardware.clear-display-password", hw.display_password);
         imp.boot_first.set_selected(boot_index(hw.boot.first()));
         let uuid = self.domain().map(|d| d.uuid()).unwrap_or_default();
         imp.cpu.fill(&hw, self.connection(), uuid.clone());
@@ -467,6 +486,10 @@ impl HardwarePage {
         if kind != shown || listen != hw.listen {
             edits.push(DomainEdit::Display { kind, listen });
         }
+        let password = imp.password_entry.text();
+        if !password.is_empty() {
+            edits.push(DomainEdit::DisplayPassword(Some(password.into())));
+        }
         edits.extend(imp.cpu.edits(&hw));
         edits
     }
@@ -475,6 +498,15 @@ impl HardwarePage {
         let imp = self.imp();
         let dirty = !self.form_edits().is_empty();
         imp.set_flag(&imp.dirty, "dirty", dirty);
+        // A display every network reaches, with no password (none set, none typed): say so.
+        let protected = imp.loaded.borrow().as_ref().is_some_and(|hw| hw.display_password)
+            || !imp.password_entry.text().is_empty();
+        let warning = if !protected && listens_beyond_this_host(imp.listen_entry.text().trim()) {
+            gettext("Anyone who can reach this address can see and use the display: set a password")
+        } else {
+            String::new()
+        };
+        imp.listen_row.set_subtitle(&warning);
     }
 
     /// Sends `edits` to the worker; tells what failed, or what waits for the shutdown,
@@ -681,4 +713,31 @@ fn device_row(item: &glib::Object) -> gtk::Widget {
         row.add_suffix(&button);
     }
     row.upcast()
+}
+
+/// Whether a display listening on `listen` can be reached from other computers: anything
+/// but a loopback address or a UNIX socket.
+fn listens_beyond_this_host(listen: &str) -> bool {
+    let loopback = listen.is_empty()
+        || listen.starts_with('/')
+        || listen == "localhost"
+        || listen
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
+#[cfg(test)]
+mod listen_tests {
+    use super::listens_beyond_this_host;
+
+    #[test]
+    fn only_loopback_and_sockets_stay_on_this_host() {
+        for here in ["", "127.0.0.1", "127.0.1.1", "::1", "localhost", "/run/vnc.sock"] {
+            assert!(!listens_beyond_this_host(here), "{here}");
+        }
+        for beyond in ["0.0.0.0", "::", "192.0.2.7", "host.example.org"] {
+            assert!(listens_beyond_this_host(beyond), "{beyond}");
+        }
+    }
 }
