@@ -499,7 +499,11 @@ impl HardwarePage {
         let dirty = !self.form_edits().is_empty();
         imp.set_flag(&imp.dirty, "dirty", dirty);
         // A display every network reaches, with no password (none set, none typed): say so.
-        let protected = imp.loaded.borrow().as_ref().is_some_and(|hw| hw.display_password)
+        let protected = imp
+            .loaded
+            .borrow()
+            .as_ref()
+            .is_some_and(|hw| hw.display_password)
             || !imp.password_entry.text().is_empty();
         let warning = if !protected && listens_beyond_this_host(imp.listen_entry.text().trim()) {
             gettext("Anyone who can reach this address can see and use the display: set a password")
@@ -733,7 +737,14 @@ mod listen_tests {
 
     #[test]
     fn only_loopback_and_sockets_stay_on_this_host() {
-        for here in ["", "127.0.0.1", "127.0.1.1", "::1", "localhost", "/run/vnc.sock"] {
+        for here in [
+            "",
+            "127.0.0.1",
+            "127.0.1.1",
+            "::1",
+            "localhost",
+            "/run/vnc.sock",
+        ] {
             assert!(!listens_beyond_this_host(here), "{here}");
         }
         for beyond in ["0.0.0.0", "::", "192.0.2.7", "host.example.org"] {
