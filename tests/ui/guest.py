@@ -26,7 +26,7 @@ PAINTING_CMDLINE = "virtdeck.mode=fb video=1920x1080"
 
 def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_password=None,
                paint_rows=None, extra_cmdline="", network=None, disk=None, serial_shell=False,
-               vdagent=False):
+               vdagent=False, display="vnc"):
     """A TCG domain booting the guest kernel directly, with VNC, USB tablet and keyboard,
     and its serial port written to `serial_log`. `painting`: bochs video and the guest's
     framebuffer-painting mode at 1920×1080 (as GuestBoot::painting() in tests/common),
@@ -37,7 +37,8 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     virtdeck.disk=write: tests/guest/README.md). `serial_shell`: a second serial port (a
     pseudo terminal, what libvirt's serial console opens) with the guest's shell on it
     (virtdeck.shell=ttyS1). `vdagent`: QEMU's clipboard agent peer (a qemu-vdagent channel, as
-    the wizard adds) and the guest's agent for it (virtdeck.vdagent=1)."""
+    the wizard adds) and the guest's agent for it (virtdeck.vdagent=1). `display`: the
+    graphics type, "vnc" or "spice" (with `painting` off: SPICE needs video vga)."""
     d = ET.Element("domain", type="qemu")
     ET.SubElement(d, "name").text = name
     ET.SubElement(d, "memory", unit="MiB").text = "256"
@@ -90,7 +91,7 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
         ET.SubElement(channel, "target", type="virtio", name="com.redhat.spice.0")
     for kind in ("tablet", "keyboard") if tablet else ("keyboard",):
         ET.SubElement(dev, "input", type=kind, bus="usb")
-    graphics = ET.SubElement(dev, "graphics", type="vnc", port="-1", autoport="yes", listen="127.0.0.1")
+    graphics = ET.SubElement(dev, "graphics", type=display, port="-1", autoport="yes", listen="127.0.0.1")
     if vnc_password is not None:
         graphics.set("passwd", vnc_password)
     ET.SubElement(graphics, "listen", type="address", address="127.0.0.1")
@@ -108,7 +109,8 @@ class Guest:
     """A booted test guest; `remove()` destroys and undefines it."""
 
     def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
-                 extra_cmdline="", network=None, disk=None, serial_shell=False, vdagent=False):
+                 extra_cmdline="", network=None, disk=None, serial_shell=False, vdagent=False,
+                 display="vnc"):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="vd-guest-")
         os.chmod(self.dir, 0o755)
@@ -117,7 +119,8 @@ class Guest:
         xml = os.path.join(self.dir, "domain.xml")
         with open(xml, "w") as f:
             f.write(domain_xml(name, self.serial, image, painting, tablet, vnc_password,
-                               paint_rows, extra_cmdline, network, disk, serial_shell, vdagent))
+                               paint_rows, extra_cmdline, network, disk, serial_shell, vdagent,
+                               display))
         virsh("define", xml)
         virsh("start", name)
 

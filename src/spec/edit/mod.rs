@@ -439,6 +439,15 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
                 ],
                 graphics,
             );
+            // libvirt gives every SPICE machine SPICE audio, and refuses it without a
+            // SPICE display: the sound keeps its backend id but plays nowhere.
+            if *kind != DisplayKind::Spice {
+                for audio in devices.elements_mut() {
+                    if audio.name == "audio" && audio.attr("type") == Some("spice") {
+                        audio.set_attr("type", "none");
+                    }
+                }
+            }
             Ok(Touched::Values)
         }
         DomainEdit::DisplayPassword(password) => {

@@ -297,6 +297,26 @@ fn display_password_is_set_or_taken_away() {
 }
 
 #[test]
+fn display_to_vnc_silences_spice_audio() {
+    let spice = BASE
+        .replace("type='vnc' port", "type='spice' port")
+        .replace("</video>", "</video>\n    <audio id='1' type='spice'/>");
+    // Back to SPICE leaves the audio as it is.
+    for (kind, audio) in [(DisplayKind::Vnc, "none"), (DisplayKind::Spice, "spice")] {
+        let listen = "127.0.0.1".into();
+        let (root, _) = edited_from(&spice, DomainEdit::Display { kind, listen });
+        let element = devices(&root)
+            .into_iter()
+            .find(|e| e.name == "audio")
+            .unwrap();
+        assert_eq!(
+            xml(element),
+            format!("<audio id=\"1\" type=\"{audio}\"/>\n")
+        );
+    }
+}
+
+#[test]
 fn inputs() {
     let (root, touched) = edited(DomainEdit::AddInput(InputKind::Tablet));
     let names: Vec<_> = devices(&root).iter().map(|e| e.name.as_str()).collect();
