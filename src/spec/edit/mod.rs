@@ -441,12 +441,18 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
             );
             // libvirt gives every SPICE machine SPICE audio, and refuses it without a
             // SPICE display: the sound keeps its backend id but plays nowhere.
+            // SPICE's own channels (the agent's, USB redirection) need a SPICE display too;
+            // virt-manager's machines have them: they go with it.
             if *kind != DisplayKind::Spice {
                 for audio in devices.elements_mut() {
                     if audio.name == "audio" && audio.attr("type") == Some("spice") {
                         audio.set_attr("type", "none");
                     }
                 }
+                devices.remove_children(|e| {
+                    matches!(e.name.as_str(), "channel" | "redirdev")
+                        && e.attr("type") == Some("spicevmc")
+                });
             }
             Ok(Touched::Values)
         }

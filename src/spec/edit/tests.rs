@@ -300,7 +300,27 @@ fn display_password_is_set_or_taken_away() {
 fn display_to_vnc_silences_spice_audio() {
     let spice = BASE
         .replace("type='vnc' port", "type='spice' port")
-        .replace("</video>", "</video>\n    <audio id='1' type='spice'/>");
+        .replace("</video>", "</video>\n    <audio id='1' type='spice'/>")
+        .replace(
+            "<video>",
+            "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>\n    \
+             <redirdev bus='usb' type='spicevmc'/>\n    \
+             <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n    <video>",
+        );
+    // SPICE's channels go with it; the guest agent's stays.
+    let (root, _) = edited_from(
+        &spice,
+        DomainEdit::Display {
+            kind: DisplayKind::Vnc,
+            listen: "127.0.0.1".into(),
+        },
+    );
+    let left: Vec<_> = devices(&root)
+        .into_iter()
+        .filter(|e| matches!(e.name.as_str(), "channel" | "redirdev"))
+        .map(|e| e.attr("type").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(left, ["unix"]);
     // Back to SPICE leaves the audio as it is.
     for (kind, audio) in [(DisplayKind::Vnc, "none"), (DisplayKind::Spice, "spice")] {
         let listen = "127.0.0.1".into();
