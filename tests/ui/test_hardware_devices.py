@@ -11,7 +11,7 @@ import pyatspi
 
 from session_domain import SessionDomainTestCase, session_virsh
 from test_hardware import row_button, set_spin
-from vdui import click, find_all, label_texts, press, showing, wait_for
+from vdui import click, find_all, label_texts, press, showing, wait_for, wheel_over
 
 
 def inactive(name):
@@ -62,6 +62,8 @@ class HardwareDevicesTest(SessionDomainTestCase):
         # the hypervisor offers, first a model like the host's.
         model = next(a for a in find_all(main, name="CPU Model")
                      if a.getRoleName() not in ("list item", "label", "panel"))
+        # The section's title is on screen; the model below it may not be: scroll to it.
+        wheel_over(app.find("label", "Memory and Processors", within=main), main, "Virtdeck", 5)
         press(model, main, "Virtdeck")
         app.find(role="label", contains="host-model")
         for key in ("Down", "Return"):

@@ -337,3 +337,15 @@ def drag(source, target, window, title):
         time.sleep(0.05)
     time.sleep(0.2)
     subprocess.run(["xdotool", "mouseup", "1"], check=True)
+
+
+def wheel_over(acc, window, title, clicks):
+    """Turns the mouse wheel `clicks` notches down (up when negative) with the pointer over
+    `acc` — a label, say, which passes the wheel to the page it scrolls — as a person
+    scrolls a long page to what is below the fold."""
+    wid, x, y = point_of(acc, window, title)
+    subprocess.run(["xdotool", "mousemove", "--window", wid, str(x), str(y)], check=True)
+    button = "5" if clicks > 0 else "4"
+    for _ in range(abs(clicks)):
+        subprocess.run(["xdotool", "click", button], check=True)
+        time.sleep(0.05)
