@@ -703,13 +703,7 @@ fn device_row(item: &glib::Object) -> gtk::Widget {
     row.set_widget_name(&data.key);
     for (label, action, target, sensitive) in &data.buttons {
         // Said whole, for a screen reader: "Add USB Tablet", not "Add".
-        let name = gettext_f(
-            // Translators: a button's name for screen readers: {action} is its word (Add,
-            // Remove, Eject…), {device} the row's title (USB Tablet, CD-ROM sda…).
-            "{action} {device}",
-            &[("action", label), ("device", &data.title)],
-        );
-        let button = row_button::RowButton::new(label, &name);
+        let button = row_button::RowButton::for_row(label, &data.title);
         button.set_valign(gtk::Align::Center);
         button.set_action_name(Some(action));
         button.set_action_target_value(Some(target));

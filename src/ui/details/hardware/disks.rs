@@ -211,12 +211,10 @@ impl HardwareDisks {
         if self.imp().pending.borrow().contains(&disk.target) {
             subtitle += &format!(" · {}", gettext("Takes effect after the next shutdown"));
         }
+        // Translators: {target} is the disk's name in the guest, such as vda.
+        let title = gettext_f("Disk {target}", &[("target", &disk.target)]);
         let row = adw::ActionRow::builder()
-            // Translators: {target} is the disk's name in the guest, such as vda.
-            .title(glib::markup_escape_text(&gettext_f(
-                "Disk {target}",
-                &[("target", &disk.target)],
-            )))
+            .title(glib::markup_escape_text(&title))
             .subtitle(glib::markup_escape_text(&subtitle))
             .build();
         row.set_widget_name(&disk.target);
@@ -224,12 +222,10 @@ impl HardwareDisks {
             (gettext("Change…"), "disks.change"),
             (gettext("Remove"), "disks.remove"),
         ] {
-            let button = gtk::Button::builder()
-                .label(label)
-                .valign(gtk::Align::Center)
-                .action_name(action)
-                .action_target(&disk.target.to_variant())
-                .build();
+            let button = super::row_button::RowButton::for_row(&label, &title);
+            button.set_valign(gtk::Align::Center);
+            button.set_action_name(Some(action));
+            button.set_action_target_value(Some(&disk.target.to_variant()));
             row.add_suffix(&button);
         }
         row

@@ -59,4 +59,15 @@ impl RowButton {
             .property("spoken", spoken)
             .build()
     }
+
+    /// The button showing `word` in the row called `row`, said whole: "Remove Disk vda".
+    pub fn for_row(word: &str, row: &str) -> Self {
+        let spoken = crate::i18n::gettext_f(
+            // Translators: a button's name for screen readers: {action} is its word (Add,
+            // Remove, Eject…), {device} the row's title (USB Tablet, CD-ROM sda…).
+            "{action} {device}",
+            &[("action", word), ("device", row)],
+        );
+        Self::new(word, &spoken)
+    }
 }
