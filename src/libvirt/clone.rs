@@ -128,6 +128,8 @@ impl CloneRequest {
 
 pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
     match request {
+        // On the worker: it refreshes the source once the clone is made (the template mark
+        // shows in the list), which a thread of its own could not yet ask it to.
         CloneRequest::Clone {
             uuid,
             name,
@@ -135,7 +137,7 @@ pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
             progress,
             cancel,
             reply,
-        } => reply.answer_in_background(conn, "virtdeck-clone", move |c| {
+        } => reply.answer(conn, move |c| {
             let report = |step| {
                 let _ = progress.try_send(step);
             };
