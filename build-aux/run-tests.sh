@@ -4,6 +4,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# A clean checkout builds once: incremental caches would only take disk. Say how much
+# disk there is, since a full disk fails every later step in confusing ways.
+if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+fi
+df -h . | tail -n 1 | awk '{print "disk: " $4 " free of " $2}'
+
 passed=0
 failed=0
 failures=()
