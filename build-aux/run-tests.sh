@@ -31,7 +31,7 @@ step() {
 step "libvirt" build-aux/ensure-libvirt.sh
 step "format" cargo fmt --check
 step "lint" cargo clippy --locked --all-targets -- -D warnings
-step "unit and integration tests" cargo test --locked
+step "unit and integration tests" cargo test --locked --no-fail-fast
 step "vnc-rs (vendor/vnc-rs)" cargo test --locked -p vnc-rs --lib
 step "UI tests" tests/ui/session.sh
 step "install and validate" build-aux/validate-install.sh

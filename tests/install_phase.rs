@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use virt::connect::Connect;
 use virtdeck::libvirt::{spawn, Command, ConnectionHandle, ConnectionState, Event, Request};
@@ -222,6 +222,38 @@ fn wait_booted_from_disk(log: &Path) {
     );
 }
 
+/// Waits for the machine's second run to reach its boot line; when it does not, says what
+/// the worker reported meanwhile (its errors, its connection, the machine's states) and
+/// the machine's state and reason, so a failure names the broken link.
+fn wait_restarted_by(handle: &ConnectionHandle, install: &Install) {
+    let deadline = Instant::now() + BOOT;
+    let mut seen = Vec::new();
+    while !serial_text(&install.serial_log).contains("BOOT: ") {
+        while let Ok(event) = handle.events.try_recv() {
+            let about_it = match &event {
+                Event::DomainChanged(d) | Event::DomainAdded(d) => d.name == install.name(),
+                Event::Error { .. } | Event::ConnectionState(_) => true,
+                _ => false,
+            };
+            if about_it {
+                seen.push(common::summary(&event));
+            }
+        }
+        if Instant::now() >= deadline {
+            let state = Process::new("virsh")
+                .args(["-c", SESSION_URI, "domstate", "--reason", install.name()])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+            panic!(
+                "the machine did not boot again within {BOOT:?}; it is {state:?}; \
+                 the worker reported {seen:#?}; its inactive XML:\n{}",
+                install.inactive_xml().to_xml()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_watched_install_is_finished_and_the_machine_boots_its_disk() {
     let _one = one_at_a_time();
@@ -251,6 +283,7 @@ fn a_watched_install_is_finished_and_the_machine_boots_its_disk() {
     wait_installed(&install.serial_log);
     // The worker sees the run end, redefines and starts the machine; QEMU starts a new
     // serial log.
+    wait_restarted_by(handle, &install);
     wait_booted_from_disk(&install.serial_log);
     assert_eq!(install.state(), "running");
     assert_finished(&install);

@@ -613,7 +613,7 @@ impl Worker {
             .conn
             .lookup_domain_by_uuid_string(uuid)
             .map_err(ReadError::from)
-            .and_then(|dom| read_domain(&dom));
+            .and_then(|dom| read_domain(&dom, Seen::Live));
         let event = match read {
             Ok(info) => match session.known.insert(uuid.to_owned(), Known::of(&info)) {
                 None => Some(Event::DomainAdded(info)),
@@ -960,7 +960,7 @@ fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
             }) => {
                 let persistent = !transient.contains(&uuid);
                 let saved = !state.is_active() && saved.contains(&uuid);
-                read_domain_xml(dom, *state, persistent, saved).map(|mut info| {
+                read_domain_xml(dom, *state, persistent, saved, Seen::Listing).map(|mut info| {
                     for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
                         disk.size_bytes = capacities.get(&disk.target).copied();
                     }
@@ -968,7 +968,7 @@ fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
                 })
             }
             // Not in the statistics (defined since) or no state there: ask it alone.
-            _ => read_domain(dom),
+            _ => read_domain(dom, Seen::Listing),
         };
         match read {
             Ok(info) => infos.push(info),
@@ -1026,12 +1026,12 @@ fn watched_stats(
 
 /// One domain with a call for each fact: after an event about it, or when the bulk
 /// statistics left it out.
-fn read_domain(dom: &Domain) -> Result<DomainInfo, ReadError> {
+fn read_domain(dom: &Domain, seen: Seen) -> Result<DomainInfo, ReadError> {
     let (state, _reason) = dom.state()?;
     let state = DomainState::from_raw(state.to_raw());
     let persistent = dom.is_persistent()?;
     let saved = !state.is_active() && dom.has_managed_save(0).unwrap_or(false);
-    let mut info = read_domain_xml(dom, state, persistent, saved)?;
+    let mut info = read_domain_xml(dom, state, persistent, saved, seen)?;
     for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
         disk.size_bytes = dom.block_info(&disk.target, 0).ok().map(|b| b.capacity);
     }
@@ -1043,17 +1043,30 @@ fn has_size(disk: &Disk) -> bool {
     disk.device == DiskDevice::Disk && disk.source.is_some()
 }
 
+/// When a domain is read: whether its changes since the worker connected were watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Listed when the worker (re)connects: what happened before, nobody saw.
+    Listing,
+    /// Re-read while connected: a change since the listing happened while the worker
+    /// watched, even when this read comes before the event that reports it.
+    Live,
+}
+
 /// The domain's XML read into a [`DomainInfo`], with the facts that are not in it.
 fn read_domain_xml(
     dom: &Domain,
     state: DomainState,
     persistent: bool,
     saved: bool,
+    seen: Seen,
 ) -> Result<DomainInfo, ReadError> {
     let mut xml = dom.xml_desc(0)?;
     if install::is_pending(&xml) {
-        // Its install run ended while nobody watched: finish it now (not started again).
-        match install::finish_if_ended(dom, false) {
+        // Its install run ended: finish it now. Started again only when the run ended
+        // while the worker watched (a re-read after the guest's Shutdown event can come
+        // before its Stopped event); one that ended while nobody watched waits for the user.
+        match install::finish_if_ended(dom, seen == Seen::Live) {
             Ok(install::Finished::Nothing) => {}
             Ok(_) => xml = dom.xml_desc(0)?,
             Err(error) => tracing::warn!(%error, "could not finish an install"),
