@@ -2,7 +2,10 @@
 //! - a full clone of a machine with two disks (qcow2 and raw, in a directory pool) and a
 //!   CD-ROM boots, has new MAC addresses, its own copies of both disks and the same ISO;
 //! - a linked clone's disk is a qcow2 overlay backed by the source's (`qemu-img info`), it
-//!   boots, and the source, now a template, is refused Start until unmarked;
+//!   boots, and the source, now a template, shows its mark in the worker's list and is
+//!   refused Start until unmarked;
+//! - while a clone copies a large disk on its own thread, the worker answers other
+//!   requests;
 //! - a clone into a pool on a small tmpfs fails on the second disk and leaves nothing;
 //! - a UEFI machine's clone gets a copy of its variables, not the firmware's template.
 
@@ -17,13 +20,13 @@ use std::time::Duration;
 use common::fixture::temp_xml;
 use common::guest::{guest_domain_xml, wait_for_serial_line, GuestOptions, GUEST_READY};
 use common::{
-    ask_within, ensure_libvirtd, expect_event, prefix, quiet_options, virsh, virsh_ok, DomainGuard,
-    SESSION_URI,
+    ask_within, ensure_libvirtd, expect_event, prefix, quiet_options, virsh, virsh_ok, wait_for,
+    DomainGuard, SESSION_URI,
 };
 use virtdeck::libvirt::clone::CloneError;
 use virtdeck::libvirt::{
     spawn, Action, CloneFailure, CloneKind, CloneProgress, CloneRequest, Command, ConnectionHandle,
-    Event, Request, RequestError,
+    Event, Reply, Request, RequestError,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -51,10 +54,34 @@ impl Pool {
         Self { name, dir }
     }
 
+    /// A pool in a directory of its own under the temporary directory.
+    fn temporary(tag: &str) -> Self {
+        Self::new(tag, std::env::temp_dir().join(format!("{}{tag}", prefix())))
+    }
+
     fn volume(&self, name: &str, size: &str, format: &str) -> PathBuf {
         virsh_ok(
             SESSION_URI,
             &["vol-create-as", &self.name, name, size, "--format", format],
+        );
+        self.dir.join(name)
+    }
+
+    /// A raw volume of `size` with nothing allocated: copying reads it whole but writes
+    /// nothing.
+    fn sparse_volume(&self, name: &str, size: &str) -> PathBuf {
+        virsh_ok(
+            SESSION_URI,
+            &[
+                "vol-create-as",
+                &self.name,
+                name,
+                size,
+                "--allocation",
+                "0",
+                "--format",
+                "raw",
+            ],
         );
         self.dir.join(name)
     }
@@ -121,15 +148,15 @@ fn define_guest(guard: &DomainGuard, tag: &str, serial: &Path, disks: &[(&Path, 
     let _ = std::fs::remove_file(nic);
 }
 
-fn clone(
-    handle: &ConnectionHandle,
+/// The request to clone `uuid` as `name`, its steps sent to `progress`.
+fn clone_request(
     uuid: &str,
     name: &str,
     kind: CloneKind,
-) -> (Result<String, RequestError>, Vec<CloneProgress>) {
-    let (progress, steps) = async_channel::unbounded();
+    progress: async_channel::Sender<CloneProgress>,
+) -> impl FnOnce(Reply<String>) -> Request {
     let (uuid, name) = (uuid.to_owned(), name.to_owned());
-    let result = ask_within(handle, TIMEOUT, |reply| {
+    move |reply| {
         Request::Clone(CloneRequest::Clone {
             uuid,
             name,
@@ -138,7 +165,17 @@ fn clone(
             cancel: Arc::new(AtomicBool::new(false)),
             reply,
         })
-    });
+    }
+}
+
+fn clone(
+    handle: &ConnectionHandle,
+    uuid: &str,
+    name: &str,
+    kind: CloneKind,
+) -> (Result<String, RequestError>, Vec<CloneProgress>) {
+    let (progress, steps) = async_channel::unbounded();
+    let result = ask_within(handle, TIMEOUT, clone_request(uuid, name, kind, progress));
     let mut seen = Vec::new();
     while let Ok(step) = steps.try_recv() {
         seen.push(step);
@@ -182,10 +219,7 @@ fn boots(name: &str, serial: &Path) {
 #[test]
 fn full_and_linked_clones_boot_on_their_own_disks() {
     ensure_libvirtd();
-    let pool = Pool::new(
-        "clone-pool",
-        std::env::temp_dir().join(format!("{}clone-pool", prefix())),
-    );
+    let pool = Pool::temporary("clone-pool");
     let qcow2 = pool.volume("src-a.qcow2", "16M", "qcow2");
     let raw = pool.volume("src-b.img", "4M", "raw");
     let serial = pool.dir.join("serial.log");
@@ -265,6 +299,13 @@ fn full_and_linked_clones_boot_on_their_own_disks() {
         info.contains(&format!("backing file: {}", qcow2.display())),
         "{info}"
     );
+    // Marking sends no event: the worker re-reads the source when the clone is done.
+    expect_event(
+        &handle.events,
+        TIMEOUT,
+        "the source marked a template",
+        |e| matches!(e, Event::DomainChanged(info) if info.uuid == uuid && info.template),
+    );
     boots(&linked.name, &serial);
 
     // The source is a template now: Start is refused, until it is unmarked.
@@ -298,6 +339,70 @@ fn full_and_linked_clones_boot_on_their_own_disks() {
     boots(&source.name, &serial);
     handle.quit_and_join();
     drop((linked, full, source));
+}
+
+/// A clone runs on a thread of its own: while it copies a large disk, the worker answers
+/// the requests a console and the list send (a guest's addresses, the networks), and once
+/// it is done and its commands close, the worker stops: the clone's job keeps nothing of
+/// it alive.
+#[test]
+fn the_worker_answers_while_a_clone_copies() {
+    ensure_libvirtd();
+    let pool = Pool::temporary("busy-pool");
+    // Seconds to copy (libvirt reads every byte) without filling the disk.
+    let big = pool.sparse_volume("big.img", "2G");
+    let source = DomainGuard::session("busy-src");
+    define_guest(
+        &source,
+        "busy-src",
+        &pool.dir.join("serial.log"),
+        &[(&big, "raw")],
+    );
+    let uuid = uuid_of(&source.name);
+    let handle = spawn(SESSION_URI.to_owned(), quiet_options());
+
+    let copy = DomainGuard::session("busy-copy");
+    let (progress, steps) = async_channel::unbounded();
+    let cloning = handle.ask(clone_request(&uuid, &copy.name, CloneKind::Full, progress));
+    let (cloned_tx, cloned) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = cloned_tx.send(cloning.recv_blocking());
+    });
+    wait_for("the copy to begin", TIMEOUT, || steps.try_recv().is_ok());
+
+    let asked = uuid.clone();
+    let addresses = ask_within(&handle, TIMEOUT, |reply| Request::GuestAddresses {
+        uuid: asked,
+        agent: false,
+        reply,
+    });
+    assert!(addresses.unwrap().nics.is_empty(), "a shut-off machine");
+    ask_within(&handle, TIMEOUT, Request::Networks).unwrap();
+    // The clone's job drops its progress sender when it returns: still open, it copies.
+    assert!(
+        !steps.is_closed(),
+        "the worker answered only after the clone was done"
+    );
+
+    let made = cloned
+        .recv_timeout(TIMEOUT)
+        .expect("the clone answers within the timeout");
+    made.unwrap_or_else(|e| panic!("clone: {e}"));
+    assert!(steps.is_closed(), "the job has returned");
+    let ConnectionHandle {
+        commands, events, ..
+    } = handle;
+    drop(commands);
+    // The events close when the worker's thread ends.
+    let (stopped_tx, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while events.recv_blocking().is_ok() {}
+        let _ = stopped_tx.send(());
+    });
+    stopped
+        .recv_timeout(TIMEOUT)
+        .expect("the worker stops once its commands close");
+    drop((copy, source, pool));
 }
 
 /// A tmpfs of `size` at `dir`, unmounted when dropped.
@@ -392,10 +497,7 @@ fn a_clone_that_runs_out_of_space_leaves_nothing() {
 #[test]
 fn a_uefi_clone_gets_a_copy_of_the_variables() {
     ensure_libvirtd();
-    let pool = Pool::new(
-        "nvram-pool",
-        std::env::temp_dir().join(format!("{}nvram-pool", prefix())),
-    );
+    let pool = Pool::temporary("nvram-pool");
     let source = DomainGuard::session("nvram-src");
     let vars = pool.dir.join(format!("{}_VARS.fd", source.name));
     // The firmware's template with boot entries of its own: one byte changed at the end.

@@ -32,6 +32,7 @@ use super::error::{describe, is_no_domain};
 use super::requests::{Reply, RequestError};
 use super::snapshots::{writable_disks, WritableDisk};
 use super::storage::{self, PoolSource, PoolSpec};
+use super::worker::Refresher;
 use crate::spec::edit::tree::Element;
 
 /// The namespace of Virtdeck's own domain metadata; `<virtdeck:template/>` in it marks a
@@ -126,10 +127,11 @@ impl CloneRequest {
     }
 }
 
-pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
+/// Answers `request` on `conn`: a clone on a thread of its own (copying disks takes
+/// minutes), the rest at once. Marking a template sends no event, so the source is
+/// re-read through `refresher` once it may have changed, before the answer goes out.
+pub(super) fn serve(conn: Option<&Connect>, refresher: &Refresher, request: CloneRequest) {
     match request {
-        // On the worker: it refreshes the source once the clone is made (the template mark
-        // shows in the list), which a thread of its own could not yet ask it to.
         CloneRequest::Clone {
             uuid,
             name,
@@ -137,12 +139,17 @@ pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
             progress,
             cancel,
             reply,
-        } => reply.answer(conn, move |c| {
-            let report = |step| {
-                let _ = progress.try_send(step);
-            };
-            Ok(clone_vm(c, &uuid, name.trim(), kind, &cancel, &report)?)
-        }),
+        } => {
+            let refresher = refresher.clone();
+            reply.answer_in_background(conn, "virtdeck-clone", move |c| {
+                let report = |step| {
+                    let _ = progress.try_send(step);
+                };
+                let cloned = clone_vm(c, &uuid, name.trim(), kind, &cancel, &report);
+                refresher.domains(vec![uuid]);
+                Ok(cloned?)
+            });
+        }
         CloneRequest::CheckName { name, reply } => reply.answer(conn, |c| {
             check_name(c, name.trim()).map_err(|error| {
                 RequestError::Clone(CloneFailure {
@@ -157,7 +164,9 @@ pub(super) fn serve(conn: Option<&Connect>, request: CloneRequest) {
             reply,
         } => reply.answer(conn, |c| {
             let domain = c.lookup_domain_by_uuid_string(&uuid)?;
-            Ok(set_template(&domain, template)?)
+            let marked = set_template(&domain, template);
+            refresher.domains(vec![uuid]);
+            Ok(marked?)
         }),
     }
 }

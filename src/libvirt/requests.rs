@@ -10,7 +10,10 @@
 //! asker waits forever.
 //!
 //! The worker runs requests one at a time between its other work; a request blocks it for
-//! as long as libvirt takes (creating a machine: allocating its disk).
+//! as long as libvirt takes (creating a machine: allocating its disk), unless it is
+//! answered on a thread of its own ([`Reply::answer_in_background`]). Either kind tells
+//! the worker through a [`Refresher`] which machines to re-read when it changed them
+//! without an event (a template mark).
 
 use std::fmt;
 use std::os::fd::OwnedFd;
@@ -28,6 +31,7 @@ use super::networks::{self, NetworkChange, NetworkError, NetworkRequest, Virtual
 use super::snapshots::{self, SnapshotError, SnapshotRequest};
 use super::storage::{self, StorageError, StorageRequest};
 use super::uri::ConnectionName;
+use super::worker::Refresher;
 use super::{graphics, Command};
 use crate::spec::create::{self, CreateFailure, Created, Progress};
 use crate::spec::{facts, DomainType, HostFacts, VmSpec};
@@ -184,7 +188,9 @@ impl<T> Reply<T> {
     /// [`Reply::answer`] on a thread of its own named `thread`, for requests that take
     /// minutes (copies, uploads, snapshots with memory): the worker goes on serving the
     /// connection's other requests and events meanwhile. libvirt connections are shared
-    /// between threads.
+    /// between threads. A job that changes what the list shows without an event moves a
+    /// clone of the [`Refresher`] into `f` and asks it before returning, so the refresh is
+    /// queued before the answer goes out.
     pub(super) fn answer_in_background(
         self,
         conn: Option<&Connect>,
@@ -261,8 +267,10 @@ impl Request {
     }
 }
 
-/// Answers `request` on `conn`, the worker's connection to `uri` if it has one. Blocks.
-pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
+/// Answers `request` on `conn`, the worker's connection to `uri` if it has one. Blocks,
+/// except for requests answered in the background. `refresher` re-reads machines that a
+/// request changed without an event.
+pub(super) fn serve(conn: Option<&Connect>, uri: &str, refresher: &Refresher, request: Request) {
     tracing::debug!(
         request = request.name(),
         connected = conn.is_some(),
@@ -317,7 +325,7 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, request: Request) {
         Request::Storage(request) => storage::serve(conn, request),
         Request::Network(request) => networks::serve(conn, request),
         Request::Snapshot(request) => snapshots::serve(conn, request),
-        Request::Clone(request) => clone::serve(conn, request),
+        Request::Clone(request) => clone::serve(conn, refresher, request),
         Request::Edit(request) => {
             edit::serve(conn, !ConnectionName::parse(uri).is_remote(), request);
         }

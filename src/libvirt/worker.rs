@@ -32,7 +32,6 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 use virt_sys as sys;
 
-use super::clone::CloneRequest;
 use super::deletion::{self, DeleteStorage};
 use super::domain::{
     compute_stats, Disk, DiskDevice, DomainInfo, DomainState, DomainStats, ListedFacts,
@@ -298,6 +297,26 @@ enum Msg {
         generation: u64,
         reason: CloseReason,
     },
+    /// From a [`Refresher`]: re-read these domains.
+    Refresh(Vec<String>),
+}
+
+/// Has the worker re-read machines (by UUID) after a change that sends no event, such as a
+/// template mark: given to each request, also to one answered on a thread of its own
+/// ([`Reply::answer_in_background`]), which asks when its job is done. It sends on the
+/// worker's own inbox, whose end does not decide when the worker stops (it stops on
+/// [`Command::Quit`], when the commands or the events close): a job that outlives the
+/// worker keeps nothing alive, and its refresh then goes nowhere.
+#[derive(Clone)]
+pub(super) struct Refresher(mpsc::Sender<Msg>);
+
+impl Refresher {
+    /// Queues the refresh of `uuids` behind what the worker has already received, and
+    /// ahead of anything sent after this returns.
+    pub(super) fn domains(&self, uuids: Vec<String>) {
+        // A worker that has stopped has no list to refresh.
+        let _ = self.0.send(Msg::Refresh(uuids));
+    }
 }
 
 /// An open connection. The registrations are declared (and so dropped) before the
@@ -445,6 +464,12 @@ impl Worker {
                 }
                 Msg::Closed { generation, reason } if generation == self.generation => {
                     self.connection_lost(reason);
+                }
+                // Whichever session asked, the current one reads the domain as it is now.
+                Msg::Refresh(uuids) => {
+                    for uuid in &uuids {
+                        self.refresh_domain(uuid);
+                    }
                 }
                 Msg::Domain { .. } | Msg::Closed { .. } => {}
             }
@@ -718,18 +743,9 @@ impl Worker {
                 }
             }
             Command::Request(request) => {
-                // Marking a template sends no event: the source is read again afterwards.
-                let marked = match &request {
-                    Request::Clone(
-                        CloneRequest::Clone { uuid, .. } | CloneRequest::SetTemplate { uuid, .. },
-                    ) => Some(uuid.clone()),
-                    _ => None,
-                };
                 let conn = self.session.as_ref().map(|s| &s.conn);
-                requests::serve(conn, &self.uri, request);
-                if let Some(uuid) = marked {
-                    self.refresh_domain(&uuid);
-                }
+                let refresher = Refresher(self.inbox.clone());
+                requests::serve(conn, &self.uri, &refresher, request);
             }
             Command::Reported { command, reply } => {
                 self.reported = Some(Vec::new());
