@@ -80,6 +80,7 @@ impl Install {
             domain_type: DomainType::Qemu,
             install: InstallMethod::LocalIso {
                 path: guest_iso().to_string_lossy().into_owned(),
+                upload_pool: None,
             },
             os: OsChoice {
                 id: "http://libosinfo.org/linux/2022".into(),
@@ -195,7 +196,7 @@ fn assert_finished(install: &Install) {
 
 fn iso_path(spec: &VmSpec) -> &str {
     match &spec.install {
-        InstallMethod::LocalIso { path } => path,
+        InstallMethod::LocalIso { path, .. } => path,
         other => panic!("not an ISO install: {other:?}"),
     }
 }

@@ -246,6 +246,8 @@ fn host_facts_come_from_the_connection_and_the_host() {
     assert!(facts.paths_are_local);
     assert!(facts.existing_names.contains(&name), "{facts:?}");
     assert!(facts.pool_free_bytes[&pool.name] > 0, "{facts:?}");
+    // A folder pool is known as one: a local image may be uploaded into it.
+    assert!(facts.dir_pools.contains(&pool.name), "{facts:?}");
     assert!(facts.bridges.contains(&bridge.0), "{facts:?}");
     assert!(!facts.bridges.contains("eth0"), "{facts:?}");
     assert!(

@@ -27,6 +27,7 @@ fn host() -> HostFacts {
             name: "install.iso".into(),
             path: "/var/lib/libvirt/images/install.iso".into(),
         }],
+        dir_pools: ["default".to_owned()].into(),
     }
 }
 
@@ -37,7 +38,10 @@ fn iso_path() -> String {
 
 fn spec() -> VmSpec {
     VmSpec {
-        install: InstallMethod::LocalIso { path: iso_path() },
+        install: InstallMethod::LocalIso {
+            path: iso_path(),
+            upload_pool: None,
+        },
         ..common::specs::linux_iso_bridge()
     }
 }
@@ -113,6 +117,7 @@ fn every_problem_is_reported_at_once_with_its_field() {
         name: String::new(),
         install: InstallMethod::LocalIso {
             path: "/nonexistent/vdtest.iso".into(),
+            upload_pool: None,
         },
         memory_mib: 0,
         vcpus: 0,
@@ -262,12 +267,14 @@ fn install_media_must_be_chosen_and_exist() {
         (
             InstallMethod::LocalIso {
                 path: String::new(),
+                upload_pool: None,
             },
             "No installation image was chosen.",
         ),
         (
             InstallMethod::LocalIso {
                 path: env!("CARGO_MANIFEST_DIR").to_owned(),
+                upload_pool: None,
             },
             "is a folder, not a file.",
         ),
@@ -313,6 +320,7 @@ fn install_media_must_be_chosen_and_exist() {
     let missing = VmSpec {
         install: InstallMethod::LocalIso {
             path: "/not/on/this/computer.iso".into(),
+            upload_pool: None,
         },
         ..spec()
     };
@@ -341,6 +349,19 @@ fn install_media_must_be_chosen_and_exist() {
         }]
     );
     assert_eq!(clash[0].field(), SpecField::InstallMedia);
+    // Into another pool chosen for the upload: its own volumes count.
+    let elsewhere = |pool: &str| VmSpec {
+        install: InstallMethod::LocalIso {
+            path: iso_path(),
+            upload_pool: Some(pool.into()),
+        },
+        ..spec()
+    };
+    assert_eq!(elsewhere("isos").validate(&clashing), Ok(()));
+    assert_eq!(
+        problems(&elsewhere(UPLOAD_POOL), &clashing),
+        clash.as_slice()
+    );
     // On this computer the file is used where it is: no upload, no clash.
     let local_clash = HostFacts {
         paths_are_local: true,
@@ -415,4 +436,25 @@ fn the_spec_survives_serde() {
         text["network"],
         serde_json::json!({"kind": "macvtap", "dev": "enp1s0"})
     );
+}
+
+#[test]
+fn an_upload_goes_into_default_else_the_first_folder_pool() {
+    let pools = |names: &[&str], dirs: &[&str]| HostFacts {
+        pool_free_bytes: names.iter().map(|n| (n.to_string(), GIB)).collect(),
+        dir_pools: dirs.iter().map(|n| n.to_string()).collect(),
+        ..host()
+    };
+    let pick = |facts: HostFacts| facts.default_upload_pool().map(str::to_owned);
+    assert_eq!(
+        pick(pools(&["a-lvm", "default", "isos"], &["isos"])).as_deref(),
+        Some("default")
+    );
+    assert_eq!(
+        pick(pools(&["a-lvm", "isos", "z"], &["isos", "z"])).as_deref(),
+        Some("isos")
+    );
+    // A folder pool that is not active is not offered.
+    assert_eq!(pick(pools(&["a-lvm"], &["gone"])).as_deref(), Some("a-lvm"));
+    assert_eq!(pick(pools(&[], &[])), None);
 }

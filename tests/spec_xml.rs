@@ -44,6 +44,7 @@ fn hostile_spec() -> virtdeck::spec::VmSpec {
     spec.name = r#"a<b>&c"d'e ünï 名前"#.into();
     spec.install = virtdeck::spec::InstallMethod::LocalIso {
         path: r#"/tmp/x<&"'ü]]>.iso"#.into(),
+        upload_pool: None,
     };
     spec.network = virtdeck::spec::Network::Bridge {
         name: "br&<0".into(),

@@ -245,7 +245,7 @@ fn disks(spec: &VmSpec) -> Vec<Disk<'_>> {
         Storage::None => {}
     }
     let cdrom_source = match &spec.install {
-        InstallMethod::LocalIso { path } => Some(DiskSource::file(path)),
+        InstallMethod::LocalIso { path, .. } => Some(DiskSource::file(path)),
         InstallMethod::StorageVolume { pool, volume } => {
             Some(DiskSource::volume(pool, volume.clone()))
         }

@@ -33,6 +33,9 @@ pub fn gather(conn: &Connect, domain_type: DomainType) -> Result<HostFacts, Virt
         facts
             .pool_free_bytes
             .insert(name.clone(), pool.info()?.available);
+        if pool.xml_desc(0).is_ok_and(|xml| is_dir_pool(&xml)) {
+            facts.dir_pools.insert(name.clone());
+        }
         for volume in pool.list_all_volumes(0)? {
             facts.volumes.push(PoolVolume {
                 pool: name.clone(),
@@ -54,6 +57,12 @@ pub fn gather(conn: &Connect, domain_type: DomainType) -> Result<HostFacts, Virt
         remote_bridges(conn)
     };
     Ok(facts)
+}
+
+/// Whether a storage pool's XML says it is a folder (`<pool type='dir'>`).
+fn is_dir_pool(xml: &str) -> bool {
+    roxmltree::Document::parse(xml)
+        .is_ok_and(|doc| doc.root_element().attribute("type") == Some("dir"))
 }
 
 /// Whether the URI names no remote host (`qemu:///system`, `test:///default`).

@@ -48,6 +48,8 @@ pub struct HostFacts {
     pub paths_are_local: bool,
     /// The volumes of the active storage pools.
     pub volumes: Vec<PoolVolume>,
+    /// The active pools of type `dir`: folders, where an uploaded image is a plain file.
+    pub dir_pools: BTreeSet<String>,
 }
 
 /// A volume in a storage pool.
@@ -64,10 +66,24 @@ impl HostFacts {
     pub fn iso_volumes(&self) -> impl Iterator<Item = &PoolVolume> {
         self.volumes.iter().filter(|v| is_iso_name(&v.name))
     }
+
+    /// The pool a local image is uploaded into unless the user chooses another: the
+    /// active pool named "default", else the first active folder pool, else the first
+    /// active pool; `None` without an active pool.
+    pub fn default_upload_pool(&self) -> Option<&str> {
+        let active = |name: &&String| self.pool_free_bytes.contains_key(*name);
+        self.pool_free_bytes
+            .get_key_value(UPLOAD_POOL)
+            .map(|(name, _)| name)
+            .or_else(|| self.dir_pools.iter().find(active))
+            .or_else(|| self.pool_free_bytes.keys().next())
+            .map(String::as_str)
+    }
 }
 
 /// The storage pool a local installation image goes into when the machine is made on a
-/// remote host, which cannot see this computer's files.
+/// remote host, which cannot see this computer's files, unless another is chosen
+/// (`InstallMethod::LocalIso::upload_pool`).
 pub const UPLOAD_POOL: &str = super::create::DEFAULT_POOL;
 
 /// The volume a local installation image at `path` becomes on a remote host: its file name.
@@ -246,25 +262,26 @@ impl VmSpec {
 
     fn check_install(&self, host: &HostFacts, problems: &mut Vec<SpecProblem>) {
         match &self.install {
-            InstallMethod::LocalIso { path } if path.is_empty() => {
+            InstallMethod::LocalIso { path, .. } if path.is_empty() => {
                 problems.push(SpecProblem::IsoNotChosen)
             }
             InstallMethod::ImportDisk { path, .. } if path.is_empty() => {
                 problems.push(SpecProblem::ImportNotChosen)
             }
-            // On a remote host the image is this computer's file, uploaded into
-            // UPLOAD_POOL before the machine is made: checked here either way.
-            InstallMethod::LocalIso { path } => {
+            // On a remote host the image is this computer's file, uploaded into its pool
+            // before the machine is made: checked here either way.
+            InstallMethod::LocalIso { path, upload_pool } => {
                 check_local_file(path, SpecField::InstallMedia, problems);
                 let volume = upload_volume_name(path);
+                let pool = upload_pool.as_deref().unwrap_or(UPLOAD_POOL);
                 let taken = || {
                     host.volumes
                         .iter()
-                        .any(|v| v.pool == UPLOAD_POOL && v.name == volume)
+                        .any(|v| v.pool == pool && v.name == volume)
                 };
                 if !host.paths_are_local && taken() {
                     problems.push(SpecProblem::UploadNameTaken {
-                        pool: UPLOAD_POOL.to_owned(),
+                        pool: pool.to_owned(),
                         volume,
                     });
                 }

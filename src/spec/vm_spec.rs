@@ -41,8 +41,14 @@ pub enum DomainType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum InstallMethod {
-    /// An ISO image file, attached as a CD-ROM and booted first.
-    LocalIso { path: String },
+    /// An ISO image file, attached as a CD-ROM and booted first. On a remote host it is
+    /// this computer's file, uploaded before the machine is made into the pool
+    /// `upload_pool` there (`None`: the pool named "default").
+    LocalIso {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upload_pool: Option<String>,
+    },
     /// An ISO image that is a volume of a storage pool.
     StorageVolume { pool: String, volume: String },
     /// An existing disk image with an installed system; it becomes the first disk.

@@ -161,6 +161,8 @@ impl CredentialsDialog {
             imp.entry.set_text("");
             let _ = tx.try_send(answer);
         });
+        // When the question reached the screen: how long a login takes to ask, in the log.
+        dialog.connect_map(|_| tracing::debug!("login question shown"));
         dialog.present();
         if dialog.asks_text() {
             imp.entry.grab_focus();

@@ -334,8 +334,14 @@ impl Window {
 
     /// A machine dropped on `destination` in the sidebar: Migrate… with that destination,
     /// unless it is the machine's own host or not connected. Whether the drop was taken.
+    /// Migrate… moves one machine: one of several selected ones dropped is refused, in words.
     pub(crate) fn migrate_by_drop(&self, domain: &Domain, destination: &Connection) -> bool {
         if !destination.connected() {
+            return false;
+        }
+        let selected = self.imp().domain_list.selected_domains();
+        if selected.len() > 1 && selected.contains(domain) {
+            migrate_dialog::refuse_several(self.upcast_ref(), &selected, destination);
             return false;
         }
         let Some(source) = self.connection_of(domain).filter(|s| s != destination) else {

@@ -168,6 +168,15 @@ mod imp {
             self.obj().show_review();
         }
 
+        /// The network page made a virtual network on the host: the review knows it is there.
+        #[template_callback]
+        fn on_network_created(&self, name: String) {
+            if let Some(Ok(facts)) = self.facts.borrow_mut().as_mut() {
+                facts.networks.insert(name);
+            }
+            self.obj().show_review();
+        }
+
         #[template_callback]
         fn on_connection_changed(&self) {
             self.obj().load_host();

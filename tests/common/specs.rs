@@ -14,6 +14,7 @@ pub fn linux_iso_bridge() -> VmSpec {
         domain_type: DomainType::Qemu,
         install: InstallMethod::LocalIso {
             path: "/var/lib/libvirt/images/debian-12.5.0-amd64-netinst.iso".into(),
+            upload_pool: None,
         },
         os: OsChoice {
             id: "http://debian.org/debian/12".into(),

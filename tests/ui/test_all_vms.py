@@ -1,7 +1,8 @@
 """Many hosts in one window: "All Virtual Machines" lists every connected host's machines
 with a Host column, searches, sorts and acts on the right host; the list filters and
 groups by tag; several selected machines start at once after one confirmation, with each
-one's result; a machine dragged onto another host in the sidebar opens Migrate… towards it.
+one's result; a machine dragged onto another host in the sidebar opens Migrate… towards it,
+and several selected machines dragged there are refused in words (Migrate… moves one).
 
 The hosts are libvirt test driver files written by each test (and qemu:///session where a
 start must really fail)."""
@@ -241,4 +242,49 @@ class AllMachinesTest(UiTestCase):
         dialog = app.window(f"Migrate “{PREFIX}-s1”")
         wait_for("d.xml chosen as the destination", lambda: f"Test ({other})" in [
             label_of(a) for a in find_all(dialog, role="label") if showing(a)])
+        click(app.find("push button", "Cancel", within=dialog))
+
+    def test_several_selected_machines_dragged_onto_another_host_are_refused_in_words(self):
+        source = self.fixture("s.xml", [(f"{PREFIX}-s1", RUNNING, []),
+                                        (f"{PREFIX}-s2", SHUT_OFF, [])])
+        other = self.fixture("d.xml", [])
+        app = self.launch("--connect", source, "--connect", other)
+        window = app.window("Virtdeck")
+        sidebar = app.find(name="Connections")
+        wait_for("two hosts connected", lambda: len([
+            label for label in label_texts(sidebar) if label == "Connected"]) == 2)
+        tests = [label for label in find_all(sidebar, role="label", name="Test") if showing(label)]
+        press(tests[0], window, "Virtdeck")
+        wait_for("the two machines", lambda: len(app.rows()) == 2)
+        focus_main_window()
+        view = app.find(name="Virtual machines", role="tree table")
+        press(app.find("label", f"{PREFIX}-s1", within=view), window, "Virtdeck")
+        xdotool("key", "ctrl+a")
+        app.find(name="2 Virtual Machines Selected")
+        drag(app.find("label", f"{PREFIX}-s2", within=view), tests[1], window, "Virtdeck")
+        dialog = app.find("dialog", "Migrate One Machine at a Time")
+        texts = " ".join(label_texts(dialog))
+        self.assertIn(f"2 machines are selected ({PREFIX}-s1, {PREFIX}-s2)", texts)
+        self.assertIn("drag a single machine onto “Test”", texts)
+        self.assertFalse(app.find_all_windows(f"Migrate “{PREFIX}-s1”"))
+        self.assertFalse(app.find_all_windows(f"Migrate “{PREFIX}-s2”"))
+        click(app.find("push button", contains="Close", within=dialog))
+        # One machine selected again: dragged alone, it goes to Migrate… as before. The
+        # first click after the dialog closed may only give the window back its focus.
+        focus_main_window()
+
+        def one_selected():
+            return not [a for a in find_all(app.app, name="2 Virtual Machines Selected")
+                        if showing(a)]
+
+        for attempt in range(3):
+            press(app.find("label", f"{PREFIX}-s1", within=view), window, "Virtdeck")
+            try:
+                wait_for("one machine selected", one_selected, timeout=5)
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+        drag(app.find("label", f"{PREFIX}-s1", within=view), tests[1], window, "Virtdeck")
+        dialog = app.window(f"Migrate “{PREFIX}-s1”")
         click(app.find("push button", "Cancel", within=dialog))

@@ -9,7 +9,7 @@ import subprocess
 
 import test_wizard
 from remote import RemoteHostMixin
-from vdui import ROOT, UiTestCase, click, sensitive, wait_for
+from vdui import ROOT, UiTestCase, click, find_all, sensitive, showing, wait_for
 
 PREFIX = f"vdtest-rinst-{os.getpid()}"
 REMOTE_BRIDGE = "br-vdtriu"
@@ -95,6 +95,85 @@ class RemoteInstallTest(RemoteHostMixin, UiTestCase):
         self.fill("Image file path", self.iso)
         self.find("label", contains=f"already has a volume called “{volume}”")
         self.assertFalse(sensitive(self.find("push button", "Forward")))
+
+    def test_a_host_with_no_network_says_so_and_makes_the_default_one(self):
+        # A fresh host: no bridge, no virtual network.
+        host = self.remote_host("rinstn", 81)
+        name = f"{PREFIX}-nonet"
+
+        self.app = self.launch("--connect", host.uri, "--show-domain-creator")
+        self.wizard = self.app.window("New Virtual Machine")
+        self.source_page("Local install media (ISO image)", self.iso)
+        self.forward()
+        self.resources_page()
+        self.choose("No disk")
+        self.forward()
+        self.find("label", "Step 5 of 6")
+        self.find("label", "This host has no bridge and no virtual network.")
+        self.find("label", contains="User-mode networking works as it is")
+        # What works as it is is offered and chosen: QEMU's own user-mode networking.
+        user = self.find("check box", "User-mode networking")
+        wait_for("user-mode networking chosen", lambda: self.is_checked(user))
+        self.assertTrue(sensitive(self.find("push button", "Forward")))
+
+        click(self.find("push button", "Create Default Network"))
+        default = self.find("check box", "Virtual network “default”")
+        wait_for("the new network chosen", lambda: self.is_checked(default), timeout=60)
+        networks = self.rig_virsh(host, "net-list", "--all")
+        self.assertRegex(networks, r"(?m)^\s*default\s+active\s+yes\s+yes\s*$")
+        self.assertEqual(self.rig_virsh(host, "net-dumpxml", "default").count("192.168.122.1"), 1)
+        wait_for("the explanation gone", lambda: not [
+            label for label in find_all(self.wizard, "label",
+                                        "This host has no bridge and no virtual network.")
+            if showing(label)])
+
+        self.forward()
+        self.fill("Name of the virtual machine", name)
+        self.find("label", contains="Virtual network “default”")
+        self.set_start(False)
+        self.forward("Finish")
+        wait_for("the wizard closed",
+                 lambda: not self.app.find_all_windows("New Virtual Machine"), timeout=180)
+        self.assertIn("<source network='default'/>", self.rig_virsh(host, "dumpxml", name))
+
+    def test_the_upload_goes_into_the_chosen_pool(self):
+        host = self.remote_host("rinstp", 82)
+        pool = f"{PREFIX}-isos"
+        folder = f"/var/lib/libvirt/{pool}"
+        host.inside("mkdir", "-p", folder)
+        self.rig_virsh(host, "pool-define-as", pool, "dir", "--target", folder)
+        self.rig_virsh(host, "pool-start", pool)
+        name = f"{PREFIX}-pool"
+        volume = os.path.basename(self.iso)
+
+        self.app = self.launch("--connect", host.uri, "--show-domain-creator")
+        self.wizard = self.app.window("New Virtual Machine")
+        self.find("label", "Step 1 of 6")
+        self.choose("Local install media (ISO image)")
+        # The pool called "default" is chosen first; the host's other pools are offered.
+        self.find("label", contains="the image is uploaded into its pool “default”")
+        self.assertTrue(self.is_checked(self.find("check box", "default")))
+        self.choose(pool)
+        self.find("label", contains=f"the image is uploaded into its pool “{pool}”")
+        self.fill("Image file path", self.iso)
+        self.forward()
+        self.find("label", "Step 2 of 6")
+        self.find("label", contains="was not recognised")
+        self.forward()
+        self.resources_page()
+        self.choose("No disk")
+        self.forward()
+        self.find("label", "Step 5 of 6")
+        self.forward()
+        self.fill("Name of the virtual machine", name)
+        self.set_start(False)
+        self.forward("Finish")
+        # Where it went is said once the machine is made.
+        self.app.find("label", f"The image “{volume}” was uploaded into the pool “{pool}” of the host.")
+        self.assertIn(volume, self.rig_virsh(host, "vol-list", pool))
+        self.assertNotIn(volume, self.rig_virsh(host, "vol-list", "default"))
+        xml = self.rig_virsh(host, "dumpxml", name)
+        self.assertIn(f"<source pool='{pool}' volume='{volume}'/>", xml)
 
     def test_cancelled_upload_leaves_nothing_behind(self):
         host = self.remote_host("rinstc", 80)

@@ -96,6 +96,28 @@ pub struct NetworkSpec {
     pub autostart: bool,
 }
 
+impl NetworkSpec {
+    /// libvirt's own default network, as a fresh libvirt install makes it: "default",
+    /// NAT through any card, 192.168.122.1/24 with DHCP on .2 to .254, started with the host.
+    pub fn default_nat() -> Self {
+        Self {
+            name: "default".into(),
+            forward: ForwardMode::Nat { device: None },
+            ipv4: Ipv4Subnet {
+                address: Ipv4Addr::new(192, 168, 122, 1),
+                prefix: 24,
+            },
+            dhcp: Some((
+                Ipv4Addr::new(192, 168, 122, 2),
+                Ipv4Addr::new(192, 168, 122, 254),
+            )),
+            ipv6: None,
+            domain: None,
+            autostart: true,
+        }
+    }
+}
+
 /// Why a network cannot be made, or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetworkError {
@@ -567,6 +589,19 @@ mod tests {
             domain: None,
             autostart: false,
         }
+    }
+
+    #[test]
+    fn the_default_nat_network_is_libvirts_own() {
+        let default = NetworkSpec::default_nat();
+        assert_eq!(check(&default, &[], &[], &[]), Ok(()));
+        assert_eq!(
+            network_xml(&default).unwrap(),
+            "<network>\n  <name>default</name>\n  <forward mode=\"nat\"/>\n  \
+             <ip address=\"192.168.122.1\" prefix=\"24\">\n    <dhcp>\n      \
+             <range start=\"192.168.122.2\" end=\"192.168.122.254\"/>\n    </dhcp>\n  \
+             </ip>\n</network>\n"
+        );
     }
 
     #[test]

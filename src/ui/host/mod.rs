@@ -16,6 +16,7 @@ pub(crate) use storage::chooser::choose_volume;
 pub(crate) use storage::upload_into_pool;
 pub(crate) mod text;
 mod vnet_dialogs;
+pub(crate) use vnet_dialogs::request_words as network_request_words;
 mod vnet_row;
 mod vnets;
 mod window;

@@ -60,7 +60,8 @@ pub(super) fn network_words(error: &NetworkError) -> String {
     }
 }
 
-fn request_words(error: &RequestError) -> String {
+/// A failed network request in words.
+pub(crate) fn request_words(error: &RequestError) -> String {
     match error {
         RequestError::Network(error) => network_words(error),
         other => other.in_words(),

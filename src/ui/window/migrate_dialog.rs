@@ -12,7 +12,7 @@ use crate::ui::backend::{
     distinct_titles, MigrationError, MigrationOptions, MigrationProgress, MigrationRequest,
     Request, RequestError, StorageCopy,
 };
-use crate::ui::util::{show_error, Failure};
+use crate::ui::util::{error_dialog, show_error, Failure};
 use crate::ui::{Application, Connection, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -358,6 +358,25 @@ fn failure(name: &str, error: &RequestError) -> Failure {
         }
     };
     Failure::new(title)
+}
+
+/// Says why several selected machines dropped on `destination` are not migrated: the
+/// Migrate dialog moves one machine at a time.
+pub fn refuse_several(widget: &gtk::Widget, domains: &[Domain], destination: &Connection) {
+    let names: Vec<String> = domains.iter().map(Domain::name).collect();
+    error_dialog(
+        widget,
+        &gettext("Migrate One Machine at a Time"),
+        &gettext_f(
+            // Translators: {count} is a number of virtual machines (2 or more), {names} their names, {host} the host they were dropped on.
+            "{count} machines are selected ({names}). Migrating moves one machine: drag a single machine onto “{host}”, or select just one and choose Migrate….",
+            &[
+                ("count", &names.len().to_string()),
+                ("names", &names.join(", ")),
+                ("host", &destination.title()),
+            ],
+        ),
+    );
 }
 
 /// Opens the Migrate dialog for `domain` of `connection`, over `widget`'s window.

@@ -42,7 +42,7 @@ pub(super) fn os_display_name(name: &str) -> String {
 
 pub(super) fn install_text(install: &InstallMethod) -> String {
     match install {
-        InstallMethod::LocalIso { path } => gettext_f(
+        InstallMethod::LocalIso { path, .. } => gettext_f(
             // Translators: {path} is an ISO image file.
             "From the image {path}",
             &[("path", path)],

@@ -70,7 +70,7 @@ impl Wizard {
         let paths_are_local =
             matches!(&*self.imp().facts.borrow(), Some(Ok(f)) if f.paths_are_local);
         let uploaded = match image_to_upload(&spec, paths_are_local) {
-            Some(file) => match self.upload_image(connection, file, &mut spec).await {
+            Some(upload) => match self.upload_image(connection, upload, &mut spec).await {
                 Ok(uploaded) => Some(uploaded),
                 Err(error) => {
                     self.set_busy(false);
@@ -99,6 +99,15 @@ impl Wizard {
             })
             .await;
         let mut left_upload = None;
+        // Where the image went, said once the machine is made.
+        let mut went = None;
+        if let (Ok(_), Some(uploaded)) = (&outcome, &uploaded) {
+            went = Some(gettext_f(
+                // Translators: {name} is an image file uploaded for the new machine, {pool} the storage pool on the host it went into.
+                "The image “{name}” was uploaded into the pool “{pool}” of the host.",
+                &[("name", &uploaded.name), ("pool", &uploaded.pool)],
+            ));
+        }
         if let (Err(_), Some(uploaded)) = (&outcome, uploaded) {
             let (pool, name) = (uploaded.pool.clone(), uploaded.name.clone());
             if let Err(error) = self.remove_upload(connection, uploaded).await {
@@ -119,6 +128,9 @@ impl Wizard {
                 tracing::info!(name = %created.name, "created from the wizard");
                 if let Some(window) = self.imp().window.upgrade() {
                     window.reveal_domain(&spec.uri, &created.name, created.started);
+                    if let Some(went) = went {
+                        window.toast(&went);
+                    }
                 }
                 self.close();
             }

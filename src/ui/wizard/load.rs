@@ -137,6 +137,8 @@ impl Wizard {
                 .set_networks(reading.networks.as_ref(), &remote_bridges, &networks);
             imp.summary_page.set_uefi_available(facts.ovmf_present);
             imp.source_page.set_uploads(!facts.paths_are_local);
+            imp.source_page
+                .set_upload_pools(&pools, facts.default_upload_pool());
             imp.source_page.set_volumes(
                 facts.iso_volumes().cloned().collect(),
                 !facts.paths_are_local,

@@ -4,6 +4,11 @@
 //! Session machines reach a host bridge through qemu-bridge-helper, which only allows the
 //! bridges listed in its configuration: the page says so when the chosen bridge is not,
 //! and offers to allow it.
+//!
+//! A host with neither a bridge nor a virtual network (a fresh remote host, say) is said to
+//! be so; user-mode networking (QEMU's built-in one, nothing to set up on the host) is
+//! offered, and so is making libvirt's default NAT network there, as the Networking page
+//! makes networks.
 
 use super::choices::{bridge_detail, clear, holds_default_route, network_text, radio_row};
 use super::page::{WizardPage, WizardPageImpl};
@@ -11,13 +16,28 @@ use crate::host::net::{
     allow_bridge_for_session, bridge_allowed_for_session, Networks, Runner, BRIDGE_CONF,
 };
 use crate::i18n::{gettext, gettext_f};
+use crate::spec::facts::is_local_uri;
 use crate::spec::Network;
+use crate::ui::backend::networks::create::NetworkSpec;
+use crate::ui::backend::{NetworkRequest, Request};
+use crate::ui::host::network_request_words;
 use crate::ui::util::Closures;
 use crate::ui::util::{run_blocking, show_error, Failure};
+use crate::ui::Connection;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use glib::subclass::Signal;
 use gtk::{glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
+use std::sync::OnceLock;
+
+/// What [`NetworkPage::set_networks`] was given, to list again when a network is made.
+#[derive(Default)]
+struct Offered {
+    networks: Option<Networks>,
+    remote_bridges: Vec<String>,
+    virtual_networks: Vec<String>,
+}
 
 /// The chosen network.
 #[derive(Debug, Clone, PartialEq, Eq, glib::Boxed)]
@@ -43,6 +63,15 @@ mod imp {
         pub session: Cell<bool>,
         #[property(get)]
         pub has_bridges: Cell<bool>,
+        #[property(get)]
+        pub has_virtual_networks: Cell<bool>,
+        /// The connection the machine is made on, where a network can be made.
+        #[property(get, set, nullable)]
+        pub connection: RefCell<Option<Connection>>,
+        /// Making the default network.
+        #[property(get)]
+        pub creating: Cell<bool>,
+        pub(super) offered: RefCell<Offered>,
         /// The chosen bridge when qemu-bridge-helper does not allow it yet, else empty.
         #[property(get)]
         pub helper_bridge: RefCell<String>,
@@ -69,7 +98,17 @@ mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for NetworkPage {}
+    impl ObjectImpl for NetworkPage {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                // A virtual network was made on the host; the argument is its name.
+                vec![Signal::builder("network-created")
+                    .param_types([String::static_type()])
+                    .build()]
+            })
+        }
+    }
     impl WidgetImpl for NetworkPage {}
     impl BoxImpl for NetworkPage {}
     impl WizardPageImpl for NetworkPage {}
@@ -90,6 +129,60 @@ mod imp {
                 "Machines of a session connection join a bridge through qemu-bridge-helper, which does not allow “{bridge}” yet: it is not listed in {file}.",
                 &[("bridge", bridge), ("file", BRIDGE_CONF)],
             )
+        }
+
+        /// Whether the host has virtual networks but no bridge (to say where one is made).
+        #[template_callback(function)]
+        fn only_virtual_networks(has_bridges: bool, has_virtual_networks: bool) -> bool {
+            !has_bridges && has_virtual_networks
+        }
+
+        /// Whether the host has neither a bridge nor a virtual network.
+        #[template_callback(function)]
+        fn nothing_to_join(has_bridges: bool, has_virtual_networks: bool) -> bool {
+            !has_bridges && !has_virtual_networks
+        }
+
+        /// Makes libvirt's default NAT network on the host, as the Networking page makes
+        /// networks, and chooses it.
+        #[template_callback]
+        async fn on_create_default(&self) {
+            let Some(connection) = self.obj().connection() else {
+                return;
+            };
+            if self.creating.replace(true) {
+                return;
+            }
+            let obj = self.obj().clone();
+            obj.notify_creating();
+            let spec = NetworkSpec::default_nat();
+            let name = spec.name.clone();
+            let local = is_local_uri(&connection.uri());
+            let outcome = connection
+                .request(|reply| Request::Network(NetworkRequest::Create { spec, local, reply }))
+                .await;
+            self.creating.set(false);
+            obj.notify_creating();
+            match outcome {
+                Ok(()) => {
+                    obj.emit_by_name::<()>("network-created", &[&name]);
+                    let offered = self.offered.take();
+                    let mut virtual_networks = offered.virtual_networks;
+                    virtual_networks.push(name);
+                    obj.set_networks(
+                        offered.networks.as_ref(),
+                        &offered.remote_bridges,
+                        &virtual_networks,
+                    );
+                }
+                Err(reason) => show_error(
+                    &obj,
+                    &Failure::with_detail(
+                        gettext("The default network could not be created"),
+                        network_request_words(&reason),
+                    ),
+                ),
+            }
         }
 
         /// Adds the chosen bridge to the helper's configuration (through pkexec when not
@@ -163,9 +256,9 @@ impl NetworkPage {
         }
     }
 
-    /// Lists the bridges, virtual networks, NICs for macvtap and (on a session connection)
-    /// user-mode networking; the bridge holding the default route is chosen, else the
-    /// "default" virtual network, else the first choice. `networks` are this computer's
+    /// Lists the bridges, virtual networks, NICs for macvtap and user-mode networking; the
+    /// bridge holding the default route is chosen, else the "default" virtual network, else
+    /// the first choice. `networks` are this computer's
     /// links, for a local connection; a remote host's bridges come as `remote_bridges`
     /// (names only: libvirt says no more of them).
     pub fn set_networks(
@@ -216,6 +309,8 @@ impl NetworkPage {
         imp.has_bridges
             .set(!bridges.is_empty() || !remote_bridges.is_empty());
         self.notify_has_bridges();
+        imp.has_virtual_networks.set(!virtual_networks.is_empty());
+        self.notify_has_virtual_networks();
         for name in virtual_networks {
             let network = Network::VirtualNetwork { name: name.clone() };
             let detail = (name == "default")
@@ -242,16 +337,15 @@ impl NetworkPage {
                 );
             }
         }
-        if self.session() {
-            add(
-                &imp.other_network_list,
-                &network_text(&Network::User),
-                Some(&gettext(
-                    "No host setup; the machine is not reachable from outside",
-                )),
-                Network::User,
-            );
-        }
+        // QEMU's built-in user-mode networking (libslirp), on system connections too.
+        add(
+            &imp.other_network_list,
+            &network_text(&Network::User),
+            Some(&gettext(
+                "No host setup; the machine is not reachable from outside",
+            )),
+            Network::User,
+        );
         let preferred = bridges
             .iter()
             .position(holds_default_route)
@@ -263,6 +357,11 @@ impl NetworkPage {
                 })
             })
             .unwrap_or(0);
+        imp.offered.replace(Offered {
+            networks: networks.cloned(),
+            remote_bridges: remote_bridges.to_vec(),
+            virtual_networks: virtual_networks.to_vec(),
+        });
         match choices.get(preferred) {
             Some((radio, network)) => {
                 radio.set_active(true);

@@ -1,10 +1,10 @@
 //! The first page: the connection, how the operating system is installed, and the image
-//! file or the ISO volume of a storage pool it is installed from.
+//! file or the ISO volume of a storage pool it is installed from. On a remote host an
+//! image file is uploaded: into the pool chosen here.
 
 use super::choices::{choose_file, clear, radio_row};
 use super::page::{WizardPage, WizardPageImpl};
 use crate::i18n::{gettext, gettext_f};
-use crate::spec::validate::UPLOAD_POOL;
 use crate::spec::{DiskFormat, InstallMethod, PoolVolume};
 use crate::ui::Connection;
 use adw::prelude::*;
@@ -49,6 +49,8 @@ mod imp {
         pub volume_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub volume_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub upload_pool_list: TemplateChild<gtk::ListBox>,
 
         /// The chosen connection.
         #[property(get, nullable)]
@@ -65,6 +67,9 @@ mod imp {
         /// uploaded into its pool when the machine is made.
         #[property(get, set)]
         pub uploads: Cell<bool>,
+        /// The pool on the host an image file is uploaded into.
+        #[property(get)]
+        pub upload_pool: RefCell<String>,
         /// The volumes offered in the list.
         pub offered: RefCell<Vec<PoolVolume>>,
     }
@@ -154,14 +159,20 @@ mod imp {
         }
 
         #[template_callback(function)]
-        fn file_description(kind: InstallKind, uploads: bool) -> Option<String> {
+        fn file_description(kind: InstallKind, uploads: bool, pool: &str) -> Option<String> {
             (kind == InstallKind::Iso && uploads).then(|| {
                 gettext_f(
                     // Translators: {pool} is a storage pool on the remote host.
                     "The host cannot read this computer's files: the image is uploaded into its pool “{pool}” when the machine is created.",
-                    &[("pool", UPLOAD_POOL)],
+                    &[("pool", pool)],
                 )
             })
+        }
+
+        /// Whether an image file would be uploaded: an ISO install on a remote host.
+        #[template_callback(function)]
+        fn uploads_iso(kind: InstallKind, uploads: bool) -> bool {
+            kind == InstallKind::Iso && uploads
         }
 
         #[template_callback(function)]
@@ -252,6 +263,44 @@ impl SourcePage {
         self.offer_volumes(volumes, chosen.as_ref());
     }
 
+    /// Offers the active `pools` of the host for an image file to be uploaded into; the one
+    /// chosen stays chosen while it is offered, else `preferred` is.
+    pub fn set_upload_pools(&self, pools: &[String], preferred: Option<&str>) {
+        let imp = self.imp();
+        clear(&imp.upload_pool_list);
+        let current = imp.upload_pool.borrow().clone();
+        let chosen = if pools.contains(&current) {
+            current
+        } else {
+            preferred.unwrap_or_default().to_owned()
+        };
+        let mut first: Option<gtk::CheckButton> = None;
+        for pool in pools {
+            let radio = radio_row(&imp.upload_pool_list, pool, None, first.as_ref());
+            radio.set_active(*pool == chosen);
+            radio.connect_toggled(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                #[strong]
+                pool,
+                move |radio| {
+                    if radio.is_active() {
+                        page.set_upload_pool(&pool);
+                    }
+                }
+            ));
+            first.get_or_insert(radio);
+        }
+        self.set_upload_pool(&chosen);
+    }
+
+    fn set_upload_pool(&self, pool: &str) {
+        if *self.imp().upload_pool.borrow() != pool {
+            self.imp().upload_pool.replace(pool.to_owned());
+            self.notify_upload_pool();
+        }
+    }
+
     /// Offers `volumes`, `chosen` (one of them) chosen, else the image file.
     fn offer_volumes(&self, volumes: Vec<PoolVolume>, chosen: Option<&PoolVolume>) {
         let imp = self.imp();
@@ -314,7 +363,11 @@ impl SourcePage {
                     pool: volume.pool,
                     volume: volume.name,
                 },
-                None => InstallMethod::LocalIso { path },
+                None => InstallMethod::LocalIso {
+                    path,
+                    upload_pool: Some(self.upload_pool())
+                        .filter(|p| self.uploads() && !p.is_empty()),
+                },
             },
             InstallKind::Import => {
                 let format =

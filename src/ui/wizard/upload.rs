@@ -1,6 +1,6 @@
 //! A local installation image on a remote host: the host cannot see this computer's
-//! files, so before the machine is made the image is uploaded into [`UPLOAD_POOL`] there
-//! (the storage upload, with its progress in the creation's progress bar and Cancel
+//! files, so before the machine is made the image is uploaded into the chosen pool there
+//! ([`UPLOAD_POOL`] unless another was chosen; the storage upload, with its progress in the creation's progress bar and Cancel
 //! Upload), and the machine's CD-ROM is that volume. A cancelled or failed upload leaves
 //! no volume behind (the upload removes it); a machine that is not made after the upload
 //! takes the uploaded volume away with it.
@@ -25,21 +25,25 @@ pub(super) struct Uploaded {
 }
 
 /// The local image `spec` installs from when it has to be uploaded to the connection's
-/// host first: a local ISO on a host whose paths are not this computer's.
-pub(super) fn image_to_upload(spec: &VmSpec, paths_are_local: bool) -> Option<PathBuf> {
+/// host first (a local ISO on a host whose paths are not this computer's), and the pool
+/// it goes into.
+pub(super) fn image_to_upload(spec: &VmSpec, paths_are_local: bool) -> Option<(PathBuf, String)> {
     match &spec.install {
-        InstallMethod::LocalIso { path } if !paths_are_local => Some(PathBuf::from(path.trim())),
+        InstallMethod::LocalIso { path, upload_pool } if !paths_are_local => Some((
+            PathBuf::from(path.trim()),
+            upload_pool.as_deref().unwrap_or(UPLOAD_POOL).to_owned(),
+        )),
         _ => None,
     }
 }
 
 impl Wizard {
-    /// Uploads `file` into [`UPLOAD_POOL`] on `connection`'s host, showing its progress, and
-    /// points `spec`'s installation at the new volume.
+    /// Uploads `file` into `pool` on `connection`'s host, showing its progress, and points
+    /// `spec`'s installation at the new volume.
     pub(super) async fn upload_image(
         &self,
         connection: &Connection,
-        file: PathBuf,
+        (file, pool): (PathBuf, String),
         spec: &mut VmSpec,
     ) -> Result<Uploaded, RequestError> {
         let imp = self.imp();
@@ -51,13 +55,14 @@ impl Wizard {
         let (progress, reports) = async_channel::unbounded::<u64>();
         let words = {
             let name = name.clone();
+            let pool = pool.clone();
             move |sent: u64| {
                 gettext_f(
                     // Translators: {name} is an image file, {pool} a storage pool on the remote host, {sent} and {size} sizes such as "12 MB".
                     "Uploading “{name}” to the pool “{pool}” of the host: {sent} of {size}",
                     &[
                         ("name", &name),
-                        ("pool", UPLOAD_POOL),
+                        ("pool", &pool),
                         ("sent", &glib::format_size(sent)),
                         ("size", &glib::format_size(size)),
                     ],
@@ -83,7 +88,7 @@ impl Wizard {
         ));
         let outcome = upload_into_pool(
             connection,
-            UPLOAD_POOL.to_owned(),
+            pool.clone(),
             name.clone(),
             file,
             progress,
@@ -93,15 +98,12 @@ impl Wizard {
         imp.upload_cancel.replace(None);
         self.set_uploading(false);
         outcome?;
-        tracing::info!(volume = %name, pool = UPLOAD_POOL, "uploaded the installation image");
+        tracing::info!(volume = %name, pool = %pool, "uploaded the installation image");
         spec.install = InstallMethod::StorageVolume {
-            pool: UPLOAD_POOL.to_owned(),
+            pool: pool.clone(),
             volume: name.clone(),
         };
-        Ok(Uploaded {
-            pool: UPLOAD_POOL.to_owned(),
-            name,
-        })
+        Ok(Uploaded { pool, name })
     }
 
     /// Deletes the volume uploaded for a machine that was not made; the reason when that
