@@ -162,6 +162,37 @@ fn live_disks_bridge_nic_and_balloon_on_a_running_guest() {
     assert_eq!(pool.volumes(), ["kept.img"]);
     assert!(kept.exists());
 
+    // A disk the guest has not let go of yet (it is paused, so it cannot answer the unplug
+    // request): the removal waits and its volume is kept, not deleted under the guest.
+    apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddDisk {
+            source: DiskSource::NewVolume {
+                pool: pool.name.clone(),
+                name: "held.qcow2".into(),
+                capacity: 16 << 20,
+            },
+            settings: settings(DiskBus::Virtio),
+        }],
+    )
+    .unwrap_or_else(|e| panic!("add a disk to hold: {e}"));
+    assert_eq!(blk_targets(&guest.name), ["hdc", "vda"]);
+    virsh_ok(SESSION_URI, &["suspend", &guest.name]);
+    let held = DomainEdit::RemoveDisk {
+        target: "vda".into(),
+        delete_volume: true,
+    };
+    let applied = apply(&handle, &uuid, vec![held.clone()]);
+    virsh_ok(SESSION_URI, &["resume", &guest.name]);
+    let applied = applied.unwrap_or_else(|e| panic!("remove a held disk: {e}"));
+    assert_eq!(applied.next_shutdown, [held]);
+    assert_eq!(pool.volumes(), ["held.qcow2", "kept.img"]);
+    assert_eq!(disk_targets(&inactive(&guest.name)), Vec::<String>::new());
+    wait_for("the resumed guest to let the disk go", TIMEOUT, || {
+        blk_targets(&guest.name) == ["hdc"]
+    });
+
     // A disk that is no volume cannot have its volume deleted; nothing changes.
     let loose = std::env::temp_dir().join(format!("{}loose.img", common::prefix()));
     std::fs::write(&loose, [0u8; 4096]).unwrap();
