@@ -1,0 +1,117 @@
+"""The Hardware page's CD-ROM settings, a change made elsewhere, a PCI device offered to a
+running machine and the network interface dialog's sources: a CD-ROM moved from IDE to
+SATA with another cache mode (VirtIO is not offered, IDE is on an i440FX machine); a
+description changed with `virsh desc` while the form holds an unapplied edit offers Reload,
+and without one is shown at once; passing a PCI device through to a running machine asks
+first and Cancel changes nothing; the NIC dialog lists the sources instead of asking for a
+name. Each checked with virsh."""
+
+import re
+import subprocess
+
+from session_domain import SESSION, SessionDomainTestCase, session_virsh
+from test_hardware import dialog_of, row_button
+from test_hardware_devices import host_devices
+from vdui import click, find_all, sensitive, showing, wait_for
+
+
+def shown_labels(within):
+    return [a.name for a in find_all(within, role="label") if showing(a)]
+
+
+def choose(app, dropdown, item, *keys):
+    """Opens `dropdown` (its button's action), waits for `item` in its list and presses
+    `keys` (xdotool names) in the list, as a person would."""
+    click(dropdown)
+    app.find(role="label", name=item)
+    for key in keys:
+        subprocess.run(["xdotool", "key", key], check=True)
+
+
+class HardwareGapsTest(SessionDomainTestCase):
+    tag = "hwgaps"
+
+    def inactive(self):
+        return session_virsh("dumpxml", "--inactive", self.name)
+
+    def test_cdrom_bus_and_cache(self):
+        # The session machines are i440FX PCs ('pc'): IDE is there.
+        self.define("<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/>"
+                    "<readonly/></disk>")
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        self.open_hardware(app, main, "Shut off")
+        click(row_button(app, main, "CD-ROM hdc", "Change…"))
+        bus = app.find(name="Disk bus")
+        dialog = dialog_of(bus)
+        app.find(role="label", name="Change CD-ROM hdc", within=dialog)
+        choose(app, bus, "SATA")
+        offered = shown_labels(app.app)
+        self.assertIn("IDE", offered)
+        self.assertNotIn("VirtIO", offered)
+        for key in ("Home", "Return"):
+            subprocess.run(["xdotool", "key", key], check=True)
+        choose(app, app.find(name="Cache mode", within=dialog), "Unsafe", "End", "Return")
+        click(next(b for b in find_all(dialog, role="push button", name="Apply") if showing(b)))
+
+        def drive():
+            xml = self.inactive()
+            return re.search(r"<disk type='file' device='cdrom'>.*?</disk>", xml, re.S).group(0)
+        wait_for("the CD-ROM on SATA", lambda: "<target dev='sda' bus='sata'/>" in drive())
+        self.assertIn("cache='unsafe'", drive())
+        self.assertIn("<readonly/>", drive())
+        app.find(name="CD-ROM sda", within=main)
+
+    def test_a_description_changed_elsewhere(self):
+        self.define()
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        self.open_hardware(app, main, "Shut off")
+        # Unapplied: a title typed, then the description changed by someone else.
+        app.fill("Title", "Not applied yet", within=main)
+        session_virsh("desc", "--config", self.name, "Changed by virsh")
+        reload = app.find(name="Reload", role="push button", within=main)
+        app.find(role="label", name="This virtual machine was changed elsewhere.", within=main)
+        click(reload)
+        description = app.find(name="Description", role="text", within=main)
+        wait_for("the description read again",
+                 lambda: description.queryText().getText(0, -1) == "Changed by virsh")
+        title = app.find(name="Title", role="text", within=main)
+        self.assertEqual(title.queryText().getText(0, -1), "")
+        # Nothing unapplied: the next change is shown at once, with no banner.
+        session_virsh("desc", "--config", self.name, "Changed again")
+        wait_for("the description shown at once",
+                 lambda: description.queryText().getText(0, -1) == "Changed again")
+        self.assertFalse([b for b in find_all(main, name="Reload", role="push button")
+                          if showing(b)])
+
+    def test_pci_passthrough_on_a_running_machine_asks_first(self):
+        pci = host_devices("pci")
+        self.assertTrue(pci, "this host has PCI devices")
+        name, _ = pci[-1]
+        app, main = self.launch_running()
+        self.open_hardware(app, main, "Running")
+        click(row_button(app, main, name, "Add"))
+        heading = app.find(role="label", name=f"Pass “{name}” Through?")
+        dialog = dialog_of(heading)
+        app.find(role="label", contains="takes the device at", within=dialog)
+        click(next(b for b in find_all(dialog, role="push button", name="Cancel")
+                   if showing(b)))
+        wait_for("the question gone", lambda: not showing(heading))
+        self.assertNotIn("<hostdev", self.inactive())
+        self.assertNotIn("<hostdev", session_virsh("dumpxml", self.name))
+
+    def test_nic_sources_are_picked_from_a_list(self):
+        app, main = self.open_shut_off()
+        add = app.find(name="Add Network Interface", role="push button", within=main)
+        wait_for("Add Network Interface enabled", lambda: sensitive(add))
+        click(add)
+        source = app.find(name="Network source")
+        dialog = dialog_of(source)
+        # No name to type: the sources are listed, user-mode networking among them (a
+        # session connection) and chosen for a new card.
+        self.assertFalse([e for e in find_all(dialog, name="Source name") if showing(e)])
+        app.find(role="label", name="User-mode networking", within=dialog)
+        click(next(b for b in find_all(dialog, role="push button", name="Add") if showing(b)))
+        wait_for("a user-mode NIC in the configuration",
+                 lambda: "<interface type='user'>" in self.inactive())
