@@ -12,7 +12,7 @@ import subprocess
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
 from test_hardware import dialog_of, row_button
 from test_hardware_devices import host_devices
-from vdui import click, find_all, sensitive, showing, wait_for
+from vdui import click, entry_text, find_all, sensitive, showing, wait_for
 
 
 def shown_labels(within):
@@ -75,13 +75,13 @@ class HardwareGapsTest(SessionDomainTestCase):
         click(reload)
         description = app.find(name="Description", role="text", within=main)
         wait_for("the description read again",
-                 lambda: description.queryText().getText(0, -1) == "Changed by virsh")
+                 lambda: entry_text(description) == "Changed by virsh")
         title = app.find(name="Title", role="text", within=main)
-        self.assertEqual(title.queryText().getText(0, -1), "")
+        self.assertEqual(entry_text(title), "")
         # Nothing unapplied: the next change is shown at once, with no banner.
         session_virsh("desc", "--config", self.name, "Changed again")
         wait_for("the description shown at once",
-                 lambda: description.queryText().getText(0, -1) == "Changed again")
+                 lambda: entry_text(description) == "Changed again")
         self.assertFalse([b for b in find_all(main, name="Reload", role="push button")
                           if showing(b)])
 
@@ -97,7 +97,7 @@ class HardwareGapsTest(SessionDomainTestCase):
         app.find(role="label", contains="takes the device at", within=dialog)
         click(next(b for b in find_all(dialog, role="push button", name="Cancel")
                    if showing(b)))
-        wait_for("the question gone", lambda: not showing(heading))
+        wait_for("the question gone", lambda: not showing(dialog))
         self.assertNotIn("<hostdev", self.inactive())
         self.assertNotIn("<hostdev", session_virsh("dumpxml", self.name))
 
@@ -108,9 +108,13 @@ class HardwareGapsTest(SessionDomainTestCase):
         click(add)
         source = app.find(name="Network source")
         dialog = dialog_of(source)
-        # No name to type: the sources are listed, user-mode networking among them (a
-        # session connection) and chosen for a new card.
+        # No name to type: the sources are listed, the virtual networks first, user-mode
+        # networking last (a session connection); chosen from the list.
         self.assertFalse([e for e in find_all(dialog, name="Source name") if showing(e)])
+        choose(app, source, "User-mode networking")
+        self.assertTrue([n for n in shown_labels(app.app) if n.startswith("Virtual network")])
+        for key in ("End", "Return"):
+            subprocess.run(["xdotool", "key", key], check=True)
         app.find(role="label", name="User-mode networking", within=dialog)
         click(next(b for b in find_all(dialog, role="push button", name="Add") if showing(b)))
         wait_for("a user-mode NIC in the configuration",
