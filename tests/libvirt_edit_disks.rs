@@ -461,6 +461,63 @@ fn boot_options_of_a_shut_off_machine() {
     );
     assert_eq!(inactive(&guard.name), before);
 
+    // The CD-ROM moved from IDE to SATA with a cache mode and shareable, still read-only,
+    // and back to IDE (this i440FX machine has it); VirtIO is refused, changing nothing.
+    let cdrom = |bus, cache| DomainEdit::CdromSettings {
+        target: if bus == DiskBus::Sata { "hdc" } else { "sda" }.into(),
+        settings: DiskSettings {
+            bus,
+            cache,
+            readonly: false,
+            shareable: bus == DiskBus::Sata,
+        },
+    };
+    apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Sata, DiskCache::Writeback)],
+    )
+    .unwrap_or_else(|e| panic!("CD-ROM to SATA: {e}"));
+    let drives = Hardware::from_xml(&read(&handle, &uuid).xml)
+        .unwrap()
+        .cdrom_drives;
+    assert_eq!(drives.len(), 1);
+    let drive = &drives[0];
+    assert_eq!(drive.target, "sda");
+    assert_eq!(
+        (drive.bus, drive.cache, drive.readonly, drive.shareable),
+        (Some(DiskBus::Sata), DiskCache::Writeback, true, true)
+    );
+    let before = inactive(&guard.name);
+    let refused = apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Virtio, DiskCache::None)],
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(RequestError::Edit(EditFailure::Invalid(
+                EditError::CdromOnVirtio
+            )))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(inactive(&guard.name), before);
+    apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Ide, DiskCache::Default)],
+    )
+    .unwrap_or_else(|e| panic!("CD-ROM back to IDE: {e}"));
+    assert_eq!(
+        Hardware::from_xml(&read(&handle, &uuid).xml)
+            .unwrap()
+            .cdrom_drives[0]
+            .bus,
+        Some(DiskBus::Ide)
+    );
+
     handle.quit_and_join();
     let _ = std::fs::remove_file(disk);
 }
