@@ -12,7 +12,7 @@ import subprocess
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
 from test_hardware import dialog_of, row_button
 from test_hardware_devices import host_devices
-from vdui import click, entry_text, find_all, sensitive, showing, wait_for
+from vdui import click, entry_text, find_all, press, sensitive, showing, wait_for
 
 
 def shown_labels(within):
@@ -119,3 +119,30 @@ class HardwareGapsTest(SessionDomainTestCase):
         click(next(b for b in find_all(dialog, role="push button", name="Add") if showing(b)))
         wait_for("a user-mode NIC in the configuration",
                  lambda: "<interface type='user'>" in self.inactive())
+
+    def test_a_disk_the_guest_holds_keeps_its_volume(self):
+        volume = f"{self.name}-held.qcow2"
+        self.addCleanup(lambda: subprocess.run(
+            ["virsh", "-c", SESSION, "vol-delete", "--pool", "default", volume],
+            capture_output=True))
+        session_virsh("vol-create-as", "default", volume, "16M", "--format", "qcow2")
+        path = session_virsh("vol-path", "--pool", "default", volume).strip()
+        # SeaBIOS alone answers no unplug request: the guest never lets the disk go.
+        self.define("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                    f"<source file='{path}'/><target dev='vda' bus='virtio'/></disk>")
+        session_virsh("start", self.name)
+        app = self.launch("--connect", SESSION)
+        main = app.window("Virtdeck")
+        self.open_hardware(app, main, "Running")
+        click(row_button(app, main, "Disk vda", "Remove"))
+        delete = app.find(name="Delete the volume too")
+        dialog = dialog_of(delete)
+        press(delete, dialog, "Remove Disk vda?")
+        click(next(b for b in find_all(dialog, role="push button", name="Remove")
+                   if showing(b)))
+        # libvirt waits a few seconds for the guest, then the page says what happened.
+        app.find(role="label", contains=f"Disk vda is removed after the next shutdown; "
+                 f"its volume {path} is kept", within=main)
+        self.assertNotIn("vda", session_virsh("domblklist", "--inactive", self.name))
+        self.assertIn("vda", session_virsh("domblklist", self.name))
+        self.assertIn(volume, session_virsh("vol-list", "default"))

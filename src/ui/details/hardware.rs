@@ -628,7 +628,18 @@ fn cdrom_rows(hw: &Hardware) -> Vec<DeviceRow> {
             DeviceRow {
                 // Translators: {target} is the drive's name in the guest, such as sda.
                 title: gettext_f("CD-ROM {target}", &[("target", &cdrom.target)]),
-                subtitle: cdrom.source.clone().unwrap_or_else(|| gettext("Empty")),
+                subtitle: {
+                    let source = cdrom.source.clone().unwrap_or_else(|| gettext("Empty"));
+                    let bus = hw
+                        .cdrom_drives
+                        .iter()
+                        .find(|d| d.target == cdrom.target)
+                        .and_then(|d| d.bus);
+                    match bus {
+                        Some(bus) => format!("{source} · {}", disks::bus_name(bus)),
+                        None => source,
+                    }
+                },
                 buttons: vec![
                     (gettext("Insert"), "hardware.insert", target.clone(), true),
                     (

@@ -440,11 +440,14 @@ impl HardwareDisks {
     /// `on_remove_response`'s.
     fn ask_remove(&self, target: String) {
         let imp = self.imp();
-        imp.remove_dialog.set_heading(Some(&gettext_f(
+        let heading = gettext_f(
             // Translators: {target} is the disk's name in the guest, such as vda.
             "Remove Disk {target}?",
             &[("target", &target)],
-        )));
+        );
+        imp.remove_dialog.set_heading(Some(&heading));
+        // The window is named too, for the window list and assistive technologies.
+        imp.remove_dialog.set_title(Some(&heading));
         imp.delete_volume.set_active(false);
         imp.removing.replace(Some(target));
         imp.remove_dialog
@@ -457,7 +460,8 @@ fn index_of<T: PartialEq>(all: &[T], value: T) -> u32 {
     all.iter().position(|v| *v == value).unwrap_or(0) as u32
 }
 
-fn bus_name(bus: DiskBus) -> &'static str {
+/// The name of a bus as people know it.
+pub(super) fn bus_name(bus: DiskBus) -> &'static str {
     match bus {
         DiskBus::Virtio => "VirtIO",
         DiskBus::Sata => "SATA",
