@@ -517,6 +517,37 @@ fn boot_options_of_a_shut_off_machine() {
             .bus,
         Some(DiskBus::Ide)
     );
+    // A second, empty drive on SCSI (with a controller); an empty one on USB, which QEMU
+    // refuses, is refused first.
+    let refused = apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddCdrom(settings(DiskBus::Usb))],
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(RequestError::Edit(EditFailure::Invalid(
+                EditError::EmptyUsbCdrom
+            )))
+        ),
+        "{refused:?}"
+    );
+    apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddCdrom(settings(DiskBus::Scsi))],
+    )
+    .unwrap_or_else(|e| panic!("add a CD-ROM drive: {e}"));
+    let drives = Hardware::from_xml(&read(&handle, &uuid).xml)
+        .unwrap()
+        .cdrom_drives;
+    let scsi = drives
+        .iter()
+        .find(|d| d.bus == Some(DiskBus::Scsi))
+        .unwrap();
+    assert_eq!((scsi.target.as_str(), scsi.readonly), ("sda", true));
+    assert!(scsi.source.is_empty());
 
     handle.quit_and_join();
     let _ = std::fs::remove_file(disk);

@@ -241,13 +241,16 @@ pub fn check_bus(root: &Element, bus: DiskBus, cdrom: bool) -> Result<(), EditEr
 
 /// Refusals of [`DomainEdit::CdromSettings`](super::DomainEdit::CdromSettings).
 pub fn check_cdrom(root: &Element, target: &str, settings: &DiskSettings) -> Result<(), EditError> {
-    if !devices(root)?
+    let cdrom = devices(root)?
         .elements()
-        .any(|e| is_cdrom(e) && target_of(e) == Some(target))
-    {
-        return Err(EditError::NoCdrom(target.to_owned()));
+        .find(|e| is_cdrom(e) && target_of(e) == Some(target))
+        .ok_or_else(|| EditError::NoCdrom(target.to_owned()))?;
+    check_bus(root, settings.bus, true)?;
+    // QEMU's USB storage needs a medium.
+    if settings.bus == DiskBus::Usb && cdrom.child("source").is_none() {
+        return Err(EditError::EmptyUsbCdrom);
     }
-    check_bus(root, settings.bus, true)
+    Ok(())
 }
 
 fn target_of(e: &Element) -> Option<&str> {
@@ -346,6 +349,36 @@ pub fn add(
         .collect();
     devices.insert_after(&["emulator", "disk"], disk.clone());
     added.push(disk);
+    Ok(match added.len() {
+        1 => Touched::Added(added.remove(0)),
+        _ => Touched::AddedAll(added),
+    })
+}
+
+/// Adds an empty CD-ROM drive on the first free target of its bus (and a virtio-scsi
+/// controller for SCSI when there is none); it is read-only whatever `settings` say.
+pub fn add_cdrom(root: &mut Element, settings: &DiskSettings) -> Result<Touched, EditError> {
+    let devices = devices_mut(root)?;
+    let target = free_target(devices, settings.bus, None);
+    let mut cdrom = Element::new("disk")
+        .with_attr("type", "file")
+        .with_attr("device", "cdrom")
+        .with_child(
+            Element::new("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", DiskFormat::Raw.as_str()),
+        )
+        .with_child(Element::new("target").with_attr("dev", &target));
+    let settings = DiskSettings {
+        readonly: true,
+        ..*settings
+    };
+    set_settings(&mut cdrom, &settings, &target);
+    let mut added: Vec<Element> = scsi_controller_for(devices, settings.bus)
+        .into_iter()
+        .collect();
+    devices.insert_after(&["emulator", "disk"], cdrom.clone());
+    added.push(cdrom);
     Ok(match added.len() {
         1 => Touched::Added(added.remove(0)),
         _ => Touched::AddedAll(added),

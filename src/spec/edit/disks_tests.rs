@@ -404,7 +404,12 @@ fn cdrom_xml(root: &Element) -> String {
 
 #[test]
 fn cdrom_settings_move_it_to_usb_and_keep_it_read_only() {
-    let (root, touched) = edited(DomainEdit::CdromSettings {
+    // With an image in it: QEMU's USB storage needs a medium.
+    let with_image = BASE.replace(
+        "<target dev='sda' bus='sata'/>",
+        "<source file='/srv/install.iso'/><target dev='sda' bus='sata'/>",
+    );
+    let to_usb = DomainEdit::CdromSettings {
         target: "sda".into(),
         settings: DiskSettings {
             bus: DiskBus::Usb,
@@ -413,10 +418,12 @@ fn cdrom_settings_move_it_to_usb_and_keep_it_read_only() {
             readonly: false,
             shareable: true,
         },
-    });
+    };
+    assert_eq!(refused(to_usb.clone()), EditError::EmptyUsbCdrom);
+    let (root, touched) = super::tests::edited_from(&with_image, to_usb);
     let cdrom = "<disk type=\"file\" device=\"cdrom\">\n  <driver name=\"qemu\" type=\"raw\" \
-                 cache=\"none\"/>\n  <target dev=\"sda\" bus=\"usb\"/>\n  <shareable/>\n  \
-                 <readonly/>\n</disk>\n";
+                 cache=\"none\"/>\n  <source file=\"/srv/install.iso\"/>\n  <target \
+                 dev=\"sda\" bus=\"usb\"/>\n  <shareable/>\n  <readonly/>\n</disk>\n";
     assert_eq!(cdrom_xml(&root), cdrom);
     assert_eq!(touched, Touched::Updated(Element::parse(cdrom).unwrap()));
     // The hard disk is not touched.
@@ -499,5 +506,32 @@ fn bad_cdrom_settings_are_refused() {
             settings: settings(DiskBus::Sata),
         }),
         EditError::NoCdrom("vda".into())
+    );
+}
+
+#[test]
+fn add_an_empty_cdrom_drive() {
+    let (root, touched) = edited(DomainEdit::AddCdrom(DiskSettings {
+        readonly: false,
+        ..settings(DiskBus::Sata)
+    }));
+    // The next SATA name after the CD-ROM sda; read-only; after the other drives.
+    let cdrom = "<disk type=\"file\" device=\"cdrom\">\n  <driver name=\"qemu\" \
+                 type=\"raw\"/>\n  <target dev=\"sdb\" bus=\"sata\"/>\n  <readonly/>\n</disk>\n";
+    assert_eq!(devices(&root)[3], cdrom);
+    assert_eq!(touched, Touched::Added(Element::parse(cdrom).unwrap()));
+    let hw = Hardware::from_xml(&root.to_xml()).unwrap();
+    assert_eq!(hw.cdroms.len(), 2);
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Virtio))),
+        EditError::CdromOnVirtio
+    );
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Ide))),
+        EditError::NoIdeBus
+    );
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Usb))),
+        EditError::EmptyUsbCdrom
     );
 }

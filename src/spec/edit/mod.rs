@@ -195,6 +195,8 @@ pub enum DomainEdit {
         target: String,
         settings: disks::DiskSettings,
     },
+    /// A new, empty CD-ROM drive on the first free target of its bus.
+    AddCdrom(disks::DiskSettings),
 }
 
 /// What an edit is checked against, read from the connection.
@@ -301,6 +303,10 @@ pub enum EditError {
     CdromOnVirtio,
     #[error("This machine type has no IDE bus: choose SATA, SCSI or USB.")]
     NoIdeBus,
+    #[error(
+        "An empty CD-ROM drive cannot be on USB: choose SATA or SCSI, or insert an image first."
+    )]
+    EmptyUsbCdrom,
 }
 
 /// The device an edit touched, for the same change on the running machine.
@@ -564,6 +570,7 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
         DomainEdit::CdromSettings { target, settings } => {
             disks::change_cdrom(root, target, settings)
         }
+        DomainEdit::AddCdrom(settings) => disks::add_cdrom(root, settings),
     }
 }
 
@@ -706,6 +713,13 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         } => nics::check(root, mac, network, new_mac, limits)?,
         DomainEdit::CdromSettings { target, settings } => {
             disks::check_cdrom(root, target, settings)?
+        }
+        DomainEdit::AddCdrom(settings) => {
+            disks::check_bus(root, settings.bus, true)?;
+            // A new drive is empty, and QEMU's USB storage needs a medium.
+            if settings.bus == disks::DiskBus::Usb {
+                return Err(EditError::EmptyUsbCdrom);
+            }
         }
     }
     Ok(())

@@ -17,6 +17,9 @@ use gtk::{glib, CompositeTemplate};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
+/// The source kind of an empty CD-ROM drive, in the dialog's order.
+const NEW_CDROM: u32 = 2;
+
 /// Bytes in a GiB, the unit of the size field.
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -126,6 +129,21 @@ mod imp {
         #[template_callback]
         fn on_dialog_changed(&self) {
             self.obj().check_dialog();
+        }
+
+        /// A new disk or a new CD-ROM drive: the buses for it.
+        #[template_callback]
+        fn on_kind_changed(&self) {
+            let obj = self.obj();
+            if self.changing.borrow().is_none() {
+                let cdrom = self.source_kind.selected() == NEW_CDROM;
+                let bus = obj.settings().bus;
+                obj.offer_buses(cdrom, bus);
+                if !cdrom {
+                    self.readonly.set_active(false);
+                }
+            }
+            obj.check_dialog();
         }
 
         #[template_callback]
@@ -257,19 +275,17 @@ impl HardwareDisks {
             .as_ref()
             .and_then(|t| drives.borrow().iter().find(|d| &d.target == t).cloned());
         let mut settings = disk.as_ref().map(Disk::settings).unwrap_or_default();
-        let offered = DiskBus::offered(cdrom, imp.ide.get());
         if cdrom {
             // A CD-ROM on a bus this page does not know shows the first one offered.
-            settings.bus = disk.and_then(|d| d.bus).unwrap_or(offered[0]);
+            settings.bus = disk
+                .and_then(|d| d.bus)
+                .unwrap_or(DiskBus::offered(true, false)[0]);
         }
-        let names: Vec<&str> = offered.iter().map(|b| bus_name(*b)).collect();
         imp.changing_cdrom.set(cdrom);
-        // The choices first, then the selection among them.
-        imp.buses.splice(0, imp.buses.n_items(), &names);
-        imp.bus.set_selected(index_of(&offered, settings.bus));
-        imp.offered.replace(offered);
-        // A CD-ROM is read-only.
-        imp.readonly.set_sensitive(!cdrom);
+        // The kind first: its change offers the buses of a new disk.
+        imp.changing.replace(target.clone());
+        imp.source_kind.set_selected(0);
+        self.offer_buses(cdrom, settings.bus);
         imp.cache
             .set_selected(index_of(&DiskCache::ALL, settings.cache));
         imp.readonly.set_active(settings.readonly);
@@ -291,7 +307,6 @@ impl HardwareDisks {
                 gettext("_Apply")
             },
         );
-        imp.changing.replace(target);
         if adding {
             let page = self.page();
             let vm = page
@@ -307,6 +322,34 @@ impl HardwareDisks {
         imp.dialog
             .set_transient_for(self.root().and_downcast_ref::<gtk::Window>());
         imp.dialog.present();
+    }
+
+    /// Offers the buses of a disk or, with `cdrom`, a CD-ROM drive (not USB while it is
+    /// empty), with `bus` selected (the first when it is not offered). A CD-ROM is
+    /// read-only.
+    fn offer_buses(&self, cdrom: bool, bus: DiskBus) {
+        let imp = self.imp();
+        let mut offered = DiskBus::offered(cdrom, imp.ide.get());
+        // A new drive is empty, and QEMU's USB storage needs a medium.
+        let empty = imp.changing.borrow().as_ref().is_none_or(|target| {
+            imp.cdroms
+                .borrow()
+                .iter()
+                .any(|d| d.target == *target && d.source.is_empty())
+        });
+        if cdrom && empty {
+            offered.retain(|b| *b != DiskBus::Usb);
+        }
+        let names: Vec<&str> = offered.iter().map(|b| bus_name(*b)).collect();
+        let selected = index_of(&offered, bus);
+        // The list first (a selection notifies, and reads it), then its names.
+        imp.offered.replace(offered);
+        imp.buses.splice(0, imp.buses.n_items(), &names);
+        imp.bus.set_selected(selected);
+        imp.readonly.set_sensitive(!cdrom);
+        if cdrom {
+            imp.readonly.set_active(true);
+        }
     }
 
     /// Fills the pool choice from the connection.
@@ -359,9 +402,13 @@ impl HardwareDisks {
             }
             return Ok(DomainEdit::DiskSettings { target, settings });
         }
-        let new_volume = imp.source_kind.selected() == 0;
+        let kind = imp.source_kind.selected();
+        let new_volume = kind == 0;
         imp.new_volume.set_visible(new_volume);
-        imp.existing.set_visible(!new_volume);
+        imp.existing.set_visible(kind == 1);
+        if kind == NEW_CDROM {
+            return Ok(DomainEdit::AddCdrom(settings));
+        }
         let source = if new_volume {
             DiskSource::NewVolume {
                 pool: imp
