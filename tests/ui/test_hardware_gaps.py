@@ -48,13 +48,21 @@ class HardwareGapsTest(SessionDomainTestCase):
     def inactive(self):
         return session_virsh("dumpxml", "--inactive", self.name)
 
-    def test_cdrom_bus_and_cache(self):
-        # The session machines are i440FX PCs ('pc'): IDE is there.
-        self.define("<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/>"
-                    "<readonly/></disk>")
+    def open_defined(self, devices, running=False):
+        """Defines the machine with `devices` (started when `running`), launches Virtdeck
+        and shows its Hardware page; returns the app and its main window."""
+        self.define(devices)
+        if running:
+            session_virsh("start", self.name)
         app = self.launch("--connect", SESSION)
         main = app.window("Virtdeck")
-        self.open_hardware(app, main, "Shut off")
+        self.open_hardware(app, main, "Running" if running else "Shut off")
+        return app, main
+
+    def test_cdrom_bus_and_cache(self):
+        # The session machines are i440FX PCs ('pc'): IDE is there.
+        app, main = self.open_defined("<disk type='file' device='cdrom'>"
+                                      "<target dev='hdc' bus='ide'/><readonly/></disk>")
         click(row_button(app, main, "CD-ROM hdc", "Change…"))
         bus = app.find(name="Disk bus")
         dialog = dialog_of(bus)
@@ -144,12 +152,9 @@ class HardwareGapsTest(SessionDomainTestCase):
         session_virsh("vol-create-as", "default", volume, "16M", "--format", "qcow2")
         path = session_virsh("vol-path", "--pool", "default", volume).strip()
         # SeaBIOS alone answers no unplug request: the guest never lets the disk go.
-        self.define("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-                    f"<source file='{path}'/><target dev='vda' bus='virtio'/></disk>")
-        session_virsh("start", self.name)
-        app = self.launch("--connect", SESSION)
-        main = app.window("Virtdeck")
-        self.open_hardware(app, main, "Running")
+        app, main = self.open_defined(
+            "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            f"<source file='{path}'/><target dev='vda' bus='virtio'/></disk>", running=True)
         click(row_button(app, main, "Disk vda", "Remove"))
         delete = app.find(name="Delete the volume too")
         dialog = dialog_of(delete)

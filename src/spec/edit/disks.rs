@@ -344,15 +344,19 @@ pub fn add(
         .with_child(source)
         .with_child(Element::new("target").with_attr("dev", &target));
     set_settings(&mut disk, settings, &target);
-    let mut added: Vec<Element> = scsi_controller_for(devices, settings.bus)
-        .into_iter()
-        .collect();
-    devices.insert_after(&["emulator", "disk"], disk.clone());
-    added.push(disk);
-    Ok(match added.len() {
+    Ok(plug(devices, disk, settings.bus))
+}
+
+/// Puts the new drive `drive` after the other drives, with a SCSI controller for it when
+/// its `bus` needs one, and says what was added, in the order to attach.
+fn plug(devices: &mut Element, drive: Element, bus: DiskBus) -> Touched {
+    let mut added: Vec<Element> = scsi_controller_for(devices, bus).into_iter().collect();
+    devices.insert_after(&["emulator", "disk"], drive.clone());
+    added.push(drive);
+    match added.len() {
         1 => Touched::Added(added.remove(0)),
         _ => Touched::AddedAll(added),
-    })
+    }
 }
 
 /// Adds an empty CD-ROM drive on the first free target of its bus (and a virtio-scsi
@@ -374,15 +378,7 @@ pub fn add_cdrom(root: &mut Element, settings: &DiskSettings) -> Result<Touched,
         ..*settings
     };
     set_settings(&mut cdrom, &settings, &target);
-    let mut added: Vec<Element> = scsi_controller_for(devices, settings.bus)
-        .into_iter()
-        .collect();
-    devices.insert_after(&["emulator", "disk"], cdrom.clone());
-    added.push(cdrom);
-    Ok(match added.len() {
-        1 => Touched::Added(added.remove(0)),
-        _ => Touched::AddedAll(added),
-    })
+    Ok(plug(devices, cdrom, settings.bus))
 }
 
 /// A disk on the SCSI bus needs a SCSI controller: adds a virtio-scsi one when `bus` is
