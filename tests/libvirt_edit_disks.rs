@@ -162,6 +162,37 @@ fn live_disks_bridge_nic_and_balloon_on_a_running_guest() {
     assert_eq!(pool.volumes(), ["kept.img"]);
     assert!(kept.exists());
 
+    // A disk the guest has not let go of yet (it is paused, so it cannot answer the unplug
+    // request): the removal waits and its volume is kept, not deleted under the guest.
+    apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddDisk {
+            source: DiskSource::NewVolume {
+                pool: pool.name.clone(),
+                name: "held.qcow2".into(),
+                capacity: 16 << 20,
+            },
+            settings: settings(DiskBus::Virtio),
+        }],
+    )
+    .unwrap_or_else(|e| panic!("add a disk to hold: {e}"));
+    assert_eq!(blk_targets(&guest.name), ["hdc", "vda"]);
+    virsh_ok(SESSION_URI, &["suspend", &guest.name]);
+    let held = DomainEdit::RemoveDisk {
+        target: "vda".into(),
+        delete_volume: true,
+    };
+    let applied = apply(&handle, &uuid, vec![held.clone()]);
+    virsh_ok(SESSION_URI, &["resume", &guest.name]);
+    let applied = applied.unwrap_or_else(|e| panic!("remove a held disk: {e}"));
+    assert_eq!(applied.next_shutdown, [held]);
+    assert_eq!(pool.volumes(), ["held.qcow2", "kept.img"]);
+    assert_eq!(disk_targets(&inactive(&guest.name)), Vec::<String>::new());
+    wait_for("the resumed guest to let the disk go", TIMEOUT, || {
+        blk_targets(&guest.name) == ["hdc"]
+    });
+
     // A disk that is no volume cannot have its volume deleted; nothing changes.
     let loose = std::env::temp_dir().join(format!("{}loose.img", common::prefix()));
     std::fs::write(&loose, [0u8; 4096]).unwrap();
@@ -429,6 +460,94 @@ fn boot_options_of_a_shut_off_machine() {
         "{refused:?}"
     );
     assert_eq!(inactive(&guard.name), before);
+
+    // The CD-ROM moved from IDE to SATA with a cache mode and shareable, still read-only,
+    // and back to IDE (this i440FX machine has it); VirtIO is refused, changing nothing.
+    let cdrom = |bus, cache| DomainEdit::CdromSettings {
+        target: if bus == DiskBus::Sata { "hdc" } else { "sda" }.into(),
+        settings: DiskSettings {
+            bus,
+            cache,
+            readonly: false,
+            shareable: bus == DiskBus::Sata,
+        },
+    };
+    apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Sata, DiskCache::Writeback)],
+    )
+    .unwrap_or_else(|e| panic!("CD-ROM to SATA: {e}"));
+    let drives = Hardware::from_xml(&read(&handle, &uuid).xml)
+        .unwrap()
+        .cdrom_drives;
+    assert_eq!(drives.len(), 1);
+    let drive = &drives[0];
+    assert_eq!(drive.target, "sda");
+    assert_eq!(
+        (drive.bus, drive.cache, drive.readonly, drive.shareable),
+        (Some(DiskBus::Sata), DiskCache::Writeback, true, true)
+    );
+    let before = inactive(&guard.name);
+    let refused = apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Virtio, DiskCache::None)],
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(RequestError::Edit(EditFailure::Invalid(
+                EditError::CdromOnVirtio
+            )))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(inactive(&guard.name), before);
+    apply(
+        &handle,
+        &uuid,
+        vec![cdrom(DiskBus::Ide, DiskCache::Default)],
+    )
+    .unwrap_or_else(|e| panic!("CD-ROM back to IDE: {e}"));
+    assert_eq!(
+        Hardware::from_xml(&read(&handle, &uuid).xml)
+            .unwrap()
+            .cdrom_drives[0]
+            .bus,
+        Some(DiskBus::Ide)
+    );
+    // A second, empty drive on SCSI (with a controller); an empty one on USB, which QEMU
+    // refuses, is refused first.
+    let refused = apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddCdrom(settings(DiskBus::Usb))],
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(RequestError::Edit(EditFailure::Invalid(
+                EditError::EmptyUsbCdrom
+            )))
+        ),
+        "{refused:?}"
+    );
+    apply(
+        &handle,
+        &uuid,
+        vec![DomainEdit::AddCdrom(settings(DiskBus::Scsi))],
+    )
+    .unwrap_or_else(|e| panic!("add a CD-ROM drive: {e}"));
+    let drives = Hardware::from_xml(&read(&handle, &uuid).xml)
+        .unwrap()
+        .cdrom_drives;
+    let scsi = drives
+        .iter()
+        .find(|d| d.bus == Some(DiskBus::Scsi))
+        .unwrap();
+    assert_eq!((scsi.target.as_str(), scsi.readonly), ("sda", true));
+    assert!(scsi.source.is_empty());
 
     handle.quit_and_join();
     let _ = std::fs::remove_file(disk);

@@ -77,6 +77,19 @@ fn lifecycle_changes_from_another_process_update_the_list() {
     assert_eq!(info.graphics[0].port, None, "no VNC port before start");
     let uuid = info.uuid.clone();
 
+    // A description changed elsewhere defines nothing and changes nothing the list shows,
+    // yet screens showing the configuration hear of it.
+    virsh_ok(
+        SESSION_URI,
+        &["desc", "--config", &name, "changed elsewhere"],
+    );
+    expect_event(
+        &handle.events,
+        LATENCY,
+        "ConfigChanged",
+        |e| matches!(e, Event::ConfigChanged(u) if *u == uuid),
+    );
+
     virsh_ok(SESSION_URI, &["start", &name]);
     let running = changed_to(&handle.events, &uuid, DomainState::Running);
     assert!(running.id.is_some());

@@ -264,6 +264,9 @@ fn apply(
             if let Err(reason) = apply_live(&dom, edit, touched) {
                 tracing::info!(?edit, %reason, "not changed on the running machine");
                 applied.next_shutdown.push(edit.clone());
+            } else if disks::unplug_only_requested(&dom, edit) {
+                tracing::info!(?edit, "the guest has not let the disk go yet");
+                applied.next_shutdown.push(edit.clone());
             }
         }
     }

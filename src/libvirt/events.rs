@@ -82,6 +82,9 @@ pub enum DomainEventId {
     Reboot,
     DeviceAdded,
     DeviceRemoved,
+    /// The title, description or an application's metadata changed (`virsh desc`), which
+    /// defines nothing.
+    MetadataChange,
 }
 
 /// `virDomainEventType`: what happened to a domain.
@@ -133,6 +136,7 @@ pub enum DomainEventKind {
     DeviceRemoved {
         alias: String,
     },
+    MetadataChange,
 }
 
 /// One domain event, copied out of libvirt's callback arguments.
@@ -230,6 +234,13 @@ where
                 std::mem::transmute::<DeviceFn, GenericFn>(device_removed_trampoline as DeviceFn)
             },
         ),
+        DomainEventId::MetadataChange => (
+            sys::VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+            // SAFETY: as above, for `virConnectDomainEventMetadataChangeCallback`.
+            unsafe {
+                std::mem::transmute::<MetadataFn, GenericFn>(metadata_trampoline as MetadataFn)
+            },
+        ),
     };
     let data = Box::into_raw(Box::new(DomainCallbackData {
         callback: Box::new(callback),
@@ -264,6 +275,8 @@ type LifecycleFn =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
 type DeviceFn =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *const c_char, *mut c_void);
+type MetadataFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, *const c_char, *mut c_void);
 
 unsafe extern "C" fn lifecycle_trampoline(
     _conn: sys::virConnectPtr,
@@ -312,6 +325,17 @@ unsafe extern "C" fn device_removed_trampoline(
     let alias = unsafe { string_from_ptr(alias) };
     // SAFETY: as in `lifecycle_trampoline`.
     unsafe { dispatch_domain_event(dom, DomainEventKind::DeviceRemoved { alias }, opaque) };
+}
+
+unsafe extern "C" fn metadata_trampoline(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    _kind: c_int,
+    _namespace: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: as in `lifecycle_trampoline`.
+    unsafe { dispatch_domain_event(dom, DomainEventKind::MetadataChange, opaque) };
 }
 
 /// # Safety

@@ -180,6 +180,10 @@ pub enum Event {
     DomainChanged(DomainInfo),
     /// The UUID of a domain that no longer exists.
     DomainRemoved(String),
+    /// The UUID of a domain whose configuration may have changed (it was defined, or its
+    /// metadata changed), though maybe nothing the list shows: for screens that show its
+    /// configuration, which read it again. Nothing is read for the list.
+    ConfigChanged(String),
     /// Rates of the active domains since the previous sample, by UUID.
     Stats(Vec<(String, DomainStats)>),
     /// The host's CPU and memory use, at the same tick as [`Event::Stats`].
@@ -282,6 +286,18 @@ pub fn spawn(uri: String, options: WorkerOptions) -> ConnectionHandle {
 pub fn backoff(attempt: u32) -> Duration {
     let millis = 500u64.saturating_mul(1u64 << attempt.min(16));
     Duration::from_millis(millis.min(10_000))
+}
+
+/// Whether a domain event may have changed the domain's persistent configuration.
+fn changes_config(kind: &events::DomainEventKind) -> bool {
+    matches!(
+        kind,
+        events::DomainEventKind::MetadataChange
+            | events::DomainEventKind::Lifecycle {
+                event: events::LifecycleEvent::Defined,
+                ..
+            }
+    )
 }
 
 /// Everything the worker thread waits for.
@@ -460,6 +476,9 @@ impl Worker {
                     if install::ended_by_guest(&event.kind) {
                         self.finish_install(&event.uuid);
                     }
+                    if changes_config(&event.kind) {
+                        self.emit(Event::ConfigChanged(event.uuid.clone()));
+                    }
                     self.refresh_domain(&event.uuid);
                 }
                 Msg::Closed { generation, reason } if generation == self.generation => {
@@ -562,14 +581,18 @@ impl Worker {
             })
         };
         let lifecycle = subscribe(DomainEventId::Lifecycle)?;
-        let devices = [DomainEventId::DeviceAdded, DomainEventId::DeviceRemoved]
-            .into_iter()
-            .filter_map(|id| {
-                subscribe(id)
-                    .map_err(|error| tracing::warn!(?id, %error, "no device events"))
-                    .ok()
-            })
-            .collect();
+        let devices = [
+            DomainEventId::DeviceAdded,
+            DomainEventId::DeviceRemoved,
+            DomainEventId::MetadataChange,
+        ]
+        .into_iter()
+        .filter_map(|id| {
+            subscribe(id)
+                .map_err(|error| tracing::warn!(?id, %error, "no device events"))
+                .ok()
+        })
+        .collect();
 
         let hypervisor = conn.driver_type().unwrap_or_default();
         let version = conn.hyp_version().map(format_version).unwrap_or_default();

@@ -209,6 +209,12 @@ impl Connection {
             }
             Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
             Event::DomainRemoved(uuid) => self.remove(&uuid),
+            Event::ConfigChanged(uuid) => {
+                let domain = self.imp().by_uuid.borrow().get(&uuid).cloned();
+                if let Some(domain) = domain {
+                    domain.config_changed();
+                }
+            }
             Event::Stats(stats) => {
                 let mut addresses_wanted = Vec::new();
                 {

@@ -68,6 +68,11 @@ mod imp {
         /// Bumped on every change of `info`, for views that show more than the properties.
         #[property(get)]
         pub revision: Cell<u64>,
+        /// Bumped when the machine's configuration may have changed (a define, a metadata
+        /// change), even where nothing the list shows did: screens showing the
+        /// configuration read it again.
+        #[property(get)]
+        pub config_serial: Cell<u64>,
         /// The guest's first IP address, empty while unknown (not asked yet, not running,
         /// or no source knew one).
         #[property(get)]
@@ -108,6 +113,7 @@ mod imp {
                 net_rx_rate: Cell::new(-1.0),
                 net_tx_rate: Cell::new(-1.0),
                 revision: Cell::default(),
+                config_serial: Cell::default(),
                 address: RefCell::default(),
                 samples: Cell::default(),
                 info: RefCell::default(),
@@ -192,6 +198,13 @@ impl Domain {
         imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
         self.notify_revision();
+    }
+
+    /// The configuration may have changed elsewhere.
+    pub fn config_changed(&self) {
+        let imp = self.imp();
+        imp.config_serial.set(imp.config_serial.get() + 1);
+        self.notify_config_serial();
     }
 
     /// Shows `tags` as they are now stored (after the user edited them).

@@ -28,6 +28,9 @@ mod storage;
 mod summary;
 mod upload;
 
+pub(crate) use choices::network_text;
+pub(crate) use load::read_network_options;
+
 use crate::spec::{DomainType, HostFacts};
 use crate::ui::{Application, Connection, Window};
 use adw::prelude::*;

@@ -6,16 +6,11 @@ applied; a shut-off machine is renamed, a name with a slash is refused on the fi
 import subprocess
 
 from session_domain import SESSION, SessionDomainTestCase, session_virsh
-from vdui import click, open_details_page, press, sensitive, wait_for
+from vdui import click, open_details_page, press, sensitive, text_of, wait_for
 
 
 def xdotool(*args):
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, check=True).stdout
-
-
-def text_of(view):
-    text = view.queryText()
-    return text.getText(0, text.characterCount)
 
 
 class XmlEditorTest(SessionDomainTestCase):

@@ -349,3 +349,19 @@ def wheel_over(acc, window, title, clicks):
     for _ in range(abs(clicks)):
         subprocess.run(["xdotool", "click", button], check=True)
         time.sleep(0.05)
+
+
+def text_of(view):
+    """All the text of an accessible with a text interface (a text view, a field's text)."""
+    text = view.queryText()
+    return text.getText(0, text.characterCount)
+
+
+def entry_text(entry):
+    """The text of a field (its inner text widget's, where it has one)."""
+    for node in walk(entry):
+        try:
+            return text_of(node)
+        except NotImplementedError:
+            continue
+    raise AssertionError(f"the field {entry.name!r} has no text")

@@ -135,6 +135,32 @@ pub(super) fn unmake_volumes(made: Vec<StorageVol>) {
     }
 }
 
+/// Whether `edit` removes a disk with its volume from the running `dom` that still has the
+/// disk: libvirt asked the guest to let it go and waited, but the guest has not yet. Its
+/// volume must stay until the machine is shut off, so the removal counts as waiting.
+pub(super) fn unplug_only_requested(dom: &virt::domain::Domain, edit: &DomainEdit) -> bool {
+    let DomainEdit::RemoveDisk {
+        target,
+        delete_volume: true,
+    } = edit
+    else {
+        return false;
+    };
+    let Some(root) = dom
+        .xml_desc(0)
+        .ok()
+        .and_then(|xml| Element::parse(&xml).ok())
+    else {
+        // Unreadable: keep the volume rather than delete one in use.
+        return true;
+    };
+    root.child("devices").is_some_and(|devices| {
+        crate::spec::edit::disks::read(devices)
+            .iter()
+            .any(|disk| disk.target == *target)
+    })
+}
+
 /// Deletes the volumes of removed disks, except those a running machine still uses (their
 /// removal waits for the next shutdown).
 pub(super) fn delete_volumes(

@@ -17,9 +17,12 @@ pub enum DiskBus {
     Sata,
     Scsi,
     Usb,
+    /// Only on machine types with an IDE controller (i440FX), see [`machine_has_ide`].
+    Ide,
 }
 
 impl DiskBus {
+    /// The buses a hard disk is offered on, IDE aside.
     pub const ALL: [DiskBus; 4] = [Self::Virtio, Self::Sata, Self::Scsi, Self::Usb];
 
     pub fn as_str(self) -> &'static str {
@@ -28,11 +31,25 @@ impl DiskBus {
             Self::Sata => "sata",
             Self::Scsi => "scsi",
             Self::Usb => "usb",
+            Self::Ide => "ide",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|b| b.as_str() == name)
+        Self::ALL
+            .into_iter()
+            .chain([Self::Ide])
+            .find(|b| b.as_str() == name)
+    }
+
+    /// The buses offered for a hard disk or, with `cdrom`, a CD-ROM (never on VirtIO);
+    /// IDE where the machine has it (`ide`).
+    pub fn offered(cdrom: bool, ide: bool) -> Vec<DiskBus> {
+        Self::ALL
+            .into_iter()
+            .filter(|bus| !(cdrom && *bus == Self::Virtio))
+            .chain(ide.then_some(Self::Ide))
+            .collect()
     }
 
     /// The prefix of its targets: `vd` for virtio, `sd` for the buses Linux shows as SCSI.
@@ -40,12 +57,13 @@ impl DiskBus {
         match self {
             Self::Virtio => "vd",
             Self::Sata | Self::Scsi | Self::Usb => "sd",
+            Self::Ide => "hd",
         }
     }
 
     /// libvirt can plug a disk on this bus into a running machine.
     pub fn hot_pluggable(self) -> bool {
-        self != Self::Sata
+        !matches!(self, Self::Sata | Self::Ide)
     }
 }
 
@@ -151,9 +169,18 @@ impl Disk {
 
 /// The hard disks (not CD-ROMs or floppies) of a `<devices>` element.
 pub fn read(devices: &Element) -> Vec<Disk> {
+    read_drives(devices, is_hard_disk)
+}
+
+/// The CD-ROM drives of a `<devices>` element, with their settings.
+pub fn read_cdroms(devices: &Element) -> Vec<Disk> {
+    read_drives(devices, is_cdrom)
+}
+
+fn read_drives(devices: &Element, kind: fn(&Element) -> bool) -> Vec<Disk> {
     devices
         .elements()
-        .filter(|e| is_hard_disk(e))
+        .filter(|e| kind(e))
         .filter_map(|disk| {
             let target = disk.child("target")?;
             let source = disk.child("source").map_or(String::new(), |s| {
@@ -184,6 +211,46 @@ pub fn read(devices: &Element) -> Vec<Disk> {
 
 fn is_hard_disk(e: &Element) -> bool {
     e.name == "disk" && e.attr("device").unwrap_or("disk") == "disk"
+}
+
+fn is_cdrom(e: &Element) -> bool {
+    e.name == "disk" && e.attr("device") == Some("cdrom")
+}
+
+/// Whether the machine type of the domain `root` has an IDE controller: QEMU's i440FX PCs
+/// (`pc`, `pc-i440fx-…`) and the ISA PC do, Q35 and the rest do not.
+pub fn machine_has_ide(root: &Element) -> bool {
+    let machine = root
+        .child("os")
+        .and_then(|os| os.child("type"))
+        .and_then(|t| t.attr("machine"))
+        .unwrap_or_default();
+    machine == "pc" || machine == "isapc" || machine.starts_with("pc-i440fx-")
+}
+
+/// Refuses a bus the drive cannot be on: VirtIO for a CD-ROM, IDE on a machine without it.
+pub fn check_bus(root: &Element, bus: DiskBus, cdrom: bool) -> Result<(), EditError> {
+    if cdrom && bus == DiskBus::Virtio {
+        return Err(EditError::CdromOnVirtio);
+    }
+    if bus == DiskBus::Ide && !machine_has_ide(root) {
+        return Err(EditError::NoIdeBus);
+    }
+    Ok(())
+}
+
+/// Refusals of [`DomainEdit::CdromSettings`](super::DomainEdit::CdromSettings).
+pub fn check_cdrom(root: &Element, target: &str, settings: &DiskSettings) -> Result<(), EditError> {
+    let cdrom = devices(root)?
+        .elements()
+        .find(|e| is_cdrom(e) && target_of(e) == Some(target))
+        .ok_or_else(|| EditError::NoCdrom(target.to_owned()))?;
+    check_bus(root, settings.bus, true)?;
+    // QEMU's USB storage needs a medium.
+    if settings.bus == DiskBus::Usb && cdrom.child("source").is_none() {
+        return Err(EditError::EmptyUsbCdrom);
+    }
+    Ok(())
 }
 
 fn target_of(e: &Element) -> Option<&str> {
@@ -277,15 +344,41 @@ pub fn add(
         .with_child(source)
         .with_child(Element::new("target").with_attr("dev", &target));
     set_settings(&mut disk, settings, &target);
-    let mut added: Vec<Element> = scsi_controller_for(devices, settings.bus)
-        .into_iter()
-        .collect();
-    devices.insert_after(&["emulator", "disk"], disk.clone());
-    added.push(disk);
-    Ok(match added.len() {
+    Ok(plug(devices, disk, settings.bus))
+}
+
+/// Puts the new drive `drive` after the other drives, with a SCSI controller for it when
+/// its `bus` needs one, and says what was added, in the order to attach.
+fn plug(devices: &mut Element, drive: Element, bus: DiskBus) -> Touched {
+    let mut added: Vec<Element> = scsi_controller_for(devices, bus).into_iter().collect();
+    devices.insert_after(&["emulator", "disk"], drive.clone());
+    added.push(drive);
+    match added.len() {
         1 => Touched::Added(added.remove(0)),
         _ => Touched::AddedAll(added),
-    })
+    }
+}
+
+/// Adds an empty CD-ROM drive on the first free target of its bus (and a virtio-scsi
+/// controller for SCSI when there is none); it is read-only whatever `settings` say.
+pub fn add_cdrom(root: &mut Element, settings: &DiskSettings) -> Result<Touched, EditError> {
+    let devices = devices_mut(root)?;
+    let target = free_target(devices, settings.bus, None);
+    let mut cdrom = Element::new("disk")
+        .with_attr("type", "file")
+        .with_attr("device", "cdrom")
+        .with_child(
+            Element::new("driver")
+                .with_attr("name", "qemu")
+                .with_attr("type", DiskFormat::Raw.as_str()),
+        )
+        .with_child(Element::new("target").with_attr("dev", &target));
+    let settings = DiskSettings {
+        readonly: true,
+        ..*settings
+    };
+    set_settings(&mut cdrom, &settings, &target);
+    Ok(plug(devices, cdrom, settings.bus))
 }
 
 /// A disk on the SCSI bus needs a SCSI controller: adds a virtio-scsi one when `bus` is
@@ -322,11 +415,40 @@ pub fn change(
     target: &str,
     settings: &DiskSettings,
 ) -> Result<Touched, EditError> {
-    let devices = devices_mut(root)?;
+    change_drive(root, target, settings, is_hard_disk)
+        .ok_or_else(|| EditError::NoDisk(target.to_owned()))?
+}
+
+/// Changes CD-ROM `target`'s bus, cache mode and shareable flag, as [`change`] does a
+/// disk's; a CD-ROM stays read-only.
+pub fn change_cdrom(
+    root: &mut Element,
+    target: &str,
+    settings: &DiskSettings,
+) -> Result<Touched, EditError> {
+    let settings = DiskSettings {
+        readonly: true,
+        ..*settings
+    };
+    change_drive(root, target, &settings, is_cdrom)
+        .ok_or_else(|| EditError::NoCdrom(target.to_owned()))?
+}
+
+/// [`change`] for the drive `target` of `kind`; `None` when there is none.
+fn change_drive(
+    root: &mut Element,
+    target: &str,
+    settings: &DiskSettings,
+    kind: fn(&Element) -> bool,
+) -> Option<Result<Touched, EditError>> {
+    let is_drive = |e: &Element| kind(e) && target_of(e) == Some(target);
+    let devices = match devices_mut(root) {
+        Ok(devices) => devices,
+        Err(error) => return Some(Err(error)),
+    };
     let bus_changes = devices
         .elements()
-        .find(|e| is_disk(e, target))
-        .ok_or_else(|| EditError::NoDisk(target.to_owned()))?
+        .find(|e| is_drive(e))?
         .child("target")
         .and_then(|t| t.attr("bus"))
         != Some(settings.bus.as_str());
@@ -338,13 +460,13 @@ pub fn change(
     scsi_controller_for(devices, settings.bus);
     let disk = devices
         .elements_mut()
-        .find(|e| is_disk(e, target))
+        .find(|e| is_drive(e))
         .expect("found above");
     if bus_changes {
         disk.remove_children(|e| e.name == "address");
     }
     set_settings(disk, settings, &new_target);
-    Ok(Touched::Updated(disk.clone()))
+    Some(Ok(Touched::Updated(disk.clone())))
 }
 
 /// Writes `settings` and `target` into a `<disk>`.

@@ -393,3 +393,145 @@ fn bad_nic_settings_are_refused() {
     }
     assert_eq!(refused(other), EditError::NoNic("52:54:00:99:99:99".into()));
 }
+
+/// The CD-ROM's element in an edited tree.
+fn cdrom_xml(root: &Element) -> String {
+    devices(root)
+        .into_iter()
+        .find(|d| d.contains("device=\"cdrom\""))
+        .unwrap()
+}
+
+#[test]
+fn cdrom_settings_move_it_to_usb_and_keep_it_read_only() {
+    // With an image in it: QEMU's USB storage needs a medium.
+    let with_image = BASE.replace(
+        "<target dev='sda' bus='sata'/>",
+        "<source file='/srv/install.iso'/><target dev='sda' bus='sata'/>",
+    );
+    let to_usb = DomainEdit::CdromSettings {
+        target: "sda".into(),
+        settings: DiskSettings {
+            bus: DiskBus::Usb,
+            cache: DiskCache::None,
+            // A CD-ROM cannot be written to, whatever the form says.
+            readonly: false,
+            shareable: true,
+        },
+    };
+    assert_eq!(refused(to_usb.clone()), EditError::EmptyUsbCdrom);
+    let (root, touched) = super::tests::edited_from(&with_image, to_usb);
+    let cdrom = "<disk type=\"file\" device=\"cdrom\">\n  <driver name=\"qemu\" type=\"raw\" \
+                 cache=\"none\"/>\n  <source file=\"/srv/install.iso\"/>\n  <target \
+                 dev=\"sda\" bus=\"usb\"/>\n  <shareable/>\n  <readonly/>\n</disk>\n";
+    assert_eq!(cdrom_xml(&root), cdrom);
+    assert_eq!(touched, Touched::Updated(Element::parse(cdrom).unwrap()));
+    // The hard disk is not touched.
+    assert!(devices(&root)[1].contains("dev=\"vda\" bus=\"virtio\""));
+    let hw = Hardware::from_xml(&root.to_xml()).unwrap();
+    assert_eq!(hw.cdrom_drives[0].bus, Some(DiskBus::Usb));
+    assert!(hw.cdrom_drives[0].readonly && hw.cdrom_drives[0].shareable);
+}
+
+#[test]
+fn cdrom_on_scsi_gets_a_controller() {
+    let (root, touched) = edited(DomainEdit::CdromSettings {
+        target: "sda".into(),
+        settings: settings(DiskBus::Scsi),
+    });
+    assert!(cdrom_xml(&root).contains("<target dev=\"sda\" bus=\"scsi\"/>"));
+    assert!(devices(&root)
+        .contains(&"<controller type=\"scsi\" index=\"0\" model=\"virtio-scsi\"/>\n".to_owned()));
+    assert!(matches!(touched, Touched::Updated(_)));
+}
+
+#[test]
+fn ide_only_where_the_machine_type_has_it() {
+    let i440fx = BASE.replace("pc-q35-10.0", "pc-i440fx-7.2");
+    let (root, _) = super::tests::edited_from(
+        &i440fx,
+        DomainEdit::CdromSettings {
+            target: "sda".into(),
+            settings: settings(DiskBus::Ide),
+        },
+    );
+    // IDE's own names: the first free one.
+    assert!(cdrom_xml(&root).contains("<target dev=\"hda\" bus=\"ide\"/>"));
+    assert!(Hardware::from_xml(&i440fx).unwrap().ide_bus);
+    assert!(!Hardware::from_xml(BASE).unwrap().ide_bus);
+    assert_eq!(
+        DiskBus::offered(true, false),
+        [DiskBus::Sata, DiskBus::Scsi, DiskBus::Usb]
+    );
+    assert_eq!(
+        DiskBus::offered(false, true),
+        [
+            DiskBus::Virtio,
+            DiskBus::Sata,
+            DiskBus::Scsi,
+            DiskBus::Usb,
+            DiskBus::Ide
+        ]
+    );
+    // Q35 has none, for CD-ROMs and disks alike.
+    assert_eq!(
+        refused(DomainEdit::CdromSettings {
+            target: "sda".into(),
+            settings: settings(DiskBus::Ide),
+        }),
+        EditError::NoIdeBus
+    );
+    assert_eq!(
+        refused(DomainEdit::DiskSettings {
+            target: "vda".into(),
+            settings: settings(DiskBus::Ide),
+        }),
+        EditError::NoIdeBus
+    );
+}
+
+#[test]
+fn bad_cdrom_settings_are_refused() {
+    assert_eq!(
+        refused(DomainEdit::CdromSettings {
+            target: "sda".into(),
+            settings: settings(DiskBus::Virtio),
+        }),
+        EditError::CdromOnVirtio
+    );
+    // A hard disk is not a CD-ROM.
+    assert_eq!(
+        refused(DomainEdit::CdromSettings {
+            target: "vda".into(),
+            settings: settings(DiskBus::Sata),
+        }),
+        EditError::NoCdrom("vda".into())
+    );
+}
+
+#[test]
+fn add_an_empty_cdrom_drive() {
+    let (root, touched) = edited(DomainEdit::AddCdrom(DiskSettings {
+        readonly: false,
+        ..settings(DiskBus::Sata)
+    }));
+    // The next SATA name after the CD-ROM sda; read-only; after the other drives.
+    let cdrom = "<disk type=\"file\" device=\"cdrom\">\n  <driver name=\"qemu\" \
+                 type=\"raw\"/>\n  <target dev=\"sdb\" bus=\"sata\"/>\n  <readonly/>\n</disk>\n";
+    assert_eq!(devices(&root)[3], cdrom);
+    assert_eq!(touched, Touched::Added(Element::parse(cdrom).unwrap()));
+    let hw = Hardware::from_xml(&root.to_xml()).unwrap();
+    assert_eq!(hw.cdroms.len(), 2);
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Virtio))),
+        EditError::CdromOnVirtio
+    );
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Ide))),
+        EditError::NoIdeBus
+    );
+    assert_eq!(
+        refused(DomainEdit::AddCdrom(settings(DiskBus::Usb))),
+        EditError::EmptyUsbCdrom
+    );
+}

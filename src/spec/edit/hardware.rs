@@ -50,6 +50,10 @@ pub struct Hardware {
     pub devices: super::devices::Devices,
     /// Hard disks (not CD-ROMs).
     pub disks: Vec<super::disks::Disk>,
+    /// The CD-ROM drives' bus, cache mode and flags, in the order of `cdroms`.
+    pub cdrom_drives: Vec<super::disks::Disk>,
+    /// The machine type has an IDE bus to put drives on.
+    pub ide_bus: bool,
     /// The boot order of every bootable device, the boot menu and direct kernel boot.
     pub boot_options: super::boot::BootOptions,
 }
@@ -86,12 +90,14 @@ impl Hardware {
             cpu: super::cpu::CpuConfig::read(&root),
             devices: super::devices::Devices::read(&root),
             boot_options: super::boot::read(&root),
+            ide_bus: super::disks::machine_has_ide(&root),
             ..Hardware::default()
         };
         let Some(devices) = root.child("devices") else {
             return Ok(hardware);
         };
         hardware.disks = super::disks::read(devices);
+        hardware.cdrom_drives = super::disks::read_cdroms(devices);
         for device in devices.elements() {
             match device.name.as_str() {
                 "disk" if device.attr("device") == Some("cdrom") => {

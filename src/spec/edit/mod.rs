@@ -190,6 +190,13 @@ pub enum DomainEdit {
         model: NicModel,
         new_mac: String,
     },
+    /// Change CD-ROM `target`'s bus, cache mode and shareable flag (it stays read-only).
+    CdromSettings {
+        target: String,
+        settings: disks::DiskSettings,
+    },
+    /// A new, empty CD-ROM drive on the first free target of its bus.
+    AddCdrom(disks::DiskSettings),
 }
 
 /// What an edit is checked against, read from the connection.
@@ -292,6 +299,14 @@ pub enum EditError {
     KernelMissing,
     #[error("Choose the bridge, network or host device the interface is on.")]
     NoNicSource,
+    #[error("A CD-ROM cannot be on the VirtIO bus: choose SATA, SCSI or USB.")]
+    CdromOnVirtio,
+    #[error("This machine type has no IDE bus: choose SATA, SCSI or USB.")]
+    NoIdeBus,
+    #[error(
+        "An empty CD-ROM drive cannot be on USB: choose SATA or SCSI, or insert an image first."
+    )]
+    EmptyUsbCdrom,
 }
 
 /// The device an edit touched, for the same change on the running machine.
@@ -552,6 +567,10 @@ pub fn apply(root: &mut Element, edit: &DomainEdit, limits: &Limits) -> Result<T
             model,
             new_mac,
         } => nics::change(root, mac, network, *model, new_mac),
+        DomainEdit::CdromSettings { target, settings } => {
+            disks::change_cdrom(root, target, settings)
+        }
+        DomainEdit::AddCdrom(settings) => disks::add_cdrom(root, settings),
     }
 }
 
@@ -667,9 +686,15 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
         DomainEdit::RemoveDevice(kind) => devices::check_remove(root, *kind)?,
         DomainEdit::AddHostdev(source) => hostdev::check_add(root, source)?,
         DomainEdit::RemoveHostdev(source) => hostdev::check_remove(root, source)?,
-        DomainEdit::AddDisk { source, .. } => disks::check_add(source)?,
+        DomainEdit::AddDisk { source, settings } => {
+            disks::check_add(source)?;
+            disks::check_bus(root, settings.bus, false)?;
+        }
         DomainEdit::RemoveDisk { target, .. } => disks::check_exists(root, target)?,
-        DomainEdit::DiskSettings { target, .. } => disks::check_exists(root, target)?,
+        DomainEdit::DiskSettings { target, settings } => {
+            disks::check_exists(root, target)?;
+            disks::check_bus(root, settings.bus, false)?;
+        }
         DomainEdit::DeviceBootOrder(order) => boot::check_order(root, order)?,
         DomainEdit::BootMenu(_) => root
             .child("os")
@@ -686,6 +711,16 @@ fn check(root: &Element, edit: &DomainEdit, limits: &Limits) -> Result<(), EditE
             new_mac,
             ..
         } => nics::check(root, mac, network, new_mac, limits)?,
+        DomainEdit::CdromSettings { target, settings } => {
+            disks::check_cdrom(root, target, settings)?
+        }
+        DomainEdit::AddCdrom(settings) => {
+            disks::check_bus(root, settings.bus, true)?;
+            // A new drive is empty, and QEMU's USB storage needs a medium.
+            if settings.bus == disks::DiskBus::Usb {
+                return Err(EditError::EmptyUsbCdrom);
+            }
+        }
     }
     Ok(())
 }

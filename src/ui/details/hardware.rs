@@ -221,6 +221,11 @@ mod imp {
                     path: page.image_path().trim().to_owned(),
                 })
             });
+            klass.install_action("hardware.change-cdrom", string, |page, _, target| {
+                if let Some(target) = target.and_then(|t| t.get::<String>()) {
+                    page.imp().disks_section.open_dialog(Some(target), true);
+                }
+            });
             klass.install_action_async("hardware.edit-nic", string, |page, _, mac| async move {
                 if let Some(mac) = mac.and_then(|m| m.get::<String>()) {
                     nic_dialog::edit(&page, mac).await;
@@ -390,8 +395,7 @@ impl HardwarePage {
         replace_rows(&imp.cdrom_rows, cdrom_rows(&hardware));
         replace_rows(&imp.nic_rows, nic_rows(&hardware));
         replace_rows(&imp.input_rows, input_rows(&hardware));
-        imp.disks_section
-            .show(hardware.disks.clone(), config.active);
+        imp.disks_section.show(&hardware, config.active);
         imp.boot_section.show(hardware.boot_options.clone());
         imp.filling.set(true);
         self.set_autostart(config.autostart);
@@ -624,15 +628,27 @@ fn cdrom_rows(hw: &Hardware) -> Vec<DeviceRow> {
             DeviceRow {
                 // Translators: {target} is the drive's name in the guest, such as sda.
                 title: gettext_f("CD-ROM {target}", &[("target", &cdrom.target)]),
-                subtitle: cdrom.source.clone().unwrap_or_else(|| gettext("Empty")),
+                subtitle: {
+                    let source = cdrom.source.clone().unwrap_or_else(|| gettext("Empty"));
+                    let bus = hw
+                        .cdrom_drives
+                        .iter()
+                        .find(|d| d.target == cdrom.target)
+                        .and_then(|d| d.bus);
+                    match bus {
+                        Some(bus) => format!("{source} · {}", disks::bus_name(bus)),
+                        None => source,
+                    }
+                },
                 buttons: vec![
                     (gettext("Insert"), "hardware.insert", target.clone(), true),
                     (
                         gettext("Eject"),
                         "hardware.eject",
-                        target,
+                        target.clone(),
                         cdrom.source.is_some(),
                     ),
+                    (gettext("Change…"), "hardware.change-cdrom", target, true),
                 ],
                 key,
             }

@@ -194,6 +194,7 @@ impl XmlEditorPage {
         imp.filling.set(false);
         imp.buffer.place_cursor(&imp.buffer.start_iter());
         imp.loaded.replace(xml.to_owned());
+        imp.banner.set_xml(xml);
         imp.set_flag(&imp.dirty, "dirty", false);
         self.set_error(String::new());
     }

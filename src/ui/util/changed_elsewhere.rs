@@ -1,15 +1,22 @@
 //! The one way a screen that edits a machine's configuration hears that the machine
-//! changed elsewhere (an event: another `virsh edit`, another Virtdeck): the banner follows
-//! the [`Domain`]'s revision and asks the screen to `reload` when nothing is unapplied;
-//! while the screen is `dirty` it shows itself and offers Reload instead, and hides again
-//! once the screen has nothing unapplied.
+//! changed elsewhere (an event: another `virsh edit`, a `virsh desc`, another Virtdeck): the
+//! banner follows the [`Domain`]'s revision and asks the screen to `reload` when nothing is
+//! unapplied; while the screen is `dirty` it shows itself and offers Reload instead, and
+//! hides again once the screen has nothing unapplied.
+//!
+//! A define or a metadata change that the list does not show (a description) bumps the
+//! domain's `config-serial` instead: the banner then reads the persistent XML of this one
+//! machine and compares it with `xml`, the configuration the screen shows, and treats it as
+//! a change only when they differ — so the screen's own Apply is no change elsewhere.
 
+use crate::ui::backend::edit::EditRequest;
+use crate::ui::backend::Request;
 use crate::ui::util::BoundObject;
-use crate::ui::Domain;
+use crate::ui::{Connection, Domain};
 use gtk::glib::subclass::Signal;
 use gtk::subclass::prelude::*;
 use gtk::{glib, prelude::*, CompositeTemplate};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 
 mod imp {
@@ -26,6 +33,13 @@ mod imp {
         /// The screen has unapplied edits, which a reload would lose.
         #[property(get, set = Self::set_dirty)]
         pub dirty: Cell<bool>,
+        /// The connection of the machine, to read its configuration.
+        #[property(get, set, nullable)]
+        pub connection: RefCell<Option<Connection>>,
+        /// The persistent XML the screen shows (as [`EditRequest::ReadXml`] reads it);
+        /// empty when the screen shows none yet.
+        #[property(get, set)]
+        pub xml: RefCell<String>,
     }
 
     impl ChangedElsewhereBanner {
@@ -36,11 +50,18 @@ mod imp {
         fn set_domain(&self, domain: Option<Domain>) {
             let obj = self.obj();
             let followed = self.domain.follow(domain.as_ref(), |domain| {
-                vec![domain.connect_revision_notify(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_| obj.changed()
-                ))]
+                vec![
+                    domain.connect_revision_notify(glib::clone!(
+                        #[weak]
+                        obj,
+                        move |_| obj.changed()
+                    )),
+                    domain.connect_config_serial_notify(glib::clone!(
+                        #[weak]
+                        obj,
+                        move |_| obj.compare()
+                    )),
+                ]
             });
             if followed {
                 obj.set_visible(false);
@@ -108,6 +129,34 @@ impl ChangedElsewhereBanner {
         } else {
             self.emit_by_name::<()>("reload", &[]);
         }
+    }
+
+    /// The configuration may have changed: reads it and, when it is not what the screen
+    /// shows, handles it as a change.
+    fn compare(&self) {
+        let (Some(domain), Some(connection)) = (self.domain(), self.connection()) else {
+            return;
+        };
+        let uuid = domain.uuid();
+        let obj = self.downgrade();
+        glib::spawn_future_local(async move {
+            let answer = connection
+                .request(|reply| Request::Edit(EditRequest::ReadXml { uuid, reply }))
+                .await;
+            let Some(obj) = obj.upgrade() else {
+                return;
+            };
+            // Another machine by now: its screen has read it anew.
+            if obj.domain().as_ref() != Some(&domain) {
+                return;
+            }
+            match answer {
+                Ok(xml) if xml == *obj.imp().xml.borrow() => {}
+                Ok(_) => obj.changed(),
+                // Gone or unreadable: the list's events tell the rest.
+                Err(error) => tracing::debug!(%error, "configuration not read again"),
+            }
+        });
     }
 
     /// Offers Reload: the screen learnt otherwise that the machine changed (a refused

@@ -1,7 +1,7 @@
 //! What the pages share: the rows of their lists of choices, the file chooser of their
 //! Browse… buttons, and the words for each choice.
 
-use crate::host::net::Bridge;
+use crate::host::net::{Bridge, Networks};
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::{DomainType, InstallMethod, Network, Storage};
 use gtk::prelude::*;
@@ -86,7 +86,65 @@ pub(super) fn virtualization_text(domain_type: DomainType) -> String {
     }
 }
 
-pub(super) fn network_text(network: &Network) -> String {
+/// A network a machine's network card can be on, with a line about it.
+pub(crate) struct NetworkOption {
+    pub network: Network,
+    pub detail: Option<String>,
+}
+
+/// What a network card can be on, as the wizard and the hardware page offer it: the
+/// bridges (`networks` are this computer's links, for a local connection; a remote host's
+/// bridges come as `remote_bridges`, names only), the virtual networks, macvtap on each
+/// network card that is in no bridge, and user-mode networking.
+pub(crate) fn network_options(
+    networks: Option<&Networks>,
+    remote_bridges: &[String],
+    virtual_networks: &[String],
+) -> Vec<NetworkOption> {
+    let mut options = Vec::new();
+    let mut add = |network, detail: Option<String>| {
+        options.push(NetworkOption { network, detail });
+    };
+    for bridge in networks.map(|n| n.bridges.as_slice()).unwrap_or_default() {
+        add(
+            Network::Bridge {
+                name: bridge.link.name.clone(),
+            },
+            Some(bridge_detail(bridge)),
+        );
+    }
+    for name in remote_bridges {
+        add(
+            Network::Bridge { name: name.clone() },
+            Some(gettext("A bridge on the remote host")),
+        );
+    }
+    for name in virtual_networks {
+        let detail =
+            (name == "default").then(|| gettext("NAT: the machine reaches out through the host"));
+        add(Network::VirtualNetwork { name: name.clone() }, detail);
+    }
+    for nic in networks.map(|n| n.nics.as_slice()).unwrap_or_default() {
+        if nic.master.is_none() {
+            add(
+                Network::Macvtap {
+                    dev: nic.name.clone(),
+                },
+                Some(gettext("The machine cannot reach the host itself this way")),
+            );
+        }
+    }
+    // QEMU's built-in user-mode networking (libslirp), on system connections too.
+    add(
+        Network::User,
+        Some(gettext(
+            "No host setup; the machine is not reachable from outside",
+        )),
+    );
+    options
+}
+
+pub(crate) fn network_text(network: &Network) -> String {
     match network {
         Network::Bridge { name } => gettext_f(
             // Translators: {name} is a host bridge such as br0.
@@ -108,7 +166,7 @@ pub(super) fn network_text(network: &Network) -> String {
 }
 
 /// Member NICs and addresses of a bridge, in words.
-pub(super) fn bridge_detail(bridge: &Bridge) -> String {
+fn bridge_detail(bridge: &Bridge) -> String {
     let members = if bridge.members.is_empty() {
         gettext("no member interfaces")
     } else {

@@ -2,6 +2,7 @@
 //! blocking the main loop, for the pages to offer what it has: libvirt's part from the
 //! connection's worker, this computer's KVM check and links off the main thread.
 
+use super::choices::{network_options, NetworkOption};
 use super::Wizard;
 use crate::host::net::{self, Networks, Runner};
 use crate::i18n::gettext;
@@ -71,6 +72,31 @@ pub(super) async fn read_host(connection: &Connection) -> Option<HostReading> {
     })
 }
 
+/// The bridges of a remote host and the virtual networks libvirt knows, from `facts`: a
+/// local host's bridges come with their members and addresses in [`HostReading::networks`].
+fn libvirt_networks(facts: &HostFacts) -> (Vec<String>, Vec<String>) {
+    let remote_bridges = if facts.paths_are_local {
+        Vec::new()
+    } else {
+        facts.bridges.iter().cloned().collect()
+    };
+    (remote_bridges, facts.networks.iter().cloned().collect())
+}
+
+/// What a network card of a machine on `connection` can be on, read as the wizard reads
+/// it; empty when the host could not be read.
+pub(crate) async fn read_network_options(connection: &Connection) -> Vec<NetworkOption> {
+    let Some(reading) = read_host(connection).await else {
+        return Vec::new();
+    };
+    let (remote_bridges, networks) = reading
+        .facts
+        .as_ref()
+        .map(libvirt_networks)
+        .unwrap_or_default();
+    network_options(reading.networks.as_ref(), &remote_bridges, &networks)
+}
+
 /// Makes sure the default storage pool exists and runs, creating it when missing as
 /// virt-manager does, so that new disks have a place and its free space is known.
 async fn ensure_default_pool(connection: &Connection) -> Result<(), Failure> {
@@ -126,13 +152,7 @@ impl Wizard {
         if let Ok(facts) = &reading.facts {
             let pools: Vec<String> = facts.pool_free_bytes.keys().cloned().collect();
             imp.storage_page.set_pools(&pools);
-            let networks: Vec<String> = facts.networks.iter().cloned().collect();
-            // A local host's bridges come with their members and addresses in `networks`.
-            let remote_bridges: Vec<String> = if facts.paths_are_local {
-                Vec::new()
-            } else {
-                facts.bridges.iter().cloned().collect()
-            };
+            let (remote_bridges, networks) = libvirt_networks(facts);
             imp.network_page
                 .set_networks(reading.networks.as_ref(), &remote_bridges, &networks);
             imp.summary_page.set_uefi_available(facts.ovmf_present);

@@ -10,7 +10,7 @@
 //! offered, and so is making libvirt's default NAT network there, as the Networking page
 //! makes networks.
 
-use super::choices::{bridge_detail, clear, holds_default_route, network_text, radio_row};
+use super::choices::{clear, holds_default_route, network_options, network_text, radio_row};
 use super::page::{WizardPage, WizardPageImpl};
 use crate::host::net::{
     allow_bridge_for_session, bridge_allowed_for_session, Networks, Runner, BRIDGE_CONF,
@@ -271,9 +271,15 @@ impl NetworkPage {
         clear(&imp.bridge_list);
         clear(&imp.other_network_list);
         let mut choices: Vec<(gtk::CheckButton, Network)> = Vec::new();
-        let mut add = |list: &gtk::ListBox, label: &str, detail: Option<&str>, network: Network| {
+        let options = network_options(networks, remote_bridges, virtual_networks);
+        for option in options {
+            let (list, label) = match &option.network {
+                Network::Bridge { name } => (&imp.bridge_list, name.clone()),
+                other => (&imp.other_network_list, network_text(other)),
+            };
             let group = choices.first().map(|(r, _)| r.clone());
-            let radio = radio_row(list, label, detail, group.as_ref());
+            let radio = radio_row(list, &label, option.detail.as_deref(), group.as_ref());
+            let network = option.network;
             radio.connect_toggled(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
@@ -286,66 +292,16 @@ impl NetworkPage {
                 }
             ));
             choices.push((radio, network));
-        };
+        }
         let bridges = networks.map(|n| n.bridges.as_slice()).unwrap_or_default();
-        for bridge in bridges {
-            add(
-                &imp.bridge_list,
-                &bridge.link.name,
-                Some(&bridge_detail(bridge)),
-                Network::Bridge {
-                    name: bridge.link.name.clone(),
-                },
-            );
-        }
-        for name in remote_bridges {
-            add(
-                &imp.bridge_list,
-                name,
-                Some(&gettext("A bridge on the remote host")),
-                Network::Bridge { name: name.clone() },
-            );
-        }
-        imp.has_bridges
-            .set(!bridges.is_empty() || !remote_bridges.is_empty());
+        imp.has_bridges.set(
+            choices
+                .iter()
+                .any(|(_, n)| matches!(n, Network::Bridge { .. })),
+        );
         self.notify_has_bridges();
         imp.has_virtual_networks.set(!virtual_networks.is_empty());
         self.notify_has_virtual_networks();
-        for name in virtual_networks {
-            let network = Network::VirtualNetwork { name: name.clone() };
-            let detail = (name == "default")
-                .then(|| gettext("NAT: the machine reaches out through the host"));
-            add(
-                &imp.other_network_list,
-                &network_text(&network),
-                detail.as_deref(),
-                network.clone(),
-            );
-        }
-        for nic in networks.map(|n| n.nics.as_slice()).unwrap_or_default() {
-            if nic.master.is_none() {
-                let network = Network::Macvtap {
-                    dev: nic.name.clone(),
-                };
-                add(
-                    &imp.other_network_list,
-                    &network_text(&network),
-                    Some(&gettext(
-                        "The machine cannot reach the host itself this way",
-                    )),
-                    network.clone(),
-                );
-            }
-        }
-        // QEMU's built-in user-mode networking (libslirp), on system connections too.
-        add(
-            &imp.other_network_list,
-            &network_text(&Network::User),
-            Some(&gettext(
-                "No host setup; the machine is not reachable from outside",
-            )),
-            Network::User,
-        );
         let preferred = bridges
             .iter()
             .position(holds_default_route)

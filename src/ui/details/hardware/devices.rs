@@ -39,6 +39,10 @@ mod imp {
         pub usb: TemplateChild<gtk::ListBox>,
         #[template_child]
         pub pci: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub pci_dialog: TemplateChild<adw::MessageDialog>,
+        /// The PCI device the dialog asks about.
+        pub passing: RefCell<Option<HostdevSource>>,
         /// The video models of the drop-down, in its order.
         pub video_models: RefCell<Vec<String>>,
         /// What the hypervisor offers for the machine; `None` until known.
@@ -66,6 +70,8 @@ mod imp {
                 devices: TemplateChild::default(),
                 usb: TemplateChild::default(),
                 pci: TemplateChild::default(),
+                pci_dialog: TemplateChild::default(),
+                passing: RefCell::default(),
                 video_models: RefCell::default(),
                 choices: RefCell::default(),
                 host_devices: RefCell::default(),
@@ -96,6 +102,11 @@ mod imp {
     }
 
     impl ObjectImpl for DevicesSection {
+        fn dispose(&self) {
+            // A window of its own: it goes with the section.
+            self.pci_dialog.destroy();
+        }
+
         fn constructed(&self) {
             self.parent_constructed();
             self.devices.bind_model(Some(&self.device_rows), device_row);
@@ -110,6 +121,19 @@ mod imp {
 
     #[gtk::template_callbacks]
     impl DevicesSection {
+        #[template_callback]
+        fn on_pci_response(&self, response: &str) {
+            let Some(source) = self.passing.take() else {
+                return;
+            };
+            if response == "pass" {
+                let obj = self.obj().clone();
+                glib::spawn_future_local(async move {
+                    obj.apply(DomainEdit::AddHostdev(source)).await;
+                });
+            }
+        }
+
         /// Another video model: applied at once, like adding a device. (Checked here, not
         /// in a future: the drop-down changes while the section fills it.)
         #[template_callback]
@@ -160,11 +184,20 @@ pub(super) fn install_actions(klass: &mut <super::imp::HardwarePage as ObjectSub
     install_edit(klass, "hardware.remove-device", string, |_, key| {
         device_kind(&key?.get::<String>()?).map(DomainEdit::RemoveDevice)
     });
-    install_edit(klass, "hardware.add-hostdev", string, |page, key| {
-        page.imp()
-            .devices
-            .hostdev(&key?.get::<String>()?)
-            .map(DomainEdit::AddHostdev)
+    klass.install_action_async("hardware.add-hostdev", string, |page, _, key| async move {
+        let devices = &page.imp().devices;
+        let Some(source) = key
+            .and_then(|k| k.get::<String>())
+            .and_then(|k| devices.hostdev(&k))
+        else {
+            return;
+        };
+        let running = page.domain().is_some_and(|d| d.active());
+        if running && matches!(source, HostdevSource::Pci { .. }) {
+            devices.ask_pass_pci(source);
+        } else {
+            devices.apply(DomainEdit::AddHostdev(source)).await;
+        }
     });
     install_edit(klass, "hardware.remove-hostdev", string, |page, key| {
         page.imp()
@@ -248,6 +281,33 @@ impl DevicesSection {
         if let Some(page) = self.page() {
             page.apply(vec![edit]).await;
         }
+    }
+
+    /// Asks before a running machine takes PCI device `source` from the host; the answer
+    /// is `on_pci_response`'s.
+    fn ask_pass_pci(&self, source: HostdevSource) {
+        let imp = self.imp();
+        let name = imp
+            .host_devices
+            .borrow()
+            .iter()
+            .find(|d| d.source == source)
+            .map_or_else(|| source.address(), |d| d.name.clone());
+        imp.pci_dialog.set_heading(Some(&gettext_f(
+            // Translators: {device} names a host's PCI device, such as "Intel Corporation
+            // 82540EM Gigabit Ethernet Controller".
+            "Pass “{device}” Through?",
+            &[("device", &name)],
+        )));
+        imp.pci_dialog.set_body(&gettext_f(
+            // Translators: {address} is a PCI address such as 0000:00:1f.3.
+            "The running virtual machine takes the device at {address} from the host: the host stops using it, and whatever the host does with it now stops.",
+            &[("address", &source.address())],
+        ));
+        imp.passing.replace(Some(source));
+        imp.pci_dialog
+            .set_transient_for(self.root().and_downcast_ref::<gtk::Window>());
+        imp.pci_dialog.present();
     }
 
     /// The device of `kind` the section's choices describe.

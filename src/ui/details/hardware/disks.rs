@@ -2,18 +2,23 @@
 //! Add Disk… (a new qcow2 volume in a pool, or an existing volume or image file), Change…
 //! (bus, cache mode, read-only, shareable) and Remove (the volume is kept unless "Delete
 //! the volume too" is ticked). A change that waits for the next shutdown says so on its
-//! row.
+//! row. The same dialog changes a CD-ROM's bus (SATA, SCSI, USB; IDE where the machine
+//! type has it), cache mode and shareable flag; the page's CD-ROM rows open it.
 
 use super::HardwarePage;
 use crate::i18n::{gettext, gettext_f};
 use crate::spec::edit::disks::{Disk, DiskBus, DiskCache, DiskSettings, DiskSource};
-use crate::spec::edit::{DomainEdit, EditError};
+use crate::spec::edit::{DomainEdit, EditError, Hardware};
 use crate::ui::backend::{Request, StorageRequest};
+use crate::ui::util::{show_error, Failure};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
+
+/// The source kind of an empty CD-ROM drive, in the dialog's order.
+const NEW_CDROM: u32 = 2;
 
 /// Bytes in a GiB, the unit of the size field.
 const GIB: f64 = (1u64 << 30) as f64;
@@ -46,6 +51,16 @@ mod imp {
         pub path: TemplateChild<gtk::Entry>,
         #[template_child]
         pub bus: TemplateChild<gtk::DropDown>,
+        #[template_child]
+        pub buses: TemplateChild<gtk::StringList>,
+        /// The buses the dialog offers, in the order of `bus`.
+        pub offered: RefCell<Vec<DiskBus>>,
+        /// The CD-ROM drives, which the dialog changes too.
+        pub cdroms: RefCell<Vec<Disk>>,
+        /// The machine type has an IDE bus.
+        pub ide: Cell<bool>,
+        /// The dialog changes a CD-ROM.
+        pub changing_cdrom: Cell<bool>,
         #[template_child]
         pub cache: TemplateChild<gtk::DropDown>,
         #[template_child]
@@ -84,7 +99,7 @@ mod imp {
             });
             klass.install_action("disks.change", string, |obj, _, target| {
                 if let Some(target) = target.and_then(|t| t.get::<String>()) {
-                    obj.open_dialog(Some(target));
+                    obj.open_dialog(Some(target), false);
                 }
             });
         }
@@ -108,12 +123,27 @@ mod imp {
     impl HardwareDisks {
         #[template_callback]
         fn on_add(&self) {
-            self.obj().open_dialog(None);
+            self.obj().open_dialog(None, false);
         }
 
         #[template_callback]
         fn on_dialog_changed(&self) {
             self.obj().check_dialog();
+        }
+
+        /// A new disk or a new CD-ROM drive: the buses for it.
+        #[template_callback]
+        fn on_kind_changed(&self) {
+            let obj = self.obj();
+            if self.changing.borrow().is_none() {
+                let cdrom = self.source_kind.selected() == NEW_CDROM;
+                let bus = obj.settings().bus;
+                obj.offer_buses(cdrom, bus);
+                if !cdrom {
+                    self.readonly.set_active(false);
+                }
+            }
+            obj.check_dialog();
         }
 
         #[template_callback]
@@ -170,10 +200,13 @@ impl HardwareDisks {
         self.ancestor(HardwarePage::static_type()).and_downcast()
     }
 
-    /// Shows the disks of the machine; `active` is whether it runs (a shut-off machine has
-    /// nothing waiting).
-    pub fn show(&self, disks: Vec<Disk>, active: bool) {
+    /// Shows the disks of the machine `hw`; `active` is whether it runs (a shut-off machine
+    /// has nothing waiting).
+    pub fn show(&self, hw: &Hardware, active: bool) {
         let imp = self.imp();
+        let disks = hw.disks.clone();
+        imp.cdroms.replace(hw.cdrom_drives.clone());
+        imp.ide.set(hw.ide_bus);
         if !active {
             imp.pending.borrow_mut().clear();
         }
@@ -192,7 +225,9 @@ impl HardwareDisks {
     }
 
     fn row(&self, disk: &Disk) -> adw::ActionRow {
-        let bus = disk.bus.map_or_else(|| gettext("Other bus"), bus_name);
+        let bus = disk
+            .bus
+            .map_or_else(|| gettext("Other bus"), |b| bus_name(b).to_owned());
         let mut subtitle = format!(
             "{} · {bus} · {}",
             if disk.source.is_empty() {
@@ -231,14 +266,26 @@ impl HardwareDisks {
         row
     }
 
-    /// Opens the dialog to add a disk, or to change disk `target`.
-    fn open_dialog(&self, target: Option<String>) {
+    /// Opens the dialog to add a disk, or to change disk (or, with `cdrom`, CD-ROM)
+    /// `target`.
+    pub(super) fn open_dialog(&self, target: Option<String>, cdrom: bool) {
         let imp = self.imp();
+        let drives = if cdrom { &imp.cdroms } else { &imp.disks };
         let disk = target
             .as_ref()
-            .and_then(|t| imp.disks.borrow().iter().find(|d| &d.target == t).cloned());
-        let settings = disk.as_ref().map(Disk::settings).unwrap_or_default();
-        imp.bus.set_selected(index_of(&DiskBus::ALL, settings.bus));
+            .and_then(|t| drives.borrow().iter().find(|d| &d.target == t).cloned());
+        let mut settings = disk.as_ref().map(Disk::settings).unwrap_or_default();
+        if cdrom {
+            // A CD-ROM on a bus this page does not know shows the first one offered.
+            settings.bus = disk
+                .and_then(|d| d.bus)
+                .unwrap_or(DiskBus::offered(true, false)[0]);
+        }
+        imp.changing_cdrom.set(cdrom);
+        // The kind first: its change offers the buses of a new disk.
+        imp.changing.replace(target.clone());
+        imp.source_kind.set_selected(0);
+        self.offer_buses(cdrom, settings.bus);
         imp.cache
             .set_selected(index_of(&DiskCache::ALL, settings.cache));
         imp.readonly.set_active(settings.readonly);
@@ -246,6 +293,8 @@ impl HardwareDisks {
         let adding = target.is_none();
         imp.source_kind.set_visible(adding);
         imp.dialog.set_heading(Some(&match &target {
+            // Translators: {target} is the drive's name in the guest, such as sda.
+            Some(t) if cdrom => gettext_f("Change CD-ROM {target}", &[("target", t)]),
             // Translators: {target} is the disk's name in the guest, such as vda.
             Some(t) => gettext_f("Change Disk {target}", &[("target", t)]),
             None => gettext("Add Disk"),
@@ -258,7 +307,6 @@ impl HardwareDisks {
                 gettext("_Apply")
             },
         );
-        imp.changing.replace(target);
         if adding {
             let page = self.page();
             let vm = page
@@ -274,6 +322,34 @@ impl HardwareDisks {
         imp.dialog
             .set_transient_for(self.root().and_downcast_ref::<gtk::Window>());
         imp.dialog.present();
+    }
+
+    /// Offers the buses of a disk or, with `cdrom`, a CD-ROM drive (not USB while it is
+    /// empty), with `bus` selected (the first when it is not offered). A CD-ROM is
+    /// read-only.
+    fn offer_buses(&self, cdrom: bool, bus: DiskBus) {
+        let imp = self.imp();
+        let mut offered = DiskBus::offered(cdrom, imp.ide.get());
+        // A new drive is empty, and QEMU's USB storage needs a medium.
+        let empty = imp.changing.borrow().as_ref().is_none_or(|target| {
+            imp.cdroms
+                .borrow()
+                .iter()
+                .any(|d| d.target == *target && d.source.is_empty())
+        });
+        if cdrom && empty {
+            offered.retain(|b| *b != DiskBus::Usb);
+        }
+        let names: Vec<&str> = offered.iter().map(|b| bus_name(*b)).collect();
+        let selected = index_of(&offered, bus);
+        // The list first (a selection notifies, and reads it), then its names.
+        imp.offered.replace(offered);
+        imp.buses.splice(0, imp.buses.n_items(), &names);
+        imp.bus.set_selected(selected);
+        imp.readonly.set_sensitive(!cdrom);
+        if cdrom {
+            imp.readonly.set_active(true);
+        }
     }
 
     /// Fills the pool choice from the connection.
@@ -302,8 +378,13 @@ impl HardwareDisks {
 
     fn settings(&self) -> DiskSettings {
         let imp = self.imp();
+        let offered = imp.offered.borrow();
         DiskSettings {
-            bus: DiskBus::ALL[(imp.bus.selected() as usize).min(DiskBus::ALL.len() - 1)],
+            bus: offered
+                .get(imp.bus.selected() as usize)
+                .or(offered.first())
+                .copied()
+                .unwrap_or(DiskBus::Virtio),
             cache: DiskCache::ALL[(imp.cache.selected() as usize).min(DiskCache::ALL.len() - 1)],
             readonly: imp.readonly.is_active(),
             shareable: imp.shareable.is_active(),
@@ -316,11 +397,18 @@ impl HardwareDisks {
         let imp = self.imp();
         let settings = self.settings();
         if let Some(target) = imp.changing.borrow().clone() {
+            if imp.changing_cdrom.get() {
+                return Ok(DomainEdit::CdromSettings { target, settings });
+            }
             return Ok(DomainEdit::DiskSettings { target, settings });
         }
-        let new_volume = imp.source_kind.selected() == 0;
+        let kind = imp.source_kind.selected();
+        let new_volume = kind == 0;
         imp.new_volume.set_visible(new_volume);
-        imp.existing.set_visible(!new_volume);
+        imp.existing.set_visible(kind == 1);
+        if kind == NEW_CDROM {
+            return Ok(DomainEdit::AddCdrom(settings));
+        }
         let source = if new_volume {
             DiskSource::NewVolume {
                 pool: imp
@@ -360,13 +448,37 @@ impl HardwareDisks {
             return;
         };
         let target = match &edit {
-            DomainEdit::DiskSettings { target, .. } | DomainEdit::RemoveDisk { target, .. } => {
-                Some(target.clone())
-            }
+            DomainEdit::DiskSettings { target, .. }
+            | DomainEdit::CdromSettings { target, .. }
+            | DomainEdit::RemoveDisk { target, .. } => Some(target.clone()),
+            _ => None,
+        };
+        // The volume a removal deletes, read before the page shows the disk gone.
+        let volume = match &edit {
+            DomainEdit::RemoveDisk {
+                target,
+                delete_volume: true,
+            } => self
+                .imp()
+                .disks
+                .borrow()
+                .iter()
+                .find(|d| d.target == *target)
+                .map(|d| d.source.clone()),
             _ => None,
         };
         let waiting = page.apply(vec![edit]).await;
         if let (Some(target), false) = (target, waiting.is_empty()) {
+            if let Some(volume) = volume {
+                // The running guest still uses the disk: its volume was not deleted.
+                let notice = gettext_f(
+                    // Translators: {target} is the disk's name in the guest, such as vda;
+                    // {volume} its volume, such as default/web-disk1.qcow2.
+                    "Disk {target} is removed after the next shutdown; its volume {volume} is kept — delete it from Storage then.",
+                    &[("target", &target), ("volume", &volume)],
+                );
+                show_error(self, &Failure::new(notice));
+            }
             self.imp().pending.borrow_mut().insert(target);
         }
     }
@@ -375,11 +487,14 @@ impl HardwareDisks {
     /// `on_remove_response`'s.
     fn ask_remove(&self, target: String) {
         let imp = self.imp();
-        imp.remove_dialog.set_heading(Some(&gettext_f(
+        let heading = gettext_f(
             // Translators: {target} is the disk's name in the guest, such as vda.
             "Remove Disk {target}?",
             &[("target", &target)],
-        )));
+        );
+        imp.remove_dialog.set_heading(Some(&heading));
+        // The window is named too, for the window list and assistive technologies.
+        imp.remove_dialog.set_title(Some(&heading));
         imp.delete_volume.set_active(false);
         imp.removing.replace(Some(target));
         imp.remove_dialog
@@ -392,12 +507,14 @@ fn index_of<T: PartialEq>(all: &[T], value: T) -> u32 {
     all.iter().position(|v| *v == value).unwrap_or(0) as u32
 }
 
-fn bus_name(bus: DiskBus) -> String {
+/// The name of a bus as people know it.
+pub(super) fn bus_name(bus: DiskBus) -> &'static str {
     match bus {
-        DiskBus::Virtio => "VirtIO".to_owned(),
-        DiskBus::Sata => "SATA".to_owned(),
-        DiskBus::Scsi => "SCSI".to_owned(),
-        DiskBus::Usb => "USB".to_owned(),
+        DiskBus::Virtio => "VirtIO",
+        DiskBus::Sata => "SATA",
+        DiskBus::Scsi => "SCSI",
+        DiskBus::Usb => "USB",
+        DiskBus::Ide => "IDE",
     }
 }
 

@@ -1,7 +1,8 @@
-//! Changes a network interface: its source (the wizard's choices: host bridge, virtual
-//! network, macvtap, user-mode networking), model and MAC address. What is wrong is said
-//! under its field (a MAC address another NIC on the connection has, a missing bridge
-//! name) and Apply stays disabled until it is right.
+//! Changes a network interface: its source, picked from what the host has as the wizard
+//! lists it (host bridges, virtual networks, macvtap on a network card, user-mode
+//! networking), model and MAC address. What is wrong is said under its field (a MAC
+//! address another NIC on the connection has, no source to pick) and Apply stays disabled
+//! until it is right.
 
 use super::HardwarePage;
 use crate::i18n::gettext;
@@ -9,13 +10,11 @@ use crate::spec::edit::hardware::Nic;
 use crate::spec::edit::tree::Element;
 use crate::spec::edit::{self, DomainEdit, EditError, Limits};
 use crate::spec::{Network, NicModel};
+use crate::ui::wizard::{network_text, read_network_options};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
 use std::cell::RefCell;
-
-/// The source kinds in the order of the dialog's choice.
-const KINDS: [&str; 4] = ["bridge", "network", "direct", "user"];
 
 mod imp {
     use super::*;
@@ -24,9 +23,11 @@ mod imp {
     #[template(resource = "/io/github/virtdeck/Virtdeck/ui/details/hardware/nic_dialog.ui")]
     pub struct NicDialog {
         #[template_child]
-        pub kind: TemplateChild<gtk::DropDown>,
+        pub source: TemplateChild<gtk::DropDown>,
         #[template_child]
-        pub source: TemplateChild<gtk::Entry>,
+        pub sources: TemplateChild<gtk::StringList>,
+        /// The networks of `source`, in its order.
+        pub networks: RefCell<Vec<Network>>,
         #[template_child]
         pub source_problem: TemplateChild<gtk::Label>,
         #[template_child]
@@ -83,13 +84,12 @@ impl NicDialog {
     /// The edit the fields hold, or why it is refused.
     fn edit(&self) -> Result<DomainEdit, EditError> {
         let imp = self.imp();
-        let name = imp.source.text().trim().to_owned();
-        let network = match KINDS.get(imp.kind.selected() as usize) {
-            Some(&"bridge") => Network::Bridge { name },
-            Some(&"network") => Network::VirtualNetwork { name },
-            Some(&"direct") => Network::Macvtap { dev: name },
-            _ => Network::User,
-        };
+        let network = imp
+            .networks
+            .borrow()
+            .get(imp.source.selected() as usize)
+            .cloned()
+            .ok_or(EditError::NoNicSource)?;
         let model = if imp.model.selected() == 1 {
             NicModel::E1000
         } else {
@@ -119,7 +119,6 @@ impl NicDialog {
     /// Shows what is wrong under its field; Apply only when nothing is.
     fn check(&self) {
         let imp = self.imp();
-        imp.source.set_sensitive(imp.kind.selected() != 3);
         let error = self.edit().err();
         let (source, mac) = match &error {
             Some(EditError::NoNicSource) => (error.as_ref().map(|e| e.to_string()), None),
@@ -181,11 +180,32 @@ async fn run(page: &HardwarePage, mac: Option<String>) {
         macs_in_use: config.macs_in_use,
         ..Limits::default()
     });
-    let kind = nic.as_ref().map_or("user", |n| n.kind.as_str());
-    let kind = KINDS.iter().position(|k| *k == kind).unwrap_or(3);
-    imp.kind.set_selected(kind as u32);
-    imp.source
-        .set_text(nic.as_ref().map_or("", |n| n.source.as_str()));
+    let mut networks: Vec<Network> = read_network_options(&connection)
+        .await
+        .into_iter()
+        .map(|o| o.network)
+        .collect();
+    // The NIC's own source stays offered, even where the host no longer lists it.
+    let current = nic.as_ref().and_then(nic_network);
+    if let Some(current) = current.as_ref().filter(|c| !networks.contains(c)) {
+        networks.insert(0, current.clone());
+    }
+    // A new NIC: the "default" virtual network as virt-manager's, else user-mode
+    // networking, else the first.
+    let chosen = current
+        .or_else(|| {
+            let default = Network::VirtualNetwork {
+                name: "default".into(),
+            };
+            networks.contains(&default).then_some(default)
+        })
+        .unwrap_or(Network::User);
+    let texts: Vec<String> = networks.iter().map(network_text).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    imp.sources.splice(0, imp.sources.n_items(), &texts);
+    let selected = networks.iter().position(|n| *n == chosen).unwrap_or(0);
+    imp.networks.replace(networks);
+    imp.source.set_selected(selected as u32);
     imp.model
         .set_selected(u32::from(nic.as_ref().is_some_and(|n| n.model == "e1000")));
     imp.mac.set_text(
@@ -210,5 +230,17 @@ async fn run(page: &HardwarePage, mac: Option<String>) {
     // Apply is only enabled without a problem.
     if let Ok(edit) = dialog.edit() {
         page.apply(vec![edit]).await;
+    }
+}
+
+/// The source of `nic` as a network of the dialog; `None` for kinds it does not offer.
+fn nic_network(nic: &Nic) -> Option<Network> {
+    let name = nic.source.clone();
+    match nic.kind.as_str() {
+        "bridge" => Some(Network::Bridge { name }),
+        "network" => Some(Network::VirtualNetwork { name }),
+        "direct" => Some(Network::Macvtap { dev: name }),
+        "user" => Some(Network::User),
+        _ => None,
     }
 }
