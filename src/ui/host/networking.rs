@@ -246,9 +246,13 @@ impl NetworkingPage {
     }
 
     /// Tells the user that something worked: `message` (plain text) as a toast.
+    /// Says the outcome of the user's latest change at once, ahead of older toasts still
+    /// queued (a bridge made, kept, then reverted within seconds says "back" now).
     pub(super) fn tell(&self, message: &str) {
         if let Some(window) = self.root().and_downcast::<adw::PreferencesWindow>() {
-            window.add_toast(adw::Toast::new(&glib::markup_escape_text(message)));
+            let toast = adw::Toast::new(&glib::markup_escape_text(message));
+            toast.set_priority(adw::ToastPriority::High);
+            window.add_toast(toast);
         }
     }
 
