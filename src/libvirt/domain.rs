@@ -167,6 +167,10 @@ pub struct DomainInfo {
     pub template: bool,
     /// The user's tags, from the metadata ([`super::tags`]), sorted.
     pub tags: Vec<String>,
+    /// Read from the XML. False in the first look at a long list
+    /// ([`DomainInfo::listed`]): then only the name, UUID, id, state, persistence and
+    /// managed save are known.
+    pub detailed: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -270,6 +274,7 @@ impl DomainInfo {
                 .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
             saved: false,
             template: super::clone::is_template(child(root, "metadata")),
+            detailed: true,
         })
     }
 }
@@ -496,6 +501,43 @@ impl ListedFacts {
     }
 }
 
+impl DomainInfo {
+    /// A first look at a listed domain, before its XML is read: what the listing and the
+    /// bulk statistics tell (name, UUID and id come with the handle). Memory and vCPUs
+    /// are 0 and texts empty until [`DomainInfo::from_xml`] replaces it: their statistics
+    /// groups would cost QEMU a monitor command per running machine.
+    pub fn listed(
+        name: String,
+        uuid: String,
+        id: Option<u32>,
+        state: DomainState,
+        persistent: bool,
+    ) -> Self {
+        Self {
+            name,
+            uuid,
+            title: None,
+            id,
+            state,
+            persistent,
+            vcpus: 0,
+            memory_kib: 0,
+            max_memory_kib: 0,
+            os_id: None,
+            disks: Vec::new(),
+            nics: Vec::new(),
+            graphics: Vec::new(),
+            tablet: Tablet::Missing,
+            nvram: None,
+            tpm_state: false,
+            saved: false,
+            template: false,
+            tags: Vec::new(),
+            detailed: false,
+        }
+    }
+}
+
 /// `block.3.capacity` → `("3", "capacity")`.
 fn block_field(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("block.")?;
@@ -561,6 +603,31 @@ mod tests {
         assert_eq!(facts.capacities.get("vda"), Some(&(1 << 20)));
         assert_eq!(facts.capacities.len(), 1, "no capacity reported for sda");
         assert_eq!(ListedFacts::from_params(&[]), ListedFacts::default());
+    }
+
+    #[test]
+    fn a_first_look_knows_identity_and_state_only() {
+        let uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
+        let info = DomainInfo::listed(
+            "web".into(),
+            uuid.into(),
+            Some(7),
+            DomainState::Running,
+            false,
+        );
+        assert_eq!((info.name.as_str(), info.uuid.as_str()), ("web", uuid));
+        assert_eq!(
+            (info.id, info.state, info.persistent),
+            (Some(7), DomainState::Running, false)
+        );
+        assert_eq!(
+            (info.vcpus, info.memory_kib, info.max_memory_kib),
+            (0, 0, 0)
+        );
+        assert!(!info.detailed, "only a first look");
+        assert!(info.tags.is_empty() && info.os_id.is_none() && info.disks.is_empty());
+        let full = DomainInfo::from_xml(FULL, DomainState::Running, true).unwrap();
+        assert!(full.detailed);
     }
 
     const FULL: &str = r#"
