@@ -244,9 +244,10 @@ impl DomainInfo {
                 .flat_map(|d| d.children())
                 .filter(move |n| n.has_tag_name(tag))
         };
-        let tags = child(root, "metadata")
+        let mut tags = child(root, "metadata")
             .map(super::tags::from_metadata)
             .unwrap_or_default();
+        tags.shrink_to_fit();
         Ok(Self {
             tags,
             name,
@@ -259,9 +260,9 @@ impl DomainInfo {
             memory_kib,
             max_memory_kib,
             os_id,
-            disks: each("disk").map(parse_disk).collect(),
-            nics: each("interface").map(parse_nic).collect(),
-            graphics: each("graphics").map(parse_graphics).collect(),
+            disks: exact(each("disk").map(parse_disk)),
+            nics: exact(each("interface").map(parse_nic)),
+            graphics: exact(each("graphics").map(parse_graphics)),
             tablet: if each("input").any(|n| n.attribute("type") == Some("tablet")) {
                 Tablet::Present
             } else {
@@ -277,6 +278,15 @@ impl DomainInfo {
             detailed: true,
         })
     }
+}
+
+/// The items in a vector without spare room. Collected from a filter, a vector starts
+/// with room for four: the UI keeps a description of every machine, and with thousands
+/// the room for disks, NICs and displays that are not there added up to megabytes.
+fn exact<T>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<T> = items.collect();
+    items.shrink_to_fit();
+    items
 }
 
 fn child<'a, 'i>(node: Node<'a, 'i>, tag: &str) -> Option<Node<'a, 'i>> {
@@ -706,6 +716,16 @@ mod tests {
         assert_eq!(info.max_memory_kib, 4 * 1024 * 1024);
         assert_eq!(info.memory_kib, 2048 * 1024);
         assert_eq!(info.os_id.as_deref(), Some("http://debian.org/debian/12"));
+    }
+
+    #[test]
+    fn device_lists_keep_no_spare_room() {
+        let info = DomainInfo::from_xml(FULL, DomainState::Running, true).unwrap();
+        assert_eq!(info.disks.capacity(), info.disks.len());
+        assert_eq!(info.nics.capacity(), info.nics.len());
+        assert_eq!(info.graphics.capacity(), info.graphics.len());
+        assert_eq!(info.tags.capacity(), info.tags.len());
+        assert!(!info.disks.is_empty() && !info.nics.is_empty() && !info.graphics.is_empty());
     }
 
     #[test]
