@@ -161,21 +161,29 @@ fn scaled_fixtures_load_completely() {
     }
 }
 
+/// Connects to a fixture of `count` domains and returns the event after Connected (the
+/// first one about the list) and the worker, the fixture file removed.
+fn first_list_event(count: usize) -> (virtdeck::libvirt::ConnectionHandle, Event) {
+    let path = common::fixture::write_node_file(count);
+    let handle = spawn(test_uri(&path), quiet_options());
+    expect_event(&handle.events, TIMEOUT, "Connected", |e| {
+        matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
+    });
+    let next = handle
+        .events
+        .recv_blocking()
+        .expect("an event after Connected");
+    let _ = std::fs::remove_file(path);
+    (handle, next)
+}
+
 /// A long list comes first as a first look (names, states, persistence: no call per
 /// domain), then in full; a short one comes in full at once.
 #[test]
 fn a_long_list_is_shown_before_its_domains_are_read() {
     // Not 200: another test writes (and removes) that fixture file.
     let count = FIRST_LOOK_FROM + 1;
-    let path = common::fixture::write_node_file(count);
-    let handle = spawn(test_uri(&path), quiet_options());
-    expect_event(&handle.events, TIMEOUT, "Connected", |e| {
-        matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
-    });
-    let first = handle
-        .events
-        .recv_blocking()
-        .expect("an event after Connected");
+    let (handle, first) = first_list_event(count);
     let Event::Listed(first) = first else {
         panic!("the first look comes right after Connected, not {first:?}");
     };
@@ -185,7 +193,6 @@ fn a_long_list_is_shown_before_its_domains_are_read() {
         unreachable!()
     };
     handle.quit_and_join();
-    let _ = std::fs::remove_file(path);
 
     assert_eq!((first.len(), full.len()), (count, count));
     assert!(first.iter().all(|d| !d.detailed) && full.iter().all(|d| d.detailed));
@@ -205,22 +212,13 @@ fn a_long_list_is_shown_before_its_domains_are_read() {
     }
 
     let short = FIRST_LOOK_FROM - 1;
-    let path = common::fixture::write_node_file(short);
-    let handle = spawn(test_uri(&path), quiet_options());
-    expect_event(&handle.events, TIMEOUT, "Connected", |e| {
-        matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
-    });
-    let next = handle
-        .events
-        .recv_blocking()
-        .expect("an event after Connected");
+    let (handle, next) = first_list_event(short);
     assert!(
         matches!(&next, Event::Snapshot(list) if list.len() == short),
         "a shorter list comes in full at once: {}",
         common::summary(&next)
     );
     handle.quit_and_join();
-    let _ = std::fs::remove_file(path);
 }
 
 #[test]
