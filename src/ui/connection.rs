@@ -383,7 +383,9 @@ impl Connection {
             .by_uuid
             .borrow()
             .iter()
-            .filter(|(_, d)| d.active() && d.stats_shown())
+            // The state from the description, not the `active` property: a property
+            // read by name looks its spec up under a global lock, ten thousand a tick.
+            .filter(|(_, d)| d.state().is_active() && d.stats_shown())
             .map(|(uuid, _)| uuid.clone())
             .collect();
         if imp.stats_watched.borrow().as_ref() == Some(&shown) {
