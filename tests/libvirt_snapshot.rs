@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::fixture::{fixture_domains, node_xml, states_fixture, STATES_FIXTURE_COUNT};
 use common::{connect_and_snapshot, expect_event, quiet_options, test_uri, virsh_ok};
-use virtdeck::libvirt::{DomainState, Event, WorkerOptions};
+use virtdeck::libvirt::worker::FIRST_LOOK_FROM;
+use virtdeck::libvirt::{spawn, ConnectionState, DomainState, Event, WorkerOptions};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -158,6 +159,66 @@ fn scaled_fixtures_load_completely() {
         handle.quit_and_join();
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// Connects to a fixture of `count` domains and returns the event after Connected (the
+/// first one about the list) and the worker, the fixture file removed.
+fn first_list_event(count: usize) -> (virtdeck::libvirt::ConnectionHandle, Event) {
+    let path = common::fixture::write_node_file(count);
+    let handle = spawn(test_uri(&path), quiet_options());
+    expect_event(&handle.events, TIMEOUT, "Connected", |e| {
+        matches!(e, Event::ConnectionState(ConnectionState::Connected { .. }))
+    });
+    let next = handle
+        .events
+        .recv_blocking()
+        .expect("an event after Connected");
+    let _ = std::fs::remove_file(path);
+    (handle, next)
+}
+
+/// A long list comes first as a first look (names, states, persistence: no call per
+/// domain), then in full; a short one comes in full at once.
+#[test]
+fn a_long_list_is_shown_before_its_domains_are_read() {
+    // Not 200: another test writes (and removes) that fixture file.
+    let count = FIRST_LOOK_FROM + 1;
+    let (handle, first) = first_list_event(count);
+    let Event::Listed(first) = first else {
+        panic!("the first look comes right after Connected, not {first:?}");
+    };
+    let Event::Snapshot(full) = expect_event(&handle.events, TIMEOUT, "Snapshot", |e| {
+        matches!(e, Event::Snapshot(_))
+    }) else {
+        unreachable!()
+    };
+    handle.quit_and_join();
+
+    assert_eq!((first.len(), full.len()), (count, count));
+    assert!(first.iter().all(|d| !d.detailed) && full.iter().all(|d| d.detailed));
+    for expected in fixture_domains(count) {
+        let seen = first
+            .iter()
+            .find(|d| d.uuid == expected.uuid)
+            .unwrap_or_else(|| panic!("missing {} in the first look", expected.name));
+        let d = full.iter().find(|d| d.uuid == expected.uuid).unwrap();
+        assert_eq!(
+            (&seen.name, seen.state, seen.persistent, seen.id),
+            (&d.name, d.state, d.persistent, d.id),
+            "the first look agrees with the full read"
+        );
+        assert_eq!(d.state, expected.state, "{}", d.name);
+        assert_eq!(d.os_id.as_deref(), expected.os_id, "{}", d.name);
+    }
+
+    let short = FIRST_LOOK_FROM - 1;
+    let (handle, next) = first_list_event(short);
+    assert!(
+        matches!(&next, Event::Snapshot(list) if list.len() == short),
+        "a shorter list comes in full at once: {}",
+        common::summary(&next)
+    );
+    handle.quit_and_join();
 }
 
 #[test]

@@ -167,6 +167,10 @@ pub struct DomainInfo {
     pub template: bool,
     /// The user's tags, from the metadata ([`super::tags`]), sorted.
     pub tags: Vec<String>,
+    /// Read from the XML. False in the first look at a long list
+    /// ([`DomainInfo::listed`]): then only the name, UUID, id, state, persistence and
+    /// managed save are known.
+    pub detailed: bool,
 }
 
 /// A USB tablet lets the console place the guest's pointer exactly; without one the guest
@@ -240,9 +244,10 @@ impl DomainInfo {
                 .flat_map(|d| d.children())
                 .filter(move |n| n.has_tag_name(tag))
         };
-        let tags = child(root, "metadata")
+        let mut tags = child(root, "metadata")
             .map(super::tags::from_metadata)
             .unwrap_or_default();
+        tags.shrink_to_fit();
         Ok(Self {
             tags,
             name,
@@ -255,9 +260,9 @@ impl DomainInfo {
             memory_kib,
             max_memory_kib,
             os_id,
-            disks: each("disk").map(parse_disk).collect(),
-            nics: each("interface").map(parse_nic).collect(),
-            graphics: each("graphics").map(parse_graphics).collect(),
+            disks: exact(each("disk").map(parse_disk)),
+            nics: exact(each("interface").map(parse_nic)),
+            graphics: exact(each("graphics").map(parse_graphics)),
             tablet: if each("input").any(|n| n.attribute("type") == Some("tablet")) {
                 Tablet::Present
             } else {
@@ -270,8 +275,18 @@ impl DomainInfo {
                 .any(|tpm| child_attr(tpm, "backend", "type") == Some("emulator")),
             saved: false,
             template: super::clone::is_template(child(root, "metadata")),
+            detailed: true,
         })
     }
+}
+
+/// The items in a vector without spare room. Collected from a filter, a vector starts
+/// with room for four: the UI keeps a description of every machine, and with thousands
+/// the room for disks, NICs and displays that are not there added up to megabytes.
+fn exact<T>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<T> = items.collect();
+    items.shrink_to_fit();
+    items
 }
 
 fn child<'a, 'i>(node: Node<'a, 'i>, tag: &str) -> Option<Node<'a, 'i>> {
@@ -496,6 +511,43 @@ impl ListedFacts {
     }
 }
 
+impl DomainInfo {
+    /// A first look at a listed domain, before its XML is read: what the listing and the
+    /// bulk statistics tell (name, UUID and id come with the handle). Memory and vCPUs
+    /// are 0 and texts empty until [`DomainInfo::from_xml`] replaces it: their statistics
+    /// groups would cost QEMU a monitor command per running machine.
+    pub fn listed(
+        name: String,
+        uuid: String,
+        id: Option<u32>,
+        state: DomainState,
+        persistent: bool,
+    ) -> Self {
+        Self {
+            name,
+            uuid,
+            title: None,
+            id,
+            state,
+            persistent,
+            vcpus: 0,
+            memory_kib: 0,
+            max_memory_kib: 0,
+            os_id: None,
+            disks: Vec::new(),
+            nics: Vec::new(),
+            graphics: Vec::new(),
+            tablet: Tablet::Missing,
+            nvram: None,
+            tpm_state: false,
+            saved: false,
+            template: false,
+            tags: Vec::new(),
+            detailed: false,
+        }
+    }
+}
+
 /// `block.3.capacity` → `("3", "capacity")`.
 fn block_field(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("block.")?;
@@ -561,6 +613,31 @@ mod tests {
         assert_eq!(facts.capacities.get("vda"), Some(&(1 << 20)));
         assert_eq!(facts.capacities.len(), 1, "no capacity reported for sda");
         assert_eq!(ListedFacts::from_params(&[]), ListedFacts::default());
+    }
+
+    #[test]
+    fn a_first_look_knows_identity_and_state_only() {
+        let uuid = "c7a5fdbd-cdaf-9455-926a-d65c16db1809";
+        let info = DomainInfo::listed(
+            "web".into(),
+            uuid.into(),
+            Some(7),
+            DomainState::Running,
+            false,
+        );
+        assert_eq!((info.name.as_str(), info.uuid.as_str()), ("web", uuid));
+        assert_eq!(
+            (info.id, info.state, info.persistent),
+            (Some(7), DomainState::Running, false)
+        );
+        assert_eq!(
+            (info.vcpus, info.memory_kib, info.max_memory_kib),
+            (0, 0, 0)
+        );
+        assert!(!info.detailed, "only a first look");
+        assert!(info.tags.is_empty() && info.os_id.is_none() && info.disks.is_empty());
+        let full = DomainInfo::from_xml(FULL, DomainState::Running, true).unwrap();
+        assert!(full.detailed);
     }
 
     const FULL: &str = r#"
@@ -639,6 +716,16 @@ mod tests {
         assert_eq!(info.max_memory_kib, 4 * 1024 * 1024);
         assert_eq!(info.memory_kib, 2048 * 1024);
         assert_eq!(info.os_id.as_deref(), Some("http://debian.org/debian/12"));
+    }
+
+    #[test]
+    fn device_lists_keep_no_spare_room() {
+        let info = DomainInfo::from_xml(FULL, DomainState::Running, true).unwrap();
+        assert_eq!(info.disks.capacity(), info.disks.len());
+        assert_eq!(info.nics.capacity(), info.nics.len());
+        assert_eq!(info.graphics.capacity(), info.graphics.len());
+        assert_eq!(info.tags.capacity(), info.tags.len());
+        assert!(!info.disks.is_empty() && !info.nics.is_empty() && !info.graphics.is_empty());
     }
 
     #[test]

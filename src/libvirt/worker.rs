@@ -50,6 +50,9 @@ use super::uri;
 /// Keepalive: a ping every 5 s, the connection counts as dead after 3 unanswered.
 const KEEPALIVE_INTERVAL_SECS: i32 = 5;
 const KEEPALIVE_COUNT: u32 = 3;
+/// From this many domains on, the list is shown from a first look ([`Event::Listed`])
+/// while their XML is read: at a round trip each, a few hundred take a noticeable time.
+pub const FIRST_LOOK_FROM: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerOptions {
@@ -174,6 +177,10 @@ pub enum ConnectionState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     ConnectionState(ConnectionState),
+    /// A first look at a long domain list, from a few calls whatever its length
+    /// ([`DomainInfo::listed`]: names and states, not yet `detailed`); the
+    /// [`Event::Snapshot`] with every domain in full follows.
+    Listed(Vec<DomainInfo>),
     /// The whole domain list; replaces whatever the UI had (also after a reconnect).
     Snapshot(Vec<DomainInfo>),
     DomainAdded(DomainInfo),
@@ -596,12 +603,17 @@ impl Worker {
 
         let hypervisor = conn.driver_type().unwrap_or_default();
         let version = conn.hyp_version().map(format_version).unwrap_or_default();
-        let domains = list_domains(&conn)?;
+        let listing = Listing::read(&conn)?;
         self.attempt = 0;
         self.emit(Event::ConnectionState(ConnectionState::Connected {
             hypervisor,
             version,
         }));
+        if listing.domains.len() >= FIRST_LOOK_FROM {
+            self.emit(Event::Listed(listing.first_look()));
+        }
+        let domains = listing.read_all()?;
+        drop(listing);
         let known = domains
             .iter()
             .map(|d| (d.uuid.clone(), Known::of(d)))
@@ -962,64 +974,104 @@ impl Worker {
     }
 }
 
-/// The whole list in few calls, whatever its length: `virConnectListAllDomains` (and the
-/// transient and managed-save subsets, usually empty), one bulk statistics call for every
-/// domain's run state and disk capacities, then one XML read per domain. Over the remote
-/// protocol each call is a round trip, so the per-domain reads of state, persistence,
-/// managed save and each disk's size used to take most of the time.
-fn list_domains(conn: &Connect) -> Result<Vec<DomainInfo>, virt::error::Error> {
-    let started = std::time::Instant::now();
-    let domains = conn.list_all_domains(0)?;
-    let uuids = |flags| -> Result<HashSet<String>, virt::error::Error> {
-        conn.list_all_domains(flags)?
-            .iter()
-            .map(Domain::uuid_string)
-            .collect()
-    };
-    let transient = uuids(sys::VIR_CONNECT_LIST_DOMAINS_TRANSIENT)?;
-    let saved = uuids(sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)?;
-    let facts: HashMap<String, ListedFacts> = match bulk_stats(conn, stats::STATE | stats::BLOCK, 0)
-    {
-        Ok(records) => records
-            .into_iter()
-            .map(|r| (r.uuid, ListedFacts::from_params(&r.params)))
-            .collect(),
-        Err(error) => {
-            tracing::debug!(%error, "no bulk statistics: reading each domain");
-            HashMap::new()
-        }
-    };
-    let mut infos = Vec::with_capacity(domains.len());
-    for dom in &domains {
-        let uuid = dom.uuid_string()?;
-        let read = match facts.get(&uuid) {
-            Some(ListedFacts {
-                state: Some(state),
-                capacities,
-            }) => {
-                let persistent = !transient.contains(&uuid);
-                let saved = !state.is_active() && saved.contains(&uuid);
-                read_domain_xml(dom, *state, persistent, saved, Seen::Listing).map(|mut info| {
-                    for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
-                        disk.size_bytes = capacities.get(&disk.target).copied();
-                    }
-                    info
-                })
-            }
-            // Not in the statistics (defined since) or no state there: ask it alone.
-            _ => read_domain(dom, Seen::Listing),
+/// A host's domains as two calls and a bulk statistics call list them:
+/// `virConnectListAllDomains` (and its transient and managed-save subsets, usually
+/// empty) and `virConnectGetAllDomainStats` for every domain's run state and disk
+/// capacities. Over the remote protocol each call is a round trip, so a long
+/// list is shown from these first ([`Listing::first_look`]); reading each domain's XML
+/// ([`Listing::read_all`]), one round trip per domain, follows.
+struct Listing {
+    domains: Vec<Domain>,
+    transient: HashSet<String>,
+    saved: HashSet<String>,
+    facts: HashMap<String, ListedFacts>,
+}
+
+impl Listing {
+    fn read(conn: &Connect) -> Result<Self, virt::error::Error> {
+        let domains = conn.list_all_domains(0)?;
+        let uuids = |flags| -> Result<HashSet<String>, virt::error::Error> {
+            conn.list_all_domains(flags)?
+                .iter()
+                .map(Domain::uuid_string)
+                .collect()
         };
-        match read {
-            Ok(info) => infos.push(info),
-            // Gone since the listing: its Undefined event is on the way.
-            Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {}
+        let transient = uuids(sys::VIR_CONNECT_LIST_DOMAINS_TRANSIENT)?;
+        let saved = uuids(sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)?;
+        let facts = match bulk_stats(conn, stats::STATE | stats::BLOCK, 0) {
+            Ok(records) => records
+                .into_iter()
+                .map(|r| (r.uuid, ListedFacts::from_params(&r.params)))
+                .collect(),
             Err(error) => {
-                tracing::warn!(error = %error.message(), "skipping a domain that cannot be read");
+                tracing::debug!(%error, "no bulk statistics: reading each domain");
+                HashMap::new()
+            }
+        };
+        Ok(Self {
+            domains,
+            transient,
+            saved,
+            facts,
+        })
+    }
+
+    /// The facts the listing gave about `uuid`, when the statistics had its state.
+    fn listed(&self, uuid: &str) -> Option<(&ListedFacts, DomainState, bool, bool)> {
+        let facts = self.facts.get(uuid)?;
+        let state = facts.state?;
+        let persistent = !self.transient.contains(uuid);
+        let saved = !state.is_active() && self.saved.contains(uuid);
+        Some((facts, state, persistent, saved))
+    }
+
+    /// What the calls so far tell of each domain, no further call made (a domain's name,
+    /// UUID and id come with its handle). Domains the statistics left out are left out
+    /// here too; [`Listing::read_all`] asks them alone.
+    fn first_look(&self) -> Vec<DomainInfo> {
+        self.domains
+            .iter()
+            .filter_map(|dom| {
+                let uuid = dom.uuid_string().ok()?;
+                let (_, state, persistent, saved) = self.listed(&uuid)?;
+                let name = dom.name().ok()?;
+                let mut info = DomainInfo::listed(name, uuid, dom.id(), state, persistent);
+                info.saved = saved;
+                Some(info)
+            })
+            .collect()
+    }
+
+    /// Every domain in full: one XML read per domain.
+    fn read_all(&self) -> Result<Vec<DomainInfo>, virt::error::Error> {
+        let started = std::time::Instant::now();
+        let mut infos = Vec::with_capacity(self.domains.len());
+        for dom in &self.domains {
+            let uuid = dom.uuid_string()?;
+            let read = match self.listed(&uuid) {
+                Some((facts, state, persistent, saved)) => {
+                    read_domain_xml(dom, state, persistent, saved, Seen::Listing).map(|mut info| {
+                        for disk in info.disks.iter_mut().filter(|d| has_size(d)) {
+                            disk.size_bytes = facts.capacities.get(&disk.target).copied();
+                        }
+                        info
+                    })
+                }
+                // Not in the statistics (defined since) or no state there: ask it alone.
+                None => read_domain(dom, Seen::Listing),
+            };
+            match read {
+                Ok(info) => infos.push(info),
+                // Gone since the listing: its Undefined event is on the way.
+                Err(ReadError::Libvirt(e)) if is_no_domain(&e) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error.message(), "skipping a domain that cannot be read");
+                }
             }
         }
+        tracing::debug!(count = infos.len(), elapsed = ?started.elapsed(), "read the domains");
+        Ok(infos)
     }
-    tracing::debug!(count = infos.len(), elapsed = ?started.elapsed(), "listed domains");
-    Ok(infos)
 }
 
 /// `virConnectGetAllDomainStats` without waiting for domains busy with a job, on daemons

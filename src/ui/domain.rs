@@ -301,7 +301,7 @@ impl Domain {
     /// (a visible row of the list). Rows are made only for what is on screen, so with
     /// thousands of machines only a screenful is watched.
     pub fn address_shown(&self) -> bool {
-        self.is_watched("address")
+        self.is_watched(Watched::Address)
     }
 
     /// Whether something shows the statistics now: a visible row's CPU or history cell,
@@ -309,18 +309,28 @@ impl Domain {
     /// and whose graphs follow `samples`). Asked of every running machine at every tick:
     /// two looks each.
     pub fn stats_shown(&self) -> bool {
-        self.is_watched("cpu-percent") || self.is_watched("samples")
+        self.is_watched(Watched::CpuPercent) || self.is_watched(Watched::Samples)
     }
 
-    /// Whether a handler follows changes of `property`.
-    fn is_watched(&self, property: &str) -> bool {
-        glib::subclass::SignalId::lookup("notify", Self::static_type()).is_some_and(|notify| {
-            glib::signal::signal_has_handler_pending(
-                self,
-                notify,
-                Some(glib::Quark::from_str(property)),
-                false,
-            )
+    /// Whether a handler follows changes of the property. The signal and the property
+    /// names are looked up once: each lookup takes a global lock, and with ten hosts of
+    /// a thousand machines the looks at every tick added up to most of the idle CPU time.
+    fn is_watched(&self, property: Watched) -> bool {
+        thread_local! {
+            static NOTIFY: Option<(glib::subclass::SignalId, [glib::Quark; 3])> =
+                glib::subclass::SignalId::lookup("notify", Domain::static_type()).map(|notify| {
+                    (notify, Watched::NAMES.map(glib::Quark::from_str))
+                });
+        }
+        NOTIFY.with(|notify| {
+            notify.is_some_and(|(notify, quarks)| {
+                glib::signal::signal_has_handler_pending(
+                    self,
+                    notify,
+                    Some(quarks[property as usize]),
+                    false,
+                )
+            })
         })
     }
 
@@ -374,6 +384,18 @@ impl Domain {
     pub fn stats(&self) -> Option<DomainStats> {
         self.imp().stats.get()
     }
+}
+
+/// The properties [`Domain::is_watched`] looks at, in the order of [`Watched::NAMES`].
+#[derive(Debug, Clone, Copy)]
+enum Watched {
+    Address,
+    CpuPercent,
+    Samples,
+}
+
+impl Watched {
+    const NAMES: [&'static str; 3] = ["address", "cpu-percent", "samples"];
 }
 
 /// The state in words, as the list and the details show it.

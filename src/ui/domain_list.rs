@@ -217,13 +217,24 @@ impl DomainList {
             .set_factory(Some(&text_column("name", None)));
         imp.state_column.set_factory(Some(&state_column()));
         self.setup_host_column();
+        // 0 until known: the first look at a long list may not tell them yet.
         imp.vcpus_column.set_factory(Some(&text_column(
             "vcpus",
-            Some(|value: &glib::Value| value.get::<u32>().unwrap_or(0).to_string()),
+            Some(
+                |value: &glib::Value| match value.get::<u32>().unwrap_or(0) {
+                    0 => "—".to_owned(),
+                    vcpus => vcpus.to_string(),
+                },
+            ),
         )));
         imp.memory_column.set_factory(Some(&text_column(
             "memory",
-            Some(|value: &glib::Value| format_memory(value.get::<u64>().unwrap_or(0))),
+            Some(
+                |value: &glib::Value| match value.get::<u64>().unwrap_or(0) {
+                    0 => "—".to_owned(),
+                    kib => format_memory(kib),
+                },
+            ),
         )));
         imp.cpu_column.set_factory(Some(&text_column(
             "cpu-percent",

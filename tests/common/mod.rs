@@ -379,6 +379,7 @@ pub fn assert_no_negative(history: &StatsHistory) {
 /// A short description of an event for failure messages.
 pub fn summary(event: &Event) -> String {
     match event {
+        Event::Listed(list) => format!("Listed({} domains)", list.len()),
         Event::Snapshot(list) => format!("Snapshot({} domains)", list.len()),
         Event::DomainAdded(d) => format!("DomainAdded({} {:?})", d.name, d.state),
         Event::DomainChanged(d) => format!("DomainChanged({} {:?})", d.name, d.state),

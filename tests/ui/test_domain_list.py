@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+import sys
+import tempfile
 
 from session_domain import SESSION, SessionDomainTestCase
 from vdui import ROOT, UiTestCase, click, wait_for
@@ -50,6 +52,31 @@ class DomainListTest(UiTestCase):
         # Nothing more than libvirt has: a name that is not there shows no row.
         app.search("no-such-domain-anywhere")
         wait_for("an empty list", lambda: app.rows() == [] or None)
+
+    def test_a_long_list_is_filled_in_after_its_first_look(self):
+        """From 200 machines on, names and states show first and each machine's details
+        (vCPUs, memory, tags) are filled into the same rows once read."""
+        sys.path.insert(0, os.path.join(ROOT, "benches", "hosts"))
+        sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+        from make_hosts import fixture  # the benchmark's fixture maker
+
+        tag = ("<vd:tags xmlns:vd='https://github.com/virtdeck/virtdeck/xmlns/tags/1.0'>"
+               "<vd:tag>edge</vd:tag></vd:tags>")
+        # h01-vm-0007's metadata gets a tag; it is the one machine the search finds by it.
+        head, rest = fixture(1, 250).split("<name>h01-vm-0007</name>", 1)
+        rest = rest.replace("</metadata>", tag + "</metadata>", 1)
+        with tempfile.NamedTemporaryFile("w", prefix="vdtest-list-", suffix=".xml") as f:
+            f.write(head + "<name>h01-vm-0007</name>" + rest)
+            f.flush()
+            app = self.launch("--connect", "test://" + f.name)
+            app.find("label", "250 virtual machines")
+            app.search("edge")
+            row = wait_for("h01-vm-0007 found by its tag, in full", lambda: next(
+                (r for r in app.rows() if r and r[0] == "h01-vm-0007" and "edge" in r), None))
+            # index 7: 4 vCPUs, 4 × 256 MiB (make_hosts.py)
+            self.assertIn("4", row)
+            self.assertIn("1 GiB", row)
+            self.assertEqual(len(app.rows()), 1, app.rows())
 
     def test_power_actions_change_the_state_in_the_list(self):
         app = self.launch("--connect", FIXTURE_URI)
