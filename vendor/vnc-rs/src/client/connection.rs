@@ -486,6 +486,9 @@ where
     Ok(())
 }
 
+// The parameters of read_vnc_messages and the stop channel: a struct for them would
+// only rename them at every call.
+#[allow(clippy::too_many_arguments)]
 async fn asycn_vnc_read_loop<S, F, Fut>(
     stream: &mut S,
     pf: &PixelFormat,
