@@ -66,29 +66,26 @@ struct Tile {
 pub struct Tiles {
     nodes: HashMap<(u32, u32), Tile>,
     placement: Option<Placement>,
-    /// Tiles replaced in the last two frames, the newest first. GTK keeps a frame's
-    /// nodes beyond the next one (the widget's cached node and the renderer's last tree
-    /// both hold them); were a tile's pixels freed while its node lives, cairo would
-    /// first copy them for the node (perf showed cairo copying tiles freed one frame
-    /// after they were replaced). Two frames later, they go without a copy.
-    retired: [Vec<Tile>; 2],
+    /// Tiles replaced in the last frame. The renderer keeps the last frame's nodes until
+    /// it has drawn the next one; were a tile's pixels freed while its node lives, cairo
+    /// would first copy them for the node. One frame later, they go without a copy.
+    retired: Vec<Tile>,
 }
 
 impl Tiles {
     pub fn clear(&mut self) {
         self.nodes.clear();
-        self.retired = Default::default();
+        self.retired.clear();
         self.placement = None;
     }
 
     /// Rebuilds the tiles the session damaged since the last frame, or every tile when
     /// the placement changed.
     fn update(&mut self, fb: &mut Framebuffer, placement: Placement) {
-        self.retired.rotate_right(1);
-        let retired = &mut self.retired[0];
-        retired.clear();
+        self.retired.clear();
         if self.placement != Some(placement) {
-            retired.extend(self.nodes.drain().map(|(_, tile)| tile));
+            self.retired
+                .extend(self.nodes.drain().map(|(_, tile)| tile));
             self.placement = Some(placement);
             fb.damage_all();
         }
@@ -97,7 +94,7 @@ impl Tiles {
                 Some(tile) => self.nodes.insert((rect.x, rect.y), tile),
                 None => self.nodes.remove(&(rect.x, rect.y)),
             };
-            retired.extend(old);
+            self.retired.extend(old);
         }
     }
 }
