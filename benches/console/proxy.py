@@ -206,9 +206,9 @@ def server_gen(conn, feeder):
             yield skip(6 * colours)
         elif kind == 2:  # Bell
             pass
-        elif kind == 3:  # ServerCutText
-            (length,) = struct.unpack(">xxxI", (yield read(7)))
-            yield skip(length)
+        elif kind == 3:  # ServerCutText; a negative length is an Extended Clipboard message
+            (length,) = struct.unpack(">xxxi", (yield read(7)))
+            yield skip(abs(length))
         elif kind == 255:  # QEMU audio
             sub = (yield read(1))[0]
             if sub != 1:

@@ -1,10 +1,13 @@
 //! Applies what vnc-rs decoded to the shared framebuffer, checking every rectangle
-//! against the framebuffer before it touches memory.
+//! against the framebuffer before it touches memory. Pixels go in on vnc-rs's decoding
+//! task, in the server's order, through [`FramebufferSink`]; the other events here.
 
-use vnc::{Rect, VncEvent};
+use std::sync::PoisonError;
+
+use vnc::{Rect, VncError, VncEvent};
 
 use super::error::ConsoleError;
-use super::framebuffer::{CursorImage, SharedFramebuffer, TileRect, MAX_CURSOR_SIDE};
+use super::framebuffer::{CursorImage, Framebuffer, SharedFramebuffer, TileRect, MAX_CURSOR_SIDE};
 use super::session::ConsoleEvent;
 
 /// Whether the event was part of a framebuffer update, after which the next incremental
@@ -12,8 +15,7 @@ use super::session::ConsoleEvent;
 pub(crate) fn is_update(event: &VncEvent) -> bool {
     matches!(
         event,
-        VncEvent::RawImage(..)
-            | VncEvent::Copy(..)
+        VncEvent::FramebufferUpdated
             | VncEvent::SetCursor(..)
             | VncEvent::SetResolution(_)
             | VncEvent::DesktopUpdate(_)
@@ -29,34 +31,59 @@ fn tile(rect: &Rect) -> TileRect {
     )
 }
 
-/// Writes one decoded event into `fb`; returns what the UI must be told, if anything.
-/// Damage is announced only when the UI has not been told since it last took it.
+/// The shared framebuffer as vnc-rs's [`vnc::PixelSink`]: the decoder writes pixels
+/// and resizes it itself, so that Raw pixels are copied once, from the socket's buffers
+/// into the framebuffer, and every rectangle lands in the server's order.
+pub(crate) struct FramebufferSink(pub SharedFramebuffer);
+
+impl FramebufferSink {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Framebuffer) -> Result<T, ConsoleError>,
+    ) -> Result<T, VncError> {
+        let mut fb = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut fb).map_err(|error| VncError::General(error.to_string()))
+    }
+}
+
+impl vnc::PixelSink for FramebufferSink {
+    fn resize(&self, width: u16, height: u16) -> Result<(), VncError> {
+        self.with(|fb| fb.resize(width.into(), height.into()))
+    }
+
+    fn put(&self, rect: &Rect, offset: usize, bytes: &[u8]) -> Result<(), VncError> {
+        self.with(|fb| fb.put_bytes(tile(rect), offset, bytes))
+    }
+
+    fn copy(&self, dst: &Rect, src: &Rect) -> Result<(), VncError> {
+        self.with(|fb| fb.copy_rect(tile(dst), tile(src)))
+    }
+}
+
+/// Handles one event of vnc-rs; returns what the UI must be told, if anything. `size`
+/// is the screen size the UI was last told. Damage is announced only when the UI has
+/// not been told since it last took it.
 pub(crate) fn apply(
     fb: &SharedFramebuffer,
+    size: &mut (u32, u32),
     event: VncEvent,
 ) -> Result<Option<ConsoleEvent>, ConsoleError> {
-    let mut fb = fb.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let damaged = |newly: bool| newly.then_some(ConsoleEvent::Damaged);
+    let mut fb = fb.lock().unwrap_or_else(PoisonError::into_inner);
+    // The sink already resized the framebuffer; the UI learns of it here.
+    let mut resized = |width: u16, height: u16| {
+        let new = (width.into(), height.into());
+        // Same-size layout changes keep the pixels.
+        (std::mem::replace(size, new) != new).then_some(ConsoleEvent::Resized {
+            width: new.0,
+            height: new.1,
+        })
+    };
     Ok(match event {
-        VncEvent::RawImage(rect, data) => damaged(fb.put_rect(tile(&rect), &data)?),
-        VncEvent::Copy(dst, src) => damaged(fb.copy_rect(tile(&dst), tile(&src))?),
-        VncEvent::SetResolution(screen) => {
-            let (width, height) = (screen.width.into(), screen.height.into());
-            fb.resize(width, height)?;
-            Some(ConsoleEvent::Resized { width, height })
-        }
-        VncEvent::DesktopUpdate(update) => match update.layout {
-            // Same-size layout changes keep the pixels.
-            Some(layout)
-                if (u32::from(layout.width), u32::from(layout.height))
-                    != (fb.width(), fb.height()) =>
-            {
-                let (width, height) = (layout.width.into(), layout.height.into());
-                fb.resize(width, height)?;
-                Some(ConsoleEvent::Resized { width, height })
-            }
-            _ => None,
-        },
+        VncEvent::FramebufferUpdated => fb.take_notice().then_some(ConsoleEvent::Damaged),
+        VncEvent::SetResolution(screen) => resized(screen.width, screen.height),
+        VncEvent::DesktopUpdate(update) => update
+            .layout
+            .and_then(|layout| resized(layout.width, layout.height)),
         VncEvent::SetCursor(rect, data) => {
             fb.set_cursor(cursor(&rect, data)?);
             Some(ConsoleEvent::CursorChanged)

@@ -1,8 +1,10 @@
 //! The guest screen as one pixel buffer with damage tracking in tiles.
 //!
 //! Pixels are 32-bit, stored as bytes B, G, R, A with A always 255: the layout of
-//! `gdk::MemoryFormat::B8g8r8a8Premultiplied` (available since GTK 4.0). The session task
-//! writes decoded rectangles and marks the tiles they touch; the widget calls
+//! `gdk::MemoryFormat::B8g8r8a8Premultiplied` (available since GTK 4.0). vnc-rs's decoder
+//! writes rectangles into it as they arrive (Raw pixels straight from the socket's
+//! buffers, [`Framebuffer::put_bytes`]) and marks the tiles they touch; at the end of
+//! each update the session tells the widget ([`Framebuffer::take_notice`]), which calls
 //! [`Framebuffer::take_damage`] on its frame clock and copies only those tiles out with
 //! [`Framebuffer::copy_tile`]. Both sides share it as a [`SharedFramebuffer`] and hold the
 //! lock only for the copy.
@@ -147,22 +149,56 @@ impl Framebuffer {
     }
 
     /// Writes a rectangle of wire pixels (4 bytes each, B G R X) and damages it.
-    pub fn put_rect(&mut self, rect: TileRect, data: &[u8]) -> Result<bool, ConsoleError> {
-        self.check(rect)?;
+    pub fn put_rect(&mut self, rect: TileRect, data: &[u8]) -> Result<(), ConsoleError> {
         let row_bytes = rect.width as usize * BYTES_PER_PIXEL;
         if data.len() != row_bytes * rect.height as usize {
             return Err(ConsoleError::BadRectangle);
         }
-        let stride = self.stride();
-        for (row, src) in data.chunks_exact(row_bytes).enumerate() {
-            let start = (rect.y as usize + row) * stride + rect.x as usize * BYTES_PER_PIXEL;
-            opaque_copy_row(&mut self.pixels[start..start + row_bytes], src);
+        self.put_bytes(rect, 0, data)
+    }
+
+    /// Writes `bytes` of `rect`'s wire pixels (rows of `width * 4` bytes, B G R X),
+    /// starting `offset` bytes into them, and damages the rows it touched: a rectangle
+    /// written piece by piece as its bytes arrive. Pieces may end inside a pixel.
+    pub fn put_bytes(
+        &mut self,
+        rect: TileRect,
+        offset: usize,
+        bytes: &[u8],
+    ) -> Result<(), ConsoleError> {
+        self.check(rect)?;
+        let row_bytes = rect.width as usize * BYTES_PER_PIXEL;
+        let end = offset
+            .checked_add(bytes.len())
+            .filter(|&end| end <= row_bytes * rect.height as usize)
+            .ok_or(ConsoleError::BadRectangle)?;
+        if bytes.is_empty() {
+            return Ok(());
         }
-        Ok(self.damage(rect))
+        let stride = self.stride();
+        let (first_row, last_row) = (offset / row_bytes, (end - 1) / row_bytes);
+        let mut at = offset;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (row, column) = (at / row_bytes, at % row_bytes);
+            let take = rest.len().min(row_bytes - column);
+            let start = (rect.y as usize + row) * stride + rect.x as usize * BYTES_PER_PIXEL;
+            let dst = &mut self.pixels[start + column..start + column + take];
+            opaque_copy_row(dst, &rest[..take], column % BYTES_PER_PIXEL);
+            rest = &rest[take..];
+            at += take;
+        }
+        self.damage(TileRect::new(
+            rect.x,
+            rect.y + first_row as u32,
+            rect.width,
+            (last_row - first_row + 1) as u32,
+        ));
+        Ok(())
     }
 
     /// Copies `src`'s pixels to `dst` (same size; they may overlap) and damages `dst`.
-    pub fn copy_rect(&mut self, dst: TileRect, src: TileRect) -> Result<bool, ConsoleError> {
+    pub fn copy_rect(&mut self, dst: TileRect, src: TileRect) -> Result<(), ConsoleError> {
         self.check(dst)?;
         self.check(src)?;
         if (dst.width, dst.height) != (src.width, src.height) {
@@ -184,7 +220,8 @@ impl Framebuffer {
             self.pixels
                 .copy_within(from..from + row_bytes, row_at(dst, row));
         }
-        Ok(self.damage(dst))
+        self.damage(dst);
+        Ok(())
     }
 
     pub fn set_cursor(&mut self, cursor: Option<CursorImage>) {
@@ -246,9 +283,14 @@ impl Framebuffer {
         }
     }
 
-    /// Marks the tiles under `rect`. Returns true when the UI has not been told about
-    /// damage since its last [`Self::take_damage`], so that one notice covers a burst.
-    fn damage(&mut self, rect: TileRect) -> bool {
+    /// Whether the UI must be told about damage: there is some, and it has not been told
+    /// since its last [`Self::take_damage`], so that one notice covers a burst.
+    pub fn take_notice(&mut self) -> bool {
+        self.has_damage() && !std::mem::replace(&mut self.notified, true)
+    }
+
+    /// Marks the tiles under `rect`.
+    fn damage(&mut self, rect: TileRect) {
         let (x0, y0) = (rect.x / TILE_WIDTH, rect.y / TILE_HEIGHT);
         let x1 = (rect.x + rect.width - 1) / TILE_WIDTH;
         let y1 = (rect.y + rect.height - 1) / TILE_HEIGHT;
@@ -261,21 +303,23 @@ impl Framebuffer {
                 }
             }
         }
-        !std::mem::replace(&mut self.notified, true)
     }
 }
 
-/// Copies a row of wire pixels (B G R X) into `dst` as opaque B G R A. 64 bytes at a
-/// time, each block made opaque while it is still in the cache: one pass over memory,
-/// and about 40 % faster than copying the whole row before setting its alpha bytes.
-fn opaque_copy_row(dst: &mut [u8], src: &[u8]) {
+/// Copies a row of wire pixels (B G R X) into `dst` as opaque B G R A; `phase` is the
+/// byte of a pixel `src` starts at (0 but where a piece of a rectangle ended inside a
+/// pixel). 64 bytes at a time, each block made opaque while it is still in the cache:
+/// one pass over memory, and about 40 % faster than copying the whole row before
+/// setting its alpha bytes.
+fn opaque_copy_row(dst: &mut [u8], src: &[u8], phase: usize) {
     const BLOCK: usize = 16 * BYTES_PER_PIXEL;
-    fn opaque_copy(dst: &mut [u8], src: &[u8]) {
+    let first_alpha = (BYTES_PER_PIXEL + 3 - phase) % BYTES_PER_PIXEL;
+    let opaque_copy = |dst: &mut [u8], src: &[u8]| {
         dst.copy_from_slice(src);
-        for alpha in dst.iter_mut().skip(3).step_by(BYTES_PER_PIXEL) {
+        for alpha in dst.iter_mut().skip(first_alpha).step_by(BYTES_PER_PIXEL) {
             *alpha = 255;
         }
-    }
+    };
     let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
     let mut src_blocks = src.chunks_exact(BLOCK);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
@@ -307,9 +351,12 @@ mod tests {
         let mut fb = Framebuffer::new(2048, 512).unwrap();
         fb.take_damage();
         let rect = TileRect::new(1020, 30, 20, 5);
-        assert!(fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
+        assert!(!fb.take_notice(), "nothing to tell");
+        fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap();
+        assert!(fb.take_notice());
         // A second write before the UI looked needs no second notice.
-        assert!(!fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap());
+        fb.put_rect(rect, &solid(rect, [1, 2, 3])).unwrap();
+        assert!(!fb.take_notice());
         assert_eq!(fb.pixel(1020, 30), Some([1, 2, 3, 255]));
         assert_eq!(fb.pixel(1019, 30), Some([0, 0, 0, 255]));
         assert_eq!(
@@ -337,6 +384,36 @@ mod tests {
         }
         assert_eq!(fb.pixel(0, 1), Some([0, 0, 0, 255]));
         assert_eq!(fb.pixel(38, 2), Some([0, 0, 0, 255]));
+    }
+
+    /// A rectangle written in pieces that end inside pixels and rows comes out as one
+    /// written whole, and each piece damages only the rows it touched.
+    #[test]
+    fn put_bytes_in_pieces_is_put_rect() {
+        let rect = TileRect::new(3, 30, 5, 40);
+        let data: Vec<u8> = (0..5 * 40 * 4).map(|i| (i * 13 % 253) as u8).collect();
+        let mut whole = Framebuffer::new(10, 100).unwrap();
+        whole.put_rect(rect, &data).unwrap();
+        let mut pieces = Framebuffer::new(10, 100).unwrap();
+        pieces.take_damage();
+        // Rows 30..32 and 32..35 (tile rows 0 and 1); the piece ends inside a pixel.
+        pieces.put_bytes(rect, 0, &data[..5 * 4 * 4 + 3]).unwrap();
+        assert_eq!(
+            pieces.take_damage(),
+            vec![TileRect::new(0, 0, 10, 32), TileRect::new(0, 32, 10, 32)]
+        );
+        let mut at = 5 * 4 * 4 + 3;
+        for len in [1, 6, 77, 9, 300] {
+            pieces.put_bytes(rect, at, &data[at..at + len]).unwrap();
+            at += len;
+        }
+        pieces.put_bytes(rect, at, &data[at..]).unwrap();
+        assert_eq!(pieces.pixels(), whole.pixels());
+        // Past the end of the rectangle, or outside the screen: refused.
+        assert!(pieces.put_bytes(rect, data.len(), &[0]).is_err());
+        assert!(pieces.put_bytes(rect, usize::MAX, &[0]).is_err());
+        let outside = TileRect::new(8, 0, 5, 1);
+        assert!(pieces.put_bytes(outside, 0, &[0; 4]).is_err());
     }
 
     #[test]

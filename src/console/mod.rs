@@ -1,11 +1,17 @@
 //! The guest console: an RFB (VNC) session, GUI-free.
 //!
 //! ```text
-//! socket ─▶ vnc-rs (network + decoder tasks) ─▶ session task ─▶ SharedFramebuffer (pixels, damaged tiles)
-//!   ▲                                              │                      ▲ take_damage / copy_tile
-//!   └── Outbound ◀── Input (caller's thread)       └──▶ ConsoleEvent ──▶ widget
-//!                                                       (async-channel)
+//! socket ─▶ vnc-rs network task ─▶ vnc-rs decoder ─▶ SharedFramebuffer (pixels, damaged tiles)
+//!   ▲                                   │ events           ▲ take_damage / copy_tile
+//!   │                                   ▼                  │
+//!   │                              session task ──▶ ConsoleEvent ──▶ widget
+//!   └── Outbound ◀── Input (caller's thread)        (async-channel)
 //! ```
+//!
+//! vnc-rs's decoder writes every rectangle into the framebuffer itself, in the server's
+//! order (apply.rs, `FramebufferSink`): Raw pixels go from the socket's buffers into the
+//! framebuffer with one copy. The session task handles the other events and, at the end
+//! of each update, tells the widget there is damage and asks for the next update.
 //!
 //! Everything runs on one process-wide tokio runtime ([`RUNTIME`], two worker threads, so
 //! that the session task goes on while a large update is being decoded). The widget owns a

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use vnc::{PixelFormat, VeNCryptSubtype, VncClient, VncConnector, VncEncoding, X11Event};
 
-use super::apply::{apply, is_update};
+use super::apply::{apply, is_update, FramebufferSink};
 use super::error::ConsoleError;
 use super::framebuffer::{Framebuffer, SharedFramebuffer};
 use super::input::{Input, InputState, Locks};
@@ -198,6 +198,7 @@ impl ConsoleSession {
                 commands: command_rx,
                 input: Arc::clone(&link),
                 resizable: false,
+                size: (0, 0),
             };
             let limit = options.handshake_timeout;
             let connect = async { task.connect(stream.await?, options).await };
@@ -335,6 +336,8 @@ struct Task {
     input: Arc<Mutex<InputLink>>,
     /// What the UI was last told in [`ConsoleEvent::GuestResizable`].
     resizable: bool,
+    /// The screen size the UI was last told.
+    size: (u32, u32),
 }
 
 /// Ends the session quietly: the UI dropped its side.
@@ -378,6 +381,7 @@ impl Task {
             .add_encoding(VncEncoding::QemuExtendedKeyEventPseudo)
             .add_encoding(VncEncoding::QemuLedStatePseudo)
             .add_encoding(VncEncoding::ExtendedClipboardPseudo)
+            .set_pixel_sink(Arc::new(FramebufferSink(Arc::clone(&self.fb))))
             .allow_shared(options.shared)
             .set_pixel_format(PixelFormat::bgra())
             .build()?
@@ -408,7 +412,8 @@ impl Task {
     async fn run(&mut self, client: &VncClient) -> Result<(), ConsoleError> {
         // vnc-rs queues the server's screen size before anything else.
         let first = client.recv_event().await?;
-        let Some(ConsoleEvent::Resized { width, height }) = apply(&self.fb, first)? else {
+        let Some(ConsoleEvent::Resized { width, height }) = apply(&self.fb, &mut self.size, first)?
+        else {
             return Err(ConsoleError::Protocol("no screen size".into()));
         };
         if self
@@ -489,7 +494,7 @@ impl Task {
             if let Some(resizable) = self.resizable_from(&event) {
                 self.emit(ConsoleEvent::GuestResizable(resizable)).await?;
             }
-            let message = match apply(&self.fb, event) {
+            let message = match apply(&self.fb, &mut self.size, event) {
                 Ok(message) => message,
                 Err(error) => return Ok(Err(error)),
             };

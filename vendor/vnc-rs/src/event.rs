@@ -62,6 +62,10 @@ pub enum VncEvent {
     /// Copy image data from the second rect to the first
     ///
     Copy(DstRect, SrcRect),
+    /// With a [crate::PixelSink]: the pixels of one FramebufferUpdate are all in the
+    /// sink (instead of [VncEvent::RawImage] and [VncEvent::Copy] events).
+    ///
+    FramebufferUpdated,
     /// A jpeg image if using Tight encoding,
     ///
     /// Encoding the bytes with base64 and render it with "<img src=data:image/jpeg;base64,.../>",

@@ -213,6 +213,7 @@ pub mod config;
 mod desktop;
 pub mod error;
 pub mod event;
+mod sink;
 pub use desktop::*;
 
 pub use client::VncClient;
@@ -221,5 +222,6 @@ pub use client::{TlsUpgrade, TlsUpgradeFuture, VeNCryptSubtype};
 pub use config::*;
 pub use error::*;
 pub use event::*;
+pub use sink::PixelSink;
 
 mod limits;

@@ -18,13 +18,15 @@ use tokio::{
 use tokio_util::compat::*;
 use tracing::*;
 
-use crate::{codec, PixelFormat, Rect, VncEncoding, VncError, VncEvent, X11Event};
-const NETWORK_CHANNEL_SIZE: usize = 4096;
+use crate::{codec, PixelFormat, PixelSink, Rect, VncEncoding, VncError, VncEvent, X11Event};
+const NETWORK_CHANNEL_SIZE: usize = 1024;
 const INPUT_CHANNEL_SIZE: usize = 4096;
 const OUTPUT_CHANNEL_SIZE: usize = 2;
 /// The most the network task reads at once. With [NETWORK_CHANNEL_SIZE] reads queued
 /// for the decoder, at most 64 MiB wait when a server sends faster than it decodes.
-const READ_CHUNK: usize = 16 * 1024;
+/// Each read is a message to the decoder and often a wake-up of its task: 64 KiB
+/// reads cost a quarter of the hand-overs of 16 KiB ones.
+const READ_CHUNK: usize = 64 * 1024;
 
 mod output;
 
@@ -102,6 +104,7 @@ impl VncInner {
         shared: bool,
         mut pixel_format: Option<PixelFormat>,
         encodings: Vec<VncEncoding>,
+        sink: Option<Arc<dyn PixelSink>>,
     ) -> Result<Self, VncError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -122,6 +125,9 @@ impl VncInner {
                 Ok(())
             })
             .await?;
+        if let Some(sink) = &sink {
+            sink.resize(width, height)?;
+        }
 
         let screen = Arc::new(AtomicU32::new(pack_screen((width, height))));
         let decoder_screen = Arc::clone(&screen);
@@ -173,6 +179,7 @@ impl VncInner {
                 &encodings,
                 &decoder_screen,
                 &decoder_desktop,
+                sink.as_deref(),
             )
             .await;
             // Release the network worker and fail any pending resize before waiting
@@ -330,11 +337,12 @@ impl VncClient {
         shared: bool,
         pixel_format: Option<PixelFormat>,
         encodings: Vec<VncEncoding>,
+        sink: Option<Arc<dyn PixelSink>>,
     ) -> Result<Self, VncError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let inner = VncInner::new(stream, shared, pixel_format, encodings).await?;
+        let inner = VncInner::new(stream, shared, pixel_format, encodings, sink).await?;
         Ok(Self {
             desktop: Arc::clone(&inner.desktop),
             input_ch: inner.input_ch.clone(),
@@ -478,6 +486,9 @@ where
     Ok(())
 }
 
+// The parameters of read_vnc_messages and the stop channel: a struct for them would
+// only rename them at every call.
+#[allow(clippy::too_many_arguments)]
 async fn asycn_vnc_read_loop<S, F, Fut>(
     stream: &mut S,
     pf: &PixelFormat,
@@ -486,6 +497,7 @@ async fn asycn_vnc_read_loop<S, F, Fut>(
     encodings: &[VncEncoding],
     screen: &AtomicU32,
     desktop: &DesktopState,
+    sink: Option<&dyn PixelSink>,
 ) -> Result<(), VncError>
 where
     S: AsyncBufRead + Unpin,
@@ -495,7 +507,7 @@ where
     tokio::select! {
         biased;
         _ = stop_ch => Ok(()),
-        result = read_vnc_messages(stream, pf, output_func, encodings, screen, desktop) => result,
+        result = read_vnc_messages(stream, pf, output_func, encodings, screen, desktop, sink) => result,
     }
 }
 
@@ -506,12 +518,22 @@ async fn read_vnc_messages<S, F, Fut>(
     encodings: &[VncEncoding],
     shared_screen: &AtomicU32,
     desktop: &DesktopState,
+    sink: Option<&dyn PixelSink>,
 ) -> Result<(), VncError>
 where
     S: AsyncBufRead + Unpin,
     F: Fn(VncEvent) -> Fut,
     Fut: Future<Output = Result<(), VncError>>,
 {
+    // With a sink, decoded pixels go into it here, in the stream's order; the other
+    // events go out as they are.
+    let deliver = |event: VncEvent| async move {
+        match (sink, event) {
+            (Some(sink), VncEvent::RawImage(rect, pixels)) => sink.put(&rect, 0, &pixels),
+            (Some(sink), VncEvent::Copy(dst, src)) => sink.copy(&dst, &src),
+            (_, event) => output_func(event).await,
+        }
+    };
     let mut raw_decoder = codec::RawDecoder::new();
     let mut zrle_decoder = codec::ZrleDecoder::new();
     let mut tight_decoder = codec::TightDecoder::new();
@@ -527,6 +549,7 @@ where
             ServerMsg::FramebufferUpdate(rect_num) => {
                 let mut updates = crate::desktop::UpdateBatch::default();
                 let mut framebuffer_changed = false;
+                let mut pixels_written = false;
                 for _ in 0..rect_num {
                     let rect = ImageRect::read(stream).await?;
                     if rect.encoding != VncEncoding::Raw && !encodings.contains(&rect.encoding) {
@@ -557,10 +580,18 @@ where
                         framebuffer_changed = true;
                     }
 
+                    pixels_written |= matches!(
+                        rect.encoding,
+                        VncEncoding::Raw
+                            | VncEncoding::CopyRect
+                            | VncEncoding::Tight
+                            | VncEncoding::Trle
+                            | VncEncoding::Zrle
+                    );
                     match rect.encoding {
                         VncEncoding::Raw => {
                             raw_decoder
-                                .decode(pf, &rect.rect, stream, output_func)
+                                .decode(pf, &rect.rect, stream, sink, &deliver)
                                 .await?;
                         }
                         VncEncoding::CopyRect => {
@@ -570,21 +601,21 @@ where
                             src_rect.x = source_x;
                             src_rect.y = source_y;
                             crate::limits::rectangle(&src_rect, screen)?;
-                            output_func(VncEvent::Copy(rect.rect, src_rect)).await?;
+                            deliver(VncEvent::Copy(rect.rect, src_rect)).await?;
                         }
                         VncEncoding::Tight => {
                             tight_decoder
-                                .decode(pf, &rect.rect, stream, output_func)
+                                .decode(pf, &rect.rect, stream, &deliver)
                                 .await?;
                         }
                         VncEncoding::Trle => {
                             trle_decoder
-                                .decode(pf, &rect.rect, stream, output_func)
+                                .decode(pf, &rect.rect, stream, &deliver)
                                 .await?;
                         }
                         VncEncoding::Zrle => {
                             zrle_decoder
-                                .decode(pf, &rect.rect, stream, output_func)
+                                .decode(pf, &rect.rect, stream, &deliver)
                                 .await?;
                         }
                         VncEncoding::CursorPseudo => {
@@ -604,6 +635,9 @@ where
                                 return Err(VncError::InvalidImageData);
                             }
                             screen = (rect.rect.width, rect.rect.height);
+                            if let Some(sink) = sink {
+                                sink.resize(screen.0, screen.1)?;
+                            }
                             shared_screen.store(pack_screen(screen), Ordering::Release);
                             desktop.legacy_resize();
                             output_func(VncEvent::SetResolution(
@@ -628,11 +662,19 @@ where
                 }
                 for update in updates.into_updates() {
                     if let Some(layout) = &update.layout {
-                        screen = (layout.width, layout.height);
+                        let size = (layout.width, layout.height);
+                        // Same-size layout changes keep the pixels.
+                        if let Some(sink) = sink.filter(|_| size != screen) {
+                            sink.resize(size.0, size.1)?;
+                        }
+                        screen = size;
                         shared_screen.store(pack_screen(screen), Ordering::Release);
                     }
                     desktop.observe(&update);
                     output_func(VncEvent::DesktopUpdate(update)).await?;
+                }
+                if pixels_written && sink.is_some() {
+                    output_func(VncEvent::FramebufferUpdated).await?;
                 }
             }
             // SetColorMapEntries,

@@ -5,10 +5,11 @@ use super::{
 };
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tracing::{info, trace};
 
-use crate::{PixelFormat, VncEncoding, VncError, VncVersion};
+use crate::{PixelFormat, PixelSink, VncEncoding, VncError, VncVersion};
 
 pub enum VncState<S, F>
 where
@@ -138,6 +139,7 @@ where
                             connector.allow_shared,
                             connector.pixel_format,
                             connector.encodings,
+                            connector.sink,
                         )
                         .await?,
                     ))
@@ -169,6 +171,7 @@ where
     pixel_format: Option<PixelFormat>,
     encodings: Vec<VncEncoding>,
     tls: Option<(Vec<VeNCryptSubtype>, TlsUpgrade<S>)>,
+    sink: Option<Arc<dyn PixelSink>>,
 }
 
 impl<S, F> VncConnector<S, F>
@@ -212,7 +215,17 @@ where
             pixel_format: None,
             encodings: Vec::new(),
             tls: None,
+            sink: None,
         }
+    }
+
+    /// Lets the decoder write pixels into `sink` itself, in the server's order, instead
+    /// of sending them as [crate::VncEvent::RawImage] and [crate::VncEvent::Copy]
+    /// events; [crate::VncEvent::FramebufferUpdated] then says when an update is
+    /// complete. Raw pixels go from the socket's buffers into the sink with one copy.
+    pub fn set_pixel_sink(mut self, sink: Arc<dyn PixelSink>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// Lets the client use VeNCrypt (security type 19) when the server offers it: the

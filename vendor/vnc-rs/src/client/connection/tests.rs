@@ -95,6 +95,7 @@ async fn invalid_rectangles_and_lengths_are_rejected_before_payload_reads() {
                 ],
                 &AtomicU32::new(pack_screen((64, 64))),
                 &DesktopState::default(),
+                None,
             ),
         )
         .await
@@ -137,6 +138,7 @@ async fn raw_is_implicit_and_resize_changes_decoder_bounds() {
         &[VncEncoding::DesktopSizePseudo],
         &AtomicU32::new(pack_screen((64, 64))),
         &DesktopState::default(),
+        None,
     )
     .await;
     assert!(matches!(result, Err(VncError::IoError(_))));
@@ -147,6 +149,153 @@ async fn raw_is_implicit_and_resize_changes_decoder_bounds() {
     assert!(
         matches!(&output[1], VncEvent::RawImage(rect, bytes) if (rect.x, rect.y) == (127, 95) && bytes == &[1, 2, 3, 255])
     );
+}
+
+/// A sink that keeps a 4-byte-per-pixel screen and what was asked of it.
+#[derive(Default)]
+struct RecordingSink {
+    state: std::sync::Mutex<(u16, Vec<u8>, Vec<String>)>,
+}
+
+impl PixelSink for RecordingSink {
+    fn resize(&self, width: u16, height: u16) -> Result<(), VncError> {
+        let mut state = self.state.lock().unwrap();
+        state.0 = width;
+        state.1 = vec![0; usize::from(width) * usize::from(height) * 4];
+        state.2.push(format!("resize {width}x{height}"));
+        Ok(())
+    }
+
+    fn put(&self, rect: &Rect, offset: usize, bytes: &[u8]) -> Result<(), VncError> {
+        let mut state = self.state.lock().unwrap();
+        let (stride, row) = (usize::from(state.0) * 4, usize::from(rect.width) * 4);
+        for (i, byte) in bytes.iter().enumerate() {
+            let (y, x) = ((offset + i) / row, (offset + i) % row);
+            let at = (usize::from(rect.y) + y) * stride + usize::from(rect.x) * 4 + x;
+            state.1[at] = *byte;
+        }
+        state.2.push(format!("put {offset}+{}", bytes.len()));
+        Ok(())
+    }
+
+    fn copy(&self, dst: &Rect, src: &Rect) -> Result<(), VncError> {
+        let mut state = self.state.lock().unwrap();
+        let (stride, row) = (usize::from(state.0) * 4, usize::from(src.width) * 4);
+        for y in 0..usize::from(src.height) {
+            let from = (usize::from(src.y) + y) * stride + usize::from(src.x) * 4;
+            let to = (usize::from(dst.y) + y) * stride + usize::from(dst.x) * 4;
+            state.1.copy_within(from..from + row, to);
+        }
+        state.2.push("copy".into());
+        Ok(())
+    }
+}
+
+/// With a sink, Raw pixels arrive in the pieces the reader holds, a CopyRect sees the
+/// rectangle before it, a resize reaches the sink in order, and the update ends with
+/// one FramebufferUpdated instead of pixel events.
+#[tokio::test]
+async fn a_pixel_sink_receives_pixels_and_copies_in_stream_order() {
+    let raw = Rect {
+        x: 0,
+        y: 0,
+        width: 2,
+        height: 2,
+    };
+    let mut bytes = rect_header(raw, 0);
+    bytes[3] = 2; // two rectangles
+    bytes.extend(1..=16u8);
+    bytes.extend(&rect_header(Rect { x: 2, ..raw }, VncEncoding::CopyRect.into())[4..]);
+    bytes.extend([0, 0, 0, 0]);
+    bytes.extend(rect_header(
+        Rect {
+            width: 8,
+            height: 3,
+            ..raw
+        },
+        VncEncoding::DesktopSizePseudo.into(),
+    ));
+    let sink = RecordingSink::default();
+    sink.resize(4, 2).unwrap();
+    let output = std::sync::Mutex::new(Vec::new());
+    let (_stop, mut stopped) = oneshot::channel();
+    let result = asycn_vnc_read_loop(
+        &mut tokio::io::BufReader::with_capacity(7, bytes.as_slice()),
+        &PixelFormat::rgba(),
+        &|event| {
+            output.lock().unwrap().push(event);
+            async { Ok(()) }
+        },
+        &mut stopped,
+        &[VncEncoding::CopyRect, VncEncoding::DesktopSizePseudo],
+        &AtomicU32::new(pack_screen((4, 2))),
+        &DesktopState::default(),
+        Some(&sink),
+    )
+    .await;
+    assert!(matches!(result, Err(VncError::IoError(_))));
+    let (_, pixels, calls) = sink.state.into_inner().unwrap();
+    let (first, rest) = calls.split_first().unwrap();
+    let (puts, last) = rest.split_at(rest.len() - 2);
+    assert_eq!(
+        (first.as_str(), last),
+        ("resize 4x2", &["copy".into(), "resize 8x3".into()][..])
+    );
+    // The 16 bytes in more than one piece, each where the last ended.
+    assert!(puts.len() > 1, "{calls:?}");
+    let mut end = 0;
+    for put in puts {
+        let (offset, len) = put.strip_prefix("put ").unwrap().split_once('+').unwrap();
+        assert_eq!(offset.parse::<usize>().unwrap(), end, "{calls:?}");
+        end += len.parse::<usize>().unwrap();
+    }
+    assert_eq!(end, 16);
+    assert!(
+        pixels.iter().all(|&byte| byte == 0),
+        "the new screen is fresh"
+    );
+    let output = output.into_inner().unwrap();
+    assert_eq!(output.len(), 2, "{output:?}");
+    assert!(matches!(output[0], VncEvent::FramebufferUpdated));
+    assert!(
+        matches!(&output[1], VncEvent::SetResolution(size) if (size.width, size.height) == (8, 3))
+    );
+}
+
+/// The pixels a sink holds after Raw and CopyRect: both halves of the screen alike.
+#[tokio::test]
+async fn a_pixel_sink_gets_every_raw_byte_in_place() {
+    let raw = Rect {
+        x: 0,
+        y: 0,
+        width: 2,
+        height: 2,
+    };
+    let mut bytes = rect_header(raw, 0);
+    bytes[3] = 2;
+    bytes.extend(1..=16u8);
+    bytes.extend(&rect_header(Rect { x: 2, ..raw }, VncEncoding::CopyRect.into())[4..]);
+    bytes.extend([0, 0, 0, 0]);
+    let sink = RecordingSink::default();
+    sink.resize(4, 2).unwrap();
+    let (_stop, mut stopped) = oneshot::channel();
+    let _ = asycn_vnc_read_loop(
+        &mut tokio::io::BufReader::with_capacity(5, bytes.as_slice()),
+        &PixelFormat::rgba(),
+        &|_| async { Ok(()) },
+        &mut stopped,
+        &[VncEncoding::CopyRect],
+        &AtomicU32::new(pack_screen((4, 2))),
+        &DesktopState::default(),
+        Some(&sink),
+    )
+    .await;
+    let (_, pixels, _) = sink.state.into_inner().unwrap();
+    let expected: Vec<u8> = [1..=8u8, 1..=8, 9..=16, 9..=16]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(pixels, expected);
 }
 
 #[tokio::test]
@@ -180,6 +329,7 @@ async fn shutdown_interrupts_a_full_event_queue() {
         &[],
         &screen,
         &desktop,
+        None,
     );
     tokio::pin!(task);
     assert!(futures::poll!(task.as_mut()).is_pending());
@@ -346,6 +496,7 @@ async fn qemu_key_event_acknowledgement_and_led_state_become_events() {
         ],
         &AtomicU32::new(pack_screen((640, 480))),
         &DesktopState::default(),
+        None,
     )
     .await;
     assert!(matches!(result, Err(VncError::IoError(_))));
