@@ -268,8 +268,15 @@ pub fn serial_text(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Waits until a line after byte `from` of the log satisfies `pred`; returns that line
-/// (without its line ending). Fails the test after `timeout` showing the log's tail.
+/// The log's complete lines: what the guest has written up to its last line ending. A line
+/// still being written (QEMU flushes the serial port in pieces) is left out, so a wait never
+/// answers with half a line.
+fn complete_lines(log: &str) -> &str {
+    log.rfind('\n').map_or("", |end| &log[..=end])
+}
+
+/// Waits until a complete line after byte `from` of the log satisfies `pred`; returns that
+/// line (without its line ending). Fails the test after `timeout` showing the log's tail.
 pub fn wait_for_serial_line(
     path: &Path,
     from: usize,
@@ -280,7 +287,7 @@ pub fn wait_for_serial_line(
     let deadline = Instant::now() + timeout;
     loop {
         let log = serial_text(path);
-        let found = log
+        let found = complete_lines(&log)
             .get(from..)
             .unwrap_or("")
             .lines()

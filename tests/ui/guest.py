@@ -101,6 +101,24 @@ def domain_xml(name, serial_log, image, painting=False, tablet=True, vnc_passwor
     return ET.tostring(d, encoding="unicode")
 
 
+def complete_lines(path):
+    """The serial log at `path` up to its last line ending ("" before QEMU creates it). A
+    line still being written (QEMU flushes the port in pieces) is left out, so no test reads
+    half a line."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+    return text[:text.rfind("\n") + 1]
+
+
+def wait_serial_line(log, needle, timeout, after):
+    """Waits until `log.log()` holds `needle` after offset `after`."""
+    return wait_for(f"{needle!r} on the guest's serial port",
+                    lambda: needle in log.log()[after:], timeout=timeout, step=0.2)
+
+
 def virsh(*args, check=True):
     return subprocess.run(["virsh", "-c", SESSION, *args], capture_output=True, text=True, check=check)
 
@@ -130,15 +148,10 @@ class Guest:
         return f"{host}:{5900 + int(display)}"
 
     def log(self):
-        try:
-            with open(self.serial, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return complete_lines(self.serial)
 
     def wait_line(self, needle, timeout=180, after=0):
-        return wait_for(f"{needle!r} on the guest's serial port",
-                        lambda: needle in self.log()[after:], timeout=timeout, step=0.2)
+        return wait_serial_line(self, needle, timeout, after)
 
     def remove(self):
         virsh("destroy", self.name, check=False)

@@ -20,7 +20,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 import guest
-from vdui import ARTIFACTS, ROOT, wait_for
+from vdui import ARTIFACTS, ROOT
 
 HOST_SH = os.path.join(ROOT, "tests", "remote", "host.sh")
 
@@ -157,15 +157,10 @@ class GuestLog:
         self.path = os.path.join(directory, "serial.log")
 
     def log(self):
-        try:
-            with open(self.path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return guest.complete_lines(self.path)
 
     def wait_line(self, needle, timeout=180, after=0):
-        wait_for(f"{needle!r} on the guest's serial port",
-                 lambda: needle in self.log()[after:], timeout=timeout, step=0.2)
+        return guest.wait_serial_line(self, needle, timeout, after)
 
 
 def start_guest(case, host, name, vnc_port=None, serial_shell=False):
