@@ -2,7 +2,7 @@
 //! few facts the actions and screens decide by. The device lists of a [`DomainInfo`] are
 //! left out: with ten hosts of a thousand machines they cost megabytes, and the screens
 //! that show them (details, the delete dialog) ask the connection for the one machine
-//! they show ([`crate::libvirt::Request::Describe`]).
+//! they show (`Request::Describe`).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
