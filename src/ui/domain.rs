@@ -494,7 +494,58 @@ pub fn format_memory(kib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_memory, os_name};
+    use super::listed::{intern, Listed};
+    use super::{changed_properties, format_memory, os_name};
+    use crate::ui::backend::{DomainState, Tablet};
+
+    fn listed() -> Listed {
+        Listed {
+            uuid: "6b1c0c9e-0000-4000-8000-000000000001".into(),
+            name: "web".into(),
+            id: None,
+            state: DomainState::Shutoff,
+            vcpus: 2,
+            memory_kib: 1 << 20,
+            os_id: Some(intern("http://debian.org/debian/12")),
+            tags: Box::new([intern("db")]),
+            tablet: Tablet::Present,
+            spice_only: false,
+            nvram: false,
+            tpm_state: false,
+            saved: false,
+            template: false,
+        }
+    }
+
+    #[test]
+    fn only_the_properties_read_from_what_changed_are_notified() {
+        let old = listed();
+        assert!(changed_properties(&old, &old.clone()).is_empty());
+        let mut tagged = old.clone();
+        tagged.tags = Box::new([intern("db"), intern("web")]);
+        assert_eq!(changed_properties(&old, &tagged), ["tags", "search-text"]);
+        let mut running = old.clone();
+        running.state = DomainState::Running;
+        running.id = Some(3);
+        assert_eq!(
+            changed_properties(&old, &running),
+            ["state-label", "state-icon", "active"]
+        );
+        let mut saved = old.clone();
+        saved.saved = true;
+        assert_eq!(
+            changed_properties(&old, &saved),
+            ["state-label", "state-icon", "saved"]
+        );
+    }
+
+    #[test]
+    fn the_search_looks_in_the_name_and_the_tags() {
+        let mut domain = listed();
+        domain.tags = Box::new([intern("db"), intern("prod")]);
+        assert_eq!(domain.search_text(), "web db prod");
+        assert_eq!(domain.tags_text(), "db, prod");
+    }
 
     #[test]
     fn os_names_come_from_libosinfo_ids() {
