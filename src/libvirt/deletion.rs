@@ -1,8 +1,8 @@
 //! Deleting a machine: which of its disk images the user is offered to delete, and the
 //! removal itself, which deletes exactly what the user confirmed and keeps the rest.
 //!
-//! The Delete dialog builds its list with [`storage_choices`] from the domains the UI
-//! already knows, and sends the paths the user left checked in
+//! The Delete dialog asks the worker for its list ([`read_storage_choices`]: every
+//! machine of the host read for its disks, [`storage_choices`]), and sends the paths the user left checked in
 //! [`Command::Delete`](super::Command::Delete). The worker then undefines the machine with
 //! [`undefine`] (UEFI variables and TPM state kept unless [`DeleteStorage`] says otherwise)
 //! and deletes those paths with [`delete_volume`], re-reading nothing to decide what goes.
@@ -87,6 +87,28 @@ pub fn storage_choices<'a>(
         }
     }
     choices
+}
+
+/// [`storage_choices`] of the machine `uuid` among every machine of `conn`, each read
+/// for its disks (the list keeps no device lists).
+pub fn read_storage_choices(conn: &Connect, uuid: &str) -> Result<Vec<StorageChoice>, VirtError> {
+    let mut all = Vec::new();
+    let mut target = None;
+    for dom in conn.list_all_domains(0)? {
+        let read = dom.xml_desc(0).map(|xml| {
+            // State and persistence do not matter for the disks.
+            DomainInfo::from_xml(&xml, super::DomainState::NoState, true)
+        });
+        match read {
+            Ok(Ok(info)) if info.uuid == uuid => target = Some(info),
+            Ok(Ok(info)) => all.push(info),
+            // Gone since the listing, or unreadable: it uses no image worth naming.
+            Ok(Err(_)) => {}
+            Err(e) if super::error::is_no_domain(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(target.map_or_else(Vec::new, |target| storage_choices(&target, &all)))
 }
 
 /// Why a machine could not be undefined.

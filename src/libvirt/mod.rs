@@ -92,7 +92,7 @@ pub use networks::{
     ForwardMode, Ipv4Subnet, Lease, NetworkChange, NetworkDetails, NetworkError, NetworkRequest,
     NetworkSpec, TakenSubnet, VirtualNetwork,
 };
-pub use requests::{Answer, Reply, Request, RequestError};
+pub use requests::{Answer, DescribeRequest, Reply, Request, RequestError};
 pub use snapshots::{SnapshotError, SnapshotInfo, SnapshotKind, SnapshotRequest, Snapshots};
 pub use storage::{
     Field, PoolChange, PoolInfo, PoolKind, PoolSource, PoolSpec, StorageError, StorageRequest,

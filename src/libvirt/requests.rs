@@ -22,6 +22,8 @@ use virt::connect::Connect;
 
 use super::addresses::{self, GuestAddresses};
 use super::clone::{self, CloneFailure, CloneRequest};
+use super::deletion::{self, StorageChoice};
+use super::domain::DomainInfo;
 use super::edit::{self, EditFailure, EditRequest};
 use super::error::describe;
 use super::guest_info::{self, GuestFacts};
@@ -104,6 +106,26 @@ pub enum Request {
     Hosts(super::tags::HostsRequest),
     /// Moving a machine to another host.
     Migration(MigrationRequest),
+    /// One machine in full, for the screens that show more than the list keeps.
+    Describe(DescribeRequest),
+}
+
+/// What the list does not keep of each machine (its devices), read for the one machine a
+/// screen shows.
+#[derive(Debug)]
+pub enum DescribeRequest {
+    /// The machine's description with its disks, network interfaces and displays, read
+    /// afresh.
+    Domain {
+        uuid: String,
+        reply: Reply<DomainInfo>,
+    },
+    /// The local disk images the machine uses, each with the other machines of the host
+    /// that use it too ([`deletion::storage_choices`]), for the delete dialog.
+    Storage {
+        uuid: String,
+        reply: Reply<Vec<StorageChoice>>,
+    },
 }
 
 /// Why a request has no answer. Each message is a sentence.
@@ -263,6 +285,8 @@ impl Request {
             Self::Edit(edit) => edit.name(),
             Self::Hosts(request) => request.name(),
             Self::Migration(request) => request.name(),
+            Self::Describe(DescribeRequest::Domain { .. }) => "Describe::Domain",
+            Self::Describe(DescribeRequest::Storage { .. }) => "Describe::Storage",
         }
     }
 }
@@ -331,5 +355,11 @@ pub(super) fn serve(conn: Option<&Connect>, uri: &str, refresher: &Refresher, re
         }
         Request::Hosts(request) => super::tags::serve(conn, request),
         Request::Migration(request) => migration::serve(conn, request),
+        Request::Describe(DescribeRequest::Domain { uuid, reply }) => {
+            reply.answer(conn, |c| super::worker::read_in_full(c, &uuid));
+        }
+        Request::Describe(DescribeRequest::Storage { uuid, reply }) => {
+            reply.answer(conn, |c| Ok(deletion::read_storage_choices(c, &uuid)?));
+        }
     }
 }

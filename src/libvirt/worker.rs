@@ -1129,6 +1129,13 @@ fn read_domain(dom: &Domain, seen: Seen) -> Result<DomainInfo, ReadError> {
     Ok(info)
 }
 
+/// The machine `uuid` in full, read afresh: [`requests::DescribeRequest::Domain`]. Read
+/// while the worker watches, so an install found ended is finished as its event would.
+pub(super) fn read_in_full(conn: &Connect, uuid: &str) -> Result<DomainInfo, RequestError> {
+    let dom = conn.lookup_domain_by_uuid_string(uuid)?;
+    read_domain(&dom, Seen::Live).map_err(|error| RequestError::Libvirt(error.message()))
+}
+
 /// Disks whose size the list shows: those with an image, not CD-ROMs or floppies.
 fn has_size(disk: &Disk) -> bool {
     disk.device == DiskDevice::Disk && disk.source.is_some()

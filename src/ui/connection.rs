@@ -131,6 +131,24 @@ impl Connection {
         }
     }
 
+    /// Sends the request `make` builds and hands the answer to `show` with `owner`, unless
+    /// `owner` is gone by then (a closed dialog).
+    pub fn ask_for<O: IsA<glib::Object>, T: 'static>(
+        &self,
+        owner: &O,
+        make: impl FnOnce(Reply<T>) -> Request + 'static,
+        show: impl FnOnce(&O, Result<T, RequestError>) + 'static,
+    ) {
+        let connection = self.clone();
+        let owner = owner.downgrade();
+        glib::spawn_future_local(async move {
+            let answer = connection.request(make).await;
+            if let Some(owner) = owner.upgrade() {
+                show(&owner, answer);
+            }
+        });
+    }
+
     /// Asks the connection's worker and waits for its answer, without blocking the main
     /// loop: `connection.request(Request::Networks).await`, or with arguments
     /// `connection.request(|reply| Request::VncPassword { uuid, reply }).await`. All of the
@@ -213,6 +231,7 @@ impl Connection {
                 self.replace_all(infos);
                 // benches/hosts reads this line: every machine described in full.
                 tracing::debug!(uri = %self.uri(), count, "domain list complete");
+                queue_release_free_memory();
             }
             Event::DomainAdded(info) | Event::DomainChanged(info) => self.upsert(info),
             Event::DomainRemoved(uuid) => self.remove(&uuid),
@@ -483,4 +502,20 @@ fn wants_address(domain: &Domain) -> bool {
     }
     let every = if domain.address().is_empty() { 10 } else { 100 };
     domain.take_address_turn(every)
+}
+
+/// Hands the memory freed with a whole list's descriptions (the machines keep only what
+/// the list shows) back to the system, once for lists that arrive within a second of
+/// each other (several hosts connecting at once).
+fn queue_release_free_memory() {
+    thread_local! {
+        static QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if QUEUED.with(|queued| queued.replace(true)) {
+        return;
+    }
+    glib::timeout_add_local_once(Duration::from_secs(1), || {
+        QUEUED.with(|queued| queued.set(false));
+        backend::ffi::release_free_memory();
+    });
 }

@@ -301,24 +301,23 @@ impl ConsolePage {
             imp.stack.set_visible_child_name("none");
             return;
         };
-        let info = domain.info();
-        self.show_tablet_banner(info.tablet);
+        let tablet = domain.tablet();
+        self.show_tablet_banner(tablet);
         // Without a tablet the guest's pointer is QEMU's PS/2 mouse, which moves by motion.
-        imp.view
-            .set_relative_pointer(info.tablet != Tablet::Present);
+        imp.view.set_relative_pointer(tablet != Tablet::Present);
         if !self.is_mapped() {
             return;
         }
         if self.held_elsewhere() {
             self.close_session();
             imp.stack.set_visible_child_name("elsewhere");
-        } else if !info.state.is_active() {
+        } else if !domain.state().is_active() {
             self.close_session();
             imp.stack.set_visible_child_name("stopped");
-        } else if spice::spice_only(&info) {
+        } else if domain.spice_only() {
             self.close_session();
             imp.stack.set_visible_child_name("spice");
-        } else if imp.opened_for.get() != Some(info.id) {
+        } else if imp.opened_for.get() != Some(domain.hypervisor_id()) {
             // Never opened, or a new QEMU process: the old socket is gone.
             self.connect_console();
         }
@@ -397,7 +396,7 @@ impl ConsolePage {
         };
         let imp = self.imp();
         imp.view.close();
-        imp.opened_for.set(Some(domain.info().id));
+        imp.opened_for.set(Some(domain.hypervisor_id()));
         imp.connecting.set(true);
         imp.stack.set_visible_child_name("connecting");
         let attempt = imp.opened_for.get();

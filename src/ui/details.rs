@@ -8,7 +8,7 @@
 
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::backend::domain::{DiskDevice, Nic};
-use crate::ui::backend::DomainInfo;
+use crate::ui::backend::{DescribeRequest, DomainInfo, Request};
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
 use crate::ui::graph;
@@ -92,14 +92,15 @@ mod imp {
             let obj = self.obj();
             match &domain {
                 Some(domain) => {
-                    // Only the device lists read more than the properties.
+                    // Only the device lists show more than the properties: the list
+                    // keeps no devices, they are read for the machine shown.
                     let handler = domain.connect_revision_notify(glib::clone!(
                         #[weak]
                         obj,
-                        move |domain| obj.show_devices(&domain.info())
+                        move |domain| obj.read_devices(domain)
                     ));
                     self.domain.set(domain.clone(), vec![handler]);
-                    obj.show_devices(&domain.info());
+                    obj.read_devices(domain);
                 }
                 None => self.domain.clear(),
             }
@@ -236,6 +237,30 @@ impl Default for DomainDetails {
 }
 
 impl DomainDetails {
+    /// Asks the connection for the devices of `domain` and shows them, if it is still the
+    /// machine shown then. Answers come in the order asked.
+    fn read_devices(&self, domain: &Domain) {
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        let uuid = domain.uuid();
+        let domain = domain.clone();
+        connection.ask_for(
+            self,
+            |reply| Request::Describe(DescribeRequest::Domain { uuid, reply }),
+            move |obj, answer| {
+                if obj.domain().as_ref() != Some(&domain) {
+                    return;
+                }
+                match answer {
+                    Ok(info) => obj.show_devices(&info),
+                    // Gone or disconnected: the list follows, and the details with it.
+                    Err(error) => tracing::debug!(%error, "could not read the devices"),
+                }
+            },
+        );
+    }
+
     /// Shows the disks, network interfaces and displays of `info`, changing only the lists
     /// that changed.
     fn show_devices(&self, info: &DomainInfo) {

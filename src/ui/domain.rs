@@ -1,52 +1,49 @@
-//! One virtual machine as the UI sees it: a GObject over [`DomainInfo`], updated in place
-//! when libvirt reports a change so that rows and details follow by property bindings.
+//! One virtual machine as the UI sees it: a GObject over what the list needs of a
+//! [`DomainInfo`] ([`listed`]), updated in place when libvirt reports a change so that
+//! rows and details follow by property bindings.
+
+mod listed;
 
 use crate::i18n::gettext;
-use crate::ui::backend::{DomainInfo, DomainState, DomainStats, GuestAddresses, StatsHistory};
+use crate::ui::backend::{
+    DomainInfo, DomainState, DomainStats, GuestAddresses, StatsHistory, Tablet,
+};
 use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
-use std::cell::{Cell, RefCell};
+use listed::Listed;
+use std::cell::{Cell, Ref, RefCell};
 
 mod imp {
     use super::*;
     use glib::Properties;
 
+    /// The list's properties are read from [`Listed`] when asked, not kept a second
+    /// time as strings: a view asks only for the rows it shows.
     #[derive(Properties)]
     #[properties(wrapper_type = super::Domain)]
     pub struct Domain {
-        #[property(get)]
-        pub uuid: RefCell<String>,
-        #[property(get)]
-        pub name: RefCell<String>,
+        #[property(name = "uuid", get = |d: &Self| d.listed().uuid.to_string(), type = String)]
+        #[property(name = "name", get = |d: &Self| d.listed().name.to_string(), type = String)]
         /// The state in words, translated.
-        #[property(get)]
-        pub state_label: RefCell<String>,
-        #[property(get)]
-        pub state_icon: RefCell<String>,
+        #[property(name = "state-label", get = Self::state_label, type = String)]
+        #[property(name = "state-icon", get = Self::state_icon, type = String)]
         /// Shut off with its memory saved (managed save): Start resumes it.
-        #[property(get)]
-        pub saved: Cell<bool>,
+        #[property(name = "saved", get = |d: &Self| d.listed().saved, type = bool)]
         /// The template of linked clones: not started until unmarked.
-        #[property(get)]
-        pub template: Cell<bool>,
+        #[property(name = "template", get = |d: &Self| d.listed().template, type = bool)]
         /// It has a hypervisor process: running, paused, … anything but shut off.
-        #[property(get)]
-        pub active: Cell<bool>,
+        #[property(name = "active", get = |d: &Self| d.listed().state.is_active(), type = bool)]
         /// The guest's operating system for people ("Debian 12"), empty when unknown.
-        #[property(get)]
-        pub os_name: RefCell<String>,
+        #[property(name = "os-name", get = Self::os_name, type = String)]
         /// The user's tags, comma-separated ("db, web"), empty when none.
-        #[property(get)]
-        pub tags: RefCell<String>,
+        #[property(name = "tags", get = |d: &Self| d.listed().tags_text(), type = String)]
         /// What the list's search looks in: the name and the tags.
-        #[property(get)]
-        pub search_text: RefCell<String>,
-        #[property(get)]
-        pub vcpus: Cell<u32>,
+        #[property(name = "search-text", get = |d: &Self| d.listed().search_text(), type = String)]
+        #[property(name = "vcpus", get = |d: &Self| d.listed().vcpus, type = u32)]
         /// Current memory in KiB.
-        #[property(get)]
-        pub memory: Cell<u64>,
+        #[property(name = "memory", get = |d: &Self| d.listed().memory_kib, type = u64)]
+        pub listed: RefCell<Option<Listed>>,
         /// CPU usage in percent of the host, -1 when unknown (not running, no sample yet).
         #[property(get, default = -1.0, minimum = -1.0)]
         pub cpu_percent: Cell<f64>,
@@ -65,7 +62,8 @@ mod imp {
         /// Network bytes sent per second, -1 when unknown.
         #[property(get, default = -1.0, minimum = -1.0)]
         pub net_tx_rate: Cell<f64>,
-        /// Bumped on every change of `info`, for views that show more than the properties.
+        /// Bumped on every change of the description, for views that show more than the
+        /// properties.
         #[property(get)]
         pub revision: Cell<u64>,
         /// Bumped when the machine's configuration may have changed (a define, a metadata
@@ -81,12 +79,12 @@ mod imp {
         /// the machine stops), for graphs.
         #[property(get)]
         pub samples: Cell<u64>,
-        pub info: RefCell<Option<DomainInfo>>,
         pub stats: Cell<Option<DomainStats>>,
-        /// The recent statistics, kept while the connection is open and the machine runs.
-        pub history: RefCell<StatsHistory>,
+        /// The recent statistics, kept while the connection is open and the machine runs;
+        /// boxed on the first sample (most machines of a large host never get one).
+        pub history: RefCell<Option<Box<StatsHistory>>>,
         /// What the worker last said about the guest's addresses.
-        pub guest_addresses: RefCell<Option<GuestAddresses>>,
+        pub guest_addresses: RefCell<Option<Box<GuestAddresses>>>,
         /// `samples` when the list last asked for the address, if it did.
         pub address_asked_at: Cell<Option<u64>>,
     }
@@ -94,18 +92,7 @@ mod imp {
     impl Default for Domain {
         fn default() -> Self {
             Self {
-                uuid: RefCell::default(),
-                name: RefCell::default(),
-                state_label: RefCell::default(),
-                state_icon: RefCell::default(),
-                saved: Cell::default(),
-                template: Cell::default(),
-                active: Cell::default(),
-                os_name: RefCell::default(),
-                tags: RefCell::default(),
-                search_text: RefCell::default(),
-                vcpus: Cell::default(),
-                memory: Cell::default(),
+                listed: RefCell::default(),
                 cpu_percent: Cell::new(-1.0),
                 memory_used: Cell::default(),
                 disk_read_rate: Cell::new(-1.0),
@@ -116,12 +103,37 @@ mod imp {
                 config_serial: Cell::default(),
                 address: RefCell::default(),
                 samples: Cell::default(),
-                info: RefCell::default(),
                 stats: Cell::default(),
                 history: RefCell::default(),
                 guest_addresses: RefCell::default(),
                 address_asked_at: Cell::default(),
             }
+        }
+    }
+
+    impl Domain {
+        pub fn listed(&self) -> Ref<'_, Listed> {
+            Ref::map(self.listed.borrow(), |l| {
+                l.as_ref().expect("a domain is made from its description")
+            })
+        }
+
+        fn state_label(&self) -> String {
+            let l = self.listed();
+            super::state_label(l.state, l.saved, l.template)
+        }
+
+        fn state_icon(&self) -> String {
+            let l = self.listed();
+            super::state_icon(l.state, l.saved).to_owned()
+        }
+
+        fn os_name(&self) -> String {
+            self.listed()
+                .os_id
+                .as_deref()
+                .map(super::os_name)
+                .unwrap_or_default()
         }
     }
 
@@ -155,47 +167,59 @@ fn replace_cell<T: PartialEq + Copy>(obj: &Domain, field: &Cell<T>, value: T, pr
     }
 }
 
+/// The properties read from [`Listed`] that differ between `old` and `new`.
+fn changed_properties(old: &Listed, new: &Listed) -> Vec<&'static str> {
+    let state = |l: &Listed| (l.state, l.saved, l.template);
+    [
+        (old.name != new.name, "name"),
+        (state(old) != state(new), "state-label"),
+        (
+            (old.state, old.saved) != (new.state, new.saved),
+            "state-icon",
+        ),
+        (old.state.is_active() != new.state.is_active(), "active"),
+        (old.saved != new.saved, "saved"),
+        (old.template != new.template, "template"),
+        (old.os_id != new.os_id, "os-name"),
+        (old.vcpus != new.vcpus, "vcpus"),
+        (old.memory_kib != new.memory_kib, "memory"),
+        (old.tags != new.tags, "tags"),
+        (old.name != new.name || old.tags != new.tags, "search-text"),
+    ]
+    .into_iter()
+    .filter_map(|(changed, property)| changed.then_some(property))
+    .collect()
+}
+
 impl Domain {
     pub fn new(info: DomainInfo) -> Self {
         let domain: Self = glib::Object::new();
-        domain.imp().uuid.replace(info.uuid.clone());
-        domain.update(info);
+        domain.imp().listed.replace(Some(info.into()));
         domain
     }
 
     /// Takes a newer description of the same domain.
     pub fn update(&self, info: DomainInfo) {
-        // Listeners run once everything, `info` included, is current.
+        self.replace_listed(info.into());
+    }
+
+    fn replace_listed(&self, new: Listed) {
+        // Listeners run once everything, the description included, is current.
         let _queued = self.freeze_notify();
         let imp = self.imp();
-        replace(self, &imp.name, info.name.clone(), "name");
-        replace(
-            self,
-            &imp.state_label,
-            state_label(info.state, info.saved, info.template),
-            "state-label",
-        );
-        replace(
-            self,
-            &imp.state_icon,
-            state_icon(info.state, info.saved).to_owned(),
-            "state-icon",
-        );
-        replace_cell(self, &imp.active, info.state.is_active(), "active");
-        replace_cell(self, &imp.saved, info.saved, "saved");
-        replace_cell(self, &imp.template, info.template, "template");
-        let os = info.os_id.as_deref().map(os_name).unwrap_or_default();
-        replace(self, &imp.os_name, os, "os-name");
-        replace_cell(self, &imp.vcpus, info.vcpus, "vcpus");
-        replace_cell(self, &imp.memory, info.memory_kib, "memory");
-        self.show_tags(&info.name, &info.tags);
-        if !info.state.is_active() {
+        let active = new.state.is_active();
+        let old = imp.listed.replace(Some(new));
+        if let Some(old) = old {
+            for property in changed_properties(&old, &imp.listed()) {
+                self.notify(property);
+            }
+        }
+        if !active {
             self.show_stats(None);
             self.set_guest_addresses(None);
             // the next run's address is asked for at its first sample
             imp.address_asked_at.set(None);
         }
-        imp.info.replace(Some(info));
         imp.revision.set(imp.revision.get() + 1);
         self.notify_revision();
     }
@@ -209,21 +233,9 @@ impl Domain {
 
     /// Shows `tags` as they are now stored (after the user edited them).
     pub fn set_tags(&self, tags: Vec<String>) {
-        let name = self.name();
-        self.show_tags(&name, &tags);
-        if let Some(info) = self.imp().info.borrow_mut().as_mut() {
-            info.tags = tags;
-        }
-    }
-
-    fn show_tags(&self, name: &str, tags: &[String]) {
-        let imp = self.imp();
-        replace(self, &imp.tags, tags.join(", "), "tags");
-        let search = std::iter::once(name)
-            .chain(tags.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ");
-        replace(self, &imp.search_text, search, "search-text");
+        let mut listed = self.imp().listed().clone();
+        listed.tags = tags.iter().map(|t| listed::intern(t)).collect();
+        self.replace_listed(listed);
     }
 
     pub fn set_stats(&self, stats: DomainStats) {
@@ -270,10 +282,12 @@ impl Domain {
         let imp = self.imp();
         {
             let mut history = imp.history.borrow_mut();
-            match stats {
-                Some(stats) => history.push(stats),
-                None if history.is_empty() => return,
-                None => history.clear(),
+            match (stats, history.as_mut()) {
+                (Some(stats), Some(history)) => history.push(stats),
+                (Some(stats), None) => history.get_or_insert_default().push(stats),
+                (None, None) => return,
+                // a new run starts a new graph
+                (None, Some(_)) => *history = None,
             }
         }
         imp.samples.set(imp.samples.get().wrapping_add(1));
@@ -287,7 +301,7 @@ impl Domain {
             .and_then(GuestAddresses::first)
             .unwrap_or_default()
             .to_owned();
-        self.imp().guest_addresses.replace(addresses);
+        self.imp().guest_addresses.replace(addresses.map(Box::new));
         replace(self, &self.imp().address, first, "address");
     }
 
@@ -356,29 +370,50 @@ impl Domain {
     }
 
     pub fn guest_addresses(&self) -> Option<GuestAddresses> {
-        self.imp().guest_addresses.borrow().clone()
+        self.imp().guest_addresses.borrow().as_deref().cloned()
     }
 
     /// The recent statistics, oldest first.
-    pub fn history(&self) -> std::cell::Ref<'_, StatsHistory> {
-        self.imp().history.borrow()
-    }
-
-    /// A copy of everything known about the domain.
-    pub fn info(&self) -> DomainInfo {
-        self.imp()
-            .info
-            .borrow()
-            .clone()
-            .expect("a domain is made from its info")
+    pub fn history(&self) -> Ref<'_, StatsHistory> {
+        static EMPTY: std::sync::LazyLock<StatsHistory> =
+            std::sync::LazyLock::new(StatsHistory::default);
+        Ref::map(self.imp().history.borrow(), |h| {
+            h.as_deref().unwrap_or(&EMPTY)
+        })
     }
 
     pub fn state(&self) -> DomainState {
-        self.imp()
-            .info
-            .borrow()
-            .as_ref()
-            .map_or(DomainState::NoState, |i| i.state)
+        self.imp().listed().state
+    }
+
+    /// The hypervisor's id of the running machine (a new one at every start).
+    pub fn hypervisor_id(&self) -> Option<u32> {
+        self.imp().listed().id
+    }
+
+    /// Whether the guest has a USB tablet (absolute pointer positions).
+    pub fn tablet(&self) -> Tablet {
+        self.imp().listed().tablet
+    }
+
+    /// A SPICE display and no VNC one, as the console connection decides it.
+    pub fn spice_only(&self) -> bool {
+        self.imp().listed().spice_only
+    }
+
+    /// libosinfo's id of the guest's operating system.
+    pub fn os_id(&self) -> Option<String> {
+        self.imp().listed().os_id.as_deref().map(str::to_owned)
+    }
+
+    /// Whether the machine keeps UEFI variables in a file of its own.
+    pub fn has_nvram(&self) -> bool {
+        self.imp().listed().nvram
+    }
+
+    /// Whether the machine has an emulated TPM whose state libvirt keeps.
+    pub fn has_tpm_state(&self) -> bool {
+        self.imp().listed().tpm_state
     }
 
     pub fn stats(&self) -> Option<DomainStats> {
@@ -459,7 +494,58 @@ pub fn format_memory(kib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_memory, os_name};
+    use super::listed::{intern, Listed};
+    use super::{changed_properties, format_memory, os_name};
+    use crate::ui::backend::{DomainState, Tablet};
+
+    fn listed() -> Listed {
+        Listed {
+            uuid: "6b1c0c9e-0000-4000-8000-000000000001".into(),
+            name: "web".into(),
+            id: None,
+            state: DomainState::Shutoff,
+            vcpus: 2,
+            memory_kib: 1 << 20,
+            os_id: Some(intern("http://debian.org/debian/12")),
+            tags: Box::new([intern("db")]),
+            tablet: Tablet::Present,
+            spice_only: false,
+            nvram: false,
+            tpm_state: false,
+            saved: false,
+            template: false,
+        }
+    }
+
+    #[test]
+    fn only_the_properties_read_from_what_changed_are_notified() {
+        let old = listed();
+        assert!(changed_properties(&old, &old.clone()).is_empty());
+        let mut tagged = old.clone();
+        tagged.tags = Box::new([intern("db"), intern("web")]);
+        assert_eq!(changed_properties(&old, &tagged), ["tags", "search-text"]);
+        let mut running = old.clone();
+        running.state = DomainState::Running;
+        running.id = Some(3);
+        assert_eq!(
+            changed_properties(&old, &running),
+            ["state-label", "state-icon", "active"]
+        );
+        let mut saved = old.clone();
+        saved.saved = true;
+        assert_eq!(
+            changed_properties(&old, &saved),
+            ["state-label", "state-icon", "saved"]
+        );
+    }
+
+    #[test]
+    fn the_search_looks_in_the_name_and_the_tags() {
+        let mut domain = listed();
+        domain.tags = Box::new([intern("db"), intern("prod")]);
+        assert_eq!(domain.search_text(), "web db prod");
+        assert_eq!(domain.tags_text(), "db, prod");
+    }
 
     #[test]
     fn os_names_come_from_libosinfo_ids() {

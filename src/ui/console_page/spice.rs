@@ -3,25 +3,18 @@
 //! display edit). The USB tablet is offered by the page's own tablet banner.
 //!
 //! SPICE-only is decided from the domain's `<graphics>` by the same function the console
-//! connection uses ([`graphics::vnc_position`]), so the banner and the connection's
-//! typed `DisplayError::SpiceOnly` always agree.
+//! connection uses (`graphics::vnc_position`, when the list reads the machine), so the
+//! banner and the connection's typed `DisplayError::SpiceOnly` always agree.
 
 use crate::i18n::gettext;
 use crate::spec::edit::{DisplayKind, DomainEdit};
 use crate::ui::backend::edit::EditRequest;
-use crate::ui::backend::graphics::{self, DisplayError};
-use crate::ui::backend::{DomainInfo, Request};
+use crate::ui::backend::{DescribeRequest, Request};
 use crate::ui::util::{show_error, BoundObject, Failure};
 use crate::ui::{Connection, Domain};
 use gtk::subclass::prelude::*;
 use gtk::{glib, prelude::*, CompositeTemplate};
 use std::cell::{Cell, RefCell};
-
-/// The machine has a SPICE display and no VNC one, as the console connection decides it.
-pub fn spice_only(info: &DomainInfo) -> bool {
-    let kinds = info.graphics.iter().map(|g| g.kind.as_str());
-    graphics::vnc_position(kinds) == Err(DisplayError::SpiceOnly)
-}
 
 mod imp {
     use super::*;
@@ -139,8 +132,7 @@ impl SpiceBanner {
     }
 
     fn follow(&self, domain: &Domain) {
-        let info = domain.info();
-        let spice = spice_only(&info);
+        let spice = domain.spice_only();
         if !spice {
             self.set_switched(false);
         }
@@ -152,10 +144,14 @@ impl SpiceBanner {
             return;
         };
         // The SPICE display's listen address, so that the switch opens nothing new.
-        let listen = domain
-            .info()
-            .graphics
+        let uuid = domain.uuid();
+        let described = connection
+            .request(|reply| Request::Describe(DescribeRequest::Domain { uuid, reply }))
+            .await;
+        let listen = described
+            .ok()
             .into_iter()
+            .flat_map(|info| info.graphics)
             .find_map(|g| g.listen.filter(|l| !l.is_empty() && !l.starts_with('/')))
             .unwrap_or_else(|| "127.0.0.1".to_owned());
         let edits = vec![DomainEdit::Display {

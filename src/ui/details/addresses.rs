@@ -7,7 +7,9 @@
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::domain::Nic;
-use crate::ui::backend::{AddressSource, GuestAddresses, GuestFacts, GuestInfo, Request};
+use crate::ui::backend::{
+    AddressSource, DescribeRequest, GuestAddresses, GuestFacts, GuestInfo, Request,
+};
 use crate::ui::graph::size;
 use crate::ui::{Connection, Domain, InWords};
 use gtk::subclass::prelude::*;
@@ -55,6 +57,9 @@ mod imp {
         pub facts_known: Cell<bool>,
         /// A question is on its way: do not ask again.
         pub asking: Cell<bool>,
+        /// The shown machine's network interfaces, read with its addresses (the list
+        /// keeps no devices).
+        pub nics: RefCell<Vec<Nic>>,
         pub lines: gio::ListStore,
         pub facts_lines: gio::ListStore,
     }
@@ -72,6 +77,7 @@ mod imp {
                 facts_status: RefCell::default(),
                 facts_known: Cell::default(),
                 asking: Cell::default(),
+                nics: RefCell::default(),
                 lines: gio::ListStore::new::<glib::BoxedAnyObject>(),
                 facts_lines: gio::ListStore::new::<glib::BoxedAnyObject>(),
             }
@@ -104,6 +110,7 @@ mod imp {
                 ]
             });
             if followed {
+                self.nics.replace(Vec::new());
                 obj.show(domain.as_ref().and_then(Domain::guest_addresses).as_ref());
                 obj.show_facts(None);
                 obj.ask();
@@ -172,6 +179,14 @@ impl GuestAddressesGroup {
             self,
             async move {
                 let uuid = domain.uuid();
+                let described = connection
+                    .request(|reply| {
+                        Request::Describe(DescribeRequest::Domain {
+                            uuid: uuid.clone(),
+                            reply,
+                        })
+                    })
+                    .await;
                 let answer = connection
                     .request(|reply| Request::GuestAddresses {
                         uuid,
@@ -200,6 +215,9 @@ impl GuestAddressesGroup {
                     group.ask();
                     return;
                 }
+                if let Ok(info) = described {
+                    group.imp().nics.replace(info.nics);
+                }
                 match answer {
                     Ok(addresses) => group.show(Some(&addresses)),
                     Err(error) => {
@@ -226,8 +244,9 @@ impl GuestAddressesGroup {
     /// Shows `addresses`; `None`: none known.
     fn show(&self, addresses: Option<&GuestAddresses>) {
         let running = self.domain().is_some_and(|d| d.active());
-        let nics = self.domain().map(|d| d.info().nics).unwrap_or_default();
-        let lines = addresses.map(|a| lines(a, &nics)).unwrap_or_default();
+        let lines = addresses
+            .map(|a| lines(a, &self.imp().nics.borrow()))
+            .unwrap_or_default();
         let known = !lines.is_empty();
         replace_lines(&self.imp().lines, lines);
         if self.imp().known.replace(known) != known {

@@ -3,12 +3,14 @@
 //! unchecked), and the UEFI variables and TPM state, which are kept unless checked. The
 //! worker deletes exactly the paths that are checked when the user confirms.
 //!
-//! The list follows the machine: a disk plugged in while the dialog is open appears.
+//! The list follows the machine: a disk plugged in while the dialog is open appears. The
+//! images are read for the dialog (the list keeps no devices), with the other machines of
+//! the host that use them.
 
 mod storage_row;
 
 use crate::i18n::gettext_f;
-use crate::ui::backend::{storage_choices, Command, DeleteStorage, DomainInfo};
+use crate::ui::backend::{Command, DeleteStorage, DescribeRequest, Request, StorageChoice};
 use crate::ui::util::BoundObject;
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
@@ -93,10 +95,10 @@ mod imp {
             let handler = domain.connect_revision_notify(glib::clone!(
                 #[weak]
                 obj,
-                move |domain| obj.show_storage(&domain.info())
+                move |domain| obj.read_storage(domain)
             ));
             self.followed.set(domain.clone(), vec![handler]);
-            obj.show_storage(&domain.info());
+            obj.read_storage(&domain);
         }
 
         fn dispose(&self) {
@@ -131,22 +133,38 @@ glib::wrapper! {
 }
 
 impl DeleteDialog {
-    /// Lists the storage of `info`, keeping what the user checked or unchecked for images
-    /// already listed; the list is replaced only when its images changed.
-    fn show_storage(&self, info: &DomainInfo) {
+    /// Asks the connection for the disk images of `domain` (the list keeps no devices)
+    /// and lists them; until the answer, nothing is offered. Answers come in the order
+    /// asked.
+    fn read_storage(&self, domain: &Domain) {
+        self.show_storage(domain, None);
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        let uuid = domain.uuid();
+        let domain = domain.clone();
+        connection.ask_for(
+            self,
+            |reply| Request::Describe(DescribeRequest::Storage { uuid, reply }),
+            move |obj, answer| match answer {
+                Ok(choices) => obj.show_storage(&domain, Some(&choices)),
+                // Gone or disconnected: the dialog offers what it had.
+                Err(error) => tracing::debug!(%error, "could not read the storage"),
+            },
+        );
+    }
+
+    /// Lists `choices` (the disk images of `domain`), keeping what the user checked or
+    /// unchecked for images already listed; the list is replaced only when its images
+    /// changed. `None`: not known yet, the list is kept.
+    fn show_storage(&self, domain: &Domain, choices: Option<&[StorageChoice]>) {
         let imp = self.imp();
-        let others: Vec<DomainInfo> = self
-            .connection()
-            .map(|c| {
-                c.domains()
-                    .iter::<Domain>()
-                    .filter_map(Result::ok)
-                    .map(|d| d.info())
-                    .collect()
-            })
-            .unwrap_or_default();
         let old: Vec<StorageItem> = imp.volumes.iter().filter_map(Result::ok).collect();
-        let items: Vec<StorageItem> = storage_choices(info, &others)
+        let Some(choices) = choices else {
+            self.show_flags(domain, !old.is_empty());
+            return;
+        };
+        let items: Vec<StorageItem> = choices
             .iter()
             .map(|choice| {
                 let before = old.iter().find(|item| item.path() == choice.path);
@@ -162,10 +180,16 @@ impl DeleteDialog {
         if !same {
             imp.volumes.splice(0, imp.volumes.n_items(), &items);
         }
+        self.show_flags(domain, !items.is_empty());
+    }
+
+    /// Whether images, UEFI variables and TPM state are offered.
+    fn show_flags(&self, domain: &Domain, volumes: bool) {
+        let imp = self.imp();
         let flags = [
-            (&imp.has_volumes, !items.is_empty(), "has-volumes"),
-            (&imp.has_nvram, info.nvram.is_some(), "has-nvram"),
-            (&imp.has_tpm, info.tpm_state, "has-tpm"),
+            (&imp.has_volumes, volumes, "has-volumes"),
+            (&imp.has_nvram, domain.has_nvram(), "has-nvram"),
+            (&imp.has_tpm, domain.has_tpm_state(), "has-tpm"),
         ];
         let any = flags.iter().any(|(_, value, _)| *value);
         for (cell, value, name) in flags

@@ -80,7 +80,7 @@ mod imp {
             self.xml.replace(xml);
             let obj = self.obj();
             obj.set_text(&self.uuid, "uuid", overview.uuid);
-            let os_id = obj.domain().and_then(|d| d.info().os_id);
+            let os_id = obj.domain().and_then(|d| d.os_id());
             obj.set_text(&self.os, "os", os_words(os_id.as_deref()));
             obj.set_text(
                 &self.firmware,
