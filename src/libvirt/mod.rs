@@ -60,6 +60,7 @@ pub mod error;
 pub mod events;
 #[allow(unsafe_code)]
 pub mod ffi;
+pub mod first_looks;
 pub mod graphics;
 pub mod guest_info;
 pub mod history;

@@ -42,6 +42,7 @@ use super::events::{
     self, stats, CloseCallbackRegistration, CloseReason, DomainEvent, DomainEventId,
     DomainEventRegistration,
 };
+use super::first_looks::{self, Opening, FIRST_LOOKS};
 use super::host_load::{self, cpu_percent, CpuTimes, HostLoad};
 use super::install;
 use super::requests::{self, Answer, Reply, Request, RequestError};
@@ -549,7 +550,8 @@ impl Worker {
         // Over SSH through the host's shared master connection (one login for everything);
         // credentials libvirt itself asks for go to the window.
         let uri = super::ssh::libvirt_uri(&self.uri).into_owned();
-        let outcome = super::auth::open(&uri).and_then(|conn| self.open_session(conn));
+        let opening = FIRST_LOOKS.opening();
+        let outcome = super::auth::open(&uri).and_then(|conn| self.open_session(conn, opening));
         if let Err(error) = outcome {
             let message = describe(&error);
             tracing::debug!(uri = %self.uri, %error, "could not connect");
@@ -568,7 +570,12 @@ impl Worker {
     }
 
     /// Subscribes to events, then lists the domains, so that no change falls in between.
-    fn open_session(&mut self, conn: Connect) -> Result<(), virt::error::Error> {
+    /// `opening` counts this host among those opening until its first look is out.
+    fn open_session(
+        &mut self,
+        conn: Connect,
+        opening: Opening<'_>,
+    ) -> Result<(), virt::error::Error> {
         self.generation += 1;
         let generation = self.generation;
         if let Err(error) = conn.set_keep_alive(KEEPALIVE_INTERVAL_SECS, KEEPALIVE_COUNT) {
@@ -609,8 +616,13 @@ impl Worker {
             hypervisor,
             version,
         }));
-        if listing.domains.len() >= FIRST_LOOK_FROM {
+        let long = listing.domains.len() >= FIRST_LOOK_FROM;
+        if long {
             self.emit(Event::Listed(listing.first_look()));
+        }
+        drop(opening);
+        if long && !FIRST_LOOKS.wait_settled(first_looks::AT_MOST) {
+            tracing::debug!(uri = %self.uri, "reading in full while other hosts still open");
         }
         let domains = listing.read_all()?;
         drop(listing);
