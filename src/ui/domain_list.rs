@@ -47,6 +47,8 @@ mod imp {
         pub name_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
         pub host_column: TemplateChild<gtk::ColumnViewColumn>,
+        /// A reference to the Host column, which is out of the view while hidden.
+        pub host_column_kept: OnceCell<gtk::ColumnViewColumn>,
         #[template_child]
         pub state_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
@@ -286,6 +288,10 @@ impl DomainList {
         });
         let imp = self.imp();
         imp.host_column.set_sorter(Some(&sorter));
+        // GTK 4.8 builds the cells of a hidden column all the same: the column is in the
+        // view only while it is shown (see `set_hosts`).
+        let _ = imp.host_column_kept.set(imp.host_column.get());
+        imp.view.remove_column(&imp.host_column);
     }
 
     /// A column of labels showing `text` of each machine, again when its `property`
@@ -374,7 +380,22 @@ impl DomainList {
     pub fn set_hosts(&self, hosts: Option<&gio::ListModel>) {
         let imp = self.imp();
         imp.hosts.replace(hosts.cloned());
-        imp.host_column.set_visible(hosts.is_some());
+        let view = &*imp.view;
+        let column = &*imp.host_column;
+        let position = |column: &gtk::ColumnViewColumn| {
+            view.columns()
+                .iter::<gtk::ColumnViewColumn>()
+                .position(|c| c.as_ref() == Ok(column))
+        };
+        match (hosts.is_some(), position(column).is_some()) {
+            (true, false) => {
+                // After the Name column.
+                let name = position(&imp.name_column).map_or(0, |p| p + 1);
+                view.insert_column(name as u32, column);
+            }
+            (false, true) => view.remove_column(column),
+            _ => {}
+        }
     }
 
     /// The connection of `domain` among those of [`Self::set_hosts`].
