@@ -9,7 +9,7 @@ mod tags;
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::distinct_titles;
-use crate::ui::domain::format_memory;
+use crate::ui::domain::{format_memory, state_icons};
 use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::graph::Graph;
 use crate::ui::settings::new_settings;
@@ -313,29 +313,23 @@ impl DomainList {
         )
     }
 
-    /// The state column: an icon and the state in words (which changes whenever the
-    /// icon does).
+    /// The state column: the state in words, after its icon (which changes whenever the
+    /// words do). The icon is the label's background, from the style sheet
+    /// ([`state_icon_css`]): one widget instead of a box, an image and a label.
     fn state_column(&self) -> gtk::SignalListItemFactory {
+        let provider = gtk::CssProvider::new();
+        provider.load_from_data(&state_icon_css());
+        gtk::style_context_add_provider_for_display(
+            &self.display(),
+            &provider,
+            gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+        );
         self.imp().cells.factory(
             Some("state-label"),
-            || {
-                let cell = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-                cell.append(
-                    &gtk::Image::builder()
-                        .accessible_role(gtk::AccessibleRole::Presentation)
-                        .build(),
-                );
-                cell.append(&gtk::Label::builder().xalign(0.0).build());
-                cell
-            },
-            |cell, domain| {
-                let Some(domain) = domain else {
-                    return;
-                };
-                if let Some(icon) = cell.first_child().and_downcast::<gtk::Image>() {
-                    icon.set_icon_name(Some(&domain.state_icon()));
-                }
-                if let Some(label) = cell.last_child().and_downcast::<gtk::Label>() {
+            || gtk::Label::builder().xalign(0.0).build(),
+            |label, domain| {
+                if let Some(domain) = domain {
+                    label.set_css_classes(&[STATE_CELL, &domain.state_icon()]);
                     label.set_label(&domain.state_label());
                 }
             },
@@ -551,6 +545,19 @@ fn cell_label(width_chars: i32) -> gtk::Label {
         .ellipsize(gtk::pango::EllipsizeMode::End)
         .width_chars(width_chars)
         .build()
+}
+
+/// The style class of the state column's labels (see style.css).
+const STATE_CELL: &str = "state-cell";
+
+/// Each state icon as the background of a state label with its name as a style class.
+fn state_icon_css() -> String {
+    state_icons()
+        .into_iter()
+        .map(|icon| {
+            format!(".{STATE_CELL}.{icon} {{ background-image: -gtk-icontheme(\"{icon}\"); }}\n")
+        })
+        .collect()
 }
 
 /// The actions on a virtual machine, for its context menu.
