@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// The machine each cell of the list shows, by the cell's widget.
+/// The machine each cell of the list shows, by the cell's widget, while it shows one.
 #[derive(Default)]
 pub struct Cells(RefCell<HashMap<gtk::Widget, BoundObject<Domain>>>);
 
@@ -28,17 +28,7 @@ impl Cells {
         show: impl Fn(&W, Option<&Domain>) + 'static,
     ) -> gtk::SignalListItemFactory {
         let factory = gtk::SignalListItemFactory::new();
-        let cells = Rc::downgrade(self);
-        factory.connect_setup(move |_, item| {
-            let child = build();
-            if let Some(cells) = cells.upgrade() {
-                cells
-                    .0
-                    .borrow_mut()
-                    .insert(child.clone().upcast(), BoundObject::default());
-            }
-            list_item(item).set_child(Some(&child));
-        });
+        factory.connect_setup(move |_, item| list_item(item).set_child(Some(&build())));
         let show = Rc::new(show);
         let unbound = show.clone();
         let cells = Rc::downgrade(self);
@@ -52,41 +42,34 @@ impl Cells {
                 return;
             };
             show(&child, Some(&domain));
-            let cells = cells.0.borrow();
-            if let Some(followed) = cells.get(child.upcast_ref()) {
-                followed.follow(Some(&domain), |domain| {
-                    let show = show.clone();
-                    let child = child.downgrade();
-                    property
-                        .map(|property| {
-                            domain.connect_notify_local(Some(property), move |domain, _| {
-                                if let Some(child) = child.upgrade() {
-                                    show(&child, Some(domain));
-                                }
-                            })
+            let followed = BoundObject::default();
+            followed.follow(Some(&domain), |domain| {
+                let show = show.clone();
+                let child = child.downgrade();
+                property
+                    .map(|property| {
+                        domain.connect_notify_local(Some(property), move |domain, _| {
+                            if let Some(child) = child.upgrade() {
+                                show(&child, Some(domain));
+                            }
                         })
-                        .into_iter()
-                        .collect()
-                });
-            }
+                    })
+                    .into_iter()
+                    .collect()
+            });
+            cells.0.borrow_mut().insert(child.upcast(), followed);
         });
+        // A cell is kept here only while it shows a row: GTK unbinds a cell before it
+        // tears it down (and clears the cell's child before the "teardown" signal).
         let cells = Rc::downgrade(self);
         factory.connect_unbind(move |_, item| {
             let Some(child) = list_item(item).child().and_downcast::<W>() else {
                 return;
             };
             if let Some(cells) = cells.upgrade() {
-                if let Some(followed) = cells.0.borrow().get(child.upcast_ref()) {
-                    followed.clear();
-                }
+                cells.0.borrow_mut().remove(child.upcast_ref());
             }
             unbound(&child, None);
-        });
-        let cells = Rc::downgrade(self);
-        factory.connect_teardown(move |_, item| {
-            if let (Some(cells), Some(child)) = (cells.upgrade(), list_item(item).child()) {
-                cells.0.borrow_mut().remove(&child);
-            }
         });
         factory
     }
