@@ -449,6 +449,17 @@ pub fn state_label(state: DomainState, saved: bool, template: bool) -> String {
     }
 }
 
+/// Every icon [`state_icon`] gives, each once.
+pub fn state_icons() -> Vec<&'static str> {
+    let mut icons: Vec<_> = DomainState::ALL
+        .into_iter()
+        .flat_map(|state| [state_icon(state, false), state_icon(state, true)])
+        .collect();
+    icons.sort_unstable();
+    icons.dedup();
+    icons
+}
+
 pub fn state_icon(state: DomainState, saved: bool) -> &'static str {
     match state {
         DomainState::Shutoff if saved => "document-save-symbolic",
@@ -495,8 +506,18 @@ pub fn format_memory(kib: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::listed::{intern, Listed};
-    use super::{changed_properties, format_memory, os_name};
+    use super::{changed_properties, format_memory, os_name, state_icon, state_icons};
     use crate::ui::backend::{DomainState, Tablet};
+
+    #[test]
+    fn every_state_icon_is_listed_once() {
+        let icons = state_icons();
+        assert_eq!(icons.len(), 9);
+        for state in DomainState::ALL {
+            assert!(icons.contains(&state_icon(state, false)));
+            assert!(icons.contains(&state_icon(state, true)));
+        }
+    }
 
     fn listed() -> Listed {
         Listed {

@@ -9,16 +9,17 @@ mod tags;
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::distinct_titles;
-use crate::ui::domain::format_memory;
+use crate::ui::domain::{format_memory, state_icons};
 use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::graph::Graph;
 use crate::ui::settings::new_settings;
 use crate::ui::{Connection, Domain};
-use cell::DomainCell;
+use cell::Cells;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gdk, gio, glib};
 use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 
 mod imp {
     use super::*;
@@ -46,6 +47,8 @@ mod imp {
         pub name_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
         pub host_column: TemplateChild<gtk::ColumnViewColumn>,
+        /// A reference to the Host column, which is out of the view while hidden.
+        pub host_column_kept: OnceCell<gtk::ColumnViewColumn>,
         #[template_child]
         pub state_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
@@ -82,6 +85,8 @@ mod imp {
         /// What the selection callbacks last heard: the one selected machine, and how many.
         pub told: RefCell<(Option<Domain>, u64)>,
         pub on_selection: RefCell<Vec<SelectionCallback>>,
+        /// The machine each cell shows.
+        pub cells: Rc<Cells>,
     }
 
     impl DomainList {
@@ -198,14 +203,6 @@ impl Default for DomainList {
     }
 }
 
-/// The expression "this list item's domain's `property`".
-fn item_property(list_item: &gtk::ListItem, property: &str) -> gtk::Expression {
-    list_item
-        .property_expression("item")
-        .chain_property::<Domain>(property)
-        .upcast()
-}
-
 impl DomainList {
     pub fn new() -> Self {
         glib::Object::new()
@@ -214,59 +211,47 @@ impl DomainList {
     fn setup_columns(&self) {
         let imp = self.imp();
         imp.name_column
-            .set_factory(Some(&text_column("name", None)));
-        imp.state_column.set_factory(Some(&state_column()));
+            .set_factory(Some(&self.label_column("name", 16, |d| d.name())));
+        imp.state_column.set_factory(Some(&self.state_column()));
         self.setup_host_column();
         // 0 until known: the first look at a long list may not tell them yet.
-        imp.vcpus_column.set_factory(Some(&text_column(
-            "vcpus",
-            Some(
-                |value: &glib::Value| match value.get::<u32>().unwrap_or(0) {
-                    0 => "—".to_owned(),
-                    vcpus => vcpus.to_string(),
-                },
-            ),
-        )));
-        imp.memory_column.set_factory(Some(&text_column(
+        imp.vcpus_column
+            .set_factory(Some(&self.label_column("vcpus", 4, |d| match d.vcpus() {
+                0 => "—".to_owned(),
+                vcpus => vcpus.to_string(),
+            })));
+        imp.memory_column.set_factory(Some(&self.label_column(
             "memory",
-            Some(
-                |value: &glib::Value| match value.get::<u64>().unwrap_or(0) {
-                    0 => "—".to_owned(),
-                    kib => format_memory(kib),
-                },
-            ),
+            4,
+            |d| match d.memory() {
+                0 => "—".to_owned(),
+                kib => format_memory(kib),
+            },
         )));
-        imp.cpu_column.set_factory(Some(&text_column(
-            "cpu-percent",
-            Some(|value: &glib::Value| {
-                let percent = value.get::<f64>().unwrap_or(-1.0);
+        imp.cpu_column
+            .set_factory(Some(&self.label_column("cpu-percent", 4, |d| {
+                let percent = d.cpu_percent();
                 if percent < 0.0 {
                     "—".to_owned()
                 } else {
                     format!("{percent:.1} %")
                 }
-            }),
-        )));
+            })));
         self.setup_tags_column();
-        imp.address_column.set_factory(Some(&text_column(
-            "address",
-            Some(|value: &glib::Value| {
-                let address = value.get::<String>().unwrap_or_default();
+        imp.address_column
+            .set_factory(Some(&self.label_column("address", 4, |d| {
+                let address = d.address();
                 if address.is_empty() {
                     "—".to_owned()
                 } else {
                     address
                 }
-            }),
-        )));
-        imp.sparkline_column
-            .set_factory(Some(&cell_factory(|list_item| {
-                let graph = Graph::new_sparkline();
-                list_item
-                    .property_expression("item")
-                    .bind(&graph, "domain", gtk::Widget::NONE);
-                DomainCell::new(list_item, &[graph.upcast()])
             })));
+        imp.sparkline_column.set_factory(Some(&imp.cells.factory(
+            None,
+            Graph::new_sparkline,
+            |graph, domain| graph.set_domain(domain),
+        )));
         let settings = imp.settings.get_or_init(new_settings);
         settings
             .bind("cpu-sparklines", &*imp.sparkline_column, "visible")
@@ -284,33 +269,71 @@ impl DomainList {
                 .map(|l| l.host_title(domain))
                 .unwrap_or_default()
         };
-        let cell_title = title.clone();
-        self.imp()
-            .host_column
-            .set_factory(Some(&cell_factory(move |list_item| {
-                let label = gtk::Label::builder()
-                    .xalign(0.0)
-                    .hexpand(true)
-                    .ellipsize(gtk::pango::EllipsizeMode::End)
-                    .width_chars(12)
-                    .build();
-                let title = cell_title.clone();
-                gtk::ClosureExpression::new::<String>(
-                    [list_item.property_expression("item")],
-                    glib::closure_local!(move |_: Option<glib::Object>, item: Option<Domain>| {
-                        item.map(|d| title(&d)).unwrap_or_default()
-                    }),
-                )
-                .bind(&label, "label", gtk::Widget::NONE);
-                DomainCell::new(list_item, &[label.upcast()])
-            })));
+        let text = title.clone();
+        let factory = self.imp().cells.factory(
+            None,
+            || cell_label(12),
+            move |label, domain| {
+                if let Some(domain) = domain {
+                    label.set_label(&text(domain));
+                }
+            },
+        );
+        self.imp().host_column.set_factory(Some(&factory));
         let sorter = gtk::CustomSorter::new(move |a, b| {
             match (a.downcast_ref::<Domain>(), b.downcast_ref::<Domain>()) {
                 (Some(a), Some(b)) => title(a).to_lowercase().cmp(&title(b).to_lowercase()).into(),
                 _ => gtk::Ordering::Equal,
             }
         });
-        self.imp().host_column.set_sorter(Some(&sorter));
+        let imp = self.imp();
+        imp.host_column.set_sorter(Some(&sorter));
+        // GTK 4.8 builds the cells of a hidden column all the same: the column is in the
+        // view only while it is shown (see `set_hosts`).
+        let _ = imp.host_column_kept.set(imp.host_column.get());
+        imp.view.remove_column(&imp.host_column);
+    }
+
+    /// A column of labels showing `text` of each machine, again when its `property`
+    /// changes.
+    fn label_column(
+        &self,
+        property: &'static str,
+        width_chars: i32,
+        text: impl Fn(&Domain) -> String + 'static,
+    ) -> gtk::SignalListItemFactory {
+        self.imp().cells.factory(
+            Some(property),
+            move || cell_label(width_chars),
+            move |label, domain| {
+                if let Some(domain) = domain {
+                    label.set_label(&text(domain));
+                }
+            },
+        )
+    }
+
+    /// The state column: the state in words, after its icon (which changes whenever the
+    /// words do). The icon is the label's background, from the style sheet
+    /// ([`state_icon_css`]): one widget instead of a box, an image and a label.
+    fn state_column(&self) -> gtk::SignalListItemFactory {
+        let provider = gtk::CssProvider::new();
+        provider.load_from_data(&state_icon_css());
+        gtk::style_context_add_provider_for_display(
+            &self.display(),
+            &provider,
+            gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+        );
+        self.imp().cells.factory(
+            Some("state-label"),
+            || gtk::Label::builder().xalign(0.0).build(),
+            |label, domain| {
+                if let Some(domain) = domain {
+                    label.set_css_classes(&[STATE_CELL, &domain.state_icon()]);
+                    label.set_label(&domain.state_label());
+                }
+            },
+        )
     }
 
     /// The context menu of a row; a right click selects the row under the pointer first.
@@ -330,7 +353,8 @@ impl DomainList {
                     };
                     let domain = view
                         .pick(x, y, gtk::PickFlags::DEFAULT)
-                        .and_then(|picked| DomainCell::domain_at(&picked));
+                        .and_then(|picked| list.imp().cells.at(&picked))
+                        .map(|(_, domain)| domain);
                     // Within the selection the menu acts on all selected machines.
                     if let Some(domain) = domain.filter(|d| !list.selected_domains().contains(d)) {
                         list.select(&domain);
@@ -350,7 +374,22 @@ impl DomainList {
     pub fn set_hosts(&self, hosts: Option<&gio::ListModel>) {
         let imp = self.imp();
         imp.hosts.replace(hosts.cloned());
-        imp.host_column.set_visible(hosts.is_some());
+        let view = &*imp.view;
+        let column = &*imp.host_column;
+        let position = |column: &gtk::ColumnViewColumn| {
+            view.columns()
+                .iter::<gtk::ColumnViewColumn>()
+                .position(|c| c.as_ref() == Ok(column))
+        };
+        match (hosts.is_some(), position(column).is_some()) {
+            (true, false) => {
+                // After the Name column.
+                let name = position(&imp.name_column).map_or(0, |p| p + 1);
+                view.insert_column(name as u32, column);
+            }
+            (false, true) => view.remove_column(column),
+            _ => {}
+        }
     }
 
     /// The connection of `domain` among those of [`Self::set_hosts`].
@@ -459,22 +498,21 @@ impl DomainList {
     }
 
     /// A row dragged onto a host in the sidebar carries its machine ([`Domain`]); the
-    /// cell it was taken by goes along under the pointer.
+    /// row's first cell (its name) goes along under the pointer.
     fn setup_drag(&self) {
         let view = &*self.imp().view;
         let drag = gtk::DragSource::new();
         drag.set_actions(gdk::DragAction::COPY);
         drag.connect_prepare(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
             #[weak]
             view,
             #[upgrade_or]
             None,
             move |drag, x, y| {
-                let cell = view
-                    .pick(x, y, gtk::PickFlags::DEFAULT)?
-                    .ancestor(DomainCell::static_type())
-                    .and_downcast::<DomainCell>()?;
-                let domain = cell.domain()?;
+                let picked = view.pick(x, y, gtk::PickFlags::DEFAULT)?;
+                let (cell, domain) = list.imp().cells.at(&picked)?;
                 drag.set_icon(Some(&gtk::WidgetPaintable::new(Some(&cell))), 0, 0);
                 Some(gdk::ContentProvider::for_value(&domain.to_value()))
             }
@@ -496,58 +534,30 @@ pub fn host_of(hosts: &gio::ListModel, domain: &Domain) -> Option<Connection> {
         .find(|c| c.owns(domain))
 }
 
-type Format = fn(&glib::Value) -> String;
-
 /// What [`DomainList::connect_selection_changed`] calls.
 type SelectionCallback = Box<dyn Fn(&DomainList)>;
 
-/// A column whose cells `build` makes for their list item.
-fn cell_factory(
-    build: impl Fn(&gtk::ListItem) -> DomainCell + 'static,
-) -> gtk::SignalListItemFactory {
-    let factory = gtk::SignalListItemFactory::new();
-    factory.connect_setup(move |_, item| {
-        let list_item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-        list_item.set_child(Some(&build(list_item)));
-    });
-    factory
+/// A cell's label: left-aligned, ellipsized past `width_chars`.
+fn cell_label(width_chars: i32) -> gtk::Label {
+    gtk::Label::builder()
+        .xalign(0.0)
+        .hexpand(true)
+        .ellipsize(gtk::pango::EllipsizeMode::End)
+        .width_chars(width_chars)
+        .build()
 }
 
-/// A column of labels showing a property, as text or through `format`.
-fn text_column(property: &'static str, format: Option<Format>) -> gtk::SignalListItemFactory {
-    cell_factory(move |list_item| {
-        let label = gtk::Label::builder()
-            .xalign(0.0)
-            .hexpand(true)
-            .ellipsize(gtk::pango::EllipsizeMode::End)
-            .width_chars(if format.is_none() { 16 } else { 4 })
-            .build();
-        let expression = item_property(list_item, property);
-        match format {
-            None => expression.bind(&label, "label", gtk::Widget::NONE),
-            Some(format) => gtk::ClosureExpression::new::<String>(
-                [expression],
-                glib::closure!(move |_: Option<glib::Object>, value: glib::Value| {
-                    format(&value)
-                }),
-            )
-            .bind(&label, "label", gtk::Widget::NONE),
-        };
-        DomainCell::new(list_item, &[label.upcast()])
-    })
-}
+/// The style class of the state column's labels (see style.css).
+const STATE_CELL: &str = "state-cell";
 
-/// The state column: an icon and the state in words.
-fn state_column() -> gtk::SignalListItemFactory {
-    cell_factory(|list_item| {
-        let icon = gtk::Image::builder()
-            .accessible_role(gtk::AccessibleRole::Presentation)
-            .build();
-        let label = gtk::Label::builder().xalign(0.0).build();
-        item_property(list_item, "state-icon").bind(&icon, "icon-name", gtk::Widget::NONE);
-        item_property(list_item, "state-label").bind(&label, "label", gtk::Widget::NONE);
-        DomainCell::new(list_item, &[icon.upcast(), label.upcast()])
-    })
+/// Each state icon as the background of a state label with its name as a style class.
+fn state_icon_css() -> String {
+    state_icons()
+        .into_iter()
+        .map(|icon| {
+            format!(".{STATE_CELL}.{icon} {{ background-image: -gtk-icontheme(\"{icon}\"); }}\n")
+        })
+        .collect()
 }
 
 /// The actions on a virtual machine, for its context menu.

@@ -71,29 +71,28 @@ impl DomainList {
     /// The Tags column: each tag is a link that filters the list by it.
     pub(super) fn setup_tags_column(&self) {
         let list = self.downgrade();
-        let factory = super::cell_factory(move |list_item| {
-            let label = gtk::Label::builder()
-                .xalign(0.0)
-                .hexpand(true)
-                .ellipsize(gtk::pango::EllipsizeMode::End)
-                .width_chars(16)
-                .use_markup(true)
-                .build();
-            gtk::ClosureExpression::new::<String>(
-                [super::item_property(list_item, "tags")],
-                glib::closure!(|_: Option<glib::Object>, shown: String| tag_links(&shown)),
-            )
-            .bind(&label, "label", gtk::Widget::NONE);
-            let list = list.clone();
-            label.connect_activate_link(move |_, uri| {
-                let (Some(list), Some(tag)) = (list.upgrade(), uri.strip_prefix(TAG_LINK)) else {
-                    return glib::Propagation::Proceed;
-                };
-                list.set_tag(glib::Uri::unescape_string(tag, None::<&str>).unwrap_or_default());
-                glib::Propagation::Stop
-            });
-            super::DomainCell::new(list_item, &[label.upcast()])
-        });
+        let factory = self.imp().cells.factory(
+            Some("tags"),
+            move || {
+                let label = super::cell_label(16);
+                label.set_use_markup(true);
+                let list = list.clone();
+                label.connect_activate_link(move |_, uri| {
+                    let (Some(list), Some(tag)) = (list.upgrade(), uri.strip_prefix(TAG_LINK))
+                    else {
+                        return glib::Propagation::Proceed;
+                    };
+                    list.set_tag(glib::Uri::unescape_string(tag, None::<&str>).unwrap_or_default());
+                    glib::Propagation::Stop
+                });
+                label
+            },
+            |label, domain| {
+                if let Some(domain) = domain {
+                    label.set_label(&tag_links(&domain.tags()));
+                }
+            },
+        );
         self.imp().tags_column.set_factory(Some(&factory));
     }
 

@@ -3,25 +3,34 @@
 
 use gtk::prelude::*;
 use gtk::{gdk, gio, glib};
+use std::cell::OnceCell;
+use std::rc::Rc;
 
 /// Attaches a popover of `model` to `widget`. `before` runs first with the position in
 /// `widget` (or `None` from the keyboard), e.g. to select the row under the pointer. The
-/// popover goes with the widget.
+/// popover is made when it first opens (a popover menu builds a widget per item: a row
+/// of every host in the sidebar has a menu), and goes with the widget.
 pub fn add_context_menu(
     widget: &impl IsA<gtk::Widget>,
     model: &impl IsA<gio::MenuModel>,
     before: impl Fn(Option<(f64, f64)>) + 'static,
-) -> gtk::PopoverMenu {
+) {
     let widget = widget.as_ref();
-    let menu = gtk::PopoverMenu::from_model(Some(model));
-    menu.set_has_arrow(false);
-    menu.set_halign(gtk::Align::Start);
-    menu.set_parent(widget);
-    let open = std::rc::Rc::new(glib::clone!(
+    let model = model.as_ref().clone();
+    let menu: Rc<OnceCell<gtk::PopoverMenu>> = Rc::default();
+    let made = menu.clone();
+    let open = Rc::new(glib::clone!(
         #[weak]
-        menu,
+        widget,
         move |at: Option<(f64, f64)>| {
             before(at);
+            let menu = made.get_or_init(|| {
+                let menu = gtk::PopoverMenu::from_model(Some(&model));
+                menu.set_has_arrow(false);
+                menu.set_halign(gtk::Align::Start);
+                menu.set_parent(&widget);
+                menu
+            });
             let (x, y) = at.unwrap_or_default();
             let rect = match at {
                 Some(_) => gdk::Rectangle::new(x as i32, y as i32, 1, 1),
@@ -57,7 +66,9 @@ pub fn add_context_menu(
     ));
     widget.add_controller(keys);
 
-    let popover = menu.clone();
-    widget.connect_destroy(move |_| popover.unparent());
-    menu
+    widget.connect_destroy(move |_| {
+        if let Some(menu) = menu.get() {
+            menu.unparent();
+        }
+    });
 }
