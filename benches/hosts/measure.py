@@ -111,7 +111,10 @@ class VirtdeckHostsProbe:
     """Each host's sidebar row carries "{N} virtual machines" once its model holds all N
     domains.  Loaded when `hosts` such labels read the expected text.  The window is
     walked (outside tables) every 0.5 s until all the labels are known; after that only
-    their text is read, every 0.1 s."""
+    their text is read, every 0.1 s.  Once one label is found, the walks start at the list
+    that holds it (the sidebar) instead of the whole window: each AT-SPI call waits for
+    the app's main thread, and a walk of the whole window (about a thousand objects) while
+    the app is busy listing would delay what it measures."""
 
     name = "Virtdeck"
     poll_interval = 0.1
@@ -121,6 +124,7 @@ class VirtdeckHostsProbe:
         self.hosts = hosts
         self.expected = f"{count} virtual machines"
         self.labels = []
+        self.sidebar = None
         self.next_walk = 0.0
         self.seen_at = None
         self.status = "no window"
@@ -135,10 +139,26 @@ class VirtdeckHostsProbe:
                     found.append(obj)
             return False
 
-        app.clear_cache()
-        dl.walk(app, visit)
+        root = self.sidebar or app
+        root.clear_cache()
+        dl.walk(root, visit)
         self.labels = found
+        if found and self.sidebar is None:
+            self.sidebar = self._list_of(found[0])
         self.next_walk = time.monotonic() + 0.5
+
+    @staticmethod
+    def _list_of(label):
+        """The nearest ancestor of `label` that is a list, or None."""
+        obj = label
+        try:
+            while obj is not None:
+                obj = obj.get_parent()
+                if obj is not None and obj.get_role() == Atspi.Role.LIST:
+                    return obj
+        except GLib.Error:
+            pass
+        return None
 
     def texts(self):
         out = []
@@ -157,6 +177,7 @@ class VirtdeckHostsProbe:
         texts = self.texts()
         if None in texts:
             self.labels = []
+            self.sidebar = None
             return False
         done = sum(t == self.expected for t in texts)
         self.status = f"{done} of {self.hosts} hosts complete ({len(texts)} labels)"

@@ -1,6 +1,7 @@
 """The tiny test guest (tests/guest) booted on qemu:///session for UI tests."""
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -124,7 +125,8 @@ def virsh(*args, check=True):
 
 
 class Guest:
-    """A booted test guest; `remove()` destroys and undefines it."""
+    """A booted test guest; `remove()` destroys and undefines it and deletes its directory
+    (its XML and serial log)."""
 
     def __init__(self, name, painting=False, tablet=True, vnc_password=None, paint_rows=None,
                  extra_cmdline="", network=None, disk=None, serial_shell=False, vdagent=False,
@@ -156,6 +158,7 @@ class Guest:
     def remove(self):
         virsh("destroy", self.name, check=False)
         virsh("undefine", self.name, check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class NatNetwork:
