@@ -2,7 +2,8 @@
 //! processors, memory and live statistics, disks, network interfaces and display; and on a
 //! second page its hardware, to change ([`hardware`]), on a third its performance graphs
 //! ([`performance`]), on a fourth its snapshots ([`snapshots`]); its domain XML to edit
-//! as text is the XML page ([`xml_editor`]). The rows
+//! as text is the XML page ([`xml_editor`]). Those pages are built the first time their tab
+//! is shown ([`LazyPage`]). The rows
 //! are bound to the [`Domain`]'s properties, so a change (a new state, a statistics sample)
 //! changes one label and nothing loses the keyboard focus.
 
@@ -12,7 +13,7 @@ use crate::ui::backend::{DescribeRequest, DomainInfo, Request};
 use crate::ui::domain::format_memory;
 use crate::ui::domain_action::DomainActionButton;
 use crate::ui::graph;
-use crate::ui::util::BoundObject;
+use crate::ui::util::{BoundObject, LazyPage};
 use crate::ui::{Connection, Domain};
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
@@ -120,6 +121,7 @@ mod imp {
             HardwarePage::ensure_type();
             XmlEditorPage::ensure_type();
             GuestAddressesGroup::ensure_type();
+            LazyPage::ensure_type();
             klass.bind_template();
             klass.bind_template_callbacks();
         }
