@@ -1,7 +1,7 @@
 //! Plumbing every screen shares, written once: signal handlers held on a bound object,
 //! the banner that offers Reload when a machine changed elsewhere, context menus, blocking
-//! work off the main thread, asking about the machine a screen shows, and the one way an
-//! error reaches the user.
+//! work off the main thread, asking about the machine a screen shows, status page icons
+//! loaded when shown, and the one way an error reaches the user.
 
 mod blocking;
 mod bound;
@@ -10,6 +10,7 @@ mod closures;
 mod context_menu;
 mod error;
 mod shows_domain;
+mod status_icons;
 
 pub use blocking::run_blocking;
 pub use bound::BoundObject;
@@ -19,3 +20,4 @@ pub use context_menu::add_context_menu;
 pub(crate) use error::error_dialog;
 pub use error::{show_error, Failure, UserError};
 pub use shows_domain::ShowsDomain;
+pub use status_icons::load_status_icons_when_shown;
