@@ -20,7 +20,7 @@ use crate::console::{ConnectOptions, ConsoleError};
 use crate::i18n::gettext;
 use crate::ui::backend::Tablet;
 use crate::ui::domain_action::{self, DomainAction, DomainActionButton, DomainActionTarget};
-use crate::ui::util::{show_error, BoundObject, Failure};
+use crate::ui::util::{load_status_icons_when_shown, show_error, BoundObject, Failure};
 use crate::ui::{Application, Connection, ConsoleView, ConsoleWindow, Domain};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -155,6 +155,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
+            load_status_icons_when_shown(&self.stack);
             self.view
                 .bind_property("fit", &*obj, "fit")
                 .bidirectional()

@@ -13,6 +13,7 @@ use crate::ui::domain::{format_memory, state_icons};
 use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::graph::Graph;
 use crate::ui::settings::new_settings;
+use crate::ui::util::load_status_icons_when_shown;
 use crate::ui::{Connection, Domain};
 use cell::Cells;
 use gtk::prelude::*;
@@ -43,6 +44,8 @@ mod imp {
         pub selection: TemplateChild<gtk::MultiSelection>,
         #[template_child]
         pub tag_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
         pub name_column: TemplateChild<gtk::ColumnViewColumn>,
         #[template_child]
@@ -179,6 +182,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
+            load_status_icons_when_shown(&self.stack);
             obj.setup_columns();
             obj.setup_menu();
             obj.setup_tags();

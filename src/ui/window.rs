@@ -4,7 +4,7 @@
 
 use crate::i18n::gettext_f;
 use crate::ui::domain_action::{self, DomainActionTarget};
-use crate::ui::util::Failure;
+use crate::ui::util::{load_status_icons_when_shown, Failure};
 use crate::ui::{Application, Connection, ConsolePage, Domain, DomainDetails, DomainList};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -97,6 +97,8 @@ mod imp {
             self.parent_constructed();
             let obj = self.obj();
             obj.setup_actions();
+            load_status_icons_when_shown(&self.stack);
+            load_status_icons_when_shown(&self.domain_stack);
             self.domain_list.capture_typing_from(&*obj);
             self.domain_views
                 .connect_visible_child_name_notify(glib::clone!(
