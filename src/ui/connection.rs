@@ -34,6 +34,9 @@ mod imp {
         pub status: RefCell<String>,
         #[property(get)]
         pub connected: Cell<bool>,
+        /// Whether the worker is opening the connection (the first time or again).
+        #[property(get)]
+        pub connecting: Cell<bool>,
         /// "12 virtual machines" once the list is loaded.
         #[property(get)]
         pub summary: RefCell<String>,
@@ -94,7 +97,7 @@ impl Connection {
         } else {
             gettext("Disconnected")
         };
-        connection.set_status(&status, false);
+        connection.set_status(&status, false, autoconnect);
         let handle = backend::spawn(
             uri.to_owned(),
             WorkerOptions {
@@ -193,10 +196,11 @@ impl Connection {
         self.emit_by_name::<()>("error", &[&message]);
     }
 
-    fn set_status(&self, status: &str, connected: bool) {
+    fn set_status(&self, status: &str, connected: bool, connecting: bool) {
         let imp = self.imp();
-        // Both set before either is notified: a handler of one sees the other current.
+        // All set before any is notified: a handler of one sees the others current.
         imp.status.replace(status.to_owned());
+        imp.connecting.set(connecting);
         let changed = imp.connected.replace(connected) != connected;
         self.notify_status();
         if changed {
@@ -296,6 +300,7 @@ impl Connection {
     }
 
     fn apply_state(&self, state: ConnectionState) {
+        let connecting = matches!(state, ConnectionState::Connecting);
         let (status, connected) = match state {
             ConnectionState::Connecting => (gettext("Connecting…"), false),
             ConnectionState::Connected { .. } => (gettext("Connected"), true),
@@ -314,7 +319,7 @@ impl Connection {
                 false,
             ),
         };
-        self.set_status(&status, connected);
+        self.set_status(&status, connected, connecting);
         if !connected {
             self.imp().loaded.set(false);
             self.replace_all(Vec::new());

@@ -40,6 +40,8 @@ mod imp {
         #[template_child]
         pub connect_button: TemplateChild<gtk::Button>,
         #[template_child]
+        pub connecting_spinner: TemplateChild<gtk::Spinner>,
+        #[template_child]
         pub daemon_help: TemplateChild<gtk::Box>,
         #[template_child]
         pub daemon_fix: TemplateChild<gtk::Label>,

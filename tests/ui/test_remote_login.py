@@ -106,6 +106,11 @@ class RemoteLoginTest(UiTestCase):
         before = self.host.password_logins()
         app = self.launch("--connect", self.host.password_uri)
         dialog = self.dialog(app, f"Password for root@{self.host.address}")
+        # Until the login ends, the host's page says it is connecting: a spinner, and no
+        # Connect button to press meanwhile.
+        self.assertTrue(showing(app.find(name="Connecting")))
+        self.assertFalse([b for b in find_all(app.app, role="push button", name="Connect")
+                          if showing(b)])
         self.answer(app, dialog, self.host.password)
         self.wait_listed(app)
         self.assertEqual(self.host.password_logins(), before + 1)

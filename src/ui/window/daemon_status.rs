@@ -100,10 +100,16 @@ impl Window {
         let imp = self.imp();
         let page = &imp.connection_status;
         page.set_title(&connection.title());
-        imp.connect_button.set_visible(diagnosis.is_none());
+        let connecting = diagnosis.is_none() && connection.connecting();
+        imp.connect_button
+            .set_visible(diagnosis.is_none() && !connecting);
+        imp.connecting_spinner.set_visible(connecting);
+        imp.connecting_spinner.set_spinning(connecting);
         imp.daemon_help.set_visible(diagnosis.is_some());
         let Some(diagnosis) = diagnosis else {
-            page.set_icon_name(Some("network-offline-symbolic"));
+            // A spinner while connecting, not the offline icon: nothing is wrong yet.
+            let icon = (!connecting).then_some("network-offline-symbolic");
+            page.set_icon_name(icon);
             page.set_description(Some(&glib::markup_escape_text(&connection.status())));
             return;
         };
