@@ -276,10 +276,10 @@ impl DomainList {
         let text = title.clone();
         let factory = self.imp().cells.factory(
             None,
-            || cell_label(12),
-            move |label, domain| {
+            || cell_text(12),
+            move |cell, domain| {
                 if let Some(domain) = domain {
-                    label.set_label(&text(domain));
+                    cell.set_text(Some(&text(domain)));
                 }
             },
         );
@@ -303,15 +303,15 @@ impl DomainList {
     fn label_column(
         &self,
         property: &'static str,
-        width_chars: i32,
+        width_chars: u32,
         text: impl Fn(&Domain) -> String + 'static,
     ) -> gtk::SignalListItemFactory {
         self.imp().cells.factory(
             Some(property),
-            move || cell_label(width_chars),
-            move |label, domain| {
+            move || cell_text(width_chars),
+            move |cell, domain| {
                 if let Some(domain) = domain {
-                    label.set_label(&text(domain));
+                    cell.set_text(Some(&text(domain)));
                 }
             },
         )
@@ -540,6 +540,18 @@ pub fn host_of(hosts: &gio::ListModel, domain: &Domain) -> Option<Connection> {
 
 /// What [`DomainList::connect_selection_changed`] calls.
 type SelectionCallback = Box<dyn Fn(&DomainList)>;
+
+/// A cell's text: left-aligned, `width_chars` wide, ellipsized past that. An inscription,
+/// not a label: it never measures its text, which a cell of a long list need not.
+fn cell_text(width_chars: u32) -> gtk::Inscription {
+    gtk::Inscription::builder()
+        .xalign(0.0)
+        .hexpand(true)
+        .text_overflow(gtk::InscriptionOverflow::EllipsizeEnd)
+        .min_chars(width_chars)
+        .nat_chars(width_chars)
+        .build()
+}
 
 /// A cell's label: left-aligned, ellipsized past `width_chars`.
 fn cell_label(width_chars: i32) -> gtk::Label {
