@@ -101,6 +101,11 @@ mod imp {
             obj.setup_actions();
             load_status_icons_when_shown(&self.stack);
             load_status_icons_when_shown(&self.domain_stack);
+            // GTK 4.8 animates a spinning spinner off screen too (a core's percent).
+            self.connecting_spinner
+                .connect_map(|spinner| spinner.set_spinning(true));
+            self.connecting_spinner
+                .connect_unmap(|spinner| spinner.set_spinning(false));
             self.domain_list.capture_typing_from(&*obj);
             self.domain_views
                 .connect_visible_child_name_notify(glib::clone!(

@@ -104,7 +104,6 @@ impl Window {
         imp.connect_button
             .set_visible(diagnosis.is_none() && !connecting);
         imp.connecting_spinner.set_visible(connecting);
-        imp.connecting_spinner.set_spinning(connecting);
         imp.daemon_help.set_visible(diagnosis.is_some());
         let Some(diagnosis) = diagnosis else {
             // A spinner while connecting, not the offline icon: nothing is wrong yet.
