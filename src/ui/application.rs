@@ -3,7 +3,7 @@
 
 use crate::config;
 use crate::i18n::gettext;
-use crate::ui::backend::Command;
+use crate::ui::backend::{distinct_titles, Command};
 use crate::ui::{settings::new_settings, Connection, ConsoleWindow, Domain, Window};
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -151,11 +151,14 @@ impl Application {
         self.imp().settings.get_or_init(new_settings)
     }
 
-    /// The connections shown in the main window, a list of [`Connection`]s.
+    /// The connections shown in the main window, a list of [`Connection`]s. Whenever it
+    /// changes, connections that share a title get their URI in their distinct title.
     pub fn connections(&self) -> &gio::ListStore {
-        self.imp()
-            .connections
-            .get_or_init(gio::ListStore::new::<Connection>)
+        self.imp().connections.get_or_init(|| {
+            let store = gio::ListStore::new::<Connection>();
+            store.connect_items_changed(|store, _, _, _| tell_titles_apart(store));
+            store
+        })
     }
 
     pub fn connection(&self, uri: &str) -> Option<Connection> {
@@ -376,7 +379,7 @@ impl Application {
                     app.main_window()
                         .show_error(&crate::ui::util::Failure::new(format!(
                             "{}: {message}",
-                            connection.title()
+                            connection.distinct_title()
                         )));
                 }
             ));
@@ -428,5 +431,16 @@ impl Application {
             .modal(true)
             .build();
         about.present();
+    }
+}
+
+/// Gives every connection of `store` its distinct title ([`distinct_titles`]).
+fn tell_titles_apart(store: &gio::ListStore) {
+    let connections: Vec<Connection> = store.iter::<Connection>().flatten().collect();
+    let hosts: Vec<(String, String)> = connections.iter().map(|c| (c.title(), c.uri())).collect();
+    for (connection, title) in connections.iter().zip(distinct_titles(&hosts)) {
+        if connection.distinct_title() != title {
+            connection.set_distinct_title(title);
+        }
     }
 }

@@ -29,6 +29,10 @@ mod imp {
         /// What the user reads: "QEMU/KVM", "QEMU/KVM User session", …
         #[property(get)]
         pub title: RefCell<String>,
+        /// The title in this window: with the URI when another connection of the window
+        /// has the same title, "Test (test:///default)" (see [`Application::connections`]).
+        #[property(get, set)]
+        pub distinct_title: RefCell<String>,
         /// The state in words: "Connected", "Disconnected — reconnecting", …
         #[property(get)]
         pub status: RefCell<String>,
@@ -91,7 +95,9 @@ impl Connection {
     /// `stats_interval` of `None` no statistics are sampled.
     pub fn new(uri: &str, stats_interval: Option<Duration>, autoconnect: bool) -> Self {
         let connection: Self = glib::Object::builder().property("uri", uri).build();
-        connection.imp().title.replace(connection_title(uri));
+        let title = connection_title(uri);
+        connection.imp().distinct_title.replace(title.clone());
+        connection.imp().title.replace(title);
         let status = if autoconnect {
             gettext("Connecting…")
         } else {

@@ -8,7 +8,6 @@ mod cell;
 mod tags;
 
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::backend::distinct_titles;
 use crate::ui::domain::{format_memory, state_icons};
 use crate::ui::domain_action::{self, DomainAction};
 use crate::ui::graph::Graph;
@@ -404,21 +403,8 @@ impl DomainList {
     /// What the Host column calls the host of `domain`: its title, with its URI when
     /// another host has the same title.
     fn host_title(&self, domain: &Domain) -> String {
-        let hosts = self.imp().hosts.borrow();
-        let Some(hosts) = hosts.as_ref() else {
-            return String::new();
-        };
-        let connections: Vec<Connection> = hosts.iter::<Connection>().flatten().collect();
-        let titles = distinct_titles(
-            &connections
-                .iter()
-                .map(|c| (c.title(), c.uri()))
-                .collect::<Vec<_>>(),
-        );
-        connections
-            .iter()
-            .position(|c| c.owns(domain))
-            .and_then(|i| titles.into_iter().nth(i))
+        self.host_of(domain)
+            .map(|c| c.distinct_title())
             .unwrap_or_default()
     }
 

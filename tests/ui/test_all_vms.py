@@ -80,10 +80,13 @@ class AllMachinesTest(UiTestCase):
             label for label in label_texts(app.find(name="Connections"))
             if label == "Connected"]) == 2)
         self.show_all(app)
-        # Both hosts are called "Test": the Host column tells them apart by their URIs.
+        # Both hosts are called "Test": the Host column and the sidebar tell them apart by
+        # their URIs.
         host_a, host_default = f"Test ({uri})", f"Test ({DEFAULT})"
         wait_for("the machines of both hosts, each with its host", lambda: (
             host_default in self.row(app, "test") and host_a in self.row(app, f"{PREFIX}-a1")))
+        self.sidebar_row(app, host_a)
+        self.sidebar_row(app, host_default)
         self.sidebar_row(app, "3 virtual machines")
 
         # The same search as a host's list.
@@ -118,10 +121,7 @@ class AllMachinesTest(UiTestCase):
         self.show_all(app)
         wait_for("b1 listed", lambda: self.row(app, f"{PREFIX}-b1"))
         window = app.window("Virtdeck")
-        sidebar = app.find(name="Connections")
-        rows = [label for label in find_all(sidebar, role="label", name="Test") if showing(label)]
-        # The second "Test" row is b.xml's.
-        press(rows[1], window, "Virtdeck", button=3)
+        press(self.sidebar_row(app, f"Test ({uri})"), window, "Virtdeck", button=3)
         click(wait_for("Disconnect in the row's menu", lambda: [
             m for m in find_all(app.app, role="menu item", name="Disconnect") if showing(m)])[0])
         press(self.sidebar_row(app, "All Virtual Machines"), window, "Virtdeck")
@@ -229,8 +229,7 @@ class AllMachinesTest(UiTestCase):
         sidebar = app.find(name="Connections")
         wait_for("three hosts connected", lambda: len([
             label for label in label_texts(sidebar) if label == "Connected"]) == 3)
-        tests = [label for label in find_all(sidebar, role="label", name="Test") if showing(label)]
-        self.assertEqual(len(tests), 3)
+        tests = [self.sidebar_row(app, f"Test ({host})") for host in (DEFAULT, source, other)]
         press(tests[1], window, "Virtdeck")
         view = app.find(name="Virtual machines", role="tree table")
         machine = app.find("label", f"{PREFIX}-s1", within=view)
@@ -253,19 +252,19 @@ class AllMachinesTest(UiTestCase):
         sidebar = app.find(name="Connections")
         wait_for("two hosts connected", lambda: len([
             label for label in label_texts(sidebar) if label == "Connected"]) == 2)
-        tests = [label for label in find_all(sidebar, role="label", name="Test") if showing(label)]
-        press(tests[0], window, "Virtdeck")
+        press(self.sidebar_row(app, f"Test ({source})"), window, "Virtdeck")
+        destination = self.sidebar_row(app, f"Test ({other})")
         wait_for("the two machines", lambda: len(app.rows()) == 2)
         focus_main_window()
         view = app.find(name="Virtual machines", role="tree table")
         press(app.find("label", f"{PREFIX}-s1", within=view), window, "Virtdeck")
         xdotool("key", "ctrl+a")
         app.find(name="2 Virtual Machines Selected")
-        drag(app.find("label", f"{PREFIX}-s2", within=view), tests[1], window, "Virtdeck")
+        drag(app.find("label", f"{PREFIX}-s2", within=view), destination, window, "Virtdeck")
         dialog = app.find("dialog", "Migrate One Machine at a Time")
         texts = " ".join(label_texts(dialog))
         self.assertIn(f"2 machines are selected ({PREFIX}-s1, {PREFIX}-s2)", texts)
-        self.assertIn("drag a single machine onto “Test”", texts)
+        self.assertIn(f"drag a single machine onto “Test ({other})”", texts)
         self.assertFalse(app.find_all_windows(f"Migrate “{PREFIX}-s1”"))
         self.assertFalse(app.find_all_windows(f"Migrate “{PREFIX}-s2”"))
         click(app.find("push button", contains="Close", within=dialog))
@@ -285,6 +284,6 @@ class AllMachinesTest(UiTestCase):
             except AssertionError:
                 if attempt == 2:
                     raise
-        drag(app.find("label", f"{PREFIX}-s1", within=view), tests[1], window, "Virtdeck")
+        drag(app.find("label", f"{PREFIX}-s1", within=view), destination, window, "Virtdeck")
         dialog = app.window(f"Migrate “{PREFIX}-s1”")
         click(app.find("push button", "Cancel", within=dialog))

@@ -99,7 +99,7 @@ impl Window {
     fn render_status(&self, connection: &Connection, diagnosis: Option<&Diagnosis>) {
         let imp = self.imp();
         let page = &imp.connection_status;
-        page.set_title(&connection.title());
+        page.set_title(&connection.distinct_title());
         let connecting = diagnosis.is_none() && connection.connecting();
         imp.connect_button
             .set_visible(diagnosis.is_none() && !connecting);

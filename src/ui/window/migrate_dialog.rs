@@ -373,7 +373,7 @@ pub fn refuse_several(widget: &gtk::Widget, domains: &[Domain], destination: &Co
             &[
                 ("count", &names.len().to_string()),
                 ("names", &names.join(", ")),
-                ("host", &destination.title()),
+                ("host", &destination.distinct_title()),
             ],
         ),
     );

@@ -169,7 +169,7 @@ impl Wizard {
         let lines = [
             (
                 gettext("Connection"),
-                connection.map(|c| c.title()).unwrap_or_default(),
+                connection.map(|c| c.distinct_title()).unwrap_or_default(),
             ),
             (
                 gettext("Acceleration"),

@@ -218,7 +218,7 @@ impl SourcePage {
         for connection in connections.iter::<Connection>().filter_map(Result::ok) {
             let radio = radio_row(
                 &imp.connection_list,
-                &connection.title(),
+                &connection.distinct_title(),
                 Some(&connection.uri()),
                 first.as_ref(),
             );

@@ -54,7 +54,7 @@ mod imp {
                 .sync_create()
                 .build();
             connection
-                .bind_property("title", &*self.title, "label")
+                .bind_property("distinct-title", &*self.title, "label")
                 .sync_create()
                 .build();
             for (property, label) in [("status", &*self.status), ("summary", &*self.summary)] {
