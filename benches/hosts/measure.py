@@ -110,11 +110,13 @@ class SharedHost:
 class VirtdeckHostsProbe:
     """Each host's sidebar row carries "{N} virtual machines" once its model holds all N
     domains.  Loaded when `hosts` such labels read the expected text.  The window is
-    walked (outside tables) every 0.5 s until all the labels are known; after that only
-    their text is read, every 0.1 s.  Once one label is found, the walks start at the list
-    that holds it (the sidebar) instead of the whole window: each AT-SPI call waits for
-    the app's main thread, and a walk of the whole window (about a thousand objects) while
-    the app is busy listing would delay what it measures."""
+    walked (outside tables) every 0.5 s until one label is found; from then on the walks
+    start at the list that holds it (the sidebar), every 0.1 s, until all the labels are
+    known; after that only their text is read, every 0.1 s.  Each AT-SPI call waits for
+    the app's main thread, and a walk of the whole window (about a thousand objects)
+    while the app is busy listing would delay what it measures; the sidebar is a few
+    dozen objects.  A host's label is hidden until its list is in, so a walk every 0.5 s
+    saw the last host up to half a second late."""
 
     name = "Virtdeck"
     poll_interval = 0.1
@@ -145,7 +147,7 @@ class VirtdeckHostsProbe:
         self.labels = found
         if found and self.sidebar is None:
             self.sidebar = self._list_of(found[0])
-        self.next_walk = time.monotonic() + 0.5
+        self.next_walk = time.monotonic() + (0.5 if self.sidebar is None else self.poll_interval)
 
     @staticmethod
     def _list_of(label):
