@@ -9,8 +9,8 @@
 
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::backend::{
-    distinct_titles, MigrationError, MigrationOptions, MigrationProgress, MigrationRequest,
-    Request, RequestError, StorageCopy,
+    MigrationError, MigrationOptions, MigrationProgress, MigrationRequest, Request, RequestError,
+    StorageCopy,
 };
 use crate::ui::util::{error_dialog, show_error, Failure};
 use crate::ui::{Application, Connection, Domain};
@@ -249,25 +249,24 @@ impl MigrateDialog {
         self.set_progress_text(text);
     }
 
-    /// The other connected hosts, by title (with the URI where two share a title).
+    /// The other connected hosts, by the names the sidebar gives them.
     fn offer_hosts(&self) {
         let Some(app) = gio::Application::default().and_downcast::<Application>() else {
             return;
         };
         let own = self.connection().map(|c| c.uri()).unwrap_or_default();
-        let offered: Vec<(String, String)> = app
+        let offered: Vec<Connection> = app
             .connections()
             .iter::<Connection>()
             .flatten()
             .filter(|c| c.uri() != own && c.connected())
-            .map(|c| (c.title(), c.uri()))
             .collect();
-        for title in distinct_titles(&offered) {
-            self.imp().hosts.append(&title);
+        for connection in &offered {
+            self.imp().hosts.append(&connection.distinct_title());
         }
         self.imp()
             .uris
-            .replace(offered.into_iter().map(|(_, uri)| uri).collect());
+            .replace(offered.iter().map(Connection::uri).collect());
     }
 
     fn finished(&self, name: &str, host: &str, result: Result<(), RequestError>) {
